@@ -1,0 +1,326 @@
+"""The appendix catalog: indicators and rules, loaded from a YAML file shipped in the package.
+
+The loader is strict: a catalog with an unknown code in a rule, a duplicate code, a ratio over a
+non-number or an expression it cannot parse is refused, naming the entry, because every template,
+check and consolidation is generated from it.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .expressions import MISSING_STRATEGIES, Expression, ExpressionError, Outcome, parse_expression
+from .i18n import MultiError, QcdcError, both, pick
+
+LEVELS = ("tinh", "huyen", "xa")  # top to bottom
+KINDS = ("count", "amount", "flag", "ratio", "text")
+NUMERIC_KINDS = ("count", "amount")
+SEVERITIES = ("error", "warning")
+ROLLUPS = {"count": ("sum", "own"), "amount": ("sum", "own"), "flag": ("count", "own"),
+           "text": ("collect",), "ratio": ()}
+CURRENT_VERSION = "qcdc-2023.1"
+_CODE = re.compile(r"^[IVX]+(?:\.\d+)*$")
+_MAX_MESSAGE = 250  # an Excel string literal holds at most 255 characters
+
+_ITEM_KEYS = {"code", "kind", "unit", "levels", "rollup", "label", "label_en", "numerator",
+              "denominator", "required", "group", "section"}
+_RULE_KEYS = {"id", "expression", "severity", "missing", "message", "message_en"}
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section (I..V) or a group (II.5) heading: a row on the form, no value."""
+    kind: str  # "section" | "group"
+    code: str
+    label: str
+    label_en: str
+
+    def text(self, lang: str = "vi") -> str:
+        return pick(self.label, self.label_en, lang)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    kind: str
+    label: str
+    label_en: str
+    unit: str
+    required: bool
+    levels: tuple[str, ...]
+    rollup: str  # sum | own | count | collect | "" for ratios
+    section: str
+    numerator: str | None = None
+    denominator: str | None = None
+
+    def text(self, lang: str = "vi") -> str:
+        return pick(self.label, self.label_en, lang)
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind != "ratio"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    expression: Expression
+    severity: str
+    missing: str
+    message: str
+    message_en: str
+
+    def text(self, lang: str = "vi") -> str:
+        return pick(self.message, self.message_en, lang)
+
+    def evaluate(self, values) -> "Outcome":
+        """Check this rule on ``values`` (code -> number, None when blank or unreadable)."""
+        return self.expression.evaluate(values, self.missing)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: str
+    title: str
+    title_en: str
+    items: tuple[Heading | Indicator, ...]
+    rules: tuple[Rule, ...]
+    source: str = ""
+    indicators: dict[str, Indicator] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.indicators.update({i.code: i for i in self.items if isinstance(i, Indicator)})
+
+    def reported_at(self, level: str) -> list[Indicator]:
+        """Indicators a unit of ``level`` types or sees computed on its own form, in form order."""
+        return [i for i in self.indicators.values() if level in i.levels]
+
+    def rules_for(self, codes: set[str]) -> list[Rule]:
+        """Rules whose every code is among ``codes`` (those are the ones a form can check)."""
+        return [r for r in self.rules if set(r.expression.codes) <= codes]
+
+    def to_json(self, lang: str = "vi") -> dict:
+        return {
+            "version": self.version,
+            "indicators": [
+                {"code": i.code, "label": i.text(lang), "kind": i.kind, "unit": i.unit,
+                 "required": i.required, "levels": list(i.levels), "rollup": i.rollup,
+                 **({"numerator": i.numerator, "denominator": i.denominator}
+                    if i.kind == "ratio" else {})}
+                for i in self.indicators.values()
+            ],
+            "rules": [
+                {"id": r.id, "severity": r.severity, "expression": r.expression.text,
+                 "missing": r.missing, "message": r.text(lang)}
+                for r in self.rules
+            ],
+        }
+
+
+def _fail(path: str, where: dict | str, vi: str, en: str) -> QcdcError:
+    return QcdcError("catalog-entry", path=path, where=where, reason=both(vi, en))
+
+
+def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
+    """Build a Catalog from already-parsed YAML/JSON data, refusing anything inconsistent."""
+    errors: list[QcdcError] = []
+
+    def err(where, vi, en):
+        errors.append(_fail(source, where, vi, en))
+
+    if not isinstance(data, dict):
+        raise _fail(source, both("toàn tệp", "whole file"), "không phải một bảng khóa: giá trị",
+                    "not a mapping")
+    version = str(data.get("version") or "").strip()
+    if not version:
+        err(both("đầu tệp", "header"), "thiếu «version» (mã phiên bản, ví dụ qcdc-2023.1)",
+            "missing 'version' (e.g. qcdc-2023.1)")
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise _fail(source, both("đầu tệp", "header"), "thiếu danh sách «items»", "missing 'items' list")
+
+    items: list[Heading | Indicator] = []
+    seen: set[str] = set()
+    section = ""
+    pending_ratios: list[tuple[dict, dict]] = []
+    for n, raw in enumerate(raw_items, start=1):
+        where = both(f"mục thứ {n}", f"item {n}")
+        if not isinstance(raw, dict):
+            err(where, "không phải một bảng khóa: giá trị", "not a mapping")
+            continue
+        code = str(raw.get("code") or raw.get("group") or raw.get("section") or "").strip()
+        if code:
+            where = both(f"mục thứ {n} ({code})", f"item {n} ({code})")
+        unknown = set(raw) - _ITEM_KEYS
+        if unknown:
+            err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
+                f"unknown keys: {', '.join(sorted(unknown))}")
+        if not _CODE.match(code):
+            err(where, f"mã «{code}» không đúng dạng (ví dụ II.9.4)", f"code '{code}' is malformed (e.g. II.9.4)")
+            continue
+        if code in seen:
+            err(where, f"mã {code} bị trùng", f"duplicate code {code}")
+            continue
+        seen.add(code)
+        label = str(raw.get("label") or "").strip()
+        label_en = str(raw.get("label_en") or "").strip()
+        if not label:
+            err(where, "thiếu nhãn tiếng Việt (label)", "missing Vietnamese label")
+        if len(label) > _MAX_MESSAGE:
+            err(where, "nhãn quá dài", "label too long")
+        if "section" in raw or "group" in raw:
+            kind = "section" if "section" in raw else "group"
+            if kind == "section":
+                section = code
+            items.append(Heading(kind, code, label, label_en or label))
+            continue
+        kind = raw.get("kind")
+        if kind not in KINDS:
+            err(where, f"loại «{kind}» không hợp lệ (dùng {', '.join(KINDS)})",
+                f"kind '{kind}' is invalid (use {', '.join(KINDS)})")
+            continue
+        if not section or not code.startswith(section + ".") and code != section:
+            err(where, f"mã {code} không thuộc phần {section or '(chưa có phần)'}",
+                f"code {code} is not in section {section or '(none yet)'}")
+        if kind == "ratio":
+            pending_ratios.append((raw, where))
+            items.append(Indicator(code, kind, label, label_en or label, str(raw.get("unit") or "%"),
+                                   False, (), "", section, str(raw.get("numerator") or ""),
+                                   str(raw.get("denominator") or "")))
+            continue
+        levels = raw.get("levels")
+        if not isinstance(levels, list) or not levels or any(lv not in LEVELS for lv in levels):
+            err(where, f"«levels» phải là danh sách con của {list(LEVELS)}",
+                f"'levels' must be a non-empty subset of {list(LEVELS)}")
+            levels = []
+        rollup = raw.get("rollup")
+        if rollup not in ROLLUPS[kind]:
+            err(where, f"cách tổng hợp «{rollup}» không hợp với loại {kind} (dùng {', '.join(ROLLUPS[kind])})",
+                f"rollup '{rollup}' does not fit kind {kind} (use {', '.join(ROLLUPS[kind])})")
+        required = raw.get("required", kind != "text")
+        if not isinstance(required, bool):
+            err(where, "«required» phải là true hoặc false", "'required' must be true or false")
+        unit = str(raw.get("unit") or "").strip()
+        if kind in NUMERIC_KINDS and not unit:
+            err(where, "thiếu đơn vị tính (unit)", "missing unit of measure")
+        ordered = tuple(lv for lv in LEVELS[::-1] if lv in levels)  # bottom level first
+        items.append(Indicator(code, kind, label, label_en or label, unit, bool(required), ordered,
+                               str(rollup), section))
+
+    by_code = {i.code: i for i in items if isinstance(i, Indicator)}
+    for raw, where in pending_ratios:
+        code = str(raw["code"])
+        parts = []
+        for role in ("numerator", "denominator"):
+            ref = str(raw.get(role) or "")
+            target = by_code.get(ref)
+            if target is None:
+                err(where, f"tỷ lệ {code}: {role} «{ref}» không phải mã chỉ tiêu đã khai báo",
+                    f"ratio {code}: {role} '{ref}' is not a declared indicator")
+            elif target.kind not in NUMERIC_KINDS:
+                err(where, f"tỷ lệ {code}: {role} {ref} là loại {target.kind}, không phải số",
+                    f"ratio {code}: {role} {ref} is a {target.kind}, not a number")
+            else:
+                parts.append(target)
+        if len(parts) == 2:
+            levels = tuple(lv for lv in parts[0].levels if lv in parts[1].levels)
+            old = by_code[code]
+            new = Indicator(code, "ratio", old.label, old.label_en, old.unit, False, levels, "",
+                            old.section, parts[0].code, parts[1].code)
+            items[items.index(old)] = new
+            by_code[code] = new
+
+    rules: list[Rule] = []
+    raw_rules = data.get("rules") or []
+    if not isinstance(raw_rules, list):
+        err(both("phần rules", "rules"), "«rules» phải là một danh sách", "'rules' must be a list")
+        raw_rules = []
+    rule_ids: set[str] = set()
+    for n, raw in enumerate(raw_rules, start=1):
+        where = both(f"quy tắc thứ {n}", f"rule {n}")
+        if not isinstance(raw, dict):
+            err(where, "không phải một bảng khóa: giá trị", "not a mapping")
+            continue
+        rid = str(raw.get("id") or "").strip()
+        if rid:
+            where = both(f"quy tắc {rid}", f"rule {rid}")
+        else:
+            err(where, "thiếu mã quy tắc (id)", "missing rule id")
+        if rid in rule_ids:
+            err(where, f"mã quy tắc {rid} bị trùng", f"duplicate rule id {rid}")
+        rule_ids.add(rid)
+        unknown = set(raw) - _RULE_KEYS
+        if unknown:
+            err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
+                f"unknown keys: {', '.join(sorted(unknown))}")
+        try:
+            expr = parse_expression(str(raw.get("expression") or ""))
+        except ExpressionError as exc:
+            err(where, f"biểu thức «{raw.get('expression')}» sai: {exc}",
+                f"bad expression '{raw.get('expression')}': {exc}")
+            continue
+        ok = True
+        for c in expr.codes:
+            target = by_code.get(c)
+            if target is None:
+                err(where, f"biểu thức dùng mã {c} không có trong danh mục",
+                    f"expression uses unknown code {c}")
+                ok = False
+            elif target.kind not in NUMERIC_KINDS:
+                err(where, f"biểu thức dùng {c} là loại {target.kind}, không phải số",
+                    f"expression uses {c}, a {target.kind}, not a number")
+                ok = False
+        severity = raw.get("severity")
+        if severity not in SEVERITIES:
+            err(where, "mức độ (severity) phải là error hoặc warning", "severity must be error or warning")
+            ok = False
+        missing = raw.get("missing", "never_skip")
+        if missing not in MISSING_STRATEGIES:
+            err(where, f"cách xử lý ô trống «{missing}» không hợp lệ (dùng {', '.join(MISSING_STRATEGIES)})",
+                f"missing-value strategy '{missing}' is invalid (use {', '.join(MISSING_STRATEGIES)})")
+            ok = False
+        message = str(raw.get("message") or "").strip()
+        if not message or len(message) > _MAX_MESSAGE:
+            err(where, f"thông báo tiếng Việt (message) phải có và dài tối đa {_MAX_MESSAGE} ký tự",
+                f"Vietnamese message must be present and at most {_MAX_MESSAGE} characters")
+            ok = False
+        if ok:
+            rules.append(Rule(rid, expr, str(severity), str(missing), message,
+                              str(raw.get("message_en") or message).strip()))
+    if errors:
+        raise errors[0] if len(errors) == 1 else MultiError(errors)
+    return Catalog(version, str(data.get("title") or "").strip(), str(data.get("title_en") or "").strip(),
+                   tuple(items), tuple(rules), source)
+
+
+def load_catalog_file(path: str | Path) -> Catalog:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise QcdcError("catalog-unreadable", path=str(path), reason=str(exc).splitlines()[0]) from None
+    return parse_catalog(data, str(path))
+
+
+def known_versions() -> list[str]:
+    folder = resources.files("qcdc_excel") / "catalogs"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+@functools.lru_cache(maxsize=None)
+def load_catalog(version: str = CURRENT_VERSION) -> Catalog:
+    """The shipped catalog of ``version`` (cached: catalogs are immutable)."""
+    if version not in known_versions():
+        raise QcdcError("catalog-unknown-version", version=version, known=", ".join(known_versions()))
+    ref = resources.files("qcdc_excel") / "catalogs" / f"{version}.yaml"
+    with resources.as_file(ref) as path:
+        catalog = load_catalog_file(path)
+    if catalog.version != version:
+        raise QcdcError("catalog-unreadable", path=str(ref),
+                        reason=f"version {catalog.version} != file name {version}")
+    return catalog

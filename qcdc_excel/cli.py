@@ -1,0 +1,132 @@
+"""The ``qcdc-excel`` command: argument parsing, progress and exit codes over library calls.
+
+Exit codes: 0 success, 1 rejected or unreadable input (validate/merge), 2 usage error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
+from .i18n import LEVEL_LABELS, SEVERITY_LABELS, QcdcError, t
+from .periods import parse_period
+from .roster import load_roster, normalise_level
+from .template import DEFAULT_PASSWORD, make_templates
+
+KIND_LABELS = {
+    "count": {"vi": "số đếm", "en": "count"}, "amount": {"vi": "số lượng", "en": "amount"},
+    "flag": {"vi": "Có/Không", "en": "yes/no"}, "ratio": {"vi": "tỷ lệ", "en": "ratio"},
+    "text": {"vi": "văn bản", "en": "text"},
+}
+
+
+class UsageFailure(click.ClickException):
+    """A usage error rendered in the chosen language; exits with code 2."""
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(click.style(self.message, fg="red"), err=True)
+
+
+def _fail(exc: QcdcError, lang: str) -> UsageFailure:
+    return UsageFailure(exc.render(lang))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Ngôn ngữ thông báo / language of messages.")
+@click.version_option(__version__, prog_name="qcdc-excel")
+@click.pass_context
+def main(ctx: click.Context, lang: str) -> None:
+    """qcdc-excel: biểu mẫu, kiểm tra và tổng hợp phụ lục số liệu thực hiện dân chủ ở cơ sở."""
+    ctx.obj = {"lang": lang}
+
+
+@main.command("catalog")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print as JSON.")
+@click.option("--version", "version", default=CURRENT_VERSION, show_default=True,
+              help="Phiên bản danh mục / catalog version.")
+@click.option("--file", "path", type=click.Path(dir_okay=False), default=None,
+              help="Kiểm tra một tệp danh mục YAML khác / check another catalog file.")
+@click.pass_obj
+def catalog_cmd(obj: dict, as_json: bool, version: str, path: str | None) -> None:
+    """In danh mục chỉ tiêu và quy tắc kiểm tra / print the indicator catalog."""
+    lang = obj["lang"]
+    try:
+        cat = load_catalog_file(path) if path else load_catalog(version)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    if as_json:
+        click.echo(json.dumps(cat.to_json(lang), ensure_ascii=False, indent=2))
+        return
+    click.echo(click.style(f"{cat.title if lang == 'vi' else cat.title_en} — {cat.version}", bold=True))
+    others = [v for v in known_versions() if v != cat.version]
+    if others and not path:
+        click.echo(("Các phiên bản khác: " if lang == "vi" else "Other versions: ") + ", ".join(others))
+    for item in cat.items:
+        if isinstance(item, Heading):
+            style = dict(bold=True) if item.kind == "section" else dict(underline=True)
+            click.echo(("\n" if item.kind == "section" else "") + click.style(
+                f"{item.code}. {item.text(lang)}", **style))
+            continue
+        levels = ",".join(item.levels)
+        extra = f"= {item.numerator}/{item.denominator}" if item.kind == "ratio" else f"[{levels}; {item.rollup}]"
+        req = "*" if item.required else " "
+        click.echo(f"  {item.code:<8}{req} {item.text(lang)} ({KIND_LABELS[item.kind][lang]}"
+                   f"{', ' + item.unit if item.kind in ('count', 'amount') else ''}) {extra}")
+    click.echo("\n" + click.style("Quy tắc kiểm tra" if lang == "vi" else "Rules", bold=True))
+    for rule in cat.rules:
+        sev = SEVERITY_LABELS[rule.severity][lang]
+        click.echo(f"  {rule.id:<18} {sev:<9} {rule.expression.text}\n      {rule.text(lang)}")
+    click.echo("\n" + ("* bắt buộc nhập" if lang == "vi" else "* required"))
+
+
+@main.command("template")
+@click.option("--level", default=None, help="Cấp: tinh, huyen, xa.")
+@click.option("--period", default=None, help="Kỳ báo cáo: 2023Q1…2023Q4, 2023S1, 2023S2, 2023.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Thư mục ghi biểu mẫu / output folder.")
+@click.option("--roster", type=click.Path(), default=None, help="Danh sách đơn vị (CSV hoặc .xlsx).")
+@click.option("--all", "all_units", is_flag=True, help="Mỗi đơn vị trong danh sách một biểu.")
+@click.option("--unit", "units", multiple=True, help="Mã đơn vị (lặp lại được).")
+@click.option("--catalog-version", default=CURRENT_VERSION, show_default=True)
+@click.option("--password", default=DEFAULT_PASSWORD, show_default=True,
+              help="Mật khẩu bảo vệ trang tính / protection password.")
+@click.pass_obj
+def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str, roster: str | None,
+                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str) -> None:
+    """Tạo biểu mẫu Excel có khóa bảo vệ / write locked Excel templates."""
+    lang = obj["lang"]
+    try:
+        lv = None
+        if level is not None:
+            lv = normalise_level(level)
+            if lv is None:
+                raise QcdcError("level-invalid", value=level)
+        elif roster is None:
+            raise QcdcError("level-invalid", value="")
+        per = parse_period(period) if period is not None else None
+        ros = load_roster(roster) if roster else None
+        load_catalog(catalog_version)
+        written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    for path in written:
+        click.echo(str(path))
+    click.echo(click.style(t("template-written", lang, count=len(written), out=out_dir), fg="green"),
+               err=True)
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    try:
+        main(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
