@@ -29,6 +29,7 @@ _MAX_MESSAGE = 250  # an Excel string literal holds at most 255 characters
 
 _ITEM_KEYS = {"code", "kind", "unit", "levels", "rollup", "label", "label_en", "numerator",
               "denominator", "required", "group", "section"}
+_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules"}
 _RULE_KEYS = {"id", "expression", "severity", "missing", "message", "message_en"}
 
 
@@ -136,6 +137,10 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
     if not isinstance(data, dict):
         raise _fail(source, both("toàn tệp", "whole file"), "không phải một bảng khóa: giá trị",
                     "not a mapping")
+    unknown_top = set(data) - _TOP_KEYS
+    if unknown_top:
+        err(both("đầu tệp", "header"), f"khóa không được biết: {', '.join(sorted(map(str, unknown_top)))}",
+            f"unknown keys: {', '.join(sorted(map(str, unknown_top)))}")
     version = str(data.get("version") or "").strip()
     if not version:
         err(both("đầu tệp", "header"), "thiếu «version» (mã phiên bản, ví dụ qcdc-2023.1)",
@@ -236,7 +241,7 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
             by_code[code] = new
 
     rules: list[Rule] = []
-    raw_rules = data.get("rules") or []
+    raw_rules = data.get("rules")
     if not isinstance(raw_rules, list):
         err(both("phần rules", "rules"), "«rules» phải là một danh sách", "'rules' must be a list")
         raw_rules = []
@@ -261,8 +266,8 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
         try:
             expr = parse_expression(str(raw.get("expression") or ""))
         except ExpressionError as exc:
-            err(where, f"biểu thức «{raw.get('expression')}» sai: {exc}",
-                f"bad expression '{raw.get('expression')}': {exc}")
+            err(where, f"biểu thức «{raw.get('expression')}» sai: {exc.vi}",
+                f"bad expression '{raw.get('expression')}': {exc.en}")
             continue
         ok = True
         for c in expr.codes:

@@ -23,7 +23,11 @@ ROUND_DIGITS = 6
 
 
 class ExpressionError(ValueError):
-    pass
+    """A malformed expression; carries its reason in Vietnamese and English."""
+
+    def __init__(self, vi: str, en: str) -> None:
+        super().__init__(vi)
+        self.vi, self.en = vi, en
 
 
 @dataclass(frozen=True)
@@ -120,18 +124,23 @@ def parse_expression(text: str) -> Expression:
     pos, tokens = 0, []
     text = str(text)
     while pos < len(text):
-        if text[pos:].strip() == "":
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
             break
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise ExpressionError(f"ký tự không hợp lệ tại vị trí {pos + 1}: «{text[pos:].strip()[:12]}»")
+            bad = text[pos:pos + 12]
+            raise ExpressionError(f"ký tự không hợp lệ tại vị trí {pos + 1}: «{bad}»",
+                                  f"invalid character at position {pos + 1}: '{bad}'")
         kind = m.lastgroup
         value = m.group(kind)
         tokens.append((kind, "==" if value == "=" else value))
         pos = m.end()
     ops = [i for i, (k, _) in enumerate(tokens) if k == "op"]
     if len(ops) != 1:
-        raise ExpressionError("biểu thức phải có đúng một phép so sánh (<=, >=, ==, !=, <, >)")
+        raise ExpressionError("biểu thức phải có đúng một phép so sánh (<=, >=, ==, !=, <, >)",
+                              "an expression needs exactly one comparison (<=, >=, ==, !=, <, >)")
     i = ops[0]
     left = _parse_side(tokens[:i])
     right = _parse_side(tokens[i + 1:])
@@ -140,7 +149,8 @@ def parse_expression(text: str) -> Expression:
 
 def _parse_side(tokens: list[tuple[str, str]]) -> tuple[Term, ...]:
     if not tokens:
-        raise ExpressionError("thiếu vế trái hoặc vế phải của phép so sánh")
+        raise ExpressionError("thiếu vế trái hoặc vế phải của phép so sánh",
+                              "a side of the comparison is missing")
     terms, sign, expect_operand = [], 1, True
     for kind, value in tokens:
         if kind == "sign":
@@ -151,14 +161,14 @@ def _parse_side(tokens: list[tuple[str, str]]) -> tuple[Term, ...]:
             if expect_operand and not terms and value == "-":
                 sign = -sign
                 continue
-            raise ExpressionError(f"dấu «{value}» đặt sai chỗ")
+            raise ExpressionError(f"dấu «{value}» đặt sai chỗ", f"misplaced sign '{value}'")
         if not expect_operand:
-            raise ExpressionError(f"thiếu dấu + hoặc - trước «{value}»")
+            raise ExpressionError(f"thiếu dấu + hoặc - trước «{value}»", f"missing + or - before '{value}'")
         if kind == "code":
             terms.append(Term(sign, value))
         else:
             terms.append(Term(sign, None, float(value)))
         sign, expect_operand = 1, False
     if expect_operand:
-        raise ExpressionError("biểu thức kết thúc bằng một dấu")
+        raise ExpressionError("biểu thức kết thúc bằng một dấu", "the expression ends with a sign")
     return tuple(terms)

@@ -130,11 +130,11 @@ def load_roster(path: str | Path) -> Roster:
     if not path.is_file():
         raise QcdcError("roster-file-error", path=src,
                         reason=both("không tìm thấy tệp", "file not found"))
-    rows = _read_rows(path)
-    rows = [r for r in rows if any(c for c in r)]
+    # Keep each row's line number in the file before blank lines are dropped.
+    rows = [(n, r) for n, r in enumerate(_read_rows(path), start=1) if any(c for c in r)]
     if not rows:
         raise QcdcError("roster-file-error", path=src, reason=both("tệp rỗng", "file is empty"))
-    header = [_HEADER_ALIASES.get(fold(h).replace("-", "_"), "") for h in rows[0]]
+    header = [_HEADER_ALIASES.get(fold(h).replace("-", "_"), "") for h in rows[0][1]]
     missing = [c for c in ("code", "name", "level", "parent") if c not in header]
     if missing:
         raise QcdcError("roster-file-error", path=src, reason=both(
@@ -147,7 +147,7 @@ def load_roster(path: str | Path) -> Roster:
         errors.append(QcdcError("roster-error", path=src, row=row, reason=both(vi, en)))
 
     units: dict[str, Unit] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         row = row + [""] * (len(header) - len(row))
         code, name = row[col["code"]], row[col["name"]]
         raw_level, parent = row[col["level"]], row[col["parent"]] or None
@@ -191,6 +191,9 @@ def load_roster(path: str | Path) -> Roster:
         if LEVELS.index(unit.level) <= LEVELS.index(parent.level):
             err(unit.row, f"{unit.code} cấp {unit.level} không thể trực thuộc {parent.code} cấp {parent.level}",
                 f"{unit.code} ({unit.level}) cannot be under {parent.code} ({parent.level})")
+    if not units and not errors:
+        raise QcdcError("roster-file-error", path=src,
+                        reason=both("không có đơn vị nào dưới dòng tiêu đề", "no unit below the header"))
     if errors:
         errors.sort(key=lambda e: e.params.get("row", 0))
         raise errors[0] if len(errors) == 1 else MultiError(errors)

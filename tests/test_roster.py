@@ -380,8 +380,6 @@ def test_several_problems_all_reported(tmp_path):
     assert "dòng 10: vòng lặp" in exc.render("vi")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: blank lines are dropped before rows are numbered, so "
-                   "every message after a blank line names the wrong row")
 def test_row_numbers_survive_blank_lines(tmp_path):
     path = tmp_path / "blank.csv"
     path.write_text("code,name,level,parent\n04,Tỉnh A,tinh,\n\n01,Xã B,xa,99\n", encoding="utf-8")
@@ -398,3 +396,8 @@ def test_large_roster(tmp_path):
     assert len(r.descendants("01")) == 700 + 10_600
     assert len(r.children_of("100")) == len(range(0, 10_600, 700))
     assert [u.code for u in r.ancestors("00000")] == ["100", "01"]
+
+
+def test_header_without_units_is_refused(tmp_path):
+    path = write_csv(tmp_path, [["code", "name", "level", "parent"]])
+    assert_message(refused(path), path, None, "không có đơn vị nào", "no unit below the header")

@@ -1,0 +1,285 @@
+"""Read a returned workbook safely: what kind of file it is, then only the XML parts we need.
+
+A submission is bytes from a stranger. Before anything is parsed the file is sniffed (empty,
+too large, legacy .xls, password-encrypted, HTML or CSV renamed, .xlsb, .ods, macro-enabled),
+the zip is opened from memory (the input file is never touched again), every part is read with a
+hard cap on its decompressed size (zip bombs stop at the cap whatever the headers claim), and XML
+is parsed with defusedxml (no DTDs, no entities: XML bombs are refused).
+
+Only three parts are parsed: the workbook (sheet names, states, structure protection), the
+metadata sheet and the form sheet, the latter in one streaming pass that keeps each cell's typed
+value and formula and the sheet-protection element, and stops before the conditional formats and
+data validations that make up most of the bytes.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+from xml.etree.ElementTree import ParseError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a filled form is ~50 KB; anything this big is not one
+MAX_PART_BYTES = 40 * 1024 * 1024  # decompressed cap for any one XML part
+MAX_TOTAL_BYTES = 200 * 1024 * 1024  # declared decompressed size of the whole zip
+MAX_ENTRIES = 2000
+
+NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+# Children of <worksheet> that may come between sheetData and sheetProtection (schema order).
+_BEFORE_PROTECTION = {"sheetData", "sheetCalcPr", "sheetProtection"}
+
+
+class Unreadable(Exception):
+    """The file cannot be read as an .xlsx form; ``code`` names why (a finding code)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: object  # float, str, bool or None; never a cached formula result
+    formula: str | None = None
+    kind: str = "n"  # the XML cell type: n, s, str, inlineStr, b, e, d
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    state: str  # visible | hidden | veryHidden
+    part: str  # zip path of the sheet XML
+
+
+@dataclass
+class SheetData:
+    name: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+    protected: bool = False
+
+    def value(self, ref: str) -> object:
+        cell = self.cells.get(ref)
+        return None if cell is None else cell.value
+
+    def formula(self, ref: str) -> str | None:
+        cell = self.cells.get(ref)
+        return None if cell is None else cell.formula
+
+
+@dataclass
+class RawWorkbook:
+    """What the zip holds, before any sheet is parsed."""
+    zf: zipfile.ZipFile
+    sheets: list[SheetInfo]
+    structure_protected: bool
+    external_links: bool
+    _strings: list[str] | None = None
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        return next((s for s in self.sheets if s.name == name), None)
+
+    def shared_strings(self) -> list[str]:
+        if self._strings is None:
+            self._strings = _read_shared_strings(self.zf)
+        return self._strings
+
+
+def sniff(data: bytes) -> None:
+    """Refuse what is not an .xlsx at all, naming what it is."""
+    if not data:
+        raise Unreadable("file-empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise Unreadable("file-too-large", size_mb=round(len(data) / 1048576, 1),
+                         limit_mb=MAX_FILE_BYTES // 1048576)
+    if data.startswith(_OLE_MAGIC):
+        # OOXML encrypted with a password is an OLE container holding EncryptionInfo.
+        if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptedPackage" in data \
+                or "EncryptedPackage".encode("utf-16-le") in data:
+            raise Unreadable("file-encrypted")
+        raise Unreadable("file-xls")
+    if not data.startswith(b"PK"):
+        head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<html" in head[:512]:
+            raise Unreadable("file-html")
+        if head.startswith(b"<?xml") or head.startswith(b"<"):
+            raise Unreadable("file-not-xlsx", kind="XML")
+        try:
+            data[:4096].decode("utf-8")
+            text = True
+        except UnicodeDecodeError:
+            text = b"\x00" not in data[:4096]
+        if text:
+            raise Unreadable("file-csv")
+        raise Unreadable("file-not-xlsx", kind="?")
+
+
+def open_workbook(data: bytes) -> RawWorkbook:
+    """Open ``data`` as an .xlsx package, refusing anything unsafe or of another kind."""
+    sniff(data)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
+        raise Unreadable("file-corrupt") from None
+    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
+        raise Unreadable("file-zip-bomb")
+    names = {i.filename for i in infos}
+    if "mimetype" in names and "content.xml" in names:
+        raise Unreadable("file-ods")
+    if "xl/workbook.bin" in names:
+        raise Unreadable("file-xlsb")
+    content_types = read_part(zf, "[Content_Types].xml", required=False) or b""
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
+        raise Unreadable("file-xlsm")
+    if "xl/workbook.xml" not in names:
+        kind = "Word" if "word/document.xml" in names else ("PowerPoint" if "ppt/presentation.xml" in names else "zip")
+        raise Unreadable("file-not-xlsx", kind=kind)
+
+    rels = {}
+    for el in _parse(read_part(zf, "xl/_rels/workbook.xml.rels", required=False) or b"<r/>", "rels"):
+        if el.tag == f"{NS_PKG_REL}Relationship":
+            target = el.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            rels[el.get("Id")] = part
+    sheets, protected = [], False
+    for el in _parse(read_part(zf, "xl/workbook.xml"), "workbook"):
+        if el.tag == f"{NS_MAIN}sheet":
+            sheets.append(SheetInfo(el.get("name", ""), el.get("state", "visible"),
+                                    rels.get(el.get(f"{NS_REL}id"), "")))
+        elif el.tag == f"{NS_MAIN}workbookProtection":
+            # LibreOffice re-saves a protected structure as a bare <workbookProtection/>.
+            protected = True
+    external = any(n.startswith("xl/externalLinks/") for n in names)
+    return RawWorkbook(zf, sheets, protected, external)
+
+
+def read_part(zf: zipfile.ZipFile, name: str, required: bool = True, limit: int = MAX_PART_BYTES) -> bytes | None:
+    """A zip member's bytes, never more than ``limit`` decompressed (a bomb stops here)."""
+    try:
+        with zf.open(name) as fh:
+            data = fh.read(limit + 1)
+    except KeyError:
+        if required:
+            raise Unreadable("file-corrupt") from None
+        return None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):
+        # RuntimeError: a member encrypted with a zip password.
+        raise Unreadable("file-corrupt") from None
+    if len(data) > limit:
+        raise Unreadable("file-zip-bomb")
+    return data
+
+
+def _parse(data: bytes, what: str, events=("end",)):
+    """Iterate elements of an XML part with defusedxml; bombs and garbage become Unreadable."""
+    try:
+        for event, el in iterparse(io.BytesIO(data), events=events, forbid_dtd=True):
+            yield el if events == ("end",) else (event, el)
+    except DefusedXmlException:
+        raise Unreadable("file-xml-bomb") from None
+    except ParseError:
+        raise Unreadable("file-corrupt") from None
+
+
+def _text_of(el) -> str:
+    """Text of a string item, skipping phonetic runs."""
+    parts = []
+    for node in el.iter():
+        if node.tag == f"{NS_MAIN}t":
+            parts.append(node.text or "")
+        elif node.tag == f"{NS_MAIN}rPh":
+            break
+    return "".join(parts)
+
+
+def _read_shared_strings(zf: zipfile.ZipFile) -> list[str]:
+    data = read_part(zf, "xl/sharedStrings.xml", required=False)
+    if not data:
+        return []
+    out = []
+    for el in _parse(data, "sharedStrings"):
+        if el.tag == f"{NS_MAIN}si":
+            out.append(_text_of(el))
+            el.clear()
+    return out
+
+
+def read_sheet(raw: RawWorkbook, info: SheetInfo, only: set[str] | None = None) -> SheetData:
+    """Cells (typed values and formulas) and protection of one sheet, in one streaming pass.
+
+    ``only`` limits the kept cells to those references (the rest are skipped cheaply).
+    """
+    data = read_part(raw.zf, info.part)
+    sheet = SheetData(info.name)
+    strings = None
+    depth = 0
+    after_data = False
+    for event, el in _parse(data, "sheet", events=("start", "end")):
+        if event == "start":
+            depth += 1
+            continue
+        depth -= 1
+        tag = el.tag[len(NS_MAIN):] if el.tag.startswith(NS_MAIN) else el.tag
+        if tag == "c":
+            ref = el.get("r")
+            if ref and (only is None or ref in only):
+                t = el.get("t", "n")
+                v = el.find(f"{NS_MAIN}v")
+                f = el.find(f"{NS_MAIN}f")
+                formula = None
+                if f is not None:
+                    formula = "=" + (f.text or "") if f.text else f"=<shared {f.get('si', '')}>"
+                value: object = None
+                if formula is None:
+                    text = v.text if v is not None else None
+                    if t == "s" and text is not None:
+                        if strings is None:
+                            strings = raw.shared_strings()
+                        try:
+                            value = strings[int(text)]
+                        except (ValueError, IndexError):
+                            raise Unreadable("file-corrupt") from None
+                    elif t == "inlineStr":
+                        node = el.find(f"{NS_MAIN}is")
+                        value = _text_of(node) if node is not None else ""
+                    elif t == "b":
+                        value = text == "1"
+                    elif t in ("str", "e", "d"):
+                        value = text
+                    elif text is not None:
+                        try:
+                            value = float(text)
+                        except ValueError:
+                            raise Unreadable("file-corrupt") from None
+                sheet.cells[ref] = Cell(value, formula, t)
+            el.clear()
+        elif depth == 1:  # a direct child of <worksheet>
+            if tag == "sheetProtection":
+                sheet.protected = el.get("sheet") in ("1", "true")
+            if tag == "sheetData":
+                after_data = True
+            elif after_data and tag not in _BEFORE_PROTECTION:
+                break  # the rest is formatting and validation: not needed to read values
+            el.clear()
+    return sheet
+
+
+def cell_index(ref: str) -> tuple[int, int]:
+    """('E16') -> (16, 5)."""
+    m = _CELL_REF.match(ref)
+    if not m:
+        raise ValueError(ref)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
