@@ -121,6 +121,80 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
                err=True)
 
 
+STATUS_WORDS = {
+    "accepted": ({"vi": "ĐẠT", "en": "ACCEPTED"}, "green"),
+    "accepted-with-warnings": ({"vi": "ĐẠT (CẢNH BÁO)", "en": "ACCEPTED (WARNINGS)"}, "yellow"),
+    "rejected": ({"vi": "TRẢ LẠI", "en": "REJECTED"}, "red"),
+    "unreadable": ({"vi": "KHÔNG ĐỌC ĐƯỢC", "en": "UNREADABLE"}, "red"),
+}
+SKIP_WORDS = {"lock-file": {"vi": "tệp khóa của Excel", "en": "Excel lock file"},
+              "hidden-file": {"vi": "tệp ẩn", "en": "hidden file"},
+              "not-a-spreadsheet": {"vi": "không phải bảng tính", "en": "not a spreadsheet"}}
+
+
+def render_report(report, lang: str) -> None:
+    """Verdict line per file, then findings grouped by file (stdout)."""
+    for sub in report.submissions:
+        word, colour = STATUS_WORDS[sub.status]
+        who = " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)
+        extra = f"  {who} · {sub.period}" if who else ""
+        click.echo(f"{click.style(f'{word[lang]:<16}', fg=colour, bold=True)} {sub.path}{extra}")
+    for path, reason in report.skipped:
+        click.echo(f"{click.style(('BỎ QUA' if lang == 'vi' else 'SKIPPED').ljust(16), fg='blue')} {path}"
+                   f"  ({SKIP_WORDS[reason][lang]})")
+    for sub in report.submissions:
+        if not sub.findings:
+            continue
+        click.echo("\n" + click.style(str(sub.path), bold=True))
+        for f in sub.findings:
+            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
+            sev = click.style(f.severity_label(lang), fg="red" if f.severity == "error" else "yellow")
+            click.echo(f"  [{sev}] {where:<14} {f.code}: {f.message(lang)}")
+    st = report.stats()
+    if lang == "vi":
+        line = (f"{st['files']} tệp: {st['accepted']} đạt, {st['accepted-with-warnings']} đạt có cảnh báo, "
+                f"{st['rejected']} trả lại, {st['unreadable']} không đọc được; {st['skipped']} bỏ qua.")
+    else:
+        line = (f"{st['files']} files: {st['accepted']} accepted, {st['accepted-with-warnings']} with warnings, "
+                f"{st['rejected']} rejected, {st['unreadable']} unreadable; {st['skipped']} skipped.")
+    click.echo("\n" + click.style(line, bold=True))
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--roster", type=click.Path(), default=None, help="Danh sách đơn vị (CSV hoặc .xlsx).")
+@click.option("--period", default=None, help="Kỳ báo cáo phải khớp / expected period.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Ghi báo cáo JSON / write a JSON report.")
+@click.option("--feedback-dir", type=click.Path(file_okay=False), default=None,
+              help="Thư mục ghi tệp góp ý cho từng đơn vị / write feedback files here.")
+@click.pass_obj
+def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
+                 json_path: str | None, feedback_dir: str | None) -> None:
+    """Kiểm tra các tệp báo cáo đơn vị gửi về / validate returned workbooks."""
+    from .atomic import atomic_write_text
+    from .validate import collect_files, validate
+
+    lang = obj["lang"]
+    missing = [f for f in files if not Path(f).exists()]
+    try:
+        if missing:
+            raise QcdcError("file-not-found", path=", ".join(missing))
+        if period is not None:
+            parse_period(period)
+        ros = load_roster(roster) if roster else None
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    total = len(collect_files(files)[0])
+    with click.progressbar(length=total, label="Đang kiểm tra" if lang == "vi" else "Checking",
+                           file=sys.stderr, show_pos=True) as bar:
+        report = validate(files, ros, period, feedback_dir, lang, progress=lambda _s: bar.update(1))
+    render_report(report, lang)
+    if json_path:
+        atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
+    sys.exit(0 if report.ok else 1)
+
+
 def run() -> None:  # pragma: no cover - console entry point
     try:
         main(standalone_mode=True)

@@ -67,6 +67,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Danh sách đơn vị không có đơn vị nào cấp {level}.",
         "en": "The roster has no unit at level {level}.",
     },
+    "file-not-found": {
+        "vi": "Không tìm thấy tệp hoặc thư mục: {path}",
+        "en": "File or folder not found: {path}",
+    },
     "template-written": {
         "vi": "Đã tạo {count} biểu mẫu trong thư mục {out}",
         "en": "Wrote {count} template(s) to {out}",

@@ -1,0 +1,167 @@
+"""Feedback files: the submitter's own workbook, marked up, that they can fix and send back.
+
+The copy keeps everything the template had (protection, validation, self-checks, identity); a
+first sheet "KẾT QUẢ KIỂM TRA" lists the findings with what to do, and each offending cell is
+filled red (yellow for a warning) with a comment. An unreadable file gets a short text note
+saying why and what to send instead.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from .atomic import atomic_write_bytes, atomic_write_text
+from .i18n import SEVERITY_LABELS
+from .template import DEFAULT_PASSWORD, FONT
+from .validate import FEEDBACK_SHEET, Submission
+
+RED = PatternFill("solid", fgColor="FFC7CE")
+YELLOW = PatternFill("solid", fgColor="FFEB9C")
+STATUS_TEXT = {
+    "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),
+    "accepted-with-warnings": ("ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO", "ACCEPTED WITH WARNINGS"),
+    "rejected": ("CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI", "REJECTED: FIX AND RESEND"),
+    "unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
+}
+AUTHOR = "qcdc-excel"
+
+
+def feedback_name(sub: Submission, unreadable: bool) -> str:
+    if unreadable or not sub.unit_code:
+        stem = sub.path.stem
+        return f"{stem}_khong-doc-duoc.txt" if unreadable else f"{stem}_ket-qua-kiem-tra.xlsx"
+    return f"{sub.unit_code}_{sub.period or 'ky'}_ket-qua-kiem-tra.xlsx"
+
+
+def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi") -> list[Path]:
+    """One feedback file per submission; two files for one unit and period never overwrite each other."""
+    used: set[str] = set()
+    written = []
+    for sub in subs:
+        name = feedback_name(sub, sub.status == "unreadable")
+        if name in used:
+            stem, dot, ext = name.rpartition(".")
+            name = f"{stem} ({sub.path.stem}).{ext}"
+            n = 2
+            while name in used:
+                name = f"{stem} ({sub.path.stem} {n}).{ext}"
+                n += 1
+        used.add(name)
+        written.append(write_feedback(sub, out_dir, lang, name))
+    return written
+
+
+def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:
+    """Write the feedback file of ``sub`` into ``out_dir`` and return its path."""
+    out_dir = Path(out_dir)
+    if sub.status != "unreadable":
+        try:
+            data = _marked_copy(sub, lang)
+            return atomic_write_bytes(out_dir / (name or feedback_name(sub, False)), data)
+        except Exception:  # noqa: BLE001 - openpyxl could not rebuild it: fall back to a note
+            name = None
+    target = out_dir / (name if name and name.endswith(".txt") else feedback_name(sub, True))
+    return atomic_write_text(target, "\ufeff" + note_text(sub, lang))
+
+
+def note_text(sub: Submission, lang: str = "vi") -> str:
+    vi = lang != "en"
+    lines = [
+        "KẾT QUẢ KIỂM TRA TỆP BÁO CÁO" if vi else "FILE CHECK RESULT",
+        "",
+        f"{'Tệp' if vi else 'File'}: {sub.path.name}",
+        f"SHA-256: {sub.sha256 or '-'}",
+        f"{'Kết quả' if vi else 'Result'}: {STATUS_TEXT[sub.status][0 if vi else 1]}",
+        "",
+    ]
+    lines += [f"- {f.message(lang)}" for f in sub.findings]
+    lines += ["", ("Việc cần làm: mở biểu mẫu Excel (.xlsx) đã được gửi cho đơn vị, điền số liệu vào các ô "
+                   "màu vàng, lưu dạng .xlsx (không đặt mật khẩu, không đổi định dạng) rồi gửi lại tệp đó.")
+              if vi else ("What to do: open the .xlsx template you were sent, fill the yellow cells, save as "
+                          ".xlsx (no password, no other format) and send that file again.")]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _marked_copy(sub: Submission, lang: str) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(sub.path.read_bytes()))
+    if FEEDBACK_SHEET in wb.sheetnames:
+        del wb[FEEDBACK_SHEET]
+    # Mark offending cells on their sheet, one comment per cell listing every finding there.
+    by_cell: dict[tuple[str, str], list] = {}
+    for f in sub.findings:
+        if f.sheet in wb.sheetnames and f.cell:
+            by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    for (sheet, ref), found in by_cell.items():
+        cell = wb[sheet][ref]
+        if type(cell).__name__ == "MergedCell":
+            continue
+        cell.fill = RED if any(f.severity == "error" for f in found) else YELLOW
+        text = "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)
+        cell.comment = Comment(text, AUTHOR, width=360, height=140)
+
+    ws = wb.create_sheet(FEEDBACK_SHEET, 0)
+    vi = lang != "en"
+    bold = Font(name=FONT, size=12, bold=True)
+    normal = Font(name=FONT, size=11)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    ws["A1"] = "KẾT QUẢ KIỂM TRA BÁO CÁO" if vi else "REPORT CHECK RESULT"
+    ws["A1"].font = Font(name=FONT, size=14, bold=True)
+    info = [
+        ("Tệp" if vi else "File", sub.path.name),
+        ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
+        ("Kỳ báo cáo" if vi else "Period", sub.period or ""),
+        ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),
+        ("Số lỗi / cảnh báo" if vi else "Errors / warnings", f"{len(sub.errors)} / {len(sub.warnings)}"),
+    ]
+    for r, (k, v) in enumerate(info, start=3):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
+        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=6)
+        ws.cell(r, 1, k).font = bold
+        c = ws.cell(r, 3, v)
+        c.font = Font(name=FONT, size=12, bold=k in ("Kết quả", "Result"),
+                      color="C00000" if sub.status == "rejected" else None)
+        c.data_type = "s"
+    guide = ("Sửa trực tiếp các ô tô đỏ trên trang «Phụ lục» (di chuột vào ô để xem ghi chú), lưu tệp "
+             "dạng .xlsx và gửi lại chính tệp này." if vi else
+             "Fix the red cells on the 'Phụ lục' sheet (hover a cell to read its note), save as .xlsx "
+             "and send this same file back.")
+    ws.merge_cells("A9:F9")
+    ws.cell(9, 1, guide).font = Font(name=FONT, size=11, italic=True)
+    ws.cell(9, 1).alignment = wrap
+    ws.row_dimensions[9].height = 30
+    header = ["STT", "Mức độ" if vi else "Severity", "Ô" if vi else "Cell",
+              "Mã chỉ tiêu" if vi else "Indicator", "Mã lỗi" if vi else "Code", "Việc cần làm" if vi else "What to do"]
+    for col, text in enumerate(header, start=1):
+        ws.cell(11, col, text).font = bold
+    rows = sub.findings or []
+    for n, f in enumerate(rows, start=1):
+        values = [n, f.severity_label(lang), f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""),
+                  f.indicator or "", f.code, f.message(lang)]
+        for col, value in enumerate(values, start=1):
+            c = ws.cell(11 + n, col, value)
+            c.font = normal
+            c.alignment = wrap
+            if isinstance(value, str):
+                c.data_type = "s"  # submitter text is text, never a formula
+        ws.row_dimensions[11 + n].height = 15 * max(1, -(-len(values[-1]) // 85)) + 3
+    if not rows:
+        ws.cell(12, 1, "Không phát hiện lỗi." if vi else "No problems found.").font = normal
+    for col, width in zip("ABCDEF", (6, 11, 16, 12, 20, 90)):
+        ws.column_dimensions[col].width = width
+    ws.print_title_rows = "11:11"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.protection.sheet = True
+    ws.protection.password = DEFAULT_PASSWORD
+    wb.active = 0
+    for sheet in wb.worksheets[1:]:
+        sheet.sheet_view.tabSelected = False
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

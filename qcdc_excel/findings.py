@@ -1,0 +1,180 @@
+"""Findings: what is wrong with a submission, as data (frictionless-style).
+
+A finding is a small immutable record with a stable kebab-case code, a severity and a place;
+its message is rendered on demand in Vietnamese or English. Checks produce findings and never
+print; the terminal view, the JSON report and the feedback workbook are renderers of one list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .i18n import SEVERITY_LABELS, t
+
+# code -> (vi, en). Placeholders come from Finding.params plus cell/indicator/label.
+TEXTS: dict[str, tuple[str, str]] = {
+    # the file itself (status: unreadable)
+    "file-empty": ("Tệp rỗng (0 byte). Hãy gửi lại tệp biểu mẫu đã điền.",
+                   "The file is empty (0 bytes). Send the filled template again."),
+    "file-too-large": ("Tệp quá lớn ({size_mb} MB, tối đa {limit_mb} MB) để là một biểu mẫu. Hãy gửi đúng tệp biểu mẫu đã điền.",
+                       "The file is too large ({size_mb} MB, limit {limit_mb} MB) to be a form. Send the filled template itself."),
+    "file-xls": ("Tệp ở định dạng Excel 97-2003 (.xls). Hãy mở biểu mẫu gốc (.xlsx), điền số liệu và lưu dạng .xlsx.",
+                 "This is an Excel 97-2003 (.xls) file. Fill the original .xlsx template and save it as .xlsx."),
+    "file-encrypted": ("Tệp đã đặt mật khẩu mở nên không đọc được. Hãy bỏ mật khẩu mở tệp (File > Info > Protect Workbook) rồi gửi lại.",
+                       "The file is password-encrypted. Remove the open password and send it again."),
+    "file-html": ("Tệp thực chất là trang HTML đổi tên thành .xlsx. Hãy điền vào biểu mẫu .xlsx gốc và lưu dạng .xlsx.",
+                  "This is an HTML page renamed to .xlsx. Fill the original .xlsx template and save it as .xlsx."),
+    "file-csv": ("Tệp thực chất là văn bản/CSV, không phải sổ Excel. Hãy điền vào biểu mẫu .xlsx gốc và lưu dạng .xlsx.",
+                 "This is a text/CSV file, not an Excel workbook. Fill the original .xlsx template and save it as .xlsx."),
+    "file-not-xlsx": ("Tệp không phải sổ Excel .xlsx (nhận ra: {kind}). Hãy điền vào biểu mẫu .xlsx gốc và gửi lại.",
+                      "The file is not an .xlsx workbook (looks like: {kind}). Fill the original .xlsx template and send it again."),
+    "file-ods": ("Tệp ở định dạng LibreOffice (.ods). Hãy chọn Lưu thành… > Excel 2007-365 (.xlsx) rồi gửi lại.",
+                 "This is a LibreOffice .ods file. Use Save As… > Excel 2007-365 (.xlsx) and send it again."),
+    "file-xlsb": ("Tệp ở định dạng Excel nhị phân (.xlsb). Hãy lưu lại dạng Sổ làm việc Excel (.xlsx) rồi gửi lại.",
+                  "This is a binary Excel (.xlsb) file. Save it as an Excel Workbook (.xlsx) and send it again."),
+    "file-xlsm": ("Tệp có chứa macro (.xlsm). Hãy lưu lại dạng Sổ làm việc Excel (.xlsx), không có macro, rồi gửi lại.",
+                  "The file contains macros (.xlsm). Save it as a macro-free Excel Workbook (.xlsx) and send it again."),
+    "file-corrupt": ("Tệp bị hỏng hoặc không trọn vẹn (có thể tải về chưa hết). Hãy mở thử trên máy, lưu lại rồi gửi lại.",
+                     "The file is damaged or truncated (perhaps an incomplete download). Open it, save it again and resend."),
+    "file-zip-bomb": ("Tệp nén bất thường (giải nén ra quá lớn) nên bị từ chối vì an toàn. Hãy gửi đúng tệp biểu mẫu đã điền.",
+                      "The archive expands to an abnormal size and is refused for safety. Send the filled template itself."),
+    "file-xml-bomb": ("Tệp chứa cấu trúc XML không an toàn nên bị từ chối. Hãy điền vào biểu mẫu gốc và gửi lại.",
+                      "The file contains unsafe XML and is refused. Fill the original template and send it again."),
+    "file-unreadable": ("Không đọc được tệp: {reason}", "Cannot read the file: {reason}"),
+    "not-from-template": ("Tệp không được tạo từ biểu mẫu của Ban Chỉ đạo (không có trang định danh). Hãy điền số liệu vào biểu mẫu đã được gửi.",
+                          "The workbook was not made from the steering committee's template (no identity sheet). Fill the template you were sent."),
+    "catalog-version-unknown": ("Biểu mẫu dùng danh mục «{version}» mà phần mềm không biết (đã biết: {known}). Hãy dùng biểu mẫu mới nhất được gửi.",
+                                "The form uses catalog '{version}', which is unknown (known: {known}). Use the latest template you were sent."),
+    # identity
+    "metadata-invalid": ("Trang định danh của biểu mẫu bị sửa ({detail}). Hãy điền lại vào biểu mẫu gốc.",
+                         "The form's identity sheet was altered ({detail}). Fill the original template again."),
+    "unit-code-missing": ("Chưa ghi mã đơn vị ở ô {cell}. Hãy ghi mã đơn vị của mình.",
+                          "No unit code in {cell}. Type your unit code."),
+    "unit-code-mismatch": ("Mã đơn vị ở ô {cell} ({shown}) khác mã của biểu mẫu ({expected}). Không sửa mã đơn vị; hãy dùng đúng biểu mẫu của đơn vị mình.",
+                           "The unit code in {cell} ({shown}) differs from the form's ({expected}). Do not edit it; use your own unit's template."),
+    "unit-not-in-roster": ("Mã đơn vị {unit} không có trong danh sách đơn vị. Kiểm tra lại mã ở ô {cell}.",
+                           "Unit code {unit} is not in the roster. Check the code in {cell}."),
+    "unit-level-mismatch": ("Đơn vị {unit} thuộc {roster_level} nhưng dùng biểu mẫu {form_level}. Hãy dùng biểu mẫu đúng cấp.",
+                            "Unit {unit} is a {roster_level} unit but used the {form_level} form. Use the form of your level."),
+    "period-missing": ("Chưa ghi kỳ báo cáo ở ô {cell} (dạng 2023Q1, 2023S1 hoặc 2023).",
+                       "No reporting period in {cell} (use 2023Q1, 2023S1 or 2023)."),
+    "period-invalid": ("Kỳ báo cáo «{shown}» ở ô {cell} không hợp lệ. Ghi dạng 2023Q1…2023Q4, 2023S1, 2023S2 hoặc 2023.",
+                       "The period '{shown}' in {cell} is invalid. Use 2023Q1…2023Q4, 2023S1, 2023S2 or 2023."),
+    "period-mismatch": ("Báo cáo này là kỳ {shown}, không phải kỳ {expected} đang tổng hợp. Hãy gửi báo cáo đúng kỳ.",
+                        "This report is for {shown}, not the period being collected ({expected}). Send the right period."),
+    # structure
+    "sheet-added": ("Có thêm trang tính «{sheet_name}» không thuộc biểu mẫu. Hãy xóa trang này hoặc điền lại vào biểu mẫu gốc.",
+                    "An extra sheet '{sheet_name}' is not part of the form. Delete it or refill the original template."),
+    "sheet-removed": ("Thiếu trang tính «{sheet_name}» của biểu mẫu. Hãy điền lại vào biểu mẫu gốc.",
+                      "The form's sheet '{sheet_name}' is missing. Fill the original template again."),
+    "sheet-renamed": ("Trang «{expected}» đã bị đổi tên thành «{sheet_name}». Hãy đổi lại tên cũ hoặc điền lại vào biểu mẫu gốc.",
+                      "Sheet '{expected}' was renamed to '{sheet_name}'. Rename it back or refill the original template."),
+    "protection-removed": ("Trang «{sheet_name}» đã bị gỡ bảo vệ. Hãy điền lại vào biểu mẫu gốc (có khóa), không gỡ bảo vệ.",
+                           "Protection was removed from sheet '{sheet_name}'. Refill the original (locked) template."),
+    "structure-unprotected": ("Bảo vệ cấu trúc sổ đã bị gỡ. Số liệu vẫn được đọc, nhưng lần sau hãy dùng biểu mẫu gốc.",
+                              "Workbook structure protection was removed. Values are still read; use the original template next time."),
+    "rows-shifted": ("Dòng của chỉ tiêu {indicator} đã bị dời từ dòng {expected_row} sang dòng {found_row} (có dòng bị chèn hoặc xóa). Hãy điền lại vào biểu mẫu gốc, không chèn/xóa dòng.",
+                     "Indicator {indicator} moved from row {expected_row} to row {found_row} (rows inserted or deleted). Refill the original template without inserting or deleting rows."),
+    "row-missing": ("Không tìm thấy chỉ tiêu {indicator} (dòng {expected_row}). Hãy điền lại vào biểu mẫu gốc.",
+                    "Indicator {indicator} (row {expected_row}) is missing. Fill the original template again."),
+    "code-edited": ("Mã chỉ tiêu ở ô {cell} đã bị sửa thành «{shown}» (đúng là {indicator}). Không sửa cột mã chỉ tiêu.",
+                    "The indicator code in {cell} was changed to '{shown}' (should be {indicator}). Do not edit the code column."),
+    "label-edited": ("Nội dung chỉ tiêu {indicator} ở ô {cell} đã bị sửa. Không sửa cột nội dung; ghi chú (nếu cần) ở phần V.",
+                     "The label of {indicator} in {cell} was edited. Do not edit labels; put remarks in section V."),
+    "formula-overwritten": ("Công thức ở ô {cell} đã bị xóa hoặc ghi đè. Ô này tự tính, không nhập tay; hãy điền lại vào biểu mẫu gốc.",
+                            "The formula in {cell} was deleted or overwritten. It is computed, not typed; refill the original template."),
+    "input-is-formula": ("Ô {cell} ({indicator}) chứa công thức. Hãy nhập con số, không nhập công thức.",
+                         "{cell} ({indicator}) holds a formula. Type the number, not a formula."),
+    "external-links": ("Tệp có liên kết tới tệp khác. Hãy dán giá trị (Paste Values) thay vì liên kết, hoặc điền lại vào biểu mẫu gốc.",
+                       "The workbook links to other files. Paste values instead of links, or refill the original template."),
+    # values
+    "required-missing": ("Chưa nhập {indicator} – {label} (ô {cell}). Chỉ tiêu bắt buộc: nếu không có thì nhập 0{flag_hint}.",
+                         "{indicator} – {label} ({cell}) is blank. It is required: type 0 if there is none{flag_hint}."),
+    "number-as-text": ("Ô {cell} ({indicator}) có số «{shown}» được lưu dạng chữ; đã đọc là {value}. Lần sau hãy nhập số.",
+                       "{cell} ({indicator}) holds '{shown}' stored as text; read as {value}. Type a number next time."),
+    "not-a-number": ("Ô {cell} ({indicator} – {label}) ghi «{shown}», không phải số. {what}",
+                     "{cell} ({indicator} – {label}) holds '{shown}', not a number. {what}"),
+    "negative-number": ("Ô {cell} ({indicator} – {label}) là số âm ({shown}). Chỉ nhập số ≥ 0.",
+                        "{cell} ({indicator} – {label}) is negative ({shown}). Type a number ≥ 0."),
+    "not-whole-number": ("Ô {cell} ({indicator} – {label}) là {shown}, phải là số nguyên (ví dụ 12).",
+                         "{cell} ({indicator} – {label}) is {shown}; it must be a whole number (e.g. 12)."),
+    "invalid-flag": ("Ô {cell} ({indicator} – {label}) ghi «{shown}». Chỉ chọn Có hoặc Không.",
+                     "{cell} ({indicator} – {label}) holds '{shown}'. Choose Có (yes) or Không (no)."),
+    "text-too-long": ("Ô {cell} ({indicator}) dài {length} ký tự (tối đa {limit}). Hãy rút gọn.",
+                      "{cell} ({indicator}) is {length} characters long (limit {limit}). Shorten it."),
+    "report-date-missing": ("Chưa ghi ngày báo cáo (ô {cell}).", "No report date ({cell})."),
+    "report-date-invalid": ("Ngày báo cáo ở ô {cell} («{shown}») không đọc được; ghi dạng ngày/tháng/năm.",
+                            "The report date in {cell} ('{shown}') cannot be read; use day/month/year."),
+    # rules
+    "rule-failed": ("{message} Số liệu đang nhập: {left_side} = {left}; {right_side} = {right} (yêu cầu vế trái {op} vế phải). Hãy kiểm tra lại các ô {cells}.",
+                    "{message} As typed: {left_side} = {left}; {right_side} = {right} (required: left {op} right). Check cells {cells}."),
+}
+
+WHAT_TO_TYPE = {
+    "count": ("Chỉ nhập số nguyên ≥ 0, không kèm chữ hay đơn vị (ví dụ 12).",
+              "Type a whole number ≥ 0 only, no words or units (e.g. 12)."),
+    "amount": ("Chỉ nhập số ≥ 0, không kèm chữ hay đơn vị (ví dụ 11796,9).",
+               "Type a number ≥ 0 only, no words or units (e.g. 11796.9)."),
+}
+
+UNREADABLE_CODES = {
+    "file-empty", "file-too-large", "file-xls", "file-encrypted", "file-html", "file-csv", "file-not-xlsx",
+    "file-ods", "file-xlsb", "file-xlsm", "file-corrupt", "file-zip-bomb", "file-xml-bomb", "file-unreadable",
+    "not-from-template", "catalog-version-unknown",
+}
+OPS_SHOWN = {"<=": "≤", ">=": "≥", "==": "=", "!=": "≠", "<": "<", ">": ">"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # error | warning
+    sheet: str | None = None
+    cell: str | None = None
+    indicator: str | None = None
+    label: str | None = None
+    label_en: str | None = None
+    rule: str | None = None
+    left: float | int | None = None
+    op: str | None = None
+    right: float | int | None = None
+    params: tuple[tuple[str, object], ...] = field(default=())
+
+    def message(self, lang: str = "vi") -> str:
+        vi, en = TEXTS[self.code]
+        params = {"cell": self.cell or "", "indicator": self.indicator or "",
+                  "label": (self.label_en if lang == "en" and self.label_en else self.label) or "",
+                  "left": _num(self.left, lang), "right": _num(self.right, lang), "op": OPS_SHOWN.get(self.op or "", self.op),
+                  "sheet_name": self.sheet or ""}
+        for key, value in self.params:
+            if isinstance(value, tuple) and len(value) == 2:  # (vi, en) pair
+                value = value[1] if lang == "en" else value[0]
+            params[key] = value
+        text = (en if lang == "en" else vi).format(**params)
+        return " ".join(text.split())
+
+    def severity_label(self, lang: str = "vi") -> str:
+        return SEVERITY_LABELS[self.severity][lang]
+
+    def to_json(self, lang: str = "vi") -> dict:
+        return {"code": self.code, "severity": self.severity, "rule": self.rule,
+                "indicator": self.indicator, "sheet": self.sheet, "cell": self.cell,
+                "left": self.left, "op": self.op, "right": self.right, "message": self.message(lang)}
+
+
+def finding(code: str, severity: str = "error", **kw) -> Finding:
+    """Build a finding; keyword arguments that are not fields become message parameters."""
+    fields = {k: kw.pop(k) for k in list(kw) if k in Finding.__dataclass_fields__}
+    return Finding(code, severity, params=tuple(sorted(kw.items())), **fields)
+
+
+def _num(x, lang: str = "vi") -> str:
+    """A number as a reader of ``lang`` writes it: 11.796,9 in Vietnamese, 11,796.9 in English."""
+    if x is None:
+        return ""
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    text = f"{x:,}" if isinstance(x, int) else f"{x:,.10g}"
+    return text if lang == "en" else text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+__all__ = ["Finding", "finding", "TEXTS", "UNREADABLE_CODES", "WHAT_TO_TYPE", "t"]

@@ -1,0 +1,527 @@
+"""Validate returned workbooks: read each file safely, check it, and say what to fix.
+
+``validate(paths, ...)`` is the library API (the CLI and ``merge`` call it); it returns a
+:class:`ValidationReport` of :class:`Submission` results. Values come only from the input cells
+the layout defines (never from cached formula results); ratios and rules are recomputed here.
+One bad file never stops the others: every failure becomes a finding on that file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .catalog import LEVELS, Indicator, known_versions, load_catalog
+from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
+from .i18n import LEVEL_LABELS, QcdcError, fold
+from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, FORM_KINDS, FORM_SHEET, META_SHEET,
+                     ROW_SUMMARY, TEXT_MAX, FormLayout, form_layout)
+from .periods import parse_period
+from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
+from .roster import Roster
+
+FEEDBACK_SHEET = "KẾT QUẢ KIỂM TRA"
+META_FORMAT = "qcdc-excel-form"
+STATUSES = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv"}
+
+_PLAIN_INT = re.compile(r"^\+?\d+$")
+_DECIMAL = re.compile(r"^\+?(\d+)[.,](\d+)$")
+_DATE_TEXT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass
+class Submission:
+    """One returned file and what validation made of it."""
+    path: Path
+    sha256: str = ""
+    size: int = 0
+    mtime: float = 0.0
+    status: str = "unreadable"
+    findings: list[Finding] = field(default_factory=list)
+    catalog_version: str | None = None
+    level: str | None = None
+    form: str | None = None
+    unit_code: str | None = None
+    unit_name: str | None = None
+    parent_code: str | None = None
+    period: str | None = None
+    report_date: dt.date | None = None
+    values: dict[str, object] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ("accepted", "accepted-with-warnings")
+
+    @property
+    def layout(self) -> FormLayout | None:
+        if self.catalog_version and self.level and self.form:
+            return form_layout(self.catalog_version, self.level, self.form)
+        return None
+
+    def to_json(self, lang: str = "vi") -> dict:
+        return {"path": str(self.path), "sha256": self.sha256, "unit_code": self.unit_code,
+                "period": self.period, "catalog_version": self.catalog_version, "status": self.status,
+                "findings": [f.to_json(lang) for f in self.findings]}
+
+
+@dataclass
+class ValidationReport:
+    submissions: list[Submission]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason code)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.accepted for s in self.submissions)
+
+    def stats(self) -> dict:
+        out = {"files": len(self.submissions), **{s: 0 for s in STATUSES}, "errors": 0, "warnings": 0,
+               "by_code": {}}
+        for sub in self.submissions:
+            out[sub.status] += 1
+            out["errors"] += len(sub.errors)
+            out["warnings"] += len(sub.warnings)
+            for f in sub.findings:
+                out["by_code"][f.code] = out["by_code"].get(f.code, 0) + 1
+        out["by_code"] = dict(sorted(out["by_code"].items()))
+        out["skipped"] = len(self.skipped)
+        return out
+
+    def to_json(self, lang: str = "vi") -> dict:
+        return {"files": [s.to_json(lang) for s in self.submissions], "stats": self.stats(),
+                "skipped": [{"path": str(p), "reason": r} for p, r in self.skipped]}
+
+
+# --- collecting files ----------------------------------------------------------------------------
+def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files to validate, folders read recursively; lock, hidden and non-spreadsheet files skipped.
+
+    Files named explicitly are always validated (a renamed CSV is still reported); inside a
+    folder only spreadsheet-looking files are, in a stable (sorted) order.
+    """
+    files, skipped = [], []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if not child.is_file():
+                    continue
+                rel = child.relative_to(p)
+                if child.name.startswith("~$"):
+                    skipped.append((child, "lock-file"))
+                elif any(part.startswith(".") for part in rel.parts):
+                    skipped.append((child, "hidden-file"))
+                elif child.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                    skipped.append((child, "not-a-spreadsheet"))
+                else:
+                    files.append(child)
+        else:
+            files.append(p)
+    return files, skipped
+
+
+# --- reading one file ------------------------------------------------------------------------------
+def read_submission(path: str | Path, roster: Roster | None = None, period: str | None = None) -> Submission:
+    """Validate one file; never raises for anything the file contains."""
+    path = Path(path)
+    sub = Submission(path)
+    try:
+        st = path.stat()
+        sub.size, sub.mtime = st.st_size, st.st_mtime
+        if st.st_size > MAX_FILE_BYTES:
+            raise Unreadable("file-too-large", size_mb=round(st.st_size / 1048576, 1),
+                             limit_mb=MAX_FILE_BYTES // 1048576)
+        data = path.read_bytes()
+        sub.sha256 = hashlib.sha256(data).hexdigest()
+        _check_workbook(sub, data, roster, period)
+    except Unreadable as exc:
+        sub.findings.append(finding(exc.code, **exc.params))
+    except OSError as exc:
+        sub.findings.append(finding("file-unreadable", reason=exc.strerror or type(exc).__name__))
+    except Exception as exc:  # noqa: BLE001 - the last guard: a finding, never a traceback
+        sub.findings.append(finding("file-unreadable", reason=f"{type(exc).__name__}: {exc}"[:200]))
+    sub.status = _status(sub.findings)
+    return sub
+
+
+def _status(findings: list[Finding]) -> str:
+    if any(f.code in UNREADABLE_CODES for f in findings):
+        return "unreadable"
+    if any(f.severity == "error" for f in findings):
+        return "rejected"
+    return "accepted-with-warnings" if findings else "accepted"
+
+
+def read_metadata(sheet: SheetData) -> dict[str, str]:
+    """Key/value rows of the metadata sheet (column A = key, column B = value)."""
+    rows: dict[int, list] = {}
+    for ref, cell in sheet.cells.items():
+        col, row = ref[0], ref[1:]
+        if col in "AB" and row.isdigit():
+            rows.setdefault(int(row), [None, None])["AB".index(col)] = cell.value
+    out = {}
+    for key, value in (rows[r] for r in sorted(rows)):
+        if key is not None:
+            out[str(key)] = "" if value is None else _as_text(value)
+    return out
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period: str | None) -> None:
+    raw = open_workbook(data)
+    meta_info = raw.sheet(META_SHEET)
+    if meta_info is None:
+        raise Unreadable("not-from-template")
+    meta = read_metadata(read_sheet(raw, meta_info))
+    sub.meta = meta
+    if meta.get("format") != META_FORMAT:
+        raise Unreadable("not-from-template")
+    version = meta.get("catalog_version", "")
+    if version not in known_versions():
+        raise Unreadable("catalog-version-unknown", version=version, known=", ".join(known_versions()))
+    level, form = meta.get("level", ""), meta.get("form", "own")
+    if level not in LEVELS or form not in FORM_KINDS:
+        sub.findings.append(finding("metadata-invalid", sheet=META_SHEET,
+                                    detail=(f"cấp «{level}», loại «{form}»", f"level '{level}', form '{form}'")))
+        return
+    sub.catalog_version, sub.level, sub.form = version, level, form
+    layout = form_layout(version, level, form)
+    f = sub.findings
+    if meta.get("fingerprint") != layout.fingerprint:
+        f.append(finding("metadata-invalid", sheet=META_SHEET,
+                         detail=("dấu vân tay cấu trúc không khớp", "structure fingerprint does not match")))
+    try:
+        cells_ok = json.loads(meta.get("cells") or "{}") == layout.cells
+    except ValueError:
+        cells_ok = False
+    if not cells_ok:
+        f.append(finding("metadata-invalid", sheet=META_SHEET,
+                         detail=("vị trí ô nhập không khớp", "input cell addresses do not match")))
+
+    # Sheets: exactly the form and the metadata sheet (a feedback sheet we added is allowed).
+    form_info = raw.sheet(FORM_SHEET)
+    unknown = [s for s in raw.sheets if s.name not in (FORM_SHEET, META_SHEET, FEEDBACK_SHEET)]
+    if form_info is None:
+        if len(unknown) == 1:
+            form_info = unknown.pop()
+            f.append(finding("sheet-renamed", sheet=form_info.name, expected=FORM_SHEET))
+        else:
+            f.append(finding("sheet-removed", sheet=FORM_SHEET))
+            return
+    for extra in unknown:
+        f.append(finding("sheet-added", sheet=extra.name))
+    if not raw.structure_protected:
+        f.append(finding("structure-unprotected", "warning"))
+    if raw.external_links:
+        f.append(finding("external-links"))
+
+    sheet = read_sheet(raw, form_info)
+    if not sheet.protected:
+        f.append(finding("protection-removed", sheet=form_info.name))
+    aligned = _check_structure(sub, sheet, layout, form_info.name)
+    _check_identity(sub, sheet, layout, roster, period, form_info.name)
+    if aligned:
+        _read_values(sub, sheet, layout, form_info.name)
+        _check_rules(sub, layout, form_info.name)
+
+
+# --- structure ------------------------------------------------------------------------------------
+def _norm_text(value: object) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(value or "")).split())
+
+
+def _norm_formula(text: str | None) -> str:
+    """Compare formulas ignoring spacing, $ anchors and case outside string literals."""
+    if not text:
+        return ""
+    parts = re.split(r'("(?:[^"]|"")*")', text.lstrip("="))
+    return "".join(p if p.startswith('"') else p.replace(" ", "").replace("$", "").upper() for p in parts)
+
+
+def _formula_differs(found: str | None, expected: str) -> bool:
+    if found and found.startswith("=<shared"):
+        return False  # a shared formula written by Excel: its text lives in another cell
+    return _norm_formula(found) != _norm_formula(expected)
+
+
+def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> bool:
+    """Compare the sheet with the layout; False when rows moved (then cells cannot be trusted)."""
+    f = sub.findings
+    column_b = {}
+    for ref, cell in sheet.cells.items():
+        if ref.startswith(COL_CODE) and ref[1:].isdigit() and cell.value is not None:
+            column_b.setdefault(_as_text(cell.value), int(ref[1:]))
+    for r in layout.rows:
+        item = r.item
+        is_section = getattr(item, "kind", "") == "section"
+        code_ref = f"{COL_STT}{r.row}" if is_section else f"{COL_CODE}{r.row}"
+        shown = _as_text(sheet.value(code_ref) or "")
+        if shown != item.code:
+            found = column_b.get(item.code) if not is_section else None
+            if found is not None and found != r.row:
+                f.append(finding("rows-shifted", sheet=name, cell=code_ref, indicator=item.code,
+                                 expected_row=r.row, found_row=found))
+                return False
+            if shown:
+                f.append(finding("code-edited", sheet=name, cell=code_ref, indicator=item.code, shown=shown))
+            else:
+                f.append(finding("row-missing", sheet=name, cell=code_ref, indicator=item.code,
+                                 expected_row=r.row))
+                return False
+            continue
+        expected_label = item.label.upper() if is_section else item.label
+        if _norm_text(sheet.value(f"{COL_LABEL}{r.row}")) != _norm_text(expected_label):
+            f.append(finding("label-edited", sheet=name, cell=f"{COL_LABEL}{r.row}", indicator=item.code))
+    formulas: list[tuple[str, str]] = []
+    for r in layout.rows:
+        if isinstance(r.item, Indicator):
+            if r.item.kind == "ratio":
+                formulas.append((r.cell, layout.ratio_formula(r.item)))
+            check = layout.row_check_formula(r)
+            if check:
+                formulas.append((f"{COL_CHECK}{r.row}", check))
+    formulas += [(c.cell, layout.check_formula(c)) for c in layout.checks]
+    formulas.append((f"C{ROW_SUMMARY}", layout.summary_formula()))
+    for ref, expected in formulas:
+        if _formula_differs(sheet.formula(ref), expected):
+            f.append(finding("formula-overwritten", sheet=name, cell=ref))
+    return True
+
+
+# --- identity -------------------------------------------------------------------------------------
+def _check_identity(sub: Submission, sheet: SheetData, layout: FormLayout, roster: Roster | None,
+                    period: str | None, name: str) -> None:
+    f, meta, ids = sub.findings, sub.meta, layout.identity_cells
+    shown_code = _as_text(sheet.value(ids["unit_code"]) or "")
+    meta_code = meta.get("unit_code", "")
+    if meta_code:
+        if shown_code != meta_code:
+            f.append(finding("unit-code-mismatch", sheet=name, cell=ids["unit_code"], shown=shown_code or "—",
+                             expected=meta_code))
+        sub.unit_code = meta_code
+        sub.unit_name = meta.get("unit_name") or _as_text(sheet.value(ids["unit_name"]) or "") or None
+        sub.parent_code = meta.get("parent_code") or None
+    elif shown_code:
+        sub.unit_code = shown_code
+        sub.unit_name = _as_text(sheet.value(ids["unit_name"]) or "") or None
+    else:
+        f.append(finding("unit-code-missing", sheet=name, cell=ids["unit_code"]))
+
+    shown_period = _as_text(sheet.value(ids["period"]) or "")
+    per_text = meta.get("period") or shown_period
+    if meta.get("period") and shown_period and shown_period != meta["period"]:
+        f.append(finding("metadata-invalid", sheet=name, cell=ids["period"],
+                         detail=(f"kỳ {shown_period} khác kỳ của biểu mẫu {meta['period']}",
+                                 f"period {shown_period} differs from the form's {meta['period']}")))
+    if not per_text:
+        f.append(finding("period-missing", sheet=name, cell=ids["period"]))
+    else:
+        try:
+            sub.period = parse_period(per_text).code
+        except QcdcError:
+            f.append(finding("period-invalid", sheet=name, cell=ids["period"], shown=per_text))
+    if period and sub.period and sub.period != parse_period(period).code:
+        f.append(finding("period-mismatch", sheet=name, cell=ids["period"], shown=sub.period,
+                         expected=parse_period(period).code))
+
+    if roster is not None and sub.unit_code:
+        unit = roster.units.get(sub.unit_code)
+        if unit is None:
+            f.append(finding("unit-not-in-roster", sheet=name, cell=ids["unit_code"], unit=sub.unit_code))
+        else:
+            sub.unit_name = unit.name
+            sub.parent_code = unit.parent
+            if unit.level != layout.level:
+                f.append(finding("unit-level-mismatch", sheet=name, cell=ids["unit_code"], unit=sub.unit_code,
+                                 roster_level=_level_pair(unit.level), form_level=_level_pair(layout.level)))
+
+
+def _level_pair(level: str) -> tuple[str, str]:
+    return (LEVEL_LABELS[level]["vi"].lower(), LEVEL_LABELS[level]["en"].lower())
+
+
+# --- values ---------------------------------------------------------------------------------------
+def parse_number(value: object, kind: str) -> tuple[float | int | None, str | None, str | None]:
+    """(number, finding code, shown text) for a count or amount cell; the code may be a warning."""
+    if value is None:
+        return None, None, None
+    if isinstance(value, bool):
+        return None, "not-a-number", str(value).upper()
+    shown = None
+    warning = None
+    if isinstance(value, str):
+        s = value.strip().replace("\u00a0", "").replace(" ", "")
+        shown = value.strip()
+        if s == "":
+            return None, None, None
+        if _PLAIN_INT.match(s):
+            x: float = float(int(s))
+            warning = "number-as-text"
+        elif kind == "amount" and (m := _DECIMAL.match(s)) and len(m.group(2)) != 3:
+            x = float(f"{m.group(1)}.{m.group(2)}")
+            warning = "number-as-text"
+        elif s.startswith("-") and (_PLAIN_INT.match(s[1:]) or _DECIMAL.match(s[1:])):
+            return None, "negative-number", shown
+        else:
+            return None, "not-a-number", shown
+    else:
+        x = float(value)
+        shown = _as_text(value)
+    if x != x or x in (float("inf"), float("-inf")):
+        return None, "not-a-number", shown
+    if x < 0:
+        return None, "negative-number", shown
+    if kind == "count":
+        if abs(x - round(x)) > 1e-9:
+            return None, "not-whole-number", shown
+        return int(round(x)), warning, shown
+    return x, warning, shown
+
+
+def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> None:
+    f = sub.findings
+    for code in layout.input_codes:
+        ind: Indicator = layout.indicator_rows[code].item
+        ref = layout.cells[code]
+        cell = sheet.cells.get(ref)
+        common = dict(sheet=name, cell=ref, indicator=code, label=_short(ind.label), label_en=_short(ind.label_en))
+        if cell is not None and cell.formula:
+            f.append(finding("input-is-formula", **common))
+            continue
+        raw = None if cell is None else cell.value
+        if isinstance(raw, str) and not raw.strip():
+            raw = None
+        if raw is None:
+            if ind.required:
+                hint = (" (hoặc chọn Có/Không)", " (or choose Có/Không)") if ind.kind == "flag" else ("", "")
+                f.append(finding("required-missing", flag_hint=hint, **common))
+            continue
+        if ind.kind in ("count", "amount"):
+            number, code_found, shown = parse_number(raw, ind.kind)
+            if code_found == "number-as-text":
+                f.append(finding(code_found, "warning", shown=shown, value=_as_text(number), **common))
+            elif code_found == "not-a-number":
+                f.append(finding(code_found, shown=shown, what=WHAT_TO_TYPE[ind.kind], **common))
+            elif code_found:
+                f.append(finding(code_found, shown=shown, **common))
+            if number is not None:
+                sub.values[code] = number
+        elif ind.kind == "flag":
+            answer = {"co": "Có", "khong": "Không"}.get(fold(str(raw))) if isinstance(raw, str) else None
+            if answer is None:
+                f.append(finding("invalid-flag", shown=_as_text(raw), **common))
+            else:
+                sub.values[code] = answer
+        elif ind.kind == "text":
+            text = _as_text(raw)
+            if len(text) > TEXT_MAX:
+                f.append(finding("text-too-long", "warning", length=len(text), limit=TEXT_MAX, **common))
+            sub.values[code] = text
+    ref = layout.identity_cells["report_date"]
+    sub.report_date, problem = parse_report_date(sheet.value(ref))
+    if problem:
+        f.append(finding(problem, "warning", sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
+
+
+def parse_report_date(value: object) -> tuple[dt.date | None, str | None]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "report-date-missing"
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if 1 <= value < 2958466:
+                return _EXCEL_EPOCH + dt.timedelta(days=int(value)), None
+        elif isinstance(value, str):
+            s = value.strip()
+            if m := _DATE_TEXT.match(s):
+                return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))), None
+            return dt.datetime.fromisoformat(s.replace("Z", "")).date(), None
+    except (ValueError, OverflowError):
+        pass
+    return None, "report-date-invalid"
+
+
+def numeric_values(values: dict[str, object]) -> dict[str, float | None]:
+    return {c: v for c, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _check_rules(sub: Submission, layout: FormLayout, name: str) -> None:
+    nums = numeric_values(sub.values)
+    catalog = layout.catalog
+    for check in layout.checks:
+        rule = check.rule
+        outcome = rule.evaluate(nums)
+        if outcome.status != "failed":
+            continue
+        first = rule.expression.codes[0]
+        ind = catalog.indicators[first]
+        cells = ", ".join(layout.cells[c] for c in rule.expression.codes)
+        sub.findings.append(finding(
+            "rule-failed", rule.severity, sheet=name, cell=layout.cells[first], indicator=first,
+            label=_short(ind.label), label_en=_short(ind.label_en), rule=rule.id, left=outcome.left,
+            op=rule.expression.op, right=outcome.right,
+            message=(rule.message.rstrip(".") + ".", rule.message_en.rstrip(".") + "."),
+            left_side=_side_text(rule.expression.left), right_side=_side_text(rule.expression.right),
+            cells=cells))
+
+
+def _side_text(terms) -> str:
+    """'II.5.3 + II.5.4 + II.5.5' for one side of a rule."""
+    out = ""
+    for i, term in enumerate(terms):
+        text = term.code or f"{term.constant:g}"
+        out += (" - " if term.sign < 0 else (" + " if i else "")) + text
+    return out.strip()
+
+
+def _short(label: str) -> str:
+    """A label as it reads inside a sentence ('- Hòa giải thành' -> 'Hòa giải thành')."""
+    label = label.strip()
+    for prefix in ("- Trong đó:", "- trong đó:", "- of which", "- "):
+        if label.startswith(prefix):
+            label = label[len(prefix):].strip()
+    return label
+
+
+# --- the API --------------------------------------------------------------------------------------
+def validate(paths: Iterable[str | Path], roster: Roster | None = None, period: str | None = None,
+             feedback_dir: str | Path | None = None, lang: str = "vi",
+             progress: Callable[[Submission], None] | None = None) -> ValidationReport:
+    """Validate every file (folders read recursively); optionally write feedback files."""
+    if period is not None:
+        parse_period(period)  # a bad --period is a usage error, raised before any work
+    files, skipped = collect_files(paths)
+    subs = []
+    for path in files:
+        sub = read_submission(path, roster, period)
+        subs.append(sub)
+        if progress:
+            progress(sub)
+    report = ValidationReport(subs, skipped)
+    if feedback_dir is not None:
+        from .feedback import write_feedback_files
+
+        write_feedback_files(subs, feedback_dir, lang)
+    return report
+
+
+__all__ = ["Submission", "ValidationReport", "validate", "read_submission", "collect_files",
+           "FEEDBACK_SHEET", "STATUSES", "load_catalog"]
