@@ -1,0 +1,381 @@
+"""Validation of filled workbooks: one file per mistake, each finding on its file and none on clean ones.
+
+Every file is made the way a unit makes it: a generated template, values typed in with openpyxl,
+and for the structural mistakes the edit a person would make after removing the protection.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import random
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from qcdc_excel import load_roster, parse_period
+from qcdc_excel.cli import main
+from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
+from qcdc_excel.synthetic import fill_workbook
+from qcdc_excel.template import Identity, template_bytes, write_template
+from qcdc_excel.validate import FEEDBACK_SHEET, read_submission, validate
+
+from .conftest import KBANG_ROSTER, convert_with_soffice
+from .corpus import make_values
+
+PERIOD = parse_period("2020")
+REPORT_DATE = dt.datetime(2020, 10, 30)
+KON_PNE = Identity("23641", "Xã Kon Pne", "625", "Huyện Kbang")
+
+
+@pytest.fixture(scope="module")
+def base(catalog):
+    layout = form_layout(catalog.version, "xa")
+    values = make_values(catalog, layout.input_codes, seed=7)
+    template = template_bytes("xa", PERIOD, KON_PNE)
+    return layout, values, template
+
+
+def filled(tmp_path: Path, base, name: str, changes: dict | None = None, drop=(), report_date=REPORT_DATE,
+           template: bytes | None = None) -> Path:
+    layout, values, tpl = base
+    v = {c: x for c, x in values.items() if c not in drop}
+    v.update(changes or {})
+    return fill_workbook(template or tpl, v, tmp_path / f"{name}.xlsx", report_date=report_date,
+                         names=("Nguyễn Văn A", "Nguyễn Văn Dũng"))
+
+
+def edited(path: Path, edit) -> Path:
+    """Open a filled file, do what a person would do in Excel, save it again."""
+    wb = openpyxl.load_workbook(path)
+    edit(wb)
+    wb.save(path)
+    return path
+
+
+def codes_of(sub) -> list[str]:
+    return [f.code for f in sub.findings]
+
+
+def cell(layout, code):
+    return layout.cells[code]
+
+
+# --- clean files ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("level, seed", [("xa", 1), ("xa", 2), ("xa", 3), ("huyen", 4), ("tinh", 5)])
+def test_clean_files_have_no_findings(tmp_path, catalog, level, seed):
+    layout = form_layout(catalog.version, level)
+    ident = {"xa": KON_PNE, "huyen": Identity("625", "Huyện Kbang", "64"), "tinh": Identity("64", "Tỉnh Gia Lai")}[level]
+    tpl = write_template(tmp_path / "t.xlsx", level, PERIOD, ident)
+    values = make_values(catalog, layout.input_codes, seed)
+    path = fill_workbook(tpl, values, tmp_path / "f.xlsx", report_date=REPORT_DATE)
+    sub = read_submission(path, load_roster(KBANG_ROSTER), "2020")
+    assert sub.findings == [] and sub.status == "accepted"
+    assert (sub.unit_code, sub.period, sub.level, sub.catalog_version) == (ident.unit_code, "2020", level, catalog.version)
+    assert sub.values == values  # exactly what was typed, flags and text included
+    assert sub.report_date == REPORT_DATE.date()
+
+
+def test_blank_template_filled_with_identity_is_accepted(tmp_path, base):
+    layout, values, _ = base
+    blank = template_bytes("xa")
+    ids = layout.identity_cells
+    path = filled(tmp_path, base, "blank", template=blank)
+    edited(path, lambda wb: [wb[FORM_SHEET].__setitem__(ids["unit_code"], "23641"),
+                             wb[FORM_SHEET].__setitem__(ids["unit_name"], "Xã Kon Pne"),
+                             wb[FORM_SHEET].__setitem__(ids["period"], "2020q4")])
+    sub = read_submission(path, load_roster(KBANG_ROSTER))
+    assert sub.status == "accepted", [f.message() for f in sub.findings]
+    assert (sub.unit_code, sub.period, sub.parent_code) == ("23641", "2020Q4", "625")
+
+
+# --- kinds of value ------------------------------------------------------------------------------
+VALUE_CASES = [
+    # (name, changes, expected code, severity)
+    ("text-number", {"II.1.2": "12"}, "number-as-text", "warning"),
+    ("text-units", {"II.5.3": "12 vụ"}, "not-a-number", "error"),
+    ("text-negative", {"II.9.1": "-3"}, "negative-number", "error"),
+    ("text-fraction", {"II.3.2": "14/14"}, "not-a-number", "error"),
+    ("text-thousands", {"II.8.1": "1.234,5"}, "not-a-number", "error"),
+    ("negative", {"II.9.1": -3}, "negative-number", "error"),
+    ("fraction", {"II.5.1": 2.5}, "not-whole-number", "error"),
+    ("flag-yes", {"II.1.1": "Yes"}, "invalid-flag", "error"),
+    ("flag-bool", {"II.7.1": True}, "invalid-flag", "error"),
+    ("amount-text", {"II.4.1": "11796,9"}, "number-as-text", "warning"),
+    ("amount-ambiguous", {"II.4.1": "1.234"}, "not-a-number", "error"),
+    ("amount-negative", {"II.4.3": -0.5}, "negative-number", "error"),
+    ("formula-in-input", {"II.6.1": "=3+4"}, "input-is-formula", "error"),
+]
+
+
+@pytest.mark.parametrize("name, changes, code, severity", VALUE_CASES, ids=[c[0] for c in VALUE_CASES])
+def test_value_kinds(tmp_path, base, name, changes, code, severity):
+    layout = base[0]
+    sub = read_submission(filled(tmp_path, base, name, changes))
+    hits = [f for f in sub.findings if f.code == code]
+    assert len(hits) == 1, codes_of(sub)
+    f = hits[0]
+    (target,) = changes
+    assert (f.severity, f.indicator, f.cell, f.sheet) == (severity, target, cell(layout, target), FORM_SHEET)
+    assert sub.status == ("rejected" if severity == "error" else "accepted-with-warnings")
+    assert f.message("vi") != f.message("en") and cell(layout, target) in f.message("vi")
+
+
+def test_value_details(tmp_path, base):
+    sub = read_submission(filled(tmp_path, base, "ok-variants", {
+        "II.1.1": "co", "II.3.1": "KHÔNG", "II.7.1": " Có ", "II.4.1": 0.049000000000000002, "II.4.3": 3.0,
+        "II.1.2": " 12 "}))
+    assert sub.values["II.1.1"] == "Có" and sub.values["II.3.1"] == "Không" and sub.values["II.7.1"] == "Có"
+    assert sub.values["II.4.1"] == pytest.approx(0.049) and sub.values["II.1.2"] == 12
+    assert codes_of(sub) == ["number-as-text"]  # float noise and accent-free flags are fine
+
+
+def test_blank_required_cells(tmp_path, base):
+    sub = read_submission(filled(tmp_path, base, "blanks", drop=("IV.8", "II.7.1", "V.1")))
+    missing = sorted(f.indicator for f in sub.findings if f.code == "required-missing")
+    assert missing == ["II.7.1", "IV.8"]  # V.1 (text) is optional
+    assert "Có/Không" in next(f for f in sub.findings if f.indicator == "II.7.1").message()
+    assert sub.status == "rejected"
+
+
+def test_report_date(tmp_path, base):
+    sub = read_submission(filled(tmp_path, base, "nodate", report_date=None))
+    assert codes_of(sub) == ["report-date-missing"] and sub.status == "accepted-with-warnings"
+    sub = read_submission(filled(tmp_path, base, "textdate", report_date="30/10/2020"))
+    assert sub.findings == [] and sub.report_date == dt.date(2020, 10, 30)
+    sub = read_submission(filled(tmp_path, base, "baddate", report_date="hôm qua"))
+    assert codes_of(sub) == ["report-date-invalid"]
+
+
+# --- rules ---------------------------------------------------------------------------------------
+def test_rules_report_left_op_right(tmp_path, base):
+    layout, values, _ = base
+    sub = read_submission(filled(tmp_path, base, "petitions", {"II.9.2": 40, "II.9.3": 17, "II.9.4": 18, "II.9.5": 1}))
+    by_rule = {f.rule: f for f in sub.findings if f.code == "rule-failed"}
+    assert set(by_rule) == {"II.9.4-le-II.9.3", "II.9.3-tong"}
+    f = by_rule["II.9.4-le-II.9.3"]
+    assert (f.left, f.op, f.right, f.severity, f.indicator, f.cell) == (18, "<=", 17, "error", "II.9.4",
+                                                                        cell(layout, "II.9.4"))
+    assert (by_rule["II.9.3-tong"].left, by_rule["II.9.3-tong"].right) == (17, 19)
+    j = f.to_json()
+    assert {k: j[k] for k in ("code", "rule", "left", "op", "right")} == \
+        {"code": "rule-failed", "rule": "II.9.4-le-II.9.3", "left": 18, "op": "<=", "right": 17}
+
+
+def test_warning_rule_and_missing_strategies(tmp_path, base):
+    sub = read_submission(filled(tmp_path, base, "more-done", {"I.3.1": 3, "I.3.2": 5}))
+    assert [(f.code, f.rule, f.severity) for f in sub.findings] == [("rule-failed", "I.3.2-le-I.3.1", "warning")]
+    assert sub.status == "accepted-with-warnings"
+    # A total typed with its parts left blank fails (blanks count as 0); a subset with its set blank is skipped.
+    sub = read_submission(filled(tmp_path, base, "total-only", drop=("II.5.3", "II.5.4", "II.5.5", "II.6.1")))
+    rules = {f.rule for f in sub.findings if f.code == "rule-failed"}
+    assert "II.5.2-tong" in rules and "II.6.2-le-II.6.1" not in rules
+
+
+# --- identity ------------------------------------------------------------------------------------
+def test_identity_against_roster_and_period(tmp_path, base):
+    roster = load_roster(KBANG_ROSTER)
+    path = filled(tmp_path, base, "ok")
+    assert read_submission(path, roster, "2020").status == "accepted"
+    assert codes_of(read_submission(path, roster, "2021")) == ["period-mismatch"]
+
+    stranger = fill_workbook(template_bytes("xa", PERIOD, Identity("99999", "Xã Lạ", "625")), base[1],
+                             tmp_path / "stranger.xlsx", report_date=REPORT_DATE)
+    assert codes_of(read_submission(stranger, roster)) == ["unit-not-in-roster"]
+    assert read_submission(stranger).status == "accepted"  # without a roster nothing to compare
+
+    wrong_level = fill_workbook(template_bytes("xa", PERIOD, Identity("625", "Huyện Kbang", "64")), base[1],
+                                tmp_path / "lvl.xlsx", report_date=REPORT_DATE)
+    assert codes_of(read_submission(wrong_level, roster)) == ["unit-level-mismatch"]
+
+    layout = base[0]
+    ids = layout.identity_cells
+    edited_code = edited(filled(tmp_path, base, "code"), lambda wb: wb[FORM_SHEET].__setitem__(ids["unit_code"], "23644"))
+    assert "unit-code-mismatch" in codes_of(read_submission(edited_code))
+
+
+def test_identity_of_blank_templates(tmp_path, base):
+    layout = base[0]
+    ids = layout.identity_cells
+    path = filled(tmp_path, base, "anon", template=template_bytes("xa"))
+    assert set(codes_of(read_submission(path))) == {"unit-code-missing", "period-missing"}
+    edited(path, lambda wb: [wb[FORM_SHEET].__setitem__(ids["unit_code"], 23641),
+                             wb[FORM_SHEET].__setitem__(ids["period"], "Q1/2023")])
+    sub = read_submission(path)
+    assert codes_of(sub) == ["period-invalid"] and sub.unit_code == "23641"  # a number typed as code is fine
+
+
+# --- structure -----------------------------------------------------------------------------------
+def _insert_row(wb):
+    wb[FORM_SHEET].insert_rows(20)
+
+
+def _delete_row(wb):
+    wb[FORM_SHEET].delete_rows(30)
+
+
+def _unprotect(wb):
+    wb[FORM_SHEET].protection.sheet = False
+
+
+def _add_sheet(wb):
+    wb.create_sheet("Sheet1")["A1"] = 5
+
+
+def _rename(wb):
+    wb[FORM_SHEET].title = "Phu luc (2)"
+
+
+def _remove_form(wb):
+    wb.remove(wb[FORM_SHEET])
+    wb.create_sheet("Trang tính 1")
+    wb.create_sheet("Trang tính 2")
+
+
+def _unlock_structure(wb):
+    wb.security = None
+
+
+STRUCTURE_CASES = [
+    ("rows-shifted", _insert_row),
+    ("rows-shifted", _delete_row),
+    ("protection-removed", _unprotect),
+    ("sheet-added", _add_sheet),
+    ("sheet-renamed", _rename),
+    ("sheet-removed", _remove_form),
+    ("structure-unprotected", _unlock_structure),
+]
+
+
+@pytest.mark.parametrize("code, edit", STRUCTURE_CASES, ids=[f"{c}-{e.__name__}" for c, e in STRUCTURE_CASES])
+def test_structure_edits(tmp_path, base, code, edit):
+    sub = read_submission(edited(filled(tmp_path, base, "s"), edit))
+    assert code in codes_of(sub), codes_of(sub)
+    if code == "rows-shifted":  # addresses can no longer be trusted: no value or rule findings
+        assert not {"rule-failed", "required-missing"} & set(codes_of(sub))
+    expected = "accepted-with-warnings" if code == "structure-unprotected" else "rejected"
+    assert sub.status == expected
+
+
+def test_cell_level_tampering(tmp_path, base, catalog):
+    layout = base[0]
+    ratio = layout.cells["II.9.6"]
+    check = layout.checks[0].cell
+    label_cell = f"C{layout.indicator_rows['II.5.2'].row}"
+    code_cell = f"B{layout.indicator_rows['II.5.3'].row}"
+
+    def tamper(wb):
+        ws = wb[FORM_SHEET]
+        ws[ratio] = 0.9411
+        ws[check] = "ĐẠT"
+        ws[label_cell] = "Số vụ hòa giải (sửa)"
+        ws[code_cell] = "II.5.3a"
+
+    sub = read_submission(edited(filled(tmp_path, base, "tamper"), tamper))
+    found = {(f.code, f.cell) for f in sub.findings}
+    assert {("formula-overwritten", ratio), ("formula-overwritten", check), ("label-edited", label_cell),
+            ("code-edited", code_cell)} <= found
+    assert sub.status == "rejected"
+
+
+def test_metadata_tampering(tmp_path, base):
+    def tamper(wb):
+        meta = wb[META_SHEET]
+        for row in meta.iter_rows(max_col=2):
+            if row[0].value == "fingerprint":
+                row[1].value = "sha256:" + "0" * 64
+    sub = read_submission(edited(filled(tmp_path, base, "meta"), tamper))
+    assert codes_of(sub) == ["metadata-invalid"] and sub.status == "rejected"
+
+    def drop_meta(wb):
+        wb.remove(wb[META_SHEET])
+    sub = read_submission(edited(filled(tmp_path, base, "nometa"), drop_meta))
+    assert codes_of(sub) == ["not-from-template"] and sub.status == "unreadable"
+
+
+# --- outputs -------------------------------------------------------------------------------------
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_feedback_loop_reject_fix_accept(tmp_path, base):
+    layout = base[0]
+    bad = filled(tmp_path, base, "bad", {"II.9.2": 40, "II.9.3": 17, "II.9.4": 18, "II.9.5": 1, "II.5.3": "12 vụ"},
+                 drop=("IV.8",))
+    before = sha(bad)
+    out = tmp_path / "gop-y"
+    report = validate([bad], feedback_dir=out)
+    assert report.submissions[0].status == "rejected" and sha(bad) == before
+    (copy,) = out.iterdir()
+    assert copy.name == "23641_2020_ket-qua-kiem-tra.xlsx"
+    wb = openpyxl.load_workbook(copy)
+    assert wb.sheetnames == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET]
+    assert wb[META_SHEET].sheet_state == "veryHidden" and wb[FORM_SHEET].protection.sheet and wb.security.lockStructure
+    ws = wb[FORM_SHEET]
+    for code in ("II.9.4", "II.5.3", "IV.8"):
+        c = ws[layout.cells[code]]
+        assert c.fill.fgColor.rgb.endswith("FFC7CE") and c.comment and code in c.comment.text
+    listed = [r[4].value for r in wb[FEEDBACK_SHEET].iter_rows(min_row=12) if r[4].value]
+    assert sorted(listed) == sorted(f.code for f in report.submissions[0].findings)
+
+    # The unit types the right values into the feedback copy and sends it back as it is.
+    ws[layout.cells["II.9.4"]] = 16
+    ws[layout.cells["II.5.3"]] = base[1]["II.5.3"]
+    ws[layout.cells["IV.8"]] = 0
+    wb.save(copy)
+    again = read_submission(copy)
+    assert again.status == "accepted", [f.message() for f in again.findings]
+
+
+def test_cli_json_report_and_exit_codes(tmp_path, base):
+    good = filled(tmp_path, base, "good")
+    bad = filled(tmp_path, base, "bad", {"II.9.4": 9999})
+    runner = CliRunner()
+    r = runner.invoke(main, ["validate", str(good), "--json", str(tmp_path / "ok.json")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["validate", str(good), str(bad), "--roster", str(KBANG_ROSTER), "--period", "2020",
+                             "--json", str(tmp_path / "r.json")])
+    assert r.exit_code == 1 and "TRẢ LẠI" in r.output and "II.9.4" in r.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [f["status"] for f in data["files"]] == ["accepted", "rejected"]
+    first = data["files"][0]
+    assert set(first) == {"path", "sha256", "unit_code", "period", "catalog_version", "status", "findings"}
+    assert first["sha256"] == sha(good) and first["unit_code"] == "23641" and first["period"] == "2020"
+    finding = data["files"][1]["findings"][0]
+    assert set(finding) == {"code", "severity", "rule", "indicator", "sheet", "cell", "left", "op", "right", "message"}
+    assert data["stats"]["rejected"] == 1 and data["stats"]["accepted"] == 1
+    r = runner.invoke(main, ["--lang", "en", "validate", str(bad)])
+    assert "REJECTED" in r.output and "cannot exceed" in r.output
+
+    for args in (["validate", str(tmp_path / "missing.xlsx")],
+                 ["validate", str(good), "--period", "2020Q9"],
+                 ["validate", str(good), "--roster", str(tmp_path / "none.csv")]):
+        r = runner.invoke(main, args)
+        assert r.exit_code == 2 and "Traceback" not in r.output, (args, r.output)
+
+
+def test_folder_input_skips_lock_hidden_and_other_files(tmp_path, base):
+    inbox = tmp_path / "inbox"
+    (inbox / "mail" / "2020-10-30").mkdir(parents=True)
+    good = filled(inbox / "mail" / "2020-10-30", base, "kon-pne")
+    (inbox / "~$kon-pne.xlsx").write_bytes(b"lock")
+    (inbox / ".DS_Store").write_bytes(b"x")
+    (inbox / "cong-van.pdf").write_bytes(b"%PDF-1.4")
+    report = validate([inbox])
+    assert [s.path for s in report.submissions] == [good]
+    assert sorted(r for _, r in report.skipped) == ["hidden-file", "lock-file", "not-a-spreadsheet"]
+
+
+@pytest.mark.soffice
+def test_libreoffice_resaved_files_read_the_same(tmp_path, base, soffice):
+    good = filled(tmp_path, base, "lo-good")
+    bad = filled(tmp_path, base, "lo-bad", {"II.9.4": 99, "II.1.2": "12", "II.5.3": "12 vụ"}, drop=("IV.8",))
+    out = convert_with_soffice(soffice, [good, bad], tmp_path / "lo")
+    a, b = read_submission(out[good]), read_submission(out[bad])
+    assert a.status == "accepted", [f.message() for f in a.findings]
+    assert a.values == read_submission(good).values
+    original = read_submission(bad)
+    assert [(f.code, f.cell, f.rule) for f in b.findings] == [(f.code, f.cell, f.rule) for f in original.findings]
