@@ -379,3 +379,19 @@ def test_libreoffice_resaved_files_read_the_same(tmp_path, base, soffice):
     assert a.values == read_submission(good).values
     original = read_submission(bad)
     assert [(f.code, f.cell, f.rule) for f in b.findings] == [(f.code, f.cell, f.rule) for f in original.findings]
+
+
+def test_older_catalog_version_is_read_with_its_own_catalog(tmp_path, catalog):
+    old = form_layout("qcdc-2020.1", "xa")
+    assert old.fingerprint != form_layout(catalog.version, "xa").fingerprint
+    tpl = template_bytes("xa", PERIOD, KON_PNE, catalog_version="qcdc-2020.1")
+    from qcdc_excel import load_catalog
+    values = make_values(load_catalog("qcdc-2020.1"), old.input_codes, seed=3)
+    path = fill_workbook(tpl, values, tmp_path / "old.xlsx", report_date=REPORT_DATE)
+    sub = read_submission(path)
+    assert sub.status == "accepted" and sub.catalog_version == "qcdc-2020.1"
+    assert sub.values == values and "II.10.1" not in sub.values  # indicators of that version only
+    bad = fill_workbook(tpl, {**values, "II.9.4": values["II.9.3"] + 1}, tmp_path / "old-bad.xlsx",
+                        report_date=REPORT_DATE)
+    rules = {f.rule for f in read_submission(bad).findings}
+    assert "II.9.4-le-II.9.3" in rules
