@@ -29,7 +29,7 @@ _MAX_MESSAGE = 250  # an Excel string literal holds at most 255 characters
 
 _ITEM_KEYS = {"code", "kind", "unit", "levels", "rollup", "label", "label_en", "numerator",
               "denominator", "required", "group", "section"}
-_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules"}
+_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules", "headline"}
 _RULE_KEYS = {"id", "expression", "severity", "missing", "message", "message_en"}
 
 
@@ -92,6 +92,7 @@ class Catalog:
     items: tuple[Heading | Indicator, ...]
     rules: tuple[Rule, ...]
     source: str = ""
+    headline: tuple[str, ...] = ()
     indicators: dict[str, Indicator] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -297,10 +298,17 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
         if ok:
             rules.append(Rule(rid, expr, str(severity), str(missing), message,
                               str(raw.get("message_en") or message).strip()))
+    headline = data.get("headline") or []
+    if not isinstance(headline, list):
+        err(both("phần headline", "headline"), "«headline» phải là danh sách mã", "'headline' must be a list of codes")
+        headline = []
+    for code in headline:
+        if str(code) not in by_code:
+            err(both("phần headline", "headline"), f"mã {code} không có trong danh mục", f"unknown code {code}")
     if errors:
         raise errors[0] if len(errors) == 1 else MultiError(errors)
     return Catalog(version, str(data.get("title") or "").strip(), str(data.get("title_en") or "").strip(),
-                   tuple(items), tuple(rules), source)
+                   tuple(items), tuple(rules), source, tuple(str(c) for c in headline))
 
 
 def load_catalog_file(path: str | Path) -> Catalog:

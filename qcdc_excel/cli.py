@@ -4,8 +4,10 @@ Exit codes: 0 success, 1 rejected or unreadable input (validate/merge), 2 usage 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -193,6 +195,102 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
     if json_path:
         atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     sys.exit(0 if report.ok else 1)
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise QcdcError("deadline-invalid", value=value) from None
+
+
+def render_headline(result, lang: str) -> None:
+    """The consolidated figures a published report quotes, then who reported."""
+    from .findings import _num
+
+    cons = result.consolidation
+    t = cons.totals
+    counts = cons.counts()
+    title = (f"TỔNG HỢP {cons.parent_name or ''} ({cons.parent_code or '?'}) — kỳ {cons.period or '?'} — "
+             f"{t.units} đơn vị" if lang == "vi" else
+             f"CONSOLIDATED {cons.parent_name or ''} ({cons.parent_code or '?'}) — period {cons.period or '?'} — "
+             f"{t.units} units")
+    click.echo("\n" + click.style(title, bold=True))
+    if cons.unverified:
+        click.echo(click.style("LƯU Ý: có cả báo cáo chưa được chấp nhận (--include-rejected)." if lang == "vi"
+                               else "NOTE: includes submissions that were not accepted (--include-rejected).",
+                               fg="red", bold=True))
+    for code in cons.catalog.headline:
+        ind = cons.catalog.indicators[code]
+        if ind.kind == "ratio":
+            r = t.ratio(ind)
+            shown = "—" if r is None else (f"{r * 100:.1f} %".replace(".", ",") if lang == "vi" else f"{r * 100:.1f} %")
+            shown += f"  ({_num(t.number(ind.numerator), lang)}/{_num(t.number(ind.denominator), lang)})" if r is not None else ""
+        elif ind.kind == "flag" and ind.rollup == "count":
+            n = t.flag_units.get(code)
+            shown = f"{t.values.get(code)}/{n} đơn vị" if n else "—"
+        else:
+            v = t.number(code)
+            shown = "—" if v is None else _num(v, lang) + (f" {ind.unit}" if ind.unit else "")
+        click.echo(f"  {code:<7} {ind.text(lang)[:70]:<70} {shown}")
+    if cons.expected:
+        line = (f"Nộp báo cáo: {counts['expected']} phải nộp, {counts['accepted']} được chấp nhận "
+                f"({counts['on-time']} đúng hạn, {counts['late']} muộn), {counts['rejected']} bị trả lại, "
+                f"{counts['missing']} chưa nộp." if lang == "vi" else
+                f"Reporting: {counts['expected']} expected, {counts['accepted']} accepted ({counts['on-time']} on time, "
+                f"{counts['late']} late), {counts['rejected']} rejected, {counts['missing']} missing.")
+        click.echo(click.style(line, bold=True))
+    roles = Counter(r.role for r in cons.files)
+    if roles.get("superseded") or roles.get("duplicate") or roles.get("excluded"):
+        click.echo(("Tệp bị thay: {s}, trùng: {d}, ngoài phạm vi: {e}." if lang == "vi" else
+                    "Files superseded: {s}, duplicates: {d}, excluded: {e}.").format(
+                        s=roles.get("superseded", 0), d=roles.get("duplicate", 0), e=roles.get("excluded", 0)))
+
+
+@main.command("merge")
+@click.argument("inbox")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Tệp tổng hợp (.xlsx) / consolidated workbook.")
+@click.option("--roster", type=click.Path(), default=None, help="Danh sách đơn vị (CSV hoặc .xlsx).")
+@click.option("--period", default=None, help="Kỳ báo cáo / period.")
+@click.option("--parent", default=None, help="Mã đơn vị tổng hợp / parent unit code.")
+@click.option("--feedback-dir", type=click.Path(file_okay=False), default=None,
+              help="Thư mục ghi tệp góp ý / feedback folder.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Báo cáo JSON.")
+@click.option("--deadline", default=None, help="Hạn nộp YYYY-MM-DD / deadline.")
+@click.option("--include-rejected", is_flag=True, help="Tính cả báo cáo bị trả lại / include rejected files.")
+@click.option("--password", default=DEFAULT_PASSWORD, show_default=True)
+@click.pass_obj
+def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
+              feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
+              password: str) -> None:
+    """Tổng hợp cả thư mục báo cáo gửi về / merge an inbox into a consolidated workbook."""
+    from .merge import merge
+    from .validate import collect_files
+
+    lang = obj["lang"]
+    try:
+        if not Path(inbox).is_dir():
+            raise QcdcError("file-not-found", path=inbox)
+        if period is not None:
+            parse_period(period)
+        due = _parse_date(deadline)
+        ros = load_roster(roster) if roster else None
+        if parent and ros is not None and parent not in ros:
+            raise QcdcError("unit-not-in-roster", code=parent, path=ros.source)
+        total = len(collect_files([inbox])[0])
+        with click.progressbar(length=total, label="Đang đọc" if lang == "vi" else "Reading",
+                               file=sys.stderr, show_pos=True) as bar:
+            result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
+                           include_rejected, lang, password, progress=lambda _s: bar.update(1))
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    render_report(result.report, lang)
+    render_headline(result, lang)
+    click.echo(click.style(("Đã ghi: " if lang == "vi" else "Written: ") + str(result.out), fg="green"))
+    sys.exit(0 if result.ok else 1)
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -71,6 +71,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không tìm thấy tệp hoặc thư mục: {path}",
         "en": "File or folder not found: {path}",
     },
+    "deadline-invalid": {
+        "vi": "Hạn nộp «{value}» không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2023-06-15.",
+        "en": "Invalid deadline '{value}'; use YYYY-MM-DD, e.g. 2023-06-15.",
+    },
     "template-written": {
         "vi": "Đã tạo {count} biểu mẫu trong thư mục {out}",
         "en": "Wrote {count} template(s) to {out}",

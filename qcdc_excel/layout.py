@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from .catalog import Catalog, Heading, Indicator, Rule, load_catalog
 
-FORM_SHEET = "Phụ lục"
+FORM_SHEET = "Phụ lục"  # the sheet a unit fills
+CONSOLIDATED_SHEET = "Tổng hợp"  # the same appendix with a parent's consolidated values
+SHEET_NAMES = {"own": FORM_SHEET, "consolidated": CONSOLIDATED_SHEET}
 META_SHEET = "_qcdc"
 FORM_KINDS = ("own", "consolidated")
 
@@ -29,10 +31,11 @@ CHECK_OK, CHECK_ERROR, CHECK_WARNING = "ĐẠT", "LỖI", "CẢNH BÁO"
 
 # Fixed rows of the header block.
 ROW_MOTTO, ROW_MOTTO2, ROW_TITLE, ROW_PERIOD_LINE = 1, 2, 4, 5
-ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_PARENT, ROW_PERIOD, ROW_SUMMARY = 7, 8, 9, 10, 11
+ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_PARENT, ROW_PERIOD, ROW_SUMMARY, ROW_UNITS = 7, 8, 9, 10, 11, 12
 ROW_TABLE_HEADER = 13
 FIRST_TABLE_ROW = 14
 
+SUMMARY_CLEAN_CONSOLIDATED = "Số liệu tổng hợp không vi phạm quy tắc kiểm tra"
 KIND_HINTS = {
     "count": "Nhập số nguyên ≥ 0 (không nhập chữ, không ghi đơn vị).",
     "amount": "Nhập số ≥ 0, có thể có phần thập phân (không ghi đơn vị).",
@@ -97,14 +100,21 @@ class FormLayout:
         return tuple(c for c, r in self.indicator_rows.items() if r.item.kind != "ratio")
 
     @property
+    def sheet_name(self) -> str:
+        return SHEET_NAMES[self.form]
+
+    @property
     def identity_cells(self) -> dict[str, str]:
-        return {
+        cells = {
             "unit_code": f"C{ROW_UNIT_CODE}", "unit_name": f"C{ROW_UNIT_NAME}",
             "parent": f"C{ROW_PARENT}", "period": f"C{ROW_PERIOD}",
             "level_label": f"E{ROW_UNIT_CODE}", "catalog_version": f"E{ROW_PERIOD}",
             "report_date": f"{COL_VALUE}{self.report_date_row}",
             "preparer": f"B{self.sign_name_row}", "head": f"D{self.sign_name_row}",
         }
+        if self.form == "consolidated":
+            cells["units"] = f"C{ROW_UNITS}"  # how many units the figures cover
+        return cells
 
     @property
     def free_input_cells(self) -> tuple[str, ...]:
@@ -184,6 +194,9 @@ class FormLayout:
     def summary_formula(self) -> str:
         first, last = FIRST_TABLE_ROW, self.last_table_row
         problems = f"SUMPRODUCT(--(LEN({COL_CHECK}{first}:{COL_CHECK}{last})>0))"
+        if self.form == "consolidated":  # totals: blanks are legitimate, only rules speak
+            return (f"=IF({problems}>0,\"Có \"&{problems}&\" dòng cần xem lại (xem cột Kiểm tra)\","
+                    f"\"{SUMMARY_CLEAN_CONSOLIDATED}\")")
         required = [self.cells[c] for c in self.input_codes if self.indicator_rows[c].item.required]
         blanks = "+".join(f"({c}=\"\")" for c in required) or "0"
         return (f"=IF({problems}>0,\"Có \"&{problems}&\" dòng cần xem lại (xem cột Kiểm tra)\","
@@ -204,7 +217,7 @@ class FormLayout:
                          self.row_check_formula(r) if isinstance(item, Indicator) else None])
         checks = [[c.row, c.rule.id, c.rule.message, self.check_formula(c)] for c in self.checks]
         return {"catalog_version": self.catalog.version, "level": self.level, "form": self.form,
-                "sheet": FORM_SHEET, "rows": rows, "checks": checks,
+                "sheet": self.sheet_name, "rows": rows, "checks": checks,
                 "identity": self.identity_cells, "summary": self.summary_formula()}
 
     @functools.cached_property

@@ -108,16 +108,24 @@ def sniff(data: bytes) -> None:
             raise Unreadable("file-encrypted")
         raise Unreadable("file-xls")
     if not data.startswith(b"PK"):
-        head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-        if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<html" in head[:512]:
+        head = data[:4096]
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 ("Unicode Text" export)
+            try:
+                head = head.decode("utf-16").encode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if low.startswith(b"<?xml") and b"<html" not in low:  # e.g. "XML Spreadsheet 2003"
+            raise Unreadable("file-not-xlsx", kind="XML")
+        if any(tag in low for tag in (b"<html", b"<table", b"<!doctype html", b"<body")):
             raise Unreadable("file-html")
-        if head.startswith(b"<?xml") or head.startswith(b"<"):
+        if low.startswith(b"<"):
             raise Unreadable("file-not-xlsx", kind="XML")
         try:
-            data[:4096].decode("utf-8")
+            low.decode("utf-8")
             text = True
         except UnicodeDecodeError:
-            text = b"\x00" not in data[:4096]
+            text = b"\x00" not in low
         if text:
             raise Unreadable("file-csv")
         raise Unreadable("file-not-xlsx", kind="?")
@@ -167,7 +175,14 @@ def read_part(zf: zipfile.ZipFile, name: str, required: bool = True, limit: int 
     """A zip member's bytes, never more than ``limit`` decompressed (a bomb stops here)."""
     try:
         with zf.open(name) as fh:
-            data = fh.read(limit + 1)
+            chunks, size = [], 0
+            while size <= limit:  # in chunks: a lying header cannot make us allocate the cap at once
+                chunk = fh.read(1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
     except KeyError:
         if required:
             raise Unreadable("file-corrupt") from None

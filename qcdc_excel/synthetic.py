@@ -75,14 +75,14 @@ def fill_workbook(template, values: dict[str, object], out_path, report_date=Non
     import openpyxl
 
     from .atomic import atomic_write_bytes
-    from .layout import FORM_SHEET, META_SHEET
+    from .layout import META_SHEET
 
     src = io.BytesIO(template) if isinstance(template, (bytes, bytearray)) else template
     wb = openpyxl.load_workbook(src)
     meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(max_col=2)}
     cells = json.loads(meta["cells"])
     ids = json.loads(meta["identity_cells"])
-    ws = wb[FORM_SHEET]
+    ws = wb[meta["form_sheet"]]
     for code, value in values.items():
         ws[cells[code]] = value
     if report_date is not None:

@@ -80,7 +80,7 @@ def metadata(layout: FormLayout, period: Period | None, identity: Identity) -> l
         ("unit_name", identity.unit_name),
         ("parent_code", identity.parent_code),
         ("period", period.code if period else ""),
-        ("form_sheet", FORM_SHEET),
+        ("form_sheet", layout.sheet_name),
         ("fingerprint", layout.fingerprint),
         ("cells", json.dumps(layout.cells, ensure_ascii=False, separators=(",", ":"))),
         ("identity_cells", json.dumps(layout.identity_cells, ensure_ascii=False, separators=(",", ":"))),

@@ -19,13 +19,15 @@ from typing import Callable, Iterable
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
 from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
 from .i18n import LEVEL_LABELS, QcdcError, fold
-from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, FORM_KINDS, FORM_SHEET, META_SHEET,
+from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, FORM_KINDS, META_SHEET,
                      ROW_SUMMARY, TEXT_MAX, FormLayout, form_layout)
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
 from .roster import Roster
 
 FEEDBACK_SHEET = "KẾT QUẢ KIỂM TRA"
+# Sheets a consolidated workbook carries beside its form (see workbook_writer).
+CONSOLIDATED_EXTRA_SHEETS = {"Chi tiết đơn vị", "Tình hình nộp", "Kết quả kiểm tra", "Ghi chú", "Biểu đồ"}
 META_FORMAT = "qcdc-excel-form"
 STATUSES = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv"}
@@ -218,18 +220,20 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
                          detail=("vị trí ô nhập không khớp", "input cell addresses do not match")))
 
     # Sheets: exactly the form and the metadata sheet (a feedback sheet we added is allowed).
-    form_info = raw.sheet(FORM_SHEET)
-    unknown = [s for s in raw.sheets if s.name not in (FORM_SHEET, META_SHEET, FEEDBACK_SHEET)]
+    form_sheet = layout.sheet_name
+    form_info = raw.sheet(form_sheet)
+    allowed = {form_sheet, META_SHEET, FEEDBACK_SHEET} | (CONSOLIDATED_EXTRA_SHEETS if form == "consolidated" else set())
+    unknown = [s for s in raw.sheets if s.name not in allowed]
     if form_info is None:
         if len(unknown) == 1:
             form_info = unknown.pop()
-            f.append(finding("sheet-renamed", sheet=form_info.name, expected=FORM_SHEET))
+            f.append(finding("sheet-renamed", sheet=form_info.name, expected=form_sheet))
         else:
-            f.append(finding("sheet-removed", sheet=FORM_SHEET))
+            f.append(finding("sheet-removed", sheet=form_sheet))
             return
     for extra in unknown:
         f.append(finding("sheet-added", sheet=extra.name))
-    if not raw.structure_protected:
+    if not raw.structure_protected and form == "own":  # consolidated books are ours, not typed in
         f.append(finding("structure-unprotected", "warning"))
     if raw.external_links:
         f.append(finding("external-links"))
@@ -410,8 +414,10 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         raw = None if cell is None else cell.value
         if isinstance(raw, str) and not raw.strip():
             raw = None
+        if layout.form == "consolidated" and ind.kind == "flag" and ind.rollup == "count":
+            ind = _AS_COUNT[code] = _AS_COUNT.get(code) or _count_view(ind)
         if raw is None:
-            if ind.required:
+            if ind.required and layout.form == "own":
                 hint = (" (hoặc chọn Có/Không)", " (or choose Có/Không)") if ind.kind == "flag" else ("", "")
                 f.append(finding("required-missing", flag_hint=hint, **common))
             continue
@@ -440,6 +446,16 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
     sub.report_date, problem = parse_report_date(sheet.value(ref))
     if problem:
         f.append(finding(problem, "warning", sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
+
+
+_AS_COUNT: dict[str, Indicator] = {}
+
+
+def _count_view(ind: Indicator) -> Indicator:
+    """On a consolidated form a Có/Không indicator holds how many units answered Có."""
+    from dataclasses import replace
+
+    return replace(ind, kind="count", unit="đơn vị")
 
 
 def parse_report_date(value: object) -> tuple[dt.date | None, str | None]:

@@ -1,0 +1,89 @@
+"""``merge``: validate an inbox, consolidate what counts, write the consolidated workbook.
+
+The library call behind ``qcdc-excel merge``; returns a :class:`MergeResult` the CLI renders.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .atomic import atomic_write_text
+from .catalog import CURRENT_VERSION, load_catalog
+from .consolidate import Consolidation, consolidate
+from .i18n import QcdcError
+from .periods import parse_period
+from .roster import Roster
+from .template import DEFAULT_PASSWORD
+from .validate import Submission, ValidationReport, collect_files, read_submission
+
+
+@dataclass
+class MergeResult:
+    consolidation: Consolidation
+    report: ValidationReport
+    out: Path
+    feedback: list[Path]
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def to_json(self, lang: str = "vi") -> dict:
+        cons = self.consolidation
+        data = self.report.to_json(lang)
+        data["totals"] = cons.totals.as_json(cons.catalog)
+        data["flag_units"] = dict(sorted(cons.totals.flag_units.items()))
+        counts = cons.counts()
+        data["units"] = {
+            "parent": cons.parent_code,
+            "period": cons.period,
+            "expected": [e.unit.code for e in cons.expected],
+            "accepted": sorted({r.sub.unit_code for r in cons.files if r.role == "used" and r.sub.accepted}),
+            "rejected": [e.unit.code for e in cons.expected if e.status == "rejected"]
+            or sorted({r.sub.unit_code or "" for r in cons.files if r.role == "rejected"}),
+            "superseded": [str(r.sub.path) for r in cons.files if r.role == "superseded"],
+            "duplicate": [str(r.sub.path) for r in cons.files if r.role == "duplicate"],
+            "excluded": [str(r.sub.path) for r in cons.files if r.role == "excluded"],
+            "missing": [e.unit.code for e in cons.expected if e.status == "missing"],
+            "late": [e.unit.code for e in cons.expected if e.status == "late"],
+            "counts": counts,
+            "included": cons.totals.units,
+            "unverified": cons.unverified,
+        }
+        return data
+
+
+def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, period: str | None = None,
+          parent: str | None = None, feedback_dir: str | Path | None = None, json_path: str | Path | None = None,
+          deadline: dt.date | None = None, include_rejected: bool = False, lang: str = "vi",
+          password: str = DEFAULT_PASSWORD, progress: Callable[[Submission], None] | None = None,
+          today: dt.date | None = None) -> MergeResult:
+    """Merge every submission found under ``inbox`` into the consolidated workbook ``out``."""
+    from .feedback import write_feedback_files
+    from .workbook_writer import write_consolidated
+
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        raise QcdcError("file-not-found", path=str(inbox))
+    if period is not None:
+        period = parse_period(period).code
+    files, skipped = collect_files([inbox])
+    out = Path(out)
+    files = [p for p in files if p.resolve() != out.resolve()]  # never merge our own output
+    subs = []
+    for path in files:
+        sub = read_submission(path, roster, period)
+        subs.append(sub)
+        if progress:
+            progress(sub)
+    report = ValidationReport(subs, skipped)
+    cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
+    write_consolidated(out, cons, report, password, today)
+    feedback = write_feedback_files(subs, feedback_dir, lang) if feedback_dir is not None else []
+    result = MergeResult(cons, report, out, feedback)
+    if json_path is not None:
+        atomic_write_text(Path(json_path), json.dumps(result.to_json(lang), ensure_ascii=False, indent=2))
+    return result

@@ -1,0 +1,483 @@
+"""The consolidated workbook, written with xlsxwriter.
+
+"Tổng hợp" is the appendix in the consolidated layout (same rows, codes, formulas and check area
+as the layout defines, so the workbook validates as the parent's own submission upward), followed
+by the per-unit details, reporting status, every finding, the notes and native charts, and the
+hidden identity sheet. Every string that came from a submitter is written as a string, never as a
+formula. Formulas carry their Python-computed results, so a viewer that does not recalculate
+still shows the right figures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .atomic import atomic_write_bytes
+from .catalog import CURRENT_VERSION, Indicator
+from .consolidate import Consolidation, Totals
+from .i18n import LEVEL_LABELS
+from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT,
+                     COL_VALUE, FIRST_TABLE_ROW, META_SHEET, NUMBER_FORMATS, ROW_MOTTO, ROW_MOTTO2,
+                     ROW_PARENT, ROW_PERIOD, ROW_PERIOD_LINE, ROW_SUMMARY, ROW_TABLE_HEADER, ROW_TITLE,
+                     ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_UNITS, SUMMARY_CLEAN_CONSOLIDATED, FormLayout,
+                     form_layout)
+from .periods import parse_period
+from .template import DEFAULT_PASSWORD, FONT, Identity, metadata
+from .validate import ValidationReport
+
+DETAILS, STATUS, FINDINGS, NOTES, CHARTS = ("Chi tiết đơn vị", "Tình hình nộp", "Kết quả kiểm tra",
+                                            "Ghi chú", "Biểu đồ")
+STATUS_VI = {"on-time": "Đúng hạn", "late": "Muộn hạn", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
+ROLE_VI = {"used": "Dùng để tổng hợp", "superseded": "Bị thay bằng bản sau", "duplicate": "Bản trùng",
+           "covered": "Đã có trong báo cáo tổng hợp cấp dưới", "rejected": "Trả lại để sửa",
+           "unreadable": "Không đọc được", "excluded": "Không thuộc lần tổng hợp này"}
+VALIDATION_VI = {"accepted": "Đạt", "accepted-with-warnings": "Đạt (có cảnh báo)", "rejected": "Trả lại",
+                 "unreadable": "Không đọc được"}
+UNVERIFIED = ("LƯU Ý: số liệu có cả báo cáo CHƯA ĐƯỢC CHẤP NHẬN (--include-rejected), chưa kiểm tra đạt; "
+              "chỉ dùng để tham khảo.")
+MAX_CHART_UNITS = 60
+
+
+def write_consolidated(path: str | Path, cons: Consolidation, report: ValidationReport,
+                       password: str = DEFAULT_PASSWORD, today: dt.date | None = None) -> Path:
+    """Write the consolidated workbook of ``cons`` atomically; returns its path."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False,
+                                   "default_format_properties": {"font_name": FONT, "font_size": 12}})
+    wb.set_properties({"title": cons.catalog.title, "author": "qcdc-excel"})
+    f = _Formats(wb)
+    layout = form_layout(CURRENT_VERSION, cons.level, "consolidated")
+    _summary_sheet(wb, f, layout, cons, password, today or dt.date.today())
+    _details_sheet(wb, f, cons)
+    status_range = _status_sheet(wb, f, cons, report)
+    _findings_sheet(wb, f, cons, report)
+    _notes_sheet(wb, f, cons)
+    _charts_sheet(wb, f, cons, status_range)
+    _meta_sheet(wb, layout, cons)
+    wb.close()
+    return atomic_write_bytes(Path(path), buf.getvalue())
+
+
+class _Formats:
+    def __init__(self, wb) -> None:
+        add = wb.add_format
+        self.title = add({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter", "text_wrap": True})
+        self.motto = add({"bold": True, "font_size": 13, "align": "center"})
+        self.motto2 = add({"bold": True, "font_size": 13, "align": "center", "underline": 1})
+        self.center_italic = add({"italic": True, "align": "center"})
+        self.bold = add({"bold": True})
+        self.right_bold = add({"bold": True, "align": "right"})
+        self.text = add({})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.summary = add({"bold": True, "font_color": "#C00000"})
+        self.banner = add({"bold": True, "font_color": "#C00000", "text_wrap": True})
+        self.head = add({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
+                         "bg_color": "#DDEBF7"})
+        self.section = add({"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter"})
+        self.section_c = add({"bold": True, "border": 1, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
+        self.group = add({"bold": True, "italic": True, "border": 1, "text_wrap": True, "valign": "vcenter"})
+        self.group_c = add({"bold": True, "italic": True, "border": 1, "align": "center", "valign": "vcenter"})
+        self.cell = add({"border": 1, "text_wrap": True, "valign": "vcenter"})
+        self.cell_c = add({"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True})
+        self.count = add({"border": 1, "num_format": NUMBER_FORMATS["count"], "valign": "vcenter"})
+        self.amount = add({"border": 1, "num_format": NUMBER_FORMATS["amount"], "valign": "vcenter"})
+        self.ratio = add({"border": 1, "num_format": NUMBER_FORMATS["ratio"], "valign": "vcenter", "bg_color": "#EDEDED"})
+        self.plain_count = add({"num_format": NUMBER_FORMATS["count"]})
+        self.plain_amount = add({"num_format": NUMBER_FORMATS["amount"]})
+        self.plain_ratio = add({"num_format": NUMBER_FORMATS["ratio"]})
+        self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "center", "border": 1})
+        self.plain_date = add({"num_format": NUMBER_FORMATS["date"]})
+        self.check = add({"font_color": "#C00000", "text_wrap": True, "font_size": 11, "valign": "vcenter"})
+        self.grey = add({"border": 1, "font_color": "#595959", "valign": "vcenter", "num_format": "#,##0.0##"})
+        self._flag_formats: dict[int, object] = {}
+        self._wb = wb
+
+    def flag(self, n: int, plain: bool = False):
+        """A count of units answering Có shown as 'x/n đơn vị' while staying a number."""
+        key = (n, plain)
+        if key not in self._flag_formats:
+            props = {"num_format": f'0"/{n} đơn vị"', "align": "right"}
+            if not plain:
+                props.update(border=1, valign="vcenter")
+            self._flag_formats[key] = self._wb.add_format(props)
+        return self._flag_formats[key]
+
+
+def _num(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _write_value(ws, ref: str, ind: Indicator, totals: Totals, f: _Formats, plain: bool = False) -> None:
+    """One consolidated value in the right form for its kind."""
+    value = totals.values.get(ind.code)
+    if ind.kind == "ratio":
+        r = totals.ratio(ind)
+        if r is None:
+            ws.write_blank(ref, None, f.plain_ratio if plain else f.ratio)
+        else:
+            ws.write_number(ref, r, f.plain_ratio if plain else f.ratio)
+        return
+    if value is None:
+        ws.write_blank(ref, None, None if plain else f.cell)
+        return
+    if ind.kind == "flag" and ind.rollup == "count":
+        ws.write_number(ref, value, f.flag(totals.flag_units.get(ind.code, 0), plain))
+    elif isinstance(value, str):
+        ws.write_string(ref, value, None if plain else f.cell_c)
+    elif ind.kind == "amount":
+        ws.write_number(ref, _num(value), f.plain_amount if plain else f.amount)
+    else:
+        ws.write_number(ref, _num(value), f.plain_count if plain else f.count)
+
+
+def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
+    """What each in-sheet check shows for these totals (the same rule engine as validation)."""
+    nums = {c: _num(v) for c, v in totals.values.items() if isinstance(v, (int, float, Decimal))}
+    out = {}
+    for check in layout.checks:
+        status = check.rule.evaluate(nums).status
+        out[check.rule.id] = {"passed": CHECK_OK, "skipped": ""}.get(
+            status, CHECK_ERROR if check.rule.severity == "error" else CHECK_WARNING)
+    return out
+
+
+def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, today: dt.date):
+    ws = wb.add_worksheet(layout.sheet_name)
+    ws.activate()
+    t = cons.totals
+    for col, width in zip("ABCDEFGH", (6, 10, 58, 13, 16, 40, 16, 16)):
+        ws.set_column(f"{col}:{col}", width)
+    ws.merge_range(f"A{ROW_MOTTO}:E{ROW_MOTTO}", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", f.motto)
+    ws.merge_range(f"A{ROW_MOTTO2}:E{ROW_MOTTO2}", "Độc lập - Tự do - Hạnh phúc", f.motto2)
+    if cons.unverified:
+        ws.merge_range("A3:F3", UNVERIFIED, f.banner)
+        ws.set_row(2, 32)
+    ws.merge_range(f"A{ROW_TITLE}:E{ROW_TITLE}", f"{layout.catalog.title} (TỔNG HỢP)", f.title)
+    ws.set_row(ROW_TITLE - 1, 36)
+    period = parse_period(cons.period) if cons.period else None
+    ws.merge_range(f"A{ROW_PERIOD_LINE}:E{ROW_PERIOD_LINE}",
+                   f"Kỳ báo cáo: {period.label('vi')}" if period else "Kỳ báo cáo: ……", f.center_italic)
+    labels = {ROW_UNIT_CODE: "Mã đơn vị:", ROW_UNIT_NAME: "Tên đơn vị:", ROW_PARENT: "Đơn vị cấp trên:",
+              ROW_PERIOD: "Kỳ báo cáo:", ROW_SUMMARY: "Tự kiểm tra:", ROW_UNITS: "Số đơn vị được tổng hợp:"}
+    for row, text in labels.items():
+        ws.write_string(f"B{row}", text, f.bold)
+    ws.write_string(f"C{ROW_UNIT_CODE}", cons.parent_code or "", f.bold)
+    ws.write_string(f"C{ROW_UNIT_NAME}", cons.parent_name or "", f.bold)
+    ws.write_string(f"C{ROW_PARENT}", cons.parent_parent or "", f.text)
+    ws.write_string(f"C{ROW_PERIOD}", cons.period or "", f.text)
+    ws.write_number(f"C{ROW_UNITS}", t.units, f.plain_count)
+    ws.write_string(f"D{ROW_UNIT_CODE}", "Cấp:", f.right_bold)
+    ws.write_string(f"E{ROW_UNIT_CODE}", LEVEL_LABELS[cons.level]["vi"], f.text)
+    ws.write_string(f"D{ROW_PERIOD}", "Mẫu biểu:", f.right_bold)
+    ws.write_string(f"E{ROW_PERIOD}", layout.catalog.version, f.text)
+
+    results = _check_results(layout, t)
+    messages = _row_messages(layout, results)
+    problems = sum(1 for m in messages.values() if m)
+    summary_value = (f"Có {problems} dòng cần xem lại (xem cột Kiểm tra)" if problems
+                     else SUMMARY_CLEAN_CONSOLIDATED)
+    ws.merge_range(f"C{ROW_SUMMARY}:F{ROW_SUMMARY}", "", f.summary)
+    ws.write_formula(f"C{ROW_SUMMARY}", layout.summary_formula(), f.summary, summary_value)
+
+    heads = [(COL_STT, "STT"), (COL_CODE, "Mã chỉ tiêu"), (COL_LABEL, "Nội dung chỉ tiêu"), (COL_UNIT, "Đơn vị tính"),
+             (COL_VALUE, "Tổng hợp"), (COL_CHECK, "Kiểm tra (tự động, không in)"),
+             ("G", f"Của {cons.parent_name or 'đơn vị'} tự báo cáo"), ("H", "Từ các đơn vị cấp dưới")]
+    for col, text in heads:
+        ws.write_string(f"{col}{ROW_TABLE_HEADER}", text, f.head)
+    ws.set_row(ROW_TABLE_HEADER - 1, 32)
+    for r in layout.rows:
+        item, row = r.item, r.row
+        if not isinstance(item, Indicator):
+            section = item.kind == "section"
+            fc, fl = (f.section_c, f.section) if section else (f.group_c, f.group)
+            ws.write(f"{COL_STT}{row}", r.stt or None, fc)
+            ws.write(f"{COL_CODE}{row}", None if section else item.code, fc)
+            ws.write_string(f"{COL_LABEL}{row}", item.label.upper() if section else item.label, fl)
+            ws.write_blank(f"{COL_UNIT}{row}", None, fl)
+            ws.write_blank(f"{COL_VALUE}{row}", None, fl)
+            ws.set_row(row - 1, 16.5 * max(1, -(-len(item.label) // 60)) + 1.5)
+            continue
+        ind = item
+        ws.write_string(f"{COL_STT}{row}", r.stt, f.cell_c)
+        ws.write_string(f"{COL_CODE}{row}", ind.code, f.cell_c)
+        ws.write_string(f"{COL_LABEL}{row}", ind.label, f.cell)
+        unit = {"flag": "đơn vị" if ind.rollup == "count" else "Có/Không", "text": "", "ratio": "%"}.get(ind.kind, ind.unit)
+        ws.write_string(f"{COL_UNIT}{row}", unit, f.cell_c)
+        ws.set_row(row - 1, 75 if ind.kind == "text" else 16.5 * max(1, -(-len(ind.label) // 60)) + 1.5)
+        if ind.kind == "ratio":
+            value = t.ratio(ind)
+            ws.write_formula(r.cell, layout.ratio_formula(ind), f.ratio, "" if value is None else value)
+        else:
+            _write_value(ws, r.cell, ind, t, f)
+            if ind.kind != "text" and ind.rollup in ("sum", "count"):
+                _write_value(ws, f"G{row}", ind, cons.own, f)
+                _write_value(ws, f"H{row}", ind, cons.below, f)
+            elif ind.rollup == "own":
+                _write_value(ws, f"G{row}", ind, cons.own, f)
+        check = layout.row_check_formula(r)
+        if check:
+            ws.write_formula(f"{COL_CHECK}{row}", check, f.check, messages.get(ind.code, ""))
+    ids = layout.identity_cells
+    d = layout.report_date_row
+    ws.write_string(f"{COL_UNIT}{d}", "Ngày báo cáo:", f.right_bold)
+    ws.write_datetime(ids["report_date"], dt.datetime.combine(today, dt.time()), f.date)
+    s = layout.sign_title_row
+    ws.merge_range(f"B{s}:C{s}", "NGƯỜI LẬP BIỂU", f.motto)
+    ws.merge_range(f"D{s}:E{s}", "THỦ TRƯỞNG ĐƠN VỊ", f.motto)
+    ws.merge_range(f"B{s + 1}:C{s + 1}", "(Ký, ghi rõ họ tên)", f.center_italic)
+    ws.merge_range(f"D{s + 1}:E{s + 1}", "(Ký tên, đóng dấu)", f.center_italic)
+    c = layout.check_title_row
+    ws.merge_range(f"A{c}:F{c}", "KIỂM TRA TỰ ĐỘNG THEO QUY TẮC CỦA DANH MỤC (phần này không in)", f.section)
+    for col, text in zip("ABCDEF", ("STT", "Mã quy tắc", "Nội dung kiểm tra", "Mức độ", "Kết quả", "Biểu thức")):
+        ws.write_string(f"{col}{c + 1}", text, f.head)
+    for k, check in enumerate(layout.checks, start=1):
+        rule = check.rule
+        ws.write_number(f"A{check.row}", k, f.cell_c)
+        ws.write_string(f"B{check.row}", rule.id, f.cell)
+        ws.write_string(f"C{check.row}", rule.message, f.cell)
+        ws.write_string(f"D{check.row}", "Lỗi" if rule.severity == "error" else "Cảnh báo", f.cell_c)
+        ws.write_formula(check.cell, layout.check_formula(check), f.cell_c, results[rule.id])
+        ws.write_string(f"F{check.row}", rule.expression.text, f.cell)
+    ws.freeze_panes(ROW_TABLE_HEADER, 0)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(ROW_TABLE_HEADER - 1)
+    ws.print_area(layout.print_area)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+    ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def _row_messages(layout: FormLayout, results: dict[str, str]) -> dict[str, str]:
+    """Column F text per indicator, as the in-sheet formula computes it."""
+    out: dict[str, str] = {}
+    for check in layout.checks:
+        res = results[check.rule.id]
+        first = check.rule.expression.codes[0]
+        if res == CHECK_ERROR:
+            out[first] = out.get(first, "") + f"{check.rule.message}. "
+        elif res == CHECK_WARNING:
+            out[first] = out.get(first, "") + f"Cảnh báo: {check.rule.message}. "
+    return out
+
+
+def _banner(ws, f: _Formats, cons: Consolidation, row: int = 0, last_col: int = 8) -> int:
+    if cons.unverified:
+        ws.merge_range(row, 0, row, last_col, UNVERIFIED, f.banner)
+        ws.set_row(row, 32)
+        return row + 1
+    return row
+
+
+def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
+    ws = wb.add_worksheet(DETAILS)
+    cat = cons.catalog
+    indicators = [i for i in cat.indicators.values() if i.kind != "text"]
+    fixed = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Cấp trên", "Loại báo cáo", "Tệp", "Ngày báo cáo", "Kiểm tra"]
+    top = _banner(ws, f, cons)
+    ws.write_string(top, 0, f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
+    label_row, head_row = top + 1, top + 2
+    for c, text in enumerate(fixed):
+        ws.write_string(head_row, c, text, f.head)
+    for k, ind in enumerate(indicators):
+        col = len(fixed) + k
+        ws.write_string(label_row, col, ind.label.lstrip("- "), f.wrap)
+        ws.write_string(head_row, col, ind.code, f.head)
+    ws.set_row(label_row, 60)
+    rows = sorted(cons.details, key=lambda d: (not d.is_parent_own, d.code))
+    for n, d in enumerate(rows, start=head_row + 1):
+        kind = ("Báo cáo của chính đơn vị tổng hợp" if d.is_parent_own else
+                "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
+        for c, text in enumerate([d.code, d.name, LEVEL_LABELS.get(d.level, {}).get("vi", d.level),
+                                  d.parent or "", kind, d.sub.path.name]):
+            ws.write_string(n, c, text)
+        if d.sub.report_date:
+            ws.write_datetime(n, 6, dt.datetime.combine(d.sub.report_date, dt.time()), f.plain_date)
+        ws.write_string(n, 7, VALIDATION_VI[d.sub.status])
+        for k, ind in enumerate(indicators):
+            _write_value(ws, xl_rowcol_to_cell(n, len(fixed) + k), ind, d.totals, f, plain=True)
+    ws.freeze_panes(head_row + 1, 2)
+    ws.autofilter(head_row, 0, head_row + max(1, len(rows)), len(fixed) + len(indicators) - 1)
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, 4, 14)
+    ws.set_column(5, 5, 28)
+    ws.set_column(6, 7, 13)
+    ws.set_column(len(fixed), len(fixed) + len(indicators) - 1, 11)
+
+
+def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport) -> tuple:
+    """The reporting-status sheet; returns where the status counts are, for the chart."""
+    ws = wb.add_worksheet(STATUS)
+    row = _banner(ws, f, cons, last_col=6)
+    ws.write_string(row, 0, f"TÌNH HÌNH NỘP BÁO CÁO — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
+    counts = cons.counts()
+    expected = counts["expected"] or 0
+    block = [("Số đơn vị phải báo cáo", counts["expected"]), ("Đã nhận báo cáo", counts["received"]),
+             ("Được chấp nhận", counts["accepted"]), ("- Đúng hạn", counts["on-time"]), ("- Muộn hạn", counts["late"]),
+             ("Bị trả lại để sửa", counts["rejected"]), ("Chưa nộp", counts["missing"])]
+    start = row + 2
+    for k, (label, value) in enumerate(block):
+        ws.write_string(start + k, 0, label, f.bold)
+        ws.write_number(start + k, 2, value, f.plain_count)
+    r = start + len(block)
+    ws.write_string(r, 0, "Tỷ lệ báo cáo được chấp nhận", f.bold)
+    ws.write_string(r + 1, 0, "Tỷ lệ báo cáo đúng hạn", f.bold)
+    if expected:
+        ws.write_number(r, 2, counts["accepted"] / expected, f.plain_ratio)
+        ws.write_number(r + 1, 2, counts["on-time"] / expected, f.plain_ratio)
+    # The chart reads the four statuses from here.
+    for k, key in enumerate(("on-time", "late", "rejected", "missing")):
+        ws.write_string(start + 3 + k, 4, STATUS_VI[key])
+        ws.write_number(start + 3 + k, 5, counts[key], f.plain_count)
+    status_range = (STATUS, start + 3, 4, start + 6, 5)
+
+    r += 3
+    if not cons.expected:
+        ws.write_string(r, 0, "Không có danh sách đơn vị (--roster): không xác định được đơn vị chưa nộp.", f.banner)
+        r += 2
+    else:
+        heads = ["STT", "Mã đơn vị", "Tên đơn vị", "Tình trạng", "Ngày báo cáo", "Tệp được dùng", "Ghi chú"]
+        for c, text in enumerate(heads):
+            ws.write_string(r, c, text, f.head)
+        head = r
+        for n, e in enumerate(cons.expected, start=1):
+            r += 1
+            ws.write_number(r, 0, n)
+            ws.write_string(r, 1, e.unit.code)
+            ws.write_string(r, 2, e.unit.name)
+            ws.write_string(r, 3, STATUS_VI[e.status])
+            if e.used and e.used.report_date:
+                ws.write_datetime(r, 4, dt.datetime.combine(e.used.report_date, dt.time()), f.plain_date)
+            ws.write_string(r, 5, e.used.path.name if e.used else "")
+            others = [x for x in e.files if x is not e.used]
+            note = "; ".join(f"{x.path.name}: {ROLE_VI[cons.role_of(x).role].lower()}" for x in others)
+            ws.write_string(r, 6, note)
+        ws.autofilter(head, 0, r, len(heads) - 1)
+        r += 2
+    ws.write_string(r, 0, "CÁC TỆP ĐÃ NHẬN", f.bold)
+    r += 1
+    heads = ["STT", "Tệp", "Mã đơn vị", "Kỳ", "Kết quả kiểm tra", "Sử dụng", "Ghi chú", "SHA-256"]
+    for c, text in enumerate(heads):
+        ws.write_string(r, c, text, f.head)
+    for n, role in enumerate(cons.files, start=1):
+        r += 1
+        s = role.sub
+        for c, value in enumerate([str(n), str(s.path), s.unit_code or "", s.period or "", VALIDATION_VI[s.status],
+                                   ROLE_VI[role.role], role.note[0], s.sha256]):
+            ws.write_string(r, c, value)
+    for path, reason in report.skipped:
+        r += 1
+        reason_vi = {"lock-file": "tệp khóa của Excel", "hidden-file": "tệp ẩn",
+                     "not-a-spreadsheet": "không phải bảng tính"}[reason]
+        for c, value in enumerate(["", str(path), "", "", "", "Bỏ qua", reason_vi, ""]):
+            ws.write_string(r, c, value)
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 5, 16)
+    ws.set_column(6, 6, 50)
+    ws.set_column(7, 7, 20)
+    return status_range
+
+
+def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport) -> None:
+    ws = wb.add_worksheet(FINDINGS)
+    row = _banner(ws, f, cons)
+    heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Trang", "Ô", "Mã chỉ tiêu", "Quy tắc", "Mã lỗi", "Nội dung, việc cần làm"]
+    for c, text in enumerate(heads):
+        ws.write_string(row, c, text, f.head)
+    head = row
+    for sub in report.submissions:
+        for finding in sub.findings:
+            row += 1
+            values = [sub.path.name, sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
+                      finding.sheet or "", finding.cell or "", finding.indicator or "", finding.rule or "",
+                      finding.code, finding.message("vi")]
+            for c, value in enumerate(values):
+                ws.write_string(row, c, value, f.wrap if c == 9 else None)
+    ws.freeze_panes(head + 1, 0)
+    ws.autofilter(head, 0, max(row, head + 1), len(heads) - 1)
+    for c, width in enumerate((28, 10, 14, 10, 12, 7, 10, 18, 20, 90)):
+        ws.set_column(c, c, width)
+
+
+def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
+    ws = wb.add_worksheet(NOTES)
+    row = _banner(ws, f, cons)
+    heads = ["Mã đơn vị", "Tên đơn vị", "Mã chỉ tiêu", "Nội dung chỉ tiêu", "Ghi chú của đơn vị"]
+    for c, text in enumerate(heads):
+        ws.write_string(row, c, text, f.head)
+    for unit, name, code, text in sorted(cons.totals.texts, key=lambda x: (x[2], x[0])):
+        row += 1
+        ind = cons.catalog.indicators.get(code)
+        for c, value in enumerate([unit, name, code, ind.label if ind else "", text]):
+            ws.write_string(row, c, value, f.wrap)  # submitter text stays text, never a formula
+    for c, width in enumerate((10, 26, 10, 30, 100)):
+        ws.set_column(c, c, width)
+
+
+def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> None:
+    ws = wb.add_worksheet(CHARTS)
+    row = _banner(ws, f, cons, last_col=12)
+    ws.write_string(row, 0, "BIỂU ĐỒ", f.bold)
+    sheet, r1, c1, r2, c2 = status_range
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"name": "Số đơn vị", "categories": [sheet, r1, c1, r2, c1], "values": [sheet, r1, c2, r2, c2],
+                      "data_labels": {"value": True},
+                      "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000", "#A5A5A5")]})
+    chart.set_title({"name": "Tình hình nộp báo cáo"})
+    chart.set_legend({"none": True})
+    ws.insert_chart(row + 2, 0, chart, {"x_scale": 1.3, "y_scale": 1.1})
+
+    ratios = [cons.catalog.indicators[c] for c in ("II.5.6", "II.9.6", "II.8.8") if c in cons.catalog.indicators]
+    units = [d for d in sorted(cons.details, key=lambda d: d.code) if not d.is_parent_own]
+    data_col = 12
+    ws.write_string(row + 2, data_col, "Đơn vị", f.bold)
+    for k, ind in enumerate(ratios):
+        ws.write_string(row + 2, data_col + 1 + k, ind.label, f.bold)
+    for n, d in enumerate(units, start=row + 3):
+        ws.write_string(n, data_col, d.name)
+        for k, ind in enumerate(ratios):
+            value = d.totals.ratio(ind)
+            if value is not None:
+                ws.write_number(n, data_col + 1 + k, value, f.plain_ratio)
+    ws.set_column(data_col, data_col, 24)
+    if not units or len(units) > MAX_CHART_UNITS:
+        ws.write_string(row + 25, 0, f"Có {len(units)} đơn vị: quá nhiều để vẽ từng đơn vị; xem bảng bên phải "
+                        f"hoặc trang «{DETAILS}»." if units else "Chưa có đơn vị nào được tổng hợp.")
+        return
+    bar = wb.add_chart({"type": "bar"})
+    last = row + 2 + len(units)
+    for k, ind in enumerate(ratios):
+        bar.add_series({"name": [CHARTS, row + 2, data_col + 1 + k],
+                        "categories": [CHARTS, row + 3, data_col, last, data_col],
+                        "values": [CHARTS, row + 3, data_col + 1 + k, last, data_col + 1 + k]})
+    bar.set_title({"name": "Các tỷ lệ chính theo đơn vị"})
+    bar.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+    bar.set_size({"width": 720, "height": max(320, 22 * len(units) * max(1, len(ratios)) // 2 + 120)})
+    ws.insert_chart(row + 25, 0, bar)
+
+
+def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:
+    ws = wb.add_worksheet(META_SHEET)
+    period = parse_period(cons.period) if cons.period else None
+    rows = metadata(layout, period, Identity(cons.parent_code or "", cons.parent_name or "", cons.parent_parent or ""))
+    rows += [("units_included", str(cons.totals.units)),
+             ("flag_units_json", json.dumps(cons.totals.flag_units, sort_keys=True)),
+             ("unverified", "1" if cons.unverified else "0")]
+    for r, (key, value) in enumerate(rows):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, value)
+    ws.protect()
+    ws.very_hidden()
