@@ -89,6 +89,7 @@ class Consolidation:
     parent_code: str | None
     parent_name: str
     parent_parent: str | None
+    parent_parent_name: str
     level: str
     period: str | None
     totals: Totals
@@ -347,8 +348,9 @@ def consolidate(subs: list[Submission], catalog: Catalog, roster: Roster | None 
     level = (punit.level if punit else (own_sub.level if own_sub else _level_above(subs)))
     expected = _expected(roster, parent, used, subs, role_by_id, deadline) if roster and parent else []
     unverified = any(role_by_id[id(s)].role == "used" and not s.accepted for s in subs)
+    grand = roster.units.get(punit.parent) if (roster and punit and punit.parent) else None
     return Consolidation(catalog, parent, punit.name if punit else (own_sub.unit_name if own_sub else "") or "",
-                         punit.parent if punit else None, level, period, totals, own_t or Totals(), below,
+                         punit.parent if punit else None, grand.name if grand else "", level, period, totals, own_t or Totals(), below,
                          roles, details, expected, include_rejected, unverified)
 
 

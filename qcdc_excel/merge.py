@@ -81,7 +81,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
             progress(sub)
     report = ValidationReport(subs, skipped)
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
-    write_consolidated(out, cons, report, password, today)
+    write_consolidated(out, cons, report, password, today, base=inbox)
     feedback = write_feedback_files(subs, feedback_dir, lang) if feedback_dir is not None else []
     result = MergeResult(cons, report, out, feedback)
     if json_path is not None:

@@ -45,7 +45,8 @@ MAX_CHART_UNITS = 60
 
 
 def write_consolidated(path: str | Path, cons: Consolidation, report: ValidationReport,
-                       password: str = DEFAULT_PASSWORD, today: dt.date | None = None) -> Path:
+                       password: str = DEFAULT_PASSWORD, today: dt.date | None = None,
+                       base: Path | None = None) -> Path:
     """Write the consolidated workbook of ``cons`` atomically; returns its path."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
@@ -56,8 +57,8 @@ def write_consolidated(path: str | Path, cons: Consolidation, report: Validation
     layout = form_layout(CURRENT_VERSION, cons.level, "consolidated")
     _summary_sheet(wb, f, layout, cons, password, today or dt.date.today())
     _details_sheet(wb, f, cons)
-    status_range = _status_sheet(wb, f, cons, report)
-    _findings_sheet(wb, f, cons, report)
+    status_range = _status_sheet(wb, f, cons, report, base)
+    _findings_sheet(wb, f, cons, report, base)
     _notes_sheet(wb, f, cons)
     _charts_sheet(wb, f, cons, status_range)
     _meta_sheet(wb, layout, cons)
@@ -167,12 +168,12 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     ws.merge_range(f"A{ROW_PERIOD_LINE}:E{ROW_PERIOD_LINE}",
                    f"Kỳ báo cáo: {period.label('vi')}" if period else "Kỳ báo cáo: ……", f.center_italic)
     labels = {ROW_UNIT_CODE: "Mã đơn vị:", ROW_UNIT_NAME: "Tên đơn vị:", ROW_PARENT: "Đơn vị cấp trên:",
-              ROW_PERIOD: "Kỳ báo cáo:", ROW_SUMMARY: "Tự kiểm tra:", ROW_UNITS: "Số đơn vị được tổng hợp:"}
+              ROW_PERIOD: "Kỳ báo cáo:", ROW_SUMMARY: "Tự kiểm tra:", ROW_UNITS: "Số đơn vị:"}
     for row, text in labels.items():
         ws.write_string(f"B{row}", text, f.bold)
     ws.write_string(f"C{ROW_UNIT_CODE}", cons.parent_code or "", f.bold)
     ws.write_string(f"C{ROW_UNIT_NAME}", cons.parent_name or "", f.bold)
-    ws.write_string(f"C{ROW_PARENT}", cons.parent_parent or "", f.text)
+    ws.write_string(f"C{ROW_PARENT}", " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x), f.text)
     ws.write_string(f"C{ROW_PERIOD}", cons.period or "", f.text)
     ws.write_number(f"C{ROW_UNITS}", t.units, f.plain_count)
     ws.write_string(f"D{ROW_UNIT_CODE}", "Cấp:", f.right_bold)
@@ -204,7 +205,7 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
             ws.write_string(f"{COL_LABEL}{row}", item.label.upper() if section else item.label, fl)
             ws.write_blank(f"{COL_UNIT}{row}", None, fl)
             ws.write_blank(f"{COL_VALUE}{row}", None, fl)
-            ws.set_row(row - 1, 16.5 * max(1, -(-len(item.label) // 60)) + 1.5)
+            ws.set_row(row - 1, 16.5 * max(1, -(-len(item.label) // (44 if section else 52))) + 1.5)
             continue
         ind = item
         ws.write_string(f"{COL_STT}{row}", r.stt, f.cell_c)
@@ -315,9 +316,10 @@ def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
     ws.set_column(5, 5, 28)
     ws.set_column(6, 7, 13)
     ws.set_column(len(fixed), len(fixed) + len(indicators) - 1, 11)
+    _landscape(ws)
 
 
-def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport) -> tuple:
+def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport, base: Path | None) -> tuple:
     """The reporting-status sheet; returns where the status counts are, for the chart."""
     ws = wb.add_worksheet(STATUS)
     row = _banner(ws, f, cons, last_col=6)
@@ -329,19 +331,19 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
              ("Bị trả lại để sửa", counts["rejected"]), ("Chưa nộp", counts["missing"])]
     start = row + 2
     for k, (label, value) in enumerate(block):
-        ws.write_string(start + k, 0, label, f.bold)
-        ws.write_number(start + k, 2, value, f.plain_count)
+        ws.write_string(start + k, 1, label, f.bold)
+        ws.write_number(start + k, 3, value, f.plain_count)
     r = start + len(block)
-    ws.write_string(r, 0, "Tỷ lệ báo cáo được chấp nhận", f.bold)
-    ws.write_string(r + 1, 0, "Tỷ lệ báo cáo đúng hạn", f.bold)
+    ws.write_string(r, 1, "Tỷ lệ báo cáo được chấp nhận", f.bold)
+    ws.write_string(r + 1, 1, "Tỷ lệ báo cáo đúng hạn", f.bold)
     if expected:
-        ws.write_number(r, 2, counts["accepted"] / expected, f.plain_ratio)
-        ws.write_number(r + 1, 2, counts["on-time"] / expected, f.plain_ratio)
+        ws.write_number(r, 3, counts["accepted"] / expected, f.plain_ratio)
+        ws.write_number(r + 1, 3, counts["on-time"] / expected, f.plain_ratio)
     # The chart reads the four statuses from here.
     for k, key in enumerate(("on-time", "late", "rejected", "missing")):
-        ws.write_string(start + 3 + k, 4, STATUS_VI[key])
-        ws.write_number(start + 3 + k, 5, counts[key], f.plain_count)
-    status_range = (STATUS, start + 3, 4, start + 6, 5)
+        ws.write_string(start + 3 + k, 5, STATUS_VI[key])
+        ws.write_number(start + 3 + k, 6, counts[key], f.plain_count)
+    status_range = (STATUS, start + 3, 5, start + 6, 6)
 
     r += 3
     if not cons.expected:
@@ -360,38 +362,51 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
             ws.write_string(r, 3, STATUS_VI[e.status])
             if e.used and e.used.report_date:
                 ws.write_datetime(r, 4, dt.datetime.combine(e.used.report_date, dt.time()), f.plain_date)
-            ws.write_string(r, 5, e.used.path.name if e.used else "")
+            ws.write_string(r, 5, _shown(e.used.path, base) if e.used else "")
             others = [x for x in e.files if x is not e.used]
-            note = "; ".join(f"{x.path.name}: {ROLE_VI[cons.role_of(x).role].lower()}" for x in others)
+            note = "; ".join(f"{_shown(x.path, base)}: {ROLE_VI[cons.role_of(x).role].lower()}" for x in others)
             ws.write_string(r, 6, note)
         ws.autofilter(head, 0, r, len(heads) - 1)
         r += 2
     ws.write_string(r, 0, "CÁC TỆP ĐÃ NHẬN", f.bold)
     r += 1
-    heads = ["STT", "Tệp", "Mã đơn vị", "Kỳ", "Kết quả kiểm tra", "Sử dụng", "Ghi chú", "SHA-256"]
+    heads = ["STT", "Mã đơn vị", "Tệp", "Kỳ", "Kết quả kiểm tra", "Sử dụng", "Ghi chú", "SHA-256"]
     for c, text in enumerate(heads):
         ws.write_string(r, c, text, f.head)
     for n, role in enumerate(cons.files, start=1):
         r += 1
         s = role.sub
-        for c, value in enumerate([str(n), str(s.path), s.unit_code or "", s.period or "", VALIDATION_VI[s.status],
-                                   ROLE_VI[role.role], role.note[0], s.sha256]):
+        ws.write_number(r, 0, n)
+        for c, value in enumerate([s.unit_code or "", _shown(s.path, base), s.period or "", VALIDATION_VI[s.status],
+                                   ROLE_VI[role.role], role.note[0], s.sha256], start=1):
             ws.write_string(r, c, value)
     for path, reason in report.skipped:
         r += 1
         reason_vi = {"lock-file": "tệp khóa của Excel", "hidden-file": "tệp ẩn",
                      "not-a-spreadsheet": "không phải bảng tính"}[reason]
-        for c, value in enumerate(["", str(path), "", "", "", "Bỏ qua", reason_vi, ""]):
+        for c, value in enumerate(["", _shown(path, base), "", "", "Bỏ qua", reason_vi, ""], start=1):
             ws.write_string(r, c, value)
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 5, 16)
-    ws.set_column(6, 6, 50)
-    ws.set_column(7, 7, 20)
+    for c, width in enumerate((6, 14, 34, 10, 16, 22, 50, 20)):
+        ws.set_column(c, c, width)
+    _landscape(ws)
     return status_range
 
 
-def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport) -> None:
+def _shown(path: Path, base: Path | None) -> str:
+    """A file as the secretariat knows it: relative to the inbox when it is inside it."""
+    try:
+        return str(path.relative_to(base)) if base else path.name
+    except ValueError:
+        return str(path)
+
+
+def _landscape(ws) -> None:
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport, base: Path | None) -> None:
     ws = wb.add_worksheet(FINDINGS)
     row = _banner(ws, f, cons)
     heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Trang", "Ô", "Mã chỉ tiêu", "Quy tắc", "Mã lỗi", "Nội dung, việc cần làm"]
@@ -401,7 +416,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
     for sub in report.submissions:
         for finding in sub.findings:
             row += 1
-            values = [sub.path.name, sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
+            values = [_shown(sub.path, base), sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
                       finding.sheet or "", finding.cell or "", finding.indicator or "", finding.rule or "",
                       finding.code, finding.message("vi")]
             for c, value in enumerate(values):
@@ -410,6 +425,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
     ws.autofilter(head, 0, max(row, head + 1), len(heads) - 1)
     for c, width in enumerate((28, 10, 14, 10, 12, 7, 10, 18, 20, 90)):
         ws.set_column(c, c, width)
+    _landscape(ws)
 
 
 def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
@@ -425,6 +441,7 @@ def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
             ws.write_string(row, c, value, f.wrap)  # submitter text stays text, never a formula
     for c, width in enumerate((10, 26, 10, 30, 100)):
         ws.set_column(c, c, width)
+    _landscape(ws)
 
 
 def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> None:
@@ -464,6 +481,7 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
                         "categories": [CHARTS, row + 3, data_col, last, data_col],
                         "values": [CHARTS, row + 3, data_col + 1 + k, last, data_col + 1 + k]})
     bar.set_title({"name": "Các tỷ lệ chính theo đơn vị"})
+    bar.set_legend({"position": "bottom"})
     bar.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
     bar.set_size({"width": 720, "height": max(320, 22 * len(units) * max(1, len(ratios)) // 2 + 120)})
     ws.insert_chart(row + 25, 0, bar)
