@@ -38,13 +38,18 @@ def feedback_name(sub: Submission, unreadable: bool) -> str:
 
 
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi") -> list[Path]:
-    """One feedback file per submission; two files for one unit and period never overwrite each other."""
+    """One feedback file per submission.
+
+    When a unit sent several files for a period, each feedback name also carries the name of the
+    file it answers, so none overwrites another and the unit can tell them apart.
+    """
+    names = [feedback_name(sub, sub.status == "unreadable") for sub in subs]
+    clashes = {n for n in names if names.count(n) > 1}
     used: set[str] = set()
     written = []
-    for sub in subs:
-        name = feedback_name(sub, sub.status == "unreadable")
-        if name in used:
-            stem, dot, ext = name.rpartition(".")
+    for sub, name in zip(subs, names):
+        if name in clashes:
+            stem, _, ext = name.rpartition(".")
             name = f"{stem} ({sub.path.stem}).{ext}"
             n = 2
             while name in used:
