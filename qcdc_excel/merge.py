@@ -29,7 +29,12 @@ class MergeResult:
 
     @property
     def ok(self) -> bool:
-        return self.report.ok
+        """No file left to act on: nothing returned for correction or unreadable.
+
+        A rejected file that the unit has since replaced with an accepted one is superseded, not
+        pending: the feedback file still tells the unit what was wrong.
+        """
+        return not any(r.role in ("rejected", "unreadable") for r in self.consolidation.files)
 
     def to_json(self, lang: str = "vi") -> dict:
         cons = self.consolidation

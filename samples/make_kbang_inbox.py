@@ -10,9 +10,10 @@ enterprises (11 with a party organisation, 8 with a union, 5 holding the workers
 5 with a collective agreement: 62.5 %), 0 strikes, and 29 agencies (28 held the staff conference:
 96.6 %; 29 with democracy rules and 29 with the one-stop shop: 100 %).
 
-Plus what a real inbox holds: a commune that first sent a total that does not add up and then a
-corrected file, a commune whose later resubmission is wrong (its earlier accepted file is used), a
-byte-identical copy saved twice by a mail client, and files in the subfolders mail clients make.
+Plus what a real inbox holds: a commune that first sent a total that does not add up, another that
+first typed more resolved petitions than it had within its competence (the slip of the published
+appendix), each followed by a corrected file; a byte-identical copy saved twice by a mail client;
+and files in the subfolders mail clients make.
 Run from the project root:  python samples/make_kbang_inbox.py
 """
 from __future__ import annotations
@@ -141,10 +142,10 @@ def main() -> None:
             write(INBOX / f"{unit.code}_2020 (gui lan 1).xlsx", template, wrong, day - dt.timedelta(days=3),
                   ("Nguyễn Văn An", "Trần Văn Bình"))
         if unit.code == "23653":
-            # Xã Sơ Pai resent its report later with the slip of the published appendix: resolved
-            # petitions typed above those within its competence. Rejected; the first file stays in use.
+            # Xã Sơ Pai first sent the slip of the published appendix: resolved petitions typed above
+            # those within its competence. Rejected with a feedback file; its corrected file is used.
             wrong = dict(values, **{"II.9.4": values["II.9.3"] + 1, "II.9.5": 0})
-            write(INBOX / f"{unit.code}_2020 (bo sung).xlsx", template, wrong, dt.date(2020, 11, 2),
+            write(INBOX / f"{unit.code}_2020 (gui lan 1).xlsx", template, wrong, day - dt.timedelta(days=4),
                   ("Nguyễn Văn An", "Trần Văn Bình"))
         if unit.code == "23641":
             # The mail client saved Xã Kon Pne's attachment twice.

@@ -355,13 +355,20 @@ def test_kbang_sample_shows_the_faulty_files(kbang):
     result, out, _ = kbang
     roles = {r.sub.path.name: r.role for r in result.consolidation.files}
     assert roles["23650_2020 (gui lan 1).xlsx"] == "superseded"
-    assert roles["23653_2020 (bo sung).xlsx"] == "rejected"
+    assert roles["23653_2020 (gui lan 1).xlsx"] == "superseded"
+    faulty = {s.path.name: s for s in result.report.submissions if s.status == "rejected"}
+    assert sorted(faulty) == ["23650_2020 (gui lan 1).xlsx", "23653_2020 (gui lan 1).xlsx"]
+    assert [f.rule for f in faulty["23650_2020 (gui lan 1).xlsx"].findings] == ["II.5.2-tong"]
+    assert "II.9.4-le-II.9.3" in [f.rule for f in faulty["23653_2020 (gui lan 1).xlsx"].findings]
+    assert result.ok  # both units have since sent accepted files: nothing is left to act on
     assert sorted(r.role for r in result.consolidation.files).count("duplicate") == 1
     status = openpyxl.load_workbook(result.out)[STATUS]
     texts = " ".join(str(c.value) for row in status.iter_rows() for c in row if c.value)
-    assert "23653_2020 (bo sung).xlsx" in texts and "Trả lại để sửa" in texts and "Bị thay bằng bản sau" in texts
+    assert "23653_2020 (gui lan 1).xlsx" in texts and "Trả lại" in texts and "Bị thay bằng bản sau" in texts
     feedback = {p.name for p in (out / "gop-y").iterdir()}
-    assert "23653_2020_ket-qua-kiem-tra (23653_2020 (bo sung)).xlsx" in feedback
+    assert "23653_2020_ket-qua-kiem-tra (23653_2020 (gui lan 1)).xlsx" in feedback
+    copy = openpyxl.load_workbook(out / "gop-y" / "23653_2020_ket-qua-kiem-tra (23653_2020 (gui lan 1)).xlsx")
+    assert copy.sheetnames[0] == "KẾT QUẢ KIỂM TRA"
     assert result.consolidation.counts()["accepted"] == 14
 
 
