@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -112,7 +114,10 @@ def build_template(level: str, period: Period | None = None, identity: Identity 
     meta = wb.create_sheet(META_SHEET)
     for r, (key, value) in enumerate(metadata(layout, period, identity), start=1):
         meta.cell(r, 1, key)
-        meta.cell(r, 2, value).number_format = "@"
+        cell = meta.cell(r, 2, value)
+        cell.number_format = "@"
+        if value:
+            cell.data_type = "s"  # identity text is never a formula
     meta.sheet_state = "veryHidden"
     meta.protection.sheet = True
     meta.protection.password = password
@@ -125,6 +130,57 @@ def template_bytes(*args, **kwargs) -> bytes:
     buf = io.BytesIO()
     build_template(*args, **kwargs).save(buf)
     return buf.getvalue()
+
+
+# Placeholders that a prototype carries where a unit's identity goes (plain ASCII, never escaped).
+_TOKENS = Identity("QCDCxUNITxCODEx", "QCDCxUNITxNAMEx", "QCDCxPARENTxCODEx", "QCDCxPARENTxNAMEx")
+_PATCHED_PARTS = ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml")
+
+
+class Personaliser:
+    """Personalised templates at the speed of a string replace.
+
+    One prototype per (level, period, which identity fields are present) is built with openpyxl,
+    holding placeholders where the identity goes; each unit's workbook is the prototype with its
+    code, name and parent substituted in the two sheet parts (openpyxl writes inline strings, so
+    the identity lives only there). The result has the same content as ``build_template`` for
+    that unit; a test compares the two.
+    """
+
+    def __init__(self, catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD) -> None:
+        self.catalog_version, self.password = catalog_version, password
+        self._prototypes: dict[tuple, tuple[dict[str, bytes], list[str]]] = {}
+
+    def _prototype(self, level: str, period: Period | None, identity: Identity):
+        key = (level, period, bool(identity.parent_code), bool(identity.parent_name))
+        if key not in self._prototypes:
+            tokens = Identity(_TOKENS.unit_code, _TOKENS.unit_name,
+                              _TOKENS.parent_code if identity.parent_code else "",
+                              _TOKENS.parent_name if identity.parent_name else "")
+            data = template_bytes(level, period, tokens, self.catalog_version, self.password)
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                parts = {name: zf.read(name) for name in zf.namelist()}
+            self._prototypes[key] = (parts, list(parts))
+        return self._prototypes[key]
+
+    def bytes_for(self, level: str, period: Period | None, identity: Identity) -> bytes:
+        if not identity.unit_code or not identity.unit_name:
+            return template_bytes(level, period, identity, self.catalog_version, self.password)
+        parts, order = self._prototype(level, period, identity)
+        swaps = [(_TOKENS.unit_code, identity.unit_code), (_TOKENS.unit_name, identity.unit_name),
+                 (_TOKENS.parent_code, identity.parent_code), (_TOKENS.parent_name, identity.parent_name)]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+            for name in order:
+                data = parts[name]
+                if name in _PATCHED_PARTS:
+                    text = data.decode("utf-8")
+                    for token, value in swaps:
+                        if value:
+                            text = text.replace(token, xml_escape(value))
+                    data = text.encode("utf-8")
+                out.writestr(name, data)
+        return buf.getvalue()
 
 
 def write_template(path: str | Path, level: str, period: Period | None = None,
@@ -176,8 +232,10 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
                 raise QcdcError("template-level-mismatch", code=code, name=unit.name,
                                 unit_level=unit.level, level=level)
             chosen.append(unit)
-    return [write_template(out / template_filename(u.level, period, u.code), u.level, period,
-                           Identity.of(u, roster), catalog_version, password) for u in chosen]
+    personaliser = Personaliser(catalog_version, password)
+    return [atomic_write_bytes(out / template_filename(u.level, period, u.code),
+                               personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
+            for u in chosen]
 
 
 # --- sheet parts -----------------------------------------------------------------------------
@@ -260,8 +318,10 @@ def _write_header(ws, layout: FormLayout, period: Period | None, identity: Ident
     values = {ROW_UNIT_CODE: identity.unit_code, ROW_UNIT_NAME: identity.unit_name,
               ROW_PARENT: identity.parent_text, ROW_PERIOD: period.code if period else ""}
     for row, value in values.items():
-        _put(ws, f"C{row}", value or None, f=font(12, bold=personal), fmt="@",
-             align=Alignment(horizontal="left", vertical="center"))
+        c = _put(ws, f"C{row}", value or None, f=font(12, bold=personal), fmt="@",
+                 align=Alignment(horizontal="left", vertical="center"))
+        if value:
+            c.data_type = "s"  # a roster name is text even when it starts with "="
     _put(ws, f"D{ROW_UNIT_CODE}", "Cấp:", f=font(12, bold=True), align=Alignment(horizontal="right"))
     _put(ws, f"E{ROW_UNIT_CODE}", LEVEL_LABELS[layout.level]["vi"], f=font(12))
     _put(ws, f"D{ROW_PERIOD}", "Mẫu biểu:", f=font(12, bold=True), align=Alignment(horizontal="right"))

@@ -268,3 +268,24 @@ def test_committed_templates_are_plain_xlsx():
     for path in (ROOT / "workbook_templates").glob("*.xlsx"):
         names = zipfile.ZipFile(path).namelist()
         assert "xl/vbaProject.bin" not in names and not any("externalLink" in n for n in names)
+
+
+@pytest.mark.parametrize("identity", [
+    Identity("23641", "Xã Kon Pne", "625", "Huyện Kbang"),
+    Identity("64", "Tỉnh Gia Lai"),  # a root: no parent
+    Identity("00001", 'Xã <Lạ> & "Khó" \'đặt\' tên', "001", "Huyện Ba Đình & Co"),  # XML-special characters
+    Identity("12", "=HYPERLINK(\"x\")", "1", ""),
+])
+def test_fast_personalisation_equals_a_direct_build(tmp_path, identity):
+    from qcdc_excel.template import Personaliser
+
+    fast = tmp_path / "fast.xlsx"
+    fast.write_bytes(Personaliser().bytes_for("xa", parse_period("2023"), identity))
+    direct = write_template(tmp_path / "direct.xlsx", "xa", parse_period("2023"), identity)
+    assert workbook_content(fast) == workbook_content(direct)
+    for path in (fast, direct):
+        wb = openpyxl.load_workbook(path)
+        cell = wb[FORM_SHEET]["C8"]
+        assert cell.value == identity.unit_name and cell.data_type == "s"
+        assert meta_of(wb)["unit_name"] == identity.unit_name
+        assert all(c.data_type == "s" for row in wb[META_SHEET].iter_rows() for c in row if c.value)
