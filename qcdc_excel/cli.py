@@ -262,10 +262,13 @@ def render_headline(result, lang: str) -> None:
 @click.option("--deadline", default=None, help="Hạn nộp YYYY-MM-DD / deadline.")
 @click.option("--include-rejected", is_flag=True, help="Tính cả báo cáo bị trả lại / include rejected files.")
 @click.option("--password", default=DEFAULT_PASSWORD, show_default=True)
+@click.option("--feedback-for", type=click.Choice(["all", "problems"]), default="all", show_default=True,
+              help="Tệp góp ý cho mọi tệp hay chỉ tệp có vấn đề / feedback for all files or only those with findings.")
+@click.option("--jobs", type=int, default=None, help="Số tiến trình đọc tệp / worker processes (mặc định: mọi lõi).")
 @click.pass_obj
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
-              password: str) -> None:
+              password: str, feedback_for: str, jobs: int | None) -> None:
     """Tổng hợp cả thư mục báo cáo gửi về / merge an inbox into a consolidated workbook."""
     from .merge import merge
     from .validate import collect_files
@@ -284,7 +287,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         with click.progressbar(length=total, label="Đang đọc" if lang == "vi" else "Reading",
                                file=sys.stderr, show_pos=True) as bar:
             result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
-                           include_rejected, lang, password, progress=lambda _s: bar.update(1))
+                           include_rejected, lang, password, progress=lambda _s: bar.update(1),
+                           jobs=jobs, feedback_for=feedback_for)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_report(result.report, lang)

@@ -17,7 +17,7 @@ from .i18n import QcdcError
 from .periods import parse_period
 from .roster import Roster
 from .template import DEFAULT_PASSWORD
-from .validate import Submission, ValidationReport, collect_files, read_submission
+from .validate import Submission, ValidationReport, collect_files, read_submissions
 
 
 @dataclass
@@ -65,8 +65,12 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           parent: str | None = None, feedback_dir: str | Path | None = None, json_path: str | Path | None = None,
           deadline: dt.date | None = None, include_rejected: bool = False, lang: str = "vi",
           password: str = DEFAULT_PASSWORD, progress: Callable[[Submission], None] | None = None,
-          today: dt.date | None = None) -> MergeResult:
-    """Merge every submission found under ``inbox`` into the consolidated workbook ``out``."""
+          today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all") -> MergeResult:
+    """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
+
+    ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
+    the same as with one). ``feedback_for``: "all" files, or only those with "problems".
+    """
     from .feedback import write_feedback_files
     from .workbook_writer import write_consolidated
 
@@ -78,16 +82,12 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     files, skipped = collect_files([inbox])
     out = Path(out)
     files = [p for p in files if p.resolve() != out.resolve()]  # never merge our own output
-    subs = []
-    for path in files:
-        sub = read_submission(path, roster, period)
-        subs.append(sub)
-        if progress:
-            progress(sub)
+    subs = read_submissions(files, roster, period, jobs, progress)
     report = ValidationReport(subs, skipped)
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
     write_consolidated(out, cons, report, password, today, base=inbox)
-    feedback = write_feedback_files(subs, feedback_dir, lang) if feedback_dir is not None else []
+    wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]
+    feedback = write_feedback_files(wanted, feedback_dir, lang) if feedback_dir is not None else []
     result = MergeResult(cons, report, out, feedback)
     if json_path is not None:
         atomic_write_text(Path(json_path), json.dumps(result.to_json(lang), ensure_ascii=False, indent=2))

@@ -394,3 +394,13 @@ def test_consolidated_workbook_recalculates_in_libreoffice(kbang, district, soff
         again = read_submission(path)
         assert again.status == "accepted", [f.message() for f in again.findings]
         assert again.values["II.9.4"] == t.values["II.9.4"]
+
+
+def test_parallel_reading_gives_the_serial_results(district, tmp_path):
+    roster, inbox, *_ = district
+    serial = merge(inbox, tmp_path / "s.xlsx", roster, "2020", json_path=tmp_path / "s.json", jobs=1)
+    parallel = merge(inbox, tmp_path / "p.xlsx", roster, "2020", json_path=tmp_path / "p.json", jobs=2)
+    a, b = (json.loads((tmp_path / n).read_text(encoding="utf-8")) for n in ("s.json", "p.json"))
+    assert a == b
+    assert [s.path for s in serial.report.submissions] == [s.path for s in parallel.report.submissions]
+    assert [s.findings for s in serial.report.submissions] == [s.findings for s in parallel.report.submissions]
