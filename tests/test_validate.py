@@ -395,3 +395,23 @@ def test_older_catalog_version_is_read_with_its_own_catalog(tmp_path, catalog):
                         report_date=REPORT_DATE)
     rules = {f.rule for f in read_submission(bad).findings}
     assert "II.9.4-le-II.9.3" in rules
+
+
+@pytest.mark.soffice
+def test_fast_sheet_reader_equals_the_general_one(tmp_path, base, soffice):
+    """The regex fast path and the element-by-element path read every cell alike."""
+    from qcdc_excel.reader import open_workbook, read_sheet
+
+    layout = base[0]
+    files = [filled(tmp_path, base, "plain"),
+             filled(tmp_path, base, "odd", {"V.1": 'Ghi chú <b>&amp; "trích dẫn"</b>\n\tdòng 2 &#x1F600;',
+                                            "II.5.3": "12 vụ", "II.1.2": "12", "II.6.1": "=3+4"}),
+             edited(filled(tmp_path, base, "unprotected"), _unprotect)]
+    files += list(convert_with_soffice(soffice, files[:2], tmp_path / "lo").values())
+    for path in files:
+        raw = open_workbook(path.read_bytes())
+        for info in raw.sheets:
+            fast, general = read_sheet(raw, info, fast=True), read_sheet(raw, info, fast=False)
+            assert fast.cells == general.cells and fast.protected == general.protected, (path.name, info.name)
+    odd = read_submission(files[1])
+    assert odd.values["V.1"].startswith('Ghi chú <b>&amp; "trích dẫn"</b>') and layout.cells["V.1"]
