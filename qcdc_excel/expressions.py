@@ -6,6 +6,7 @@ formula, so the in-sheet checks and the validator cannot drift apart.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -44,7 +45,7 @@ class Expression:
     op: str
     right: tuple[Term, ...]
 
-    @property
+    @functools.cached_property
     def codes(self) -> tuple[str, ...]:
         """Indicator codes in order of first appearance."""
         seen: dict[str, None] = {}

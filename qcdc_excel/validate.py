@@ -20,8 +20,7 @@ from typing import Callable, Iterable
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
 from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
 from .i18n import LEVEL_LABELS, QcdcError, fold
-from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, FORM_KINDS, META_SHEET,
-                     ROW_SUMMARY, TEXT_MAX, FormLayout, form_layout)
+from .layout import COL_CODE, COL_LABEL, COL_STT, FORM_KINDS, META_SHEET, TEXT_MAX, FormLayout, form_layout
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
 from .roster import Roster
@@ -263,6 +262,8 @@ def _norm_formula(text: str | None) -> str:
 
 
 def _formula_differs(found: str | None, expected: str) -> bool:
+    if found == expected:
+        return False
     if found and found.startswith("=<shared"):
         return False  # a shared formula written by Excel: its text lives in another cell
     return _norm_formula(found) != _norm_formula(expected)
@@ -296,17 +297,7 @@ def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name
         expected_label = item.label.upper() if is_section else item.label
         if _norm_text(sheet.value(f"{COL_LABEL}{r.row}")) != _norm_text(expected_label):
             f.append(finding("label-edited", sheet=name, cell=f"{COL_LABEL}{r.row}", indicator=item.code))
-    formulas: list[tuple[str, str]] = []
-    for r in layout.rows:
-        if isinstance(r.item, Indicator):
-            if r.item.kind == "ratio":
-                formulas.append((r.cell, layout.ratio_formula(r.item)))
-            check = layout.row_check_formula(r)
-            if check:
-                formulas.append((f"{COL_CHECK}{r.row}", check))
-    formulas += [(c.cell, layout.check_formula(c)) for c in layout.checks]
-    formulas.append((f"C{ROW_SUMMARY}", layout.summary_formula()))
-    for ref, expected in formulas:
+    for ref, expected in layout.expected_formulas:
         if _formula_differs(sheet.formula(ref), expected):
             f.append(finding("formula-overwritten", sheet=name, cell=ref))
     return True
