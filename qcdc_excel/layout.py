@@ -203,6 +203,21 @@ class FormLayout:
                 f"IF(({blanks})>0,\"Còn \"&({blanks})&\" chỉ tiêu bắt buộc chưa nhập\","
                 f"\"Đã nhập đủ, không phát hiện lỗi\"))")
 
+    @functools.cached_property
+    def expected_formulas(self) -> tuple[tuple[str, str], ...]:
+        """Every formula cell of the form and its formula (what a reader checks is intact)."""
+        out: list[tuple[str, str]] = []
+        for r in self.rows:
+            if isinstance(r.item, Indicator):
+                if r.item.kind == "ratio":
+                    out.append((r.cell, self.ratio_formula(r.item)))
+                check = self.row_check_formula(r)
+                if check:
+                    out.append((f"{COL_CHECK}{r.row}", check))
+        out += [(c.cell, self.check_formula(c)) for c in self.checks]
+        out.append((f"C{ROW_SUMMARY}", self.summary_formula()))
+        return tuple(out)
+
     # --- identity ----------------------------------------------------------------------------
     def structure(self) -> dict:
         """What the fingerprint covers: codes, labels, value cells and every formula."""
