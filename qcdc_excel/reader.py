@@ -260,6 +260,25 @@ def _unescape(raw: bytes) -> str:
     return _ENTITY.sub(one, text)
 
 
+def _typed(t: str, text: str | None, raw: RawWorkbook) -> object:
+    """A cell's value from its XML type and the text of its <v> (both reading paths use this)."""
+    if text is None:
+        return None
+    if t == "s":
+        try:
+            return raw.shared_strings()[int(text)]
+        except (ValueError, IndexError):
+            raise Unreadable("file-corrupt") from None
+    if t == "b":
+        return text == "1"
+    if t in ("str", "e", "d"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise Unreadable("file-corrupt") from None
+
+
 def _well_formed(data: bytes) -> None:
     from xml.parsers import expat
 
@@ -283,7 +302,6 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
     end = data.find(b"</sheetData>")
     body = data[:end] if end >= 0 else data
     sheet = SheetData(name)
-    strings = None
     for m in _FAST_CELL.finditer(body):
         attrs, inner = m.group(1), m.group(2) or b""
         r = _FAST_R.search(attrs)
@@ -302,27 +320,12 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
                 formula = f"=<shared {si.group(1).decode() if si else ''}>"
         value: object = None
         if formula is None:
-            v = _FAST_V.search(inner)
-            text = _unescape(v.group(1)) if v else None
-            if t == "s" and text is not None:
-                if strings is None:
-                    strings = raw.shared_strings()
-                try:
-                    value = strings[int(text)]
-                except (ValueError, IndexError):
-                    raise Unreadable("file-corrupt") from None
-            elif t == "inlineStr":
+            if t == "inlineStr":
                 runs = inner.split(b"<rPh", 1)[0]
                 value = "".join(_unescape(x.group(1) or b"") for x in _FAST_TEXT.finditer(runs))
-            elif t == "b":
-                value = text == "1"
-            elif t in ("str", "e", "d"):
-                value = text
-            elif text is not None:
-                try:
-                    value = float(text)
-                except ValueError:
-                    raise Unreadable("file-corrupt") from None
+            else:
+                v = _FAST_V.search(inner)
+                value = _typed(t, _unescape(v.group(1)) if v else None, raw)
         sheet.cells[ref] = Cell(value, formula, t)
     prot = _FAST_PROTECTION.search(data, end if end >= 0 else 0)
     sheet.protected = bool(prot and _FAST_SHEET_ATTR.search(prot.group(1)))
@@ -346,7 +349,6 @@ def read_sheet(raw: RawWorkbook, info: SheetInfo, only: set[str] | None = None,
 def _general_sheet(raw: RawWorkbook, info: SheetInfo, data: bytes, only: set[str] | None) -> SheetData:
     """The element-by-element path (defusedxml iterparse)."""
     sheet = SheetData(info.name)
-    strings = None
     depth = 0
     after_data = False
     for event, el in _parse(data, "sheet", events=("start", "end")):
@@ -366,26 +368,11 @@ def _general_sheet(raw: RawWorkbook, info: SheetInfo, data: bytes, only: set[str
                     formula = "=" + (f.text or "") if f.text else f"=<shared {f.get('si', '')}>"
                 value: object = None
                 if formula is None:
-                    text = v.text if v is not None else None
-                    if t == "s" and text is not None:
-                        if strings is None:
-                            strings = raw.shared_strings()
-                        try:
-                            value = strings[int(text)]
-                        except (ValueError, IndexError):
-                            raise Unreadable("file-corrupt") from None
-                    elif t == "inlineStr":
+                    if t == "inlineStr":
                         node = el.find(f"{NS_MAIN}is")
                         value = _text_of(node) if node is not None else ""
-                    elif t == "b":
-                        value = text == "1"
-                    elif t in ("str", "e", "d"):
-                        value = text
-                    elif text is not None:
-                        try:
-                            value = float(text)
-                        except ValueError:
-                            raise Unreadable("file-corrupt") from None
+                    else:
+                        value = _typed(t, v.text if v is not None else None, raw)
                 sheet.cells[ref] = Cell(value, formula, t)
             el.clear()
         elif depth == 1:  # a direct child of <worksheet>
