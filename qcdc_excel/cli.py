@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
-from .i18n import LEVEL_LABELS, SEVERITY_LABELS, QcdcError, t
+from .i18n import SEVERITY_LABELS, QcdcError, t
 from .periods import parse_period
 from .roster import load_roster, normalise_level
 from .template import DEFAULT_PASSWORD, make_templates

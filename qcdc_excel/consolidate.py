@@ -21,8 +21,8 @@ from .i18n import QcdcError
 from .roster import Roster, Unit
 from .validate import Submission
 
-ROLES = ("used", "superseded", "duplicate", "covered", "rejected", "unreadable", "excluded")
-STATUS_ORDER = ("on-time", "late", "rejected", "missing")
+# A file's role: used, superseded, duplicate, covered (inside a used consolidated report of a unit
+# below), rejected, unreadable or excluded. An expected unit's status: on-time, late, rejected, missing.
 
 
 @dataclass

@@ -15,7 +15,6 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .i18n import SEVERITY_LABELS
 from .template import DEFAULT_PASSWORD, FONT
 from .validate import FEEDBACK_SHEET, Submission
 

@@ -23,7 +23,7 @@ from .catalog import CURRENT_VERSION, Indicator
 from .consolidate import Consolidation, Totals
 from .i18n import LEVEL_LABELS
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT,
-                     COL_VALUE, FIRST_TABLE_ROW, META_SHEET, NUMBER_FORMATS, ROW_MOTTO, ROW_MOTTO2,
+                     COL_VALUE, META_SHEET, NUMBER_FORMATS, ROW_MOTTO, ROW_MOTTO2,
                      ROW_PARENT, ROW_PERIOD, ROW_PERIOD_LINE, ROW_SUMMARY, ROW_TABLE_HEADER, ROW_TITLE,
                      ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_UNITS, SUMMARY_CLEAN_CONSOLIDATED, FormLayout,
                      form_layout)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from qcdc_excel import load_catalog, load_roster, parse_period  # noqa: E402
 from qcdc_excel.layout import form_layout  # noqa: E402
-from qcdc_excel.synthetic import fill_workbook, valid_values  # noqa: E402
+from qcdc_excel.synthetic import fill_workbook  # noqa: E402
 from qcdc_excel.template import Identity, template_bytes  # noqa: E402
 
 ROSTER = HERE / "rosters" / "kbang-2020.csv"

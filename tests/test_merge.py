@@ -297,7 +297,7 @@ def test_closure_district_merges_equal_the_direct_merge(tmp_path, catalog):
 
 def test_same_inputs_same_figures(district, tmp_path):
     roster, inbox, result, _, _, _ = district
-    again = merge(inbox, tmp_path / "again.xlsx", roster, "2020", None, None, tmp_path / "r.json", dt.date(2020, 10, 25))
+    merge(inbox, tmp_path / "again.xlsx", roster, "2020", None, None, tmp_path / "r.json", dt.date(2020, 10, 25))
     first = json.loads(result.out.with_name("r.json").read_text(encoding="utf-8"))
     second = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert first["totals"] == second["totals"] and first["units"] == second["units"]

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
-import random
 from pathlib import Path
 
 import openpyxl
