@@ -8,6 +8,7 @@ One bad file never stops the others: every failure becomes a finding on that fil
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -407,7 +408,7 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         if isinstance(raw, str) and not raw.strip():
             raw = None
         if layout.form == "consolidated" and ind.kind == "flag" and ind.rollup == "count":
-            ind = _AS_COUNT[code] = _AS_COUNT.get(code) or _count_view(ind)
+            ind = _count_view(ind)
         if raw is None:
             if ind.required and layout.form == "own":
                 hint = (" (hoặc chọn Có/Không)", " (or choose Có/Không)") if ind.kind == "flag" else ("", "")
@@ -440,9 +441,7 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         f.append(finding(problem, "warning", sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
 
 
-_AS_COUNT: dict[str, Indicator] = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _count_view(ind: Indicator) -> Indicator:
     """On a consolidated form a Có/Không indicator holds how many units answered Có."""
     from dataclasses import replace
