@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
 
 from .catalog import Catalog, Heading, Indicator, Rule, load_catalog
@@ -72,6 +73,11 @@ class CheckRow:
         return f"{COL_VALUE}{self.row}"
 
 
+def norm_text(value: object) -> str:
+    """Text as compared: NFC, runs of white space as one space, no space at either end."""
+    return " ".join(unicodedata.normalize("NFC", str(value or "")).split())
+
+
 @dataclass(frozen=True)
 class FormLayout:
     catalog: Catalog
@@ -98,6 +104,19 @@ class FormLayout:
     def input_codes(self) -> tuple[str, ...]:
         """Codes typed by the unit (on a consolidated form: the values that are totals)."""
         return tuple(c for c, r in self.indicator_rows.items() if r.item.kind != "ratio")
+
+    @functools.cached_property
+    def static_cells(self) -> tuple[tuple, ...]:
+        """Per form row, what the structure check compares: (code cell, code, label cell, label
+        as printed, label normalised, is a section, row)."""
+        out = []
+        for r in self.rows:
+            item = r.item
+            is_section = getattr(item, "kind", "") == "section"
+            label = item.label.upper() if is_section else item.label
+            out.append((f"{COL_STT if is_section else COL_CODE}{r.row}", item.code, f"{COL_LABEL}{r.row}",
+                        label, norm_text(label), is_section, r.row))
+        return tuple(out)
 
     @property
     def sheet_name(self) -> str:

@@ -19,6 +19,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
@@ -47,9 +48,8 @@ class Unreadable(Exception):
         self.params = params
 
 
-@dataclass(frozen=True)
-class Cell:
-    value: object  # float, str, bool or None; never a cached formula result
+class Cell(NamedTuple):
+    value: object  # float, str or bool (None only with a formula); never a cached formula result
     formula: str | None = None
     kind: str = "n"  # the XML cell type: n, s, str, inlineStr, b, e, d
 
@@ -231,20 +231,24 @@ def _read_shared_strings(zf: zipfile.ZipFile) -> list[str]:
 
 # --- the fast path ------------------------------------------------------------------------------
 # A form sheet is ~110 KB of XML; walking it element by element in Python costs ~8 ms. expat
-# checks it is well formed (and refuses any DTD, as defusedxml does) at C speed with no Python
-# callbacks, then regular expressions pick out the cells. Files whose XML uses namespace
-# prefixes or CDATA take the ElementTree path below; a test holds the two paths equal.
-_FAST_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_FAST_R = re.compile(rb'\br="([A-Z]{1,3}[0-9]+)"')
-_FAST_T = re.compile(rb'\bt="([A-Za-z]+)"')
-_FAST_V = re.compile(rb"<v>(.*?)</v>", re.S)
-_FAST_F = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+# checks the part we read is well formed (and refuses any DTD, as defusedxml does) at C speed with
+# no Python callbacks, then one regular expression picks out every cell. The fast path only takes
+# XML it can read exactly: no namespace prefix, no comment, CDATA or processing instruction in the
+# cells, double-quoted attributes without "/" or ">" in them, ``r`` first (as Excel, LibreOffice, WPS, openpyxl and
+# xlsxwriter all write them), and exactly as many matches as there are <c> tags. Anything else
+# takes the ElementTree path below; a test holds the two paths equal.
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)')
+_FAST_T = re.compile(rb'\st="([A-Za-z]+)"')
+_FAST_V = re.compile(rb"<v>([^<]*)</v>")
+_FAST_F = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
 _FAST_SI = re.compile(rb'\bsi="([0-9]+)"')
-_FAST_TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>|<t(?:\s[^>]*)?/>", re.S)
+_FAST_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t(?:\s[^>]*)?/>")
 _FAST_PROTECTION = re.compile(rb"<sheetProtection\b([^>]*)/?>")
 _FAST_SHEET_ATTR = re.compile(rb'\bsheet="(1|true)"')
+_FAST_SST_ITEM = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_NOT_FAST = (b"<![CDATA[", b"<!--", b"<?")  # inside the cells, the regular expressions could misread these
 
 
 def _unescape(raw: bytes) -> str:
@@ -280,6 +284,12 @@ def _typed(t: str, text: str | None, raw: RawWorkbook) -> object:
 
 
 def _well_formed(data: bytes) -> None:
+    if not _expat_ok(data):
+        raise Unreadable("file-corrupt")
+
+
+def _expat_ok(data: bytes) -> bool:
+    """Whether ``data`` is well-formed XML; a DTD (the root of every XML bomb) is refused outright."""
     from xml.parsers import expat
 
     parser = expat.ParserCreate()
@@ -291,43 +301,106 @@ def _well_formed(data: bytes) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError:
-        raise Unreadable("file-corrupt") from None
+        return False
+    return True
+
+
+def _inline_text(inner: bytes) -> str:
+    """Text of an inline string (<is>), phonetic runs left out."""
+    if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and inner.count(b"<") == 4:
+        return _unescape(inner[7:-9])
+    runs = inner.split(b"<rPh", 1)[0]
+    return "".join(_unescape(x.group(1) or b"") for x in _FAST_TEXT.finditer(runs))
+
+
+# Decoded cells, shared by every file a process reads: the static part of the form (labels, codes,
+# ~120 formulas) is the same bytes in every submission, so each is decoded once. Bounded, so that a
+# hostile file with many distinct cells only churns it.
+_CACHE_LIMIT = 50_000
+_TYPE_CACHE: dict[bytes, str] = {}
+_CELL_CACHE: dict[tuple[str, bytes], object] = {}
+_MISSING, _GENERAL = object(), object()
+
+
+def _cell_type(attrs: bytes) -> str:
+    """The t= of a cell from its attribute bytes; "?" when the tag was cut short."""
+    if attrs.count(b'"') % 2:
+        t = "?"  # a quoted ">" or "/" cut the tag short
+    else:
+        m = _FAST_T.search(attrs)
+        t = m.group(1).decode() if m else "n"
+    if len(_TYPE_CACHE) >= _CACHE_LIMIT:
+        _TYPE_CACHE.clear()
+    _TYPE_CACHE[attrs] = t
+    return t
+
+
+def _decode_cell(t: str, inner: bytes, raw: RawWorkbook):
+    """A Cell from the bytes between <c ...> and </c>; None for no content, _GENERAL to give up."""
+    if t == "?":
+        return _GENERAL
+    if inner.startswith(b"<f"):
+        f = _FAST_F.match(inner)
+        if f is None or b"<f" in inner[f.end():]:
+            return _GENERAL
+        if f.group(2):
+            return Cell(None, "=" + _unescape(f.group(2)), t)
+        si = _FAST_SI.search(f.group(1))
+        return Cell(None, f"=<shared {si.group(1).decode() if si else ''}>", t)
+    if b"<f" in inner:
+        return _GENERAL  # a formula after other children: unusual, let the general path read it
+    if t == "inlineStr":
+        return Cell(_inline_text(inner), None, t)
+    v = _FAST_V.search(inner)
+    if v is None:
+        return None
+    text = v.group(1)
+    value = _typed(t, _unescape(text) if b"&" in text else text.decode("utf-8"), raw)
+    return None if value is None else Cell(value, None, t)
 
 
 def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
     head = data[:400]
-    if b"<worksheet" not in head or b"<![CDATA[" in data:
-        return None  # prefixed namespace or CDATA: the general path handles it
-    _well_formed(data)
+    if b"<worksheet" not in head:
+        return None  # a prefixed namespace: the general path handles it
     end = data.find(b"</sheetData>")
-    body = data[:end] if end >= 0 else data
-    sheet = SheetData(name)
-    for m in _FAST_CELL.finditer(body):
-        attrs, inner = m.group(1), m.group(2) or b""
-        r = _FAST_R.search(attrs)
-        if not r:
+    if end < 0:
+        return None
+    start = data.find(b"<sheetData")
+    if start < 0 or any(data.find(bad, start, end) >= 0 for bad in _NOT_FAST):
+        return None
+    prot = _FAST_PROTECTION.match(data, end + 12) or _FAST_PROTECTION.search(data, end, end + 2000)
+    cut = prot.end() if prot else end + 12
+    # Only what we read must be well formed; the rest (formats, validations) is Excel's business.
+    if not _expat_ok(data[:cut] + b"</worksheet>"):
+        _well_formed(data)  # raises when the file is broken; otherwise let the general path judge
+        return None
+    matches = _FAST_CELL.findall(data, start, end)
+    if len(matches) != data.count(b"<c ", start, end) + data.count(b"<c>", start, end):
+        return None  # a cell the expression could not take whole
+    cells = {}
+    types, decoded = _TYPE_CACHE, _CELL_CACHE
+    for ref, attrs, inner in matches:
+        t = types.get(attrs)
+        if t is None:
+            t = _cell_type(attrs)
+        if not inner:
             continue
-        ref = r.group(1).decode()
-        t_m = _FAST_T.search(attrs)
-        t = t_m.group(1).decode() if t_m else "n"
-        formula = None
-        f = _FAST_F.search(inner) if b"<f" in inner else None
-        if f is not None:
-            if f.group(2):
-                formula = "=" + _unescape(f.group(2))
-            else:
-                si = _FAST_SI.search(f.group(1))
-                formula = f"=<shared {si.group(1).decode() if si else ''}>"
-        value: object = None
-        if formula is None:
-            if t == "inlineStr":
-                runs = inner.split(b"<rPh", 1)[0]
-                value = "".join(_unescape(x.group(1) or b"") for x in _FAST_TEXT.finditer(runs))
-            else:
-                v = _FAST_V.search(inner)
-                value = _typed(t, _unescape(v.group(1)) if v else None, raw)
-        sheet.cells[ref] = Cell(value, formula, t)
-    prot = _FAST_PROTECTION.search(data, end if end >= 0 else 0)
+        if t == "s":  # a shared string: its text depends on this workbook
+            cell = _decode_cell(t, inner, raw)
+        else:
+            cell = decoded.get((t, inner), _MISSING)
+            if cell is _MISSING:
+                cell = _decode_cell(t, inner, raw)
+                if len(decoded) >= _CACHE_LIMIT:
+                    decoded.clear()
+                decoded[(t, inner)] = cell
+        if cell is None:
+            continue
+        if cell is _GENERAL:
+            return None
+        cells[ref.decode()] = cell
+    sheet = SheetData(name, cells)
     sheet.protected = bool(prot and _FAST_SHEET_ATTR.search(prot.group(1)))
     return sheet
 
@@ -373,7 +446,8 @@ def _general_sheet(raw: RawWorkbook, info: SheetInfo, data: bytes, only: set[str
                         value = _text_of(node) if node is not None else ""
                     else:
                         value = _typed(t, v.text if v is not None else None, raw)
-                sheet.cells[ref] = Cell(value, formula, t)
+                if value is not None or formula is not None:  # an empty cell is no cell
+                    sheet.cells[ref] = Cell(value, formula, t)
             el.clear()
         elif depth == 1:  # a direct child of <worksheet>
             if tag == "sheetProtection":

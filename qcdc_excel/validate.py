@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
 from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
 from .i18n import LEVEL_LABELS, QcdcError, fold
-from .layout import COL_CODE, COL_LABEL, COL_STT, FORM_KINDS, META_SHEET, TEXT_MAX, FormLayout, form_layout
+from .layout import COL_CODE, FORM_KINDS, META_SHEET, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
 from .roster import Roster
@@ -250,10 +250,6 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
 
 
 # --- structure ------------------------------------------------------------------------------------
-def _norm_text(value: object) -> str:
-    return " ".join(unicodedata.normalize("NFC", str(value or "")).split())
-
-
 def _norm_formula(text: str | None) -> str:
     """Compare formulas ignoring spacing, $ anchors and case outside string literals."""
     if not text:
@@ -273,33 +269,37 @@ def _formula_differs(found: str | None, expected: str) -> bool:
 def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> bool:
     """Compare the sheet with the layout; False when rows moved (then cells cannot be trusted)."""
     f = sub.findings
-    column_b = {}
-    for ref, cell in sheet.cells.items():
-        if ref.startswith(COL_CODE) and ref[1:].isdigit() and cell.value is not None:
-            column_b.setdefault(_as_text(cell.value), int(ref[1:]))
-    for r in layout.rows:
-        item = r.item
-        is_section = getattr(item, "kind", "") == "section"
-        code_ref = f"{COL_STT}{r.row}" if is_section else f"{COL_CODE}{r.row}"
-        shown = _as_text(sheet.value(code_ref) or "")
-        if shown != item.code:
-            found = column_b.get(item.code) if not is_section else None
-            if found is not None and found != r.row:
-                f.append(finding("rows-shifted", sheet=name, cell=code_ref, indicator=item.code,
-                                 expected_row=r.row, found_row=found))
+    cells = sheet.cells
+    column_b = None  # code -> first row showing it, built only when a code is out of place
+    for code_ref, code, label_ref, label, label_norm, is_section, row in layout.static_cells:
+        cell = cells.get(code_ref)
+        shown = cell.value if cell is not None else None
+        if shown != code and _as_text(shown or "") != code:
+            shown = _as_text(shown or "")
+            if column_b is None:
+                column_b = {}
+                for ref, c in cells.items():
+                    if ref.startswith(COL_CODE) and ref[1:].isdigit() and c.value is not None:
+                        column_b.setdefault(_as_text(c.value), int(ref[1:]))
+            found = column_b.get(code) if not is_section else None
+            if found is not None and found != row:
+                f.append(finding("rows-shifted", sheet=name, cell=code_ref, indicator=code,
+                                 expected_row=row, found_row=found))
                 return False
             if shown:
-                f.append(finding("code-edited", sheet=name, cell=code_ref, indicator=item.code, shown=shown))
+                f.append(finding("code-edited", sheet=name, cell=code_ref, indicator=code, shown=shown))
             else:
-                f.append(finding("row-missing", sheet=name, cell=code_ref, indicator=item.code,
-                                 expected_row=r.row))
+                f.append(finding("row-missing", sheet=name, cell=code_ref, indicator=code, expected_row=row))
                 return False
             continue
-        expected_label = item.label.upper() if is_section else item.label
-        if _norm_text(sheet.value(f"{COL_LABEL}{r.row}")) != _norm_text(expected_label):
-            f.append(finding("label-edited", sheet=name, cell=f"{COL_LABEL}{r.row}", indicator=item.code))
+        cell = cells.get(label_ref)
+        shown_label = cell.value if cell is not None else None
+        if shown_label != label and _norm_text(shown_label) != label_norm:
+            f.append(finding("label-edited", sheet=name, cell=label_ref, indicator=code))
     for ref, expected in layout.expected_formulas:
-        if _formula_differs(sheet.formula(ref), expected):
+        cell = cells.get(ref)
+        found = cell.formula if cell is not None else None
+        if found != expected and _formula_differs(found, expected):
             f.append(finding("formula-overwritten", sheet=name, cell=ref))
     return True
 
@@ -400,11 +400,16 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         ind: Indicator = layout.indicator_rows[code].item
         ref = layout.cells[code]
         cell = sheet.cells.get(ref)
+        raw = None if cell is None else cell.value
+        if isinstance(raw, float) and ind.kind in ("count", "amount") and 0 <= raw < 1e15:
+            # The common case, a plain non-negative number: no finding can come of it.
+            if ind.kind == "amount" or raw == int(raw):
+                sub.values[code] = int(raw) if ind.kind == "count" else raw
+                continue
         common = dict(sheet=name, cell=ref, indicator=code, label=_short(ind.label), label_en=_short(ind.label_en))
         if cell is not None and cell.formula:
             f.append(finding("input-is-formula", **common))
             continue
-        raw = None if cell is None else cell.value
         if isinstance(raw, str) and not raw.strip():
             raw = None
         if layout.form == "consolidated" and ind.kind == "flag" and ind.rollup == "count":

@@ -413,3 +413,52 @@ def test_fast_sheet_reader_equals_the_general_one(tmp_path, base, soffice):
             assert fast.cells == general.cells and fast.protected == general.protected, (path.name, info.name)
     odd = read_submission(files[1])
     assert odd.values["V.1"].startswith('Ghi chú <b>&amp; "trích dẫn"</b>') and layout.cells["V.1"]
+
+
+def _rewrite_sheet(src: Path, dst: Path, edit) -> Path:
+    """Copy an .xlsx, passing the form sheet's XML through ``edit`` (bytes -> bytes)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data)
+            zout.writestr(info, data)
+    return dst
+
+
+def test_unusual_but_valid_xml_reads_the_same_as_plain_xml(tmp_path, base):
+    """XML the fast reader cannot take whole (a quoted '>' in a tag, a comment, single quotes,
+    a formula-free cell after a formula cell's cached value) gives the same cells and findings."""
+    from qcdc_excel.reader import _fast_sheet, open_workbook, read_part, read_sheet
+
+    layout, values, _ = base
+    plain = filled(tmp_path, base, "plain", {"II.5.3": values["II.5.2"] + 5})
+    ref = layout.cells["II.1.2"]
+    edits = {
+        "quoted-gt": lambda d: d.replace(f'<c r="{ref}" '.encode(), f'<c r="{ref}" x:y="a&gt;b>/c" '.encode(), 1)
+        .replace(b"<worksheet ", b'<worksheet xmlns:x="urn:x" ', 1),
+        "comment": lambda d: d.replace(b"<sheetData>", b"<sheetData><!-- <c r=\"E15\"><v>999</v></c> -->", 1),
+        "single-quotes": lambda d: d.replace(f'<c r="{ref}" s="'.encode(), f"<c r='{ref}' s=\"".encode(), 1),
+    }
+    expected = read_submission(plain)
+    assert "rule-failed" in codes_of(expected)
+    for name, edit in edits.items():
+        path = _rewrite_sheet(plain, tmp_path / f"{name}.xlsx", edit)
+        assert path.read_bytes() != plain.read_bytes()
+        raw = open_workbook(path.read_bytes())
+        info = raw.sheet(FORM_SHEET)
+        assert _fast_sheet(raw, info.name, read_part(raw.zf, info.part)) is None, name  # it declined
+        fast, general = read_sheet(raw, info, fast=True), read_sheet(raw, info, fast=False)
+        assert fast.cells == general.cells and fast.protected == general.protected, name
+        sub = read_submission(path)
+        assert sub.values == expected.values, name
+        assert [f.code for f in sub.findings] == [f.code for f in expected.findings], name
+
+
+def test_broken_xml_in_the_cells_is_refused_not_half_read(tmp_path, base):
+    plain = filled(tmp_path, base, "plain")
+    broken = _rewrite_sheet(plain, tmp_path / "broken.xlsx", lambda d: d.replace(b"</v></c>", b"</c>", 1))
+    sub = read_submission(broken)
+    assert sub.status == "unreadable" and codes_of(sub) == ["file-corrupt"]
