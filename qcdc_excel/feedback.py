@@ -7,7 +7,9 @@ saying why and what to send instead.
 """
 from __future__ import annotations
 
+import functools
 import io
+import os
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from .atomic import atomic_write_bytes, atomic_write_text
+from .feedback_zip import patched_copy
 from .template import DEFAULT_PASSWORD, FONT
 from .validate import FEEDBACK_SHEET, Submission
 
@@ -36,8 +39,8 @@ def feedback_name(sub: Submission, unreadable: bool) -> str:
     return f"{sub.unit_code}_{sub.period or 'ky'}_ket-qua-kiem-tra.xlsx"
 
 
-def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi") -> list[Path]:
-    """One feedback file per submission.
+def feedback_names(subs: list[Submission]) -> list[str]:
+    """File names of the feedback for ``subs``, none clashing with another.
 
     When a unit sent several files for a period, each feedback name also carries the name of the
     file it answers, so none overwrites another and the unit can tell them apart.
@@ -45,7 +48,7 @@ def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str 
     names = [feedback_name(sub, sub.status == "unreadable") for sub in subs]
     clashes = {n for n in names if names.count(n) > 1}
     used: set[str] = set()
-    written = []
+    out = []
     for sub, name in zip(subs, names):
         if name in clashes:
             stem, _, ext = name.rpartition(".")
@@ -55,8 +58,53 @@ def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str 
                 name = f"{stem} ({sub.path.stem} {n}).{ext}"
                 n += 1
         used.add(name)
-        written.append(write_feedback(sub, out_dir, lang, name))
-    return written
+        out.append(name)
+    return out
+
+
+PARALLEL_THRESHOLD = 16  # feedback files below which a worker pool costs more than it saves
+
+
+class FeedbackWriter:
+    """Writes the feedback files of ``subs``, on worker processes when there are many.
+
+    Starting it returns at once; :meth:`result` waits and returns the paths in the order of
+    ``subs``. ``merge`` writes the consolidated workbook meanwhile.
+    """
+
+    def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", jobs: int | None = None):
+        self._pool = None
+        jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+        tasks = [(sub, Path(out_dir), lang, name) for sub, name in zip(subs, feedback_names(subs))]
+        if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
+            import multiprocessing
+
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = ctx.Pool(min(jobs, 8))
+            self._pending = self._pool.map_async(_write_task, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
+        else:
+            self._done = [_write_task(t) for t in tasks]
+
+    def result(self) -> list[Path]:
+        if self._pool is None:
+            return self._done
+        try:
+            return self._pending.get()
+        finally:
+            self._pool.close()
+            self._pool.join()
+
+
+def _write_task(task) -> Path:
+    sub, out_dir, lang, name = task
+    return write_feedback(sub, out_dir, lang, name)
+
+
+def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
+                         jobs: int | None = None) -> list[Path]:
+    """One feedback file per submission (see :func:`feedback_names` for the names)."""
+    return FeedbackWriter(subs, out_dir, lang, jobs).result()
 
 
 def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:
@@ -64,9 +112,9 @@ def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name:
     out_dir = Path(out_dir)
     if sub.status != "unreadable":
         try:
-            data = _marked_copy(sub, lang)
+            data = marked_copy(sub, lang)
             return atomic_write_bytes(out_dir / (name or feedback_name(sub, False)), data)
-        except Exception:  # noqa: BLE001 - openpyxl could not rebuild it: fall back to a note
+        except Exception:  # noqa: BLE001 - the file could not be rebuilt: fall back to a note
             name = None
     target = out_dir / (name if name and name.endswith(".txt") else feedback_name(sub, True))
     return atomic_write_text(target, "\ufeff" + note_text(sub, lang))
@@ -90,8 +138,43 @@ def note_text(sub: Submission, lang: str = "vi") -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _marked_copy(sub: Submission, lang: str) -> bytes:
-    wb = openpyxl.load_workbook(io.BytesIO(sub.path.read_bytes()))
+def _texts(sub: Submission, lang: str) -> dict:
+    vi = lang != "en"
+    return {
+        "status_text": STATUS_TEXT[sub.status][0 if vi else 1],
+        "info": [
+            ("Tệp" if vi else "File", sub.path.name),
+            ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
+            ("Kỳ báo cáo" if vi else "Period", sub.period or ""),
+            ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),
+            ("Số lỗi / cảnh báo" if vi else "Errors / warnings", f"{len(sub.errors)} / {len(sub.warnings)}"),
+        ],
+        "guide": ("Sửa trực tiếp các ô tô đỏ trên trang «Phụ lục» (di chuột vào ô để xem ghi chú), lưu tệp "
+                  "dạng .xlsx và gửi lại chính tệp này." if vi else
+                  "Fix the red cells on the 'Phụ lục' sheet (hover a cell to read its note), save as .xlsx "
+                  "and send this same file back."),
+        "header": ["STT", "Mức độ" if vi else "Severity", "Ô" if vi else "Cell", "Mã chỉ tiêu" if vi else "Indicator",
+                   "Mã lỗi" if vi else "Code", "Việc cần làm" if vi else "What to do"],
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def _password_hash(password: str) -> str:
+    from openpyxl.workbook.protection import hash_password
+
+    return hash_password(password)
+
+
+def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) -> bytes:
+    """The unit's workbook with the findings marked: by editing its package when it is laid out as
+    expected (~2 ms), otherwise through openpyxl (~40 ms)."""
+    data = sub.path.read_bytes() if data is None else data
+    patched = patched_copy(sub, data, lang, FONT, _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang))
+    return patched if patched is not None else _openpyxl_copy(sub, lang, data)
+
+
+def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
     if FEEDBACK_SHEET in wb.sheetnames:
         del wb[FEEDBACK_SHEET]
     # Mark offending cells on their sheet, one comment per cell listing every finding there.
@@ -114,13 +197,8 @@ def _marked_copy(sub: Submission, lang: str) -> bytes:
     wrap = Alignment(wrap_text=True, vertical="top")
     ws["A1"] = "KẾT QUẢ KIỂM TRA BÁO CÁO" if vi else "REPORT CHECK RESULT"
     ws["A1"].font = Font(name=FONT, size=14, bold=True)
-    info = [
-        ("Tệp" if vi else "File", sub.path.name),
-        ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
-        ("Kỳ báo cáo" if vi else "Period", sub.period or ""),
-        ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),
-        ("Số lỗi / cảnh báo" if vi else "Errors / warnings", f"{len(sub.errors)} / {len(sub.warnings)}"),
-    ]
+    texts = _texts(sub, lang)
+    info = texts["info"]
     for r, (k, v) in enumerate(info, start=3):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
         ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=6)
@@ -129,16 +207,12 @@ def _marked_copy(sub: Submission, lang: str) -> bytes:
         c.font = Font(name=FONT, size=12, bold=k in ("Kết quả", "Result"),
                       color="C00000" if sub.status == "rejected" else None)
         c.data_type = "s"
-    guide = ("Sửa trực tiếp các ô tô đỏ trên trang «Phụ lục» (di chuột vào ô để xem ghi chú), lưu tệp "
-             "dạng .xlsx và gửi lại chính tệp này." if vi else
-             "Fix the red cells on the 'Phụ lục' sheet (hover a cell to read its note), save as .xlsx "
-             "and send this same file back.")
+    guide = texts["guide"]
     ws.merge_cells("A9:F9")
     ws.cell(9, 1, guide).font = Font(name=FONT, size=11, italic=True)
     ws.cell(9, 1).alignment = wrap
     ws.row_dimensions[9].height = 30
-    header = ["STT", "Mức độ" if vi else "Severity", "Ô" if vi else "Cell",
-              "Mã chỉ tiêu" if vi else "Indicator", "Mã lỗi" if vi else "Code", "Việc cần làm" if vi else "What to do"]
+    header = texts["header"]
     for col, text in enumerate(header, start=1):
         ws.cell(11, col, text).font = bold
     rows = sub.findings or []

@@ -71,7 +71,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
     the same as with one). ``feedback_for``: "all" files, or only those with "problems".
     """
-    from .feedback import write_feedback_files
+    from .feedback import FeedbackWriter
     from .workbook_writer import write_consolidated
 
     inbox = Path(inbox)
@@ -85,9 +85,13 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     subs = read_submissions(files, roster, period, jobs, progress)
     report = ValidationReport(subs, skipped)
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
-    write_consolidated(out, cons, report, password, today, base=inbox)
     wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]
-    feedback = write_feedback_files(wanted, feedback_dir, lang) if feedback_dir is not None else []
+    # Feedback files are written on worker processes while this one writes the consolidated workbook.
+    writer = FeedbackWriter(wanted, feedback_dir, lang, jobs) if feedback_dir is not None else None
+    try:
+        write_consolidated(out, cons, report, password, today, base=inbox)
+    finally:
+        feedback = writer.result() if writer is not None else []
     result = MergeResult(cons, report, out, feedback)
     if json_path is not None:
         atomic_write_text(Path(json_path), json.dumps(result.to_json(lang), ensure_ascii=False, indent=2))

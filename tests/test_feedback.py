@@ -1,0 +1,151 @@
+"""Feedback copies: the package-editing path against the openpyxl path, on real files.
+
+Both paths must give the unit the same thing: the findings sheet first, every offending cell
+filled (red for an error, yellow for a warning) with a note, the form still protected, and a copy
+that validates again once the unit fixes it. LibreOffice must open the edited package and keep
+the marks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from qcdc_excel import feedback, parse_period
+from qcdc_excel.feedback import marked_copy, write_feedback_files
+from qcdc_excel.feedback_zip import patched_copy
+from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
+from qcdc_excel.synthetic import fill_workbook
+from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.validate import FEEDBACK_SHEET, read_submission
+
+from .conftest import convert_with_soffice
+from .corpus import make_values
+
+PERIOD = parse_period("2020")
+UNIT = Identity("23641", "Xã Kon Pne", "625", "Huyện Kbang")
+
+
+@pytest.fixture(scope="module")
+def layout(catalog):
+    return form_layout(catalog.version, "xa")
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory, catalog, layout):
+    """A filled form with errors and a warning: a part above its total, words in a count, a
+    missing required answer, a number typed as text and hostile text in a note."""
+    values = make_values(catalog, layout.input_codes, seed=11)
+    values.update({"II.9.4": values["II.9.3"] + 3, "II.5.3": "12 vụ", "II.1.2": "7",
+                   "V.1": "=HYPERLINK(\"http://x\") <b>&amp;</b>"})
+    values.pop("IV.8")
+    path = tmp_path_factory.mktemp("fb") / "faulty.xlsx"
+    return fill_workbook(template_bytes("xa", PERIOD, UNIT), values, path, report_date=dt.datetime(2020, 10, 20),
+                         names=("Nguyễn Văn A", "Nguyễn Văn Dũng"))
+
+
+def marks(path: Path) -> dict:
+    """What the unit sees in a feedback copy, read with openpyxl."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[FORM_SHEET]
+    cells = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.comment is not None or (c.fill and c.fill.fill_type == "solid"
+                                         and c.fill.fgColor.rgb[-6:] in ("FFC7CE", "FFEB9C")):
+                cells[c.coordinate] = (c.fill.fgColor.rgb[-6:], c.comment.text if c.comment else None,
+                                       c.protection.locked)
+    fb = wb[FEEDBACK_SHEET]
+    listed = [(r[1].value, r[2].value, r[3].value, r[4].value, r[5].value)
+              for r in fb.iter_rows(min_row=12) if r[4].value]
+    info = [(fb.cell(r, 1).value, fb.cell(r, 3).value) for r in range(3, 8)]
+    return {"sheets": wb.sheetnames, "active": wb.active.title, "cells": cells, "listed": listed, "info": info,
+            "protected": (ws.protection.sheet, fb.protection.sheet, wb.security.lockStructure),
+            "meta_state": wb[META_SHEET].sheet_state, "title_rows": fb.print_title_rows,
+            "print_area": ws.print_area}
+
+
+def test_the_package_edit_marks_what_openpyxl_marks(tmp_path, faulty, monkeypatch):
+    sub = read_submission(faulty)
+    assert sub.status == "rejected" and {f.severity for f in sub.findings} == {"error", "warning"}
+    assert patched_copy is feedback.patched_copy
+    fast = tmp_path / "fast.xlsx"
+    fast.write_bytes(marked_copy(sub))
+    monkeypatch.setattr(feedback, "patched_copy", lambda *a, **k: None)
+    slow = tmp_path / "slow.xlsx"
+    slow.write_bytes(marked_copy(sub))
+    assert fast.read_bytes() != slow.read_bytes()
+    got, want = marks(fast), marks(slow)
+    assert got == want
+    # and what they mark is right: every finding with a cell, red for errors, yellow for warnings
+    expected = {}
+    for f in sub.findings:
+        if f.cell and f.sheet == FORM_SHEET:
+            colour = "FFC7CE" if f.severity == "error" or expected.get(f.cell, ("",))[0] == "FFC7CE" else "FFEB9C"
+            expected[f.cell] = (colour,)
+    assert {ref: v[0] for ref, v in got["cells"].items()} == {ref: v[0] for ref, v in expected.items()}
+    assert all(v[2] is False for v in got["cells"].values())  # the unit can still type in them
+    assert got["sheets"] == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET] and got["active"] == FEEDBACK_SHEET
+    assert got["protected"] == (True, True, True) and got["meta_state"] == "veryHidden"
+    assert sorted(r[3] for r in got["listed"]) == sorted(f.code for f in sub.findings)
+
+
+def test_the_edited_copy_validates_again_once_fixed(tmp_path, faulty, catalog, layout):
+    sub = read_submission(faulty)
+    (path,) = write_feedback_files([sub], tmp_path)
+    again = read_submission(path)
+    assert [f.code for f in again.findings] == [f.code for f in sub.findings]  # the marks change nothing
+    wb = openpyxl.load_workbook(path)
+    ws = wb[FORM_SHEET]
+    good = make_values(catalog, layout.input_codes, seed=11)
+    for code in ("II.9.4", "II.5.3", "II.1.2", "IV.8", "V.1"):
+        ws[layout.cells[code]] = good[code]
+    wb.save(path)
+    fixed = read_submission(path)
+    assert fixed.status == "accepted", [f.message() for f in fixed.findings]
+
+
+def test_unusual_packages_take_the_openpyxl_path(tmp_path, faulty):
+    """A copy that already carries a feedback sheet (sent back unfixed) is rebuilt by openpyxl,
+    and still has one findings sheet, not two."""
+    sub = read_submission(faulty)
+    (first,) = write_feedback_files([sub], tmp_path / "a")
+    resent = read_submission(first)
+    assert patched_copy(resent, first.read_bytes(), "vi", "Times New Roman", "CA31",
+                        **feedback._texts(resent, "vi")) is None
+    (second,) = write_feedback_files([resent], tmp_path / "b")
+    m = marks(second)
+    assert m["sheets"] == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET]
+    assert sorted(r[3] for r in m["listed"]) == sorted(f.code for f in resent.findings)
+
+
+def test_many_feedback_files_on_workers_equal_one_process(tmp_path, faulty):
+    sub = read_submission(faulty)
+    subs = [sub] * 20  # the same file sent 20 times: names must not clash either
+    serial = write_feedback_files(subs, tmp_path / "serial", jobs=1)
+    parallel = write_feedback_files(subs, tmp_path / "parallel", jobs=2)
+    assert [p.name for p in serial] == [p.name for p in parallel] and len(set(p.name for p in serial)) == 20
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(serial, parallel))
+
+
+@pytest.mark.soffice
+def test_libreoffice_opens_the_edited_copy_and_keeps_the_marks(tmp_path, faulty, soffice):
+    sub = read_submission(faulty)
+    (fb,) = write_feedback_files([sub], tmp_path / "fb")
+    # the unit's file as LibreOffice saves it (shared strings, its own styles), marked in turn
+    lo_filled = convert_with_soffice(soffice, [faulty], tmp_path / "lo1")[faulty]
+    lo_sub = read_submission(lo_filled)
+    assert [f.code for f in lo_sub.findings] == [f.code for f in sub.findings]
+    data = lo_filled.read_bytes()
+    assert patched_copy(lo_sub, data, "vi", "Times New Roman", "CA31", **feedback._texts(lo_sub, "vi")) is not None
+    (fb_lo,) = write_feedback_files([lo_sub], tmp_path / "fb-lo")
+    converted = convert_with_soffice(soffice, [fb, fb_lo], tmp_path / "lo2")
+    for original, resaved in converted.items():
+        before, after = marks(original), marks(resaved)
+        assert after["sheets"] == before["sheets"]
+        assert {r: v[:2] for r, v in after["cells"].items()} == {r: v[:2] for r, v in before["cells"].items()}
+        assert after["listed"] == before["listed"]
+        again = read_submission(resaved)
+        assert [f.code for f in again.findings] == [f.code for f in sub.findings]
