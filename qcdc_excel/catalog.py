@@ -321,8 +321,13 @@ def load_catalog_file(path: str | Path) -> Catalog:
 
 
 def known_versions() -> list[str]:
+    return list(_shipped_versions())
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_versions() -> tuple[str, ...]:
     folder = resources.files("qcdc_excel") / "catalogs"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
 @functools.lru_cache(maxsize=None)

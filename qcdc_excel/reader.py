@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import fromstring, iterparse
 from xml.etree.ElementTree import ParseError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a filled form is ~50 KB; anything this big is not one
@@ -154,13 +154,13 @@ def open_workbook(data: bytes) -> RawWorkbook:
         raise Unreadable("file-not-xlsx", kind=kind)
 
     rels = {}
-    for el in _parse(read_part(zf, "xl/_rels/workbook.xml.rels", required=False) or b"<r/>", "rels"):
+    for el in _parse_small(read_part(zf, "xl/_rels/workbook.xml.rels", required=False) or b"<r/>"):
         if el.tag == f"{NS_PKG_REL}Relationship":
             target = el.get("Target", "")
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
             rels[el.get("Id")] = part
     sheets, protected = [], False
-    for el in _parse(read_part(zf, "xl/workbook.xml"), "workbook"):
+    for el in _parse_small(read_part(zf, "xl/workbook.xml")):
         if el.tag == f"{NS_MAIN}sheet":
             sheets.append(SheetInfo(el.get("name", ""), el.get("state", "visible"),
                                     rels.get(el.get(f"{NS_REL}id"), "")))
@@ -206,6 +206,16 @@ def _parse(data: bytes, what: str, events=("end",)):
         raise Unreadable("file-corrupt") from None
 
 
+def _parse_small(data: bytes):
+    """Every element of a small XML part (document order), parsed whole with defusedxml."""
+    try:
+        return fromstring(data, forbid_dtd=True).iter()
+    except DefusedXmlException:
+        raise Unreadable("file-xml-bomb") from None
+    except ParseError:
+        raise Unreadable("file-corrupt") from None
+
+
 def _text_of(el) -> str:
     """Text of a string item, skipping phonetic runs."""
     parts = []
@@ -238,6 +248,7 @@ def _read_shared_strings(zf: zipfile.ZipFile) -> list[str]:
 # xlsxwriter all write them), and exactly as many matches as there are <c> tags. Anything else
 # takes the ElementTree path below; a test holds the two paths equal.
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)')
+_FAST_CELL_WHOLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/c>)[^<]*)*</c>)')
 _FAST_T = re.compile(rb'\st="([A-Za-z]+)"')
 _FAST_V = re.compile(rb"<v>([^<]*)</v>")
 _FAST_F = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
@@ -248,7 +259,7 @@ _FAST_SHEET_ATTR = re.compile(rb'\bsheet="(1|true)"')
 _FAST_SST_ITEM = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_NOT_FAST = (b"<![CDATA[", b"<!--", b"<?")  # inside the cells, the regular expressions could misread these
+_NOT_FAST = (b"<!", b"<?")  # CDATA, comments, instructions: inside the cells, the expressions could misread them
 
 
 def _unescape(raw: bytes) -> str:
@@ -317,22 +328,35 @@ def _inline_text(inner: bytes) -> str:
 # ~120 formulas) is the same bytes in every submission, so each is decoded once. Bounded, so that a
 # hostile file with many distinct cells only churns it.
 _CACHE_LIMIT = 50_000
-_TYPE_CACHE: dict[bytes, str] = {}
-_CELL_CACHE: dict[tuple[str, bytes], object] = {}
-_MISSING, _GENERAL = object(), object()
+_CELL_CACHE: dict[bytes, object] = {}
+_GENERAL, _EMPTY = object(), object()
 
 
-def _cell_type(attrs: bytes) -> str:
-    """The t= of a cell from its attribute bytes; "?" when the tag was cut short."""
+def _decode_whole(whole: bytes, raw: RawWorkbook):
+    """(ref, Cell) for one <c> element's bytes; (ref, int) for a shared string (its index), _EMPTY
+    for no content, _GENERAL when the general path must read the sheet."""
+    m = _FAST_CELL.match(whole)
+    ref, attrs, inner = m.group(1).decode(), m.group(2), m.group(3)
     if attrs.count(b'"') % 2:
-        t = "?"  # a quoted ">" or "/" cut the tag short
-    else:
-        m = _FAST_T.search(attrs)
-        t = m.group(1).decode() if m else "n"
-    if len(_TYPE_CACHE) >= _CACHE_LIMIT:
-        _TYPE_CACHE.clear()
-    _TYPE_CACHE[attrs] = t
-    return t
+        return _GENERAL  # a quoted ">" or "/" cut the tag short
+    if not inner:
+        return _EMPTY
+    t_m = _FAST_T.search(attrs)
+    t = t_m.group(1).decode() if t_m else "n"
+    if t == "s" and not inner.startswith(b"<f"):
+        if b"<f" in inner:
+            return _GENERAL  # a formula after other children: unusual, let the general path read it
+        v = _FAST_V.search(inner)
+        if v is None:
+            return _EMPTY
+        try:
+            return ref, int(v.group(1))
+        except ValueError:
+            raise Unreadable("file-corrupt") from None
+    cell = _decode_cell(t, inner, raw)
+    if cell is None:
+        return _EMPTY
+    return cell if cell is _GENERAL else (ref, cell)
 
 
 def _decode_cell(t: str, inner: bytes, raw: RawWorkbook):
@@ -375,31 +399,29 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
     if not _expat_ok(data[:cut] + b"</worksheet>"):
         _well_formed(data)  # raises when the file is broken; otherwise let the general path judge
         return None
-    matches = _FAST_CELL.findall(data, start, end)
+    matches = _FAST_CELL_WHOLE.findall(data, start, end)
     if len(matches) != data.count(b"<c ", start, end) + data.count(b"<c>", start, end):
         return None  # a cell the expression could not take whole
     cells = {}
-    types, decoded = _TYPE_CACHE, _CELL_CACHE
-    for ref, attrs, inner in matches:
-        t = types.get(attrs)
-        if t is None:
-            t = _cell_type(attrs)
-        if not inner:
+    decoded = _CELL_CACHE
+    for whole in matches:
+        hit = decoded.get(whole)
+        if hit is None:
+            hit = _decode_whole(whole, raw)
+            if len(decoded) >= _CACHE_LIMIT:
+                decoded.clear()
+            decoded[whole] = hit
+        if hit is _EMPTY:
             continue
-        if t == "s":  # a shared string: its text depends on this workbook
-            cell = _decode_cell(t, inner, raw)
-        else:
-            cell = decoded.get((t, inner), _MISSING)
-            if cell is _MISSING:
-                cell = _decode_cell(t, inner, raw)
-                if len(decoded) >= _CACHE_LIMIT:
-                    decoded.clear()
-                decoded[(t, inner)] = cell
-        if cell is None:
-            continue
-        if cell is _GENERAL:
+        if hit is _GENERAL:
             return None
-        cells[ref.decode()] = cell
+        ref, cell = hit
+        if cell.__class__ is int:  # a shared string: its text depends on this workbook
+            try:
+                cell = Cell(raw.shared_strings()[cell], None, "s")
+            except IndexError:
+                raise Unreadable("file-corrupt") from None
+        cells[ref] = cell
     sheet = SheetData(name, cells)
     sheet.protected = bool(prot and _FAST_SHEET_ATTR.search(prot.group(1)))
     return sheet

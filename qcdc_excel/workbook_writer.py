@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Indicator
@@ -117,27 +116,30 @@ def _num(value):
     return value
 
 
-def _write_value(ws, ref: str, ind: Indicator, totals: Totals, f: _Formats, plain: bool = False) -> None:
-    """One consolidated value in the right form for its kind."""
+def _write_value(ws, ref: str | tuple[int, int], ind: Indicator, totals: Totals, f: _Formats,
+                 plain: bool = False) -> None:
+    """One consolidated value in the right form for its kind (``ref`` "E15" or (row, col))."""
+    cell = (ref,) if isinstance(ref, str) else ref
     value = totals.values.get(ind.code)
     if ind.kind == "ratio":
         r = totals.ratio(ind)
         if r is None:
-            ws.write_blank(ref, None, f.plain_ratio if plain else f.ratio)
+            ws.write_blank(*cell, None, f.plain_ratio if plain else f.ratio)
         else:
-            ws.write_number(ref, r, f.plain_ratio if plain else f.ratio)
+            ws.write_number(*cell, r, f.plain_ratio if plain else f.ratio)
         return
     if value is None:
-        ws.write_blank(ref, None, None if plain else f.cell)
+        if not plain:
+            ws.write_blank(*cell, None, f.cell)
         return
     if ind.kind == "flag" and ind.rollup == "count":
-        ws.write_number(ref, value, f.flag(totals.flag_units.get(ind.code, 0), plain))
+        ws.write_number(*cell, value, f.flag(totals.flag_units.get(ind.code, 0), plain))
     elif isinstance(value, str):
-        ws.write_string(ref, value, None if plain else f.cell_c)
+        ws.write_string(*cell, value, None if plain else f.cell_c)
     elif ind.kind == "amount":
-        ws.write_number(ref, _num(value), f.plain_amount if plain else f.amount)
+        ws.write_number(*cell, _num(value), f.plain_amount if plain else f.amount)
     else:
-        ws.write_number(ref, _num(value), f.plain_count if plain else f.count)
+        ws.write_number(*cell, _num(value), f.plain_count if plain else f.count)
 
 
 def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
@@ -307,7 +309,7 @@ def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
             ws.write_datetime(n, 6, dt.datetime.combine(d.sub.report_date, dt.time()), f.plain_date)
         ws.write_string(n, 7, VALIDATION_VI[d.sub.status])
         for k, ind in enumerate(indicators):
-            _write_value(ws, xl_rowcol_to_cell(n, len(fixed) + k), ind, d.totals, f, plain=True)
+            _write_value(ws, (n, len(fixed) + k), ind, d.totals, f, plain=True)
     ws.freeze_panes(head_row + 1, 2)
     ws.autofilter(head_row, 0, head_row + max(1, len(rows)), len(fixed) + len(indicators) - 1)
     ws.set_column(0, 0, 10)
