@@ -240,15 +240,17 @@ def _read_shared_strings(zf: zipfile.ZipFile) -> list[str]:
 
 
 # --- the fast path ------------------------------------------------------------------------------
-# A form sheet is ~110 KB of XML; walking it element by element in Python costs ~8 ms. expat
-# checks the part we read is well formed (and refuses any DTD, as defusedxml does) at C speed with
-# no Python callbacks, then one regular expression picks out every cell. The fast path only takes
-# XML it can read exactly: no namespace prefix, no comment, CDATA or processing instruction in the
-# cells, double-quoted attributes without "/" or ">" in them, ``r`` first (as Excel, LibreOffice, WPS, openpyxl and
-# xlsxwriter all write them), and exactly as many matches as there are <c> tags. Anything else
-# takes the ElementTree path below; a test holds the two paths equal.
+# A form sheet is ~110 KB of XML; walking it element by element in Python costs ~8 ms. Instead one
+# regular expression splits <sheetData> into cells, and well-formedness is proved piece by piece
+# (see _fast_sheet): expat, at C speed and refusing any DTD as defusedxml does, parses each
+# distinct cell once per process. The fast path only takes XML it can read exactly: no namespace
+# prefix, no comment, CDATA or processing instruction, double-quoted attributes without "/" or ">"
+# in them, ``r`` first (as Excel, LibreOffice, WPS, openpyxl and xlsxwriter all write them).
+# Anything else takes the ElementTree path below; a test holds the two paths equal.
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)')
-_FAST_CELL_WHOLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/c>)[^<]*)*</c>)')
+_FAST_CELL_SPLIT = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/c>)[^<]*)*</c>))')
+# What may stand between the cells: row tags with well-formed attributes, and white space.
+_FAST_ROWS = re.compile(rb'(?:\s*<row(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*(?:/>|>\s*</row>))*\s*')
 _FAST_T = re.compile(rb'\st="([A-Za-z]+)"')
 _FAST_V = re.compile(rb"<v>([^<]*)</v>")
 _FAST_F = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
@@ -259,7 +261,6 @@ _FAST_SHEET_ATTR = re.compile(rb'\bsheet="(1|true)"')
 _FAST_SST_ITEM = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_NOT_FAST = (b"<!", b"<?")  # CDATA, comments, instructions: inside the cells, the expressions could misread them
 
 
 def _unescape(raw: bytes) -> str:
@@ -341,6 +342,8 @@ def _decode_whole(whole: bytes, raw: RawWorkbook):
         return _GENERAL  # a quoted ">" or "/" cut the tag short
     if not inner:
         return _EMPTY
+    if b"<!" in inner or b"<?" in inner:
+        return _GENERAL  # CDATA, a comment or an instruction: the expressions could misread them
     t_m = _FAST_T.search(attrs)
     t = t_m.group(1).decode() if t_m else "n"
     if t == "s" and not inner.startswith(b"<f"):
@@ -384,33 +387,34 @@ def _decode_cell(t: str, inner: bytes, raw: RawWorkbook):
 
 
 def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
-    head = data[:400]
-    if b"<worksheet" not in head:
+    """The sheet read with regular expressions, or None when the general path must read it.
+
+    Sound only for well-formed XML, which it checks piece by piece: <sheetData> must split into
+    cells and, between them, nothing but row tags (held to a strict pattern); every cell's bytes
+    must have passed expat, in this file or an earlier one (the static part of the form is the
+    same bytes in every submission, so only new cells are parsed again).
+    """
+    if b"<worksheet" not in data[:400]:
         return None  # a prefixed namespace: the general path handles it
-    end = data.find(b"</sheetData>")
-    if end < 0:
+    start = data.find(b"<sheetData>")
+    end = data.find(b"</sheetData>", start)
+    if start < 0 or end < 0:
         return None
-    start = data.find(b"<sheetData")
-    if start < 0 or any(data.find(bad, start, end) >= 0 for bad in _NOT_FAST):
+    if data.find(b"<!", 0, start) >= 0:  # a DTD (refused as a bomb) or a comment before the cells
+        _well_formed(data)
         return None
-    prot = _FAST_PROTECTION.match(data, end + 12) or _FAST_PROTECTION.search(data, end, end + 2000)
-    cut = prot.end() if prot else end + 12
-    # Only what we read must be well formed; the rest (formats, validations) is Excel's business.
-    if not _expat_ok(data[:cut] + b"</worksheet>"):
-        _well_formed(data)  # raises when the file is broken; otherwise let the general path judge
+    pieces = _FAST_CELL_SPLIT.split(data[start + 11:end])
+    if not _FAST_ROWS.fullmatch(b"".join(pieces[0::2])):
+        _well_formed(data)  # raises when the file is broken; otherwise the general path judges
         return None
-    matches = _FAST_CELL_WHOLE.findall(data, start, end)
-    if len(matches) != data.count(b"<c ", start, end) + data.count(b"<c>", start, end):
-        return None  # a cell the expression could not take whole
     cells = {}
     decoded = _CELL_CACHE
-    for whole in matches:
+    new = []
+    for whole in pieces[1::2]:
         hit = decoded.get(whole)
         if hit is None:
             hit = _decode_whole(whole, raw)
-            if len(decoded) >= _CACHE_LIMIT:
-                decoded.clear()
-            decoded[whole] = hit
+            new.append((whole, hit))
         if hit is _EMPTY:
             continue
         if hit is _GENERAL:
@@ -422,6 +426,14 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
             except IndexError:
                 raise Unreadable("file-corrupt") from None
         cells[ref] = cell
+    if new:
+        if not _expat_ok(b"<x>" + b"".join(whole for whole, _ in new) + b"</x>"):
+            _well_formed(data)
+            return None
+        if len(decoded) + len(new) > _CACHE_LIMIT:
+            decoded.clear()
+        decoded.update(new)
+    prot = _FAST_PROTECTION.match(data, end + 12) or _FAST_PROTECTION.search(data, end, end + 2000)
     sheet = SheetData(name, cells)
     sheet.protected = bool(prot and _FAST_SHEET_ATTR.search(prot.group(1)))
     return sheet
