@@ -66,23 +66,23 @@ PARALLEL_THRESHOLD = 16  # feedback files below which a worker pool costs more t
 
 
 class FeedbackWriter:
-    """Writes the feedback files of ``subs``, on worker processes when there are many.
+    """Writes the feedback files of ``subs``, on ``workers`` processes (0: in this one).
 
-    Starting it returns at once; :meth:`result` waits and returns the paths in the order of
-    ``subs``. ``merge`` writes the consolidated workbook meanwhile.
+    With workers, starting it returns at once and :meth:`result` waits; the paths come back in the
+    order of ``subs`` either way. ``merge`` writes the consolidated workbook meanwhile, so it asks
+    for one worker fewer than there are cores.
     """
 
-    def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", jobs: int | None = None):
+    def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", workers: int = 0):
         self._pool = None
-        jobs = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
         tasks = [(sub, Path(out_dir), lang, name) for sub, name in zip(subs, feedback_names(subs))]
-        if jobs > 1 and len(tasks) >= PARALLEL_THRESHOLD:
+        if workers > 0 and len(tasks) >= PARALLEL_THRESHOLD:
             import multiprocessing
 
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = ctx.Pool(min(jobs, 8))
-            self._pending = self._pool.map_async(_write_task, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
+            self._pool = ctx.Pool(min(workers, 8))
+            self._pending = self._pool.map_async(_write_task, tasks, chunksize=max(1, len(tasks) // (workers * 4)))
         else:
             self._done = [_write_task(t) for t in tasks]
 
@@ -96,6 +96,15 @@ class FeedbackWriter:
             self._pool.join()
 
 
+def default_workers(jobs: int | None = None, busy: int = 0) -> int:
+    """Worker processes for feedback: ``jobs`` if given, else the cores left when this process is
+    ``busy`` (1) with other work; 0 (no pool) on a single core."""
+    if jobs is not None:
+        return jobs if jobs > 1 else 0
+    cores = os.cpu_count() or 1
+    return max(cores - busy, 1) if cores > 1 else 0
+
+
 def _write_task(task) -> Path:
     sub, out_dir, lang, name = task
     return write_feedback(sub, out_dir, lang, name)
@@ -104,7 +113,7 @@ def _write_task(task) -> Path:
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
                          jobs: int | None = None) -> list[Path]:
     """One feedback file per submission (see :func:`feedback_names` for the names)."""
-    return FeedbackWriter(subs, out_dir, lang, jobs).result()
+    return FeedbackWriter(subs, out_dir, lang, default_workers(jobs)).result()
 
 
 def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:

@@ -71,7 +71,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
     the same as with one). ``feedback_for``: "all" files, or only those with "problems".
     """
-    from .feedback import FeedbackWriter
+    from .feedback import FeedbackWriter, default_workers
     from .workbook_writer import write_consolidated
 
     inbox = Path(inbox)
@@ -87,7 +87,8 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
     wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
-    writer = FeedbackWriter(wanted, feedback_dir, lang, jobs) if feedback_dir is not None else None
+    writer = (FeedbackWriter(wanted, feedback_dir, lang, default_workers(jobs, busy=1))
+              if feedback_dir is not None else None)
     try:
         write_consolidated(out, cons, report, password, today, base=inbox)
     finally:
