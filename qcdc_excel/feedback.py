@@ -12,17 +12,11 @@ import io
 import os
 from pathlib import Path
 
-import openpyxl
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-
 from .atomic import atomic_write_bytes, atomic_write_text
 from .feedback_zip import patched_copy
 from .template import DEFAULT_PASSWORD, FONT
 from .validate import FEEDBACK_SHEET, Submission
 
-RED = PatternFill("solid", fgColor="FFC7CE")
-YELLOW = PatternFill("solid", fgColor="FFEB9C")
 STATUS_TEXT = {
     "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),
     "accepted-with-warnings": ("ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO", "ACCEPTED WITH WARNINGS"),
@@ -178,11 +172,16 @@ def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) ->
     """The unit's workbook with the findings marked: by editing its package when it is laid out as
     expected (~2 ms), otherwise through openpyxl (~40 ms)."""
     data = sub.path.read_bytes() if data is None else data
-    patched = patched_copy(sub, data, lang, FONT, _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang))
+    patched = patched_copy(sub, data, lang, FONT, lambda: _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang))
     return patched if patched is not None else _openpyxl_copy(sub, lang, data)
 
 
 def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    red, yellow = PatternFill("solid", fgColor="FFC7CE"), PatternFill("solid", fgColor="FFEB9C")
     wb = openpyxl.load_workbook(io.BytesIO(data))
     if FEEDBACK_SHEET in wb.sheetnames:
         del wb[FEEDBACK_SHEET]
@@ -195,7 +194,7 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
         cell = wb[sheet][ref]
         if type(cell).__name__ == "MergedCell":
             continue
-        cell.fill = RED if any(f.severity == "error" for f in found) else YELLOW
+        cell.fill = red if any(f.severity == "error" for f in found) else yellow
         text = "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)
         cell.comment = Comment(text, AUTHOR, width=360, height=140)
 

@@ -140,9 +140,13 @@ class _Styles:
         return xml
 
 
-def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, password_hash: str,
+def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, password_hash,
                  status_text: str, guide: str, header: list[str], info: list[tuple[str, str]]) -> bytes | None:
-    """The feedback copy of ``data`` (the unit's file), or None when the openpyxl path must make it."""
+    """The feedback copy of ``data`` (the unit's file), or None when the openpyxl path must make it.
+
+    The findings sheet is locked with the form sheet's own password (its hash is copied);
+    ``password_hash`` (a string, or a function giving one) is used when the form has none.
+    """
     try:
         return _patch(sub, data, lang, font_name, password_hash, status_text, guide, header, info)
     except (_GiveUp, ValueError, KeyError, IndexError, AttributeError, UnicodeError, zipfile.BadZipFile):
@@ -153,7 +157,7 @@ def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, passwo
         raise
 
 
-def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_hash: str, status_text: str,
+def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_hash, status_text: str,
            guide: str, header: list[str], info: list[tuple[str, str]]) -> bytes:
     raw = open_workbook(data)
     zf = raw.zf
@@ -245,8 +249,8 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
     new_part = "xl/worksheets/sheet_qcdc_feedback.xml"
     if new_part in names:
         raise _GiveUp("name taken")
-    parts[new_part] = _findings_sheet(sub, lang, styles, password_hash, status_text, guide, header,
-                                      info).encode("utf-8")
+    parts[new_part] = _findings_sheet(sub, lang, styles, _protection(raw, text_of, password_hash), status_text,
+                                      guide, header, info).encode("utf-8")
     rid = "rIdQcdcFeedback"
     if f'Id="{rid}"' in wb_rels:
         raise _GiveUp("rel id taken")
@@ -268,6 +272,18 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
         for name, body in parts.items():
             zout.writestr(_fresh(name), body)
     return out.getvalue()
+
+
+def _protection(raw, text_of, password_hash) -> str:
+    """Password attributes for the findings sheet: the form sheet's own, else ``password_hash``."""
+    first = next((s for s in raw.sheets if s.state == "visible" and s.name != FEEDBACK_SHEET), None)
+    if first is not None:
+        m = re.search(r"<sheetProtection\b([^>]*)/?>", text_of(first.part))
+        if m:
+            found = re.findall(r'\s(password|algorithmName|hashValue|saltValue|spinCount)="([^"]*)"', m.group(1))
+            if any(k in ("password", "hashValue") for k, _ in found):
+                return "".join(f' {k}="{v}"' for k, v in found)
+    return f' password="{password_hash() if callable(password_hash) else password_hash}"'
 
 
 def _fresh(name: str) -> zipfile.ZipInfo:
@@ -333,7 +349,7 @@ def _vml(notes: list[tuple[str, str]], n: int) -> str:
             + "".join(shapes) + "</xml>")
 
 
-def _findings_sheet(sub: Submission, lang: str, styles: _Styles, password_hash: str, status_text: str,
+def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str, status_text: str,
                     guide: str, header: list[str], info: list[tuple[str, str]]) -> str:
     title = styles.xf(styles.font(14, bold=True))
     bold = styles.xf(styles.font(12, bold=True))
@@ -380,7 +396,7 @@ def _findings_sheet(sub: Submission, lang: str, styles: _Styles, password_hash: 
             f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
             f'<dimension ref="A1:F{last}"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{"".join(rows)}</sheetData>'
-            f'<sheetProtection password="{password_hash}" sheet="1" objects="1" scenarios="1"/>'
+            f'<sheetProtection{protection} sheet="1" objects="1" scenarios="1"/>'
             f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + "</mergeCells>"
             + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
             + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'

@@ -13,12 +13,6 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.workbook.protection import WorkbookProtection
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from . import __version__
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Heading, Indicator
@@ -35,16 +29,35 @@ META_FORMAT = "qcdc-excel-form"
 META_FORMAT_VERSION = "1"
 FONT = "Times New Roman"
 
-_thin = Side(style="thin", color="000000")
-BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-INPUT_FILL = PatternFill("solid", fgColor="FFF9E1")
-COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
-SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
-ERROR_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
-WARNING_FILL = PatternFill("solid", fgColor="FFEB9C", bgColor="FFEB9C")
-UNLOCKED = Protection(locked=False)
-WRAP = Alignment(wrap_text=True, vertical="center")
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _load_openpyxl() -> None:
+    """Import openpyxl and build the shared styles on first use.
+
+    Only template building needs openpyxl; ``merge`` and ``validate`` never import it, which
+    saves ~0.1 s on every run of those commands.
+    """
+    global Workbook, FormulaRule, Alignment, Border, Font, PatternFill, Protection, WorkbookProtection
+    global DataValidation, BORDER, INPUT_FILL, COMPUTED_FILL, SECTION_FILL, ERROR_FILL, WARNING_FILL
+    global UNLOCKED, WRAP, CENTER
+    if "BORDER" in globals():
+        return
+    from openpyxl import Workbook
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.workbook.protection import WorkbookProtection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    thin = Side(style="thin", color="000000")
+    INPUT_FILL = PatternFill("solid", fgColor="FFF9E1")
+    COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
+    SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
+    ERROR_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
+    WARNING_FILL = PatternFill("solid", fgColor="FFEB9C", bgColor="FFEB9C")
+    UNLOCKED = Protection(locked=False)
+    WRAP = Alignment(wrap_text=True, vertical="center")
+    CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)  # last: its presence means "loaded"
 
 
 def font(size: float = 12, bold: bool = False, italic: bool = False, color: str | None = None,
@@ -93,6 +106,7 @@ def metadata(layout: FormLayout, period: Period | None, identity: Identity) -> l
 def build_template(level: str, period: Period | None = None, identity: Identity | None = None,
                    catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD) -> Workbook:
     """The template workbook of ``level``; personalised when ``identity`` names a unit."""
+    _load_openpyxl()
     layout = form_layout(catalog_version, level, "own")
     identity = identity or Identity()
     personal = bool(identity.unit_code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -521,6 +522,8 @@ _worker_args: tuple = (None, None)
 def _init_worker(roster: Roster | None, period: str | None) -> None:
     global _worker_args
     _worker_args = (roster, period)
+    # What the worker inherited is never garbage: keep the collector from walking it (~5 % faster).
+    gc.freeze()
 
 
 def _read_in_worker(path: Path) -> Submission:

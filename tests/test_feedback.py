@@ -61,7 +61,8 @@ def marks(path: Path) -> dict:
     listed = [(r[1].value, r[2].value, r[3].value, r[4].value, r[5].value)
               for r in fb.iter_rows(min_row=12) if r[4].value]
     info = [(fb.cell(r, 1).value, fb.cell(r, 3).value) for r in range(3, 8)]
-    return {"sheets": wb.sheetnames, "active": wb.active.title, "cells": cells, "listed": listed, "info": info,
+    same_password = fb.protection.password == ws.protection.password and bool(ws.protection.password)
+    return {"same_password": same_password, "sheets": wb.sheetnames, "active": wb.active.title, "cells": cells, "listed": listed, "info": info,
             "protected": (ws.protection.sheet, fb.protection.sheet, wb.security.lockStructure),
             "meta_state": wb[META_SHEET].sheet_state, "title_rows": fb.print_title_rows,
             "print_area": ws.print_area}
@@ -88,7 +89,7 @@ def test_the_package_edit_marks_what_openpyxl_marks(tmp_path, faulty, monkeypatc
     assert {ref: v[0] for ref, v in got["cells"].items()} == {ref: v[0] for ref, v in expected.items()}
     assert all(v[2] is False for v in got["cells"].values())  # the unit can still type in them
     assert got["sheets"] == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET] and got["active"] == FEEDBACK_SHEET
-    assert got["protected"] == (True, True, True) and got["meta_state"] == "veryHidden"
+    assert got["protected"] == (True, True, True) and got["meta_state"] == "veryHidden" and got["same_password"]
     assert sorted(r[3] for r in got["listed"]) == sorted(f.code for f in sub.findings)
 
 
