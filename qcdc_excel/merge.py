@@ -81,7 +81,9 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
         period = parse_period(period).code
     files, skipped = collect_files([inbox])
     out = Path(out)
-    files = [p for p in files if p.resolve() != out.resolve()]  # never merge our own output
+    target = out.resolve()
+    # never merge our own output (resolving only the files that could be it: it costs a system call)
+    files = [p for p in files if p.name != out.name or p.resolve() != target]
     subs = read_submissions(files, roster, period, jobs, progress)
     report = ValidationReport(subs, skipped)
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)

@@ -404,3 +404,16 @@ def test_parallel_reading_gives_the_serial_results(district, tmp_path):
     assert a == b
     assert [s.path for s in serial.report.submissions] == [s.path for s in parallel.report.submissions]
     assert [s.findings for s in serial.report.submissions] == [s.findings for s in parallel.report.submissions]
+
+
+def test_output_written_inside_the_inbox_is_never_merged_again(district, tmp_path):
+    """Secretariats often save the consolidated workbook in the folder they merge: running again
+    must give the same totals, not count the district twice."""
+    roster, inbox, first, *_ = district
+    copy = tmp_path / "inbox"
+    shutil.copytree(inbox, copy)
+    out = copy / "tong-hop.xlsx"
+    once = merge(copy, out, roster, "2020", None, None, None, dt.date(2020, 10, 25))
+    twice = merge(copy, out, roster, "2020", None, None, None, dt.date(2020, 10, 25))
+    assert out.exists() and len(twice.report.submissions) == len(once.report.submissions)
+    assert twice.consolidation.totals.values == once.consolidation.totals.values == first.consolidation.totals.values
