@@ -385,10 +385,11 @@ def _expected(roster: Roster, parent: str, used, subs, role_by_id, deadline) -> 
         return out
 
     result = []
+    used_units = {k[0] for k in used}
     for unit in walk(parent):
         files = by_unit.get(unit.code, [])
         chosen = next((s for s in files if role_by_id[id(s)].role in ("used", "covered")), None)
-        if chosen is None and unit.code in {k[0] for k in used}:
+        if chosen is None and unit.code in used_units:
             chosen = used.get((unit.code, "consolidated")) or used.get((unit.code, "own"))
         if chosen is not None and chosen.accepted:
             when = chosen.report_date or dt.date.fromtimestamp(chosen.mtime)
