@@ -4,12 +4,14 @@ A submission is bytes from a stranger. Before anything is parsed the file is sni
 too large, legacy .xls, password-encrypted, HTML or CSV renamed, .xlsb, .ods, macro-enabled),
 the zip is opened from memory (the input file is never touched again), every part is read with a
 hard cap on its decompressed size (zip bombs stop at the cap whatever the headers claim), and XML
-is parsed with defusedxml (no DTDs, no entities: XML bombs are refused).
+is parsed with defusedxml or expat with any DTD refused (no entities: XML bombs are refused).
 
-Only three parts are parsed: the workbook (sheet names, states, structure protection), the
-metadata sheet and the form sheet, the latter in one streaming pass that keeps each cell's typed
-value and formula and the sheet-protection element, and stops before the conditional formats and
-data validations that make up most of the bytes.
+Only three parts are read: the workbook (sheet names, states, structure protection), the metadata
+sheet and the form sheet. A sheet's cells (typed value and formula) and its sheet-protection
+element are picked out by the fast path (one regular expression, well-formedness proved by expat
+cell by cell, ~0.5 ms for a form) or, for XML it cannot take exactly, by an element-by-element
+defusedxml pass; the conditional formats and data validations that make up most of the bytes are
+never parsed.
 """
 from __future__ import annotations
 
