@@ -56,14 +56,6 @@ def _col_index(col: str) -> int:
     return n
 
 
-def _col_letter(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 def _merged_tail(ref: str, merged: list[tuple[int, int, int, int]]) -> bool:
     m = re.match(r"([A-Z]+)(\d+)$", ref)
     col, row = _col_index(m.group(1)), int(m.group(2))

@@ -260,7 +260,6 @@ _FAST_SI = re.compile(rb'\bsi="([0-9]+)"')
 _FAST_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t(?:\s[^>]*)?/>")
 _FAST_PROTECTION = re.compile(rb"<sheetProtection\b([^>]*)/?>")
 _FAST_SHEET_ATTR = re.compile(rb'\bsheet="(1|true)"')
-_FAST_SST_ITEM = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
