@@ -187,10 +187,11 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
         ros = load_roster(roster) if roster else None
     except QcdcError as exc:
         raise _fail(exc, lang) from None
-    total = len(collect_files(files)[0])
-    with click.progressbar(length=total, label="Đang kiểm tra" if lang == "vi" else "Checking",
+    collected = collect_files(files)
+    with click.progressbar(length=len(collected[0]), label="Đang kiểm tra" if lang == "vi" else "Checking",
                            file=sys.stderr, show_pos=True) as bar:
-        report = validate(files, ros, period, feedback_dir, lang, progress=lambda _s: bar.update(1))
+        report = validate(files, ros, period, feedback_dir, lang, progress=lambda _s: bar.update(1),
+                          collected=collected)
     render_report(report, lang)
     if json_path:
         atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
@@ -283,12 +284,12 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         ros = load_roster(roster) if roster else None
         if parent and ros is not None and parent not in ros:
             raise QcdcError("unit-not-in-roster", code=parent, path=ros.source)
-        total = len(collect_files([inbox])[0])
-        with click.progressbar(length=total, label="Đang đọc" if lang == "vi" else "Reading",
+        collected = collect_files([inbox])
+        with click.progressbar(length=len(collected[0]), label="Đang đọc" if lang == "vi" else "Reading",
                                file=sys.stderr, show_pos=True) as bar:
             result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
                            include_rejected, lang, password, progress=lambda _s: bar.update(1),
-                           jobs=jobs, feedback_for=feedback_for)
+                           jobs=jobs, feedback_for=feedback_for, collected=collected)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_report(result.report, lang)

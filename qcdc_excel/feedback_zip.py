@@ -20,7 +20,7 @@ import re
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
-from .reader import open_workbook, read_part
+from .reader import cell_index, open_workbook, read_part
 from .validate import FEEDBACK_SHEET, Submission
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -37,7 +37,7 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 _AFTER_LEGACY = ("<legacyDrawingHF", "<drawingHF", "<picture", "<oleObjects", "<controls", "<webPublishItems",
                  "<tableParts", "<extLst", "</worksheet>")
 _XF = re.compile(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.S)
-_MERGE = re.compile(r'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_MERGE = re.compile(r'<mergeCell ref="([A-Z]{1,3}\d+):([A-Z]{1,3}\d+)"')
 _COLS = "ABCDEF"
 
 
@@ -49,16 +49,8 @@ def _text(value: object) -> str:
     return escape(_ILLEGAL_XML.sub("", str(value)))
 
 
-def _col_index(col: str) -> int:
-    n = 0
-    for ch in col:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _merged_tail(ref: str, merged: list[tuple[int, int, int, int]]) -> bool:
-    m = re.match(r"([A-Z]+)(\d+)$", ref)
-    col, row = _col_index(m.group(1)), int(m.group(2))
+    row, col = cell_index(ref)
     return any(c1 <= col <= c2 and r1 <= row <= r2 and (col, row) != (c1, r1) for c1, r1, c2, r2 in merged)
 
 
@@ -188,7 +180,8 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
             raise _GiveUp("sheet")
         merged = []  # (first col, first row, last col, last row) of each merged block
         for m in _MERGE.finditer(xml):
-            merged.append((_col_index(m.group(1)), int(m.group(2)), _col_index(m.group(3)), int(m.group(4))))
+            (r1, c1), (r2, c2) = cell_index(m.group(1)), cell_index(m.group(2))
+            merged.append((c1, r1, c2, r2))
         notes = []
         for ref, found in by_cell.items():
             if _merged_tail(ref, merged):
@@ -321,8 +314,7 @@ def _comments_xml(notes: list[tuple[str, str]]) -> str:
 def _vml(notes: list[tuple[str, str]], n: int) -> str:
     shapes = []
     for k, (ref, _text_) in enumerate(notes, start=1):
-        m = re.match(r"([A-Z]+)(\d+)$", ref)
-        col, row = _col_index(m.group(1)) - 1, int(m.group(2)) - 1
+        row, col = (i - 1 for i in cell_index(ref))
         shapes.append(
             f'<v:shape id="_x0000_s{1024 * n + k}" type="#_x0000_t202" style="position:absolute;'
             'margin-left:59.25pt;margin-top:1.5pt;width:270pt;height:105pt;z-index:1;visibility:hidden" '

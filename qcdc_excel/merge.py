@@ -65,11 +65,13 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           parent: str | None = None, feedback_dir: str | Path | None = None, json_path: str | Path | None = None,
           deadline: dt.date | None = None, include_rejected: bool = False, lang: str = "vi",
           password: str = DEFAULT_PASSWORD, progress: Callable[[Submission], None] | None = None,
-          today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all") -> MergeResult:
+          today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all",
+          collected: tuple[list[Path], list[tuple[Path, str]]] | None = None) -> MergeResult:
     """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
 
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
     the same as with one). ``feedback_for``: "all" files, or only those with "problems".
+    ``collected``: what ``collect_files([inbox])`` gave, when the caller already has it.
     """
     from .feedback import FeedbackWriter, default_workers
     from .workbook_writer import write_consolidated
@@ -79,7 +81,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
         raise QcdcError("file-not-found", path=str(inbox))
     if period is not None:
         period = parse_period(period).code
-    files, skipped = collect_files([inbox])
+    files, skipped = collected if collected is not None else collect_files([inbox])
     out = Path(out)
     target = out.resolve()
     # never merge our own output (resolving only the files that could be it: it costs a system call)

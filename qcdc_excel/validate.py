@@ -563,11 +563,15 @@ def read_submissions(files: list[Path], roster: Roster | None = None, period: st
 # --- the API --------------------------------------------------------------------------------------
 def validate(paths: Iterable[str | Path], roster: Roster | None = None, period: str | None = None,
              feedback_dir: str | Path | None = None, lang: str = "vi",
-             progress: Callable[[Submission], None] | None = None, jobs: int | None = None) -> ValidationReport:
-    """Validate every file (folders read recursively); optionally write feedback files."""
+             progress: Callable[[Submission], None] | None = None, jobs: int | None = None,
+             collected: tuple[list[Path], list[tuple[Path, str]]] | None = None) -> ValidationReport:
+    """Validate every file (folders read recursively); optionally write feedback files.
+
+    ``collected``: what :func:`collect_files` gave for ``paths``, when the caller already has it.
+    """
     if period is not None:
         parse_period(period)  # a bad --period is a usage error, raised before any work
-    files, skipped = collect_files(paths)
+    files, skipped = collected if collected is not None else collect_files(paths)
     subs = read_submissions(files, roster, period, jobs, progress)
     report = ValidationReport(subs, skipped)
     if feedback_dir is not None:
