@@ -15,7 +15,8 @@ from pathlib import Path
 from .atomic import atomic_write_bytes, atomic_write_text
 from .feedback_zip import patched_copy
 from .template import DEFAULT_PASSWORD, FONT
-from .validate import FEEDBACK_SHEET, Submission
+from .form import FEEDBACK_SHEET
+from .validate import Submission
 
 STATUS_TEXT = {
     "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),

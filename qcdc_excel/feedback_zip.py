@@ -21,7 +21,8 @@ import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
 from .reader import cell_index, open_workbook, read_part
-from .validate import FEEDBACK_SHEET, Submission
+from .form import FEEDBACK_SHEET
+from .validate import Submission
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .i18n import SEVERITY_LABELS, t
 
-# code -> (vi, en). Placeholders come from Finding.params plus cell/indicator/label.
+# code -> (vi, en) message. Placeholders come from Finding.params plus cell/indicator/label.
 TEXTS: dict[str, tuple[str, str]] = {
     # the file itself (status: unreadable)
     "file-empty": ("Tệp rỗng (0 byte). Hãy gửi lại tệp biểu mẫu đã điền.",
@@ -68,8 +68,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "The form's sheet '{sheet_name}' is missing. Fill the original template again."),
     "sheet-renamed": ("Trang «{expected}» đã bị đổi tên thành «{sheet_name}». Hãy đổi lại tên cũ hoặc điền lại vào biểu mẫu gốc.",
                       "Sheet '{expected}' was renamed to '{sheet_name}'. Rename it back or refill the original template."),
-    "protection-removed": ("Trang «{sheet_name}» đã bị gỡ bảo vệ. Hãy điền lại vào biểu mẫu gốc (có khóa), không gỡ bảo vệ.",
-                           "Protection was removed from sheet '{sheet_name}'. Refill the original (locked) template."),
+    "protection-removed": ("Trang «{sheet_name}» không còn khóa bảo vệ. {consequence}",
+                           "Sheet '{sheet_name}' is no longer protected. {consequence}"),
     "structure-unprotected": ("Bảo vệ cấu trúc sổ đã bị gỡ. Số liệu vẫn được đọc, nhưng lần sau hãy dùng biểu mẫu gốc.",
                               "Workbook structure protection was removed. Values are still read; use the original template next time."),
     "rows-shifted": ("Dòng của chỉ tiêu {indicator} đã bị dời từ dòng {expected_row} sang dòng {found_row} (có dòng bị chèn hoặc xóa). Hãy điền lại vào biểu mẫu gốc, không chèn/xóa dòng.",
@@ -89,8 +89,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # values
     "required-missing": ("Chưa nhập {indicator} – {label} (ô {cell}). Chỉ tiêu bắt buộc: nếu không có thì nhập 0{flag_hint}.",
                          "{indicator} – {label} ({cell}) is blank. It is required: type 0 if there is none{flag_hint}."),
-    "number-as-text": ("Ô {cell} ({indicator}) có số «{shown}» được lưu dạng chữ; đã đọc là {value}. Lần sau hãy nhập số.",
-                       "{cell} ({indicator}) holds '{shown}' stored as text; read as {value}. Type a number next time."),
+    "number-as-text": ("Ô {cell} ({indicator}) có số «{shown}» được lưu dạng chữ; đã đọc là {value}. Lần sau hãy nhập số (không gõ dấu ' ở đầu).",
+                       "{cell} ({indicator}) holds '{shown}' stored as text; read as {value}. Type a number next time (no leading ')."),
     "not-a-number": ("Ô {cell} ({indicator} – {label}) ghi «{shown}», không phải số. {what}",
                      "{cell} ({indicator} – {label}) holds '{shown}', not a number. {what}"),
     "negative-number": ("Ô {cell} ({indicator} – {label}) là số âm ({shown}). Chỉ nhập số ≥ 0.",
@@ -116,11 +116,59 @@ WHAT_TO_TYPE = {
                "Type a number ≥ 0 only, no words or units (e.g. 11796.9)."),
 }
 
-UNREADABLE_CODES = {
-    "file-empty", "file-too-large", "file-xls", "file-encrypted", "file-html", "file-csv", "file-not-xlsx",
-    "file-ods", "file-xlsb", "file-xlsm", "file-corrupt", "file-zip-bomb", "file-xml-bomb", "file-unreadable",
-    "not-from-template", "catalog-version-unknown",
+# The registry: code -> (class, Vietnamese title, English title). The class is the default
+# severity ("error", "warning"), "unreadable" (an error that stops reading the file) or "rule"
+# (the catalog rule's own severity). Checks, the JSON, the feedback sheet and the consolidated
+# workbook all read their words from here and from TEXTS.
+CODES: dict[str, tuple[str, str, str]] = {
+    "file-empty": ("unreadable", "Tệp rỗng", "Empty file"),
+    "file-too-large": ("unreadable", "Tệp quá lớn", "File too large"),
+    "file-xls": ("unreadable", "Tệp Excel 97-2003 (.xls)", "Excel 97-2003 file (.xls)"),
+    "file-encrypted": ("unreadable", "Tệp có mật khẩu mở", "Password-encrypted file"),
+    "file-html": ("unreadable", "Trang HTML đổi tên", "HTML page renamed"),
+    "file-csv": ("unreadable", "Tệp văn bản/CSV", "Text/CSV file"),
+    "file-not-xlsx": ("unreadable", "Không phải tệp .xlsx", "Not an .xlsx file"),
+    "file-ods": ("unreadable", "Tệp LibreOffice (.ods)", "LibreOffice file (.ods)"),
+    "file-xlsb": ("unreadable", "Tệp Excel nhị phân (.xlsb)", "Binary Excel file (.xlsb)"),
+    "file-xlsm": ("unreadable", "Tệp có macro (.xlsm)", "File with macros (.xlsm)"),
+    "file-corrupt": ("unreadable", "Tệp bị hỏng", "Damaged file"),
+    "file-zip-bomb": ("unreadable", "Tệp nén bất thường", "Abnormal archive"),
+    "file-xml-bomb": ("unreadable", "XML không an toàn", "Unsafe XML"),
+    "file-unreadable": ("unreadable", "Không đọc được tệp", "File cannot be read"),
+    "not-from-template": ("unreadable", "Không phải biểu mẫu", "Not the template"),
+    "catalog-version-unknown": ("unreadable", "Phiên bản danh mục lạ", "Unknown catalog version"),
+    "metadata-invalid": ("error", "Trang định danh bị sửa", "Identity sheet altered"),
+    "unit-code-missing": ("error", "Thiếu mã đơn vị", "Unit code missing"),
+    "unit-code-mismatch": ("error", "Mã đơn vị bị sửa", "Unit code changed"),
+    "unit-not-in-roster": ("error", "Đơn vị ngoài danh sách", "Unit not in roster"),
+    "unit-level-mismatch": ("error", "Biểu mẫu sai cấp", "Form of another level"),
+    "period-missing": ("error", "Thiếu kỳ báo cáo", "Period missing"),
+    "period-invalid": ("error", "Kỳ báo cáo sai", "Invalid period"),
+    "period-mismatch": ("error", "Khác kỳ đang tổng hợp", "Another period"),
+    "sheet-added": ("error", "Thêm trang tính", "Sheet added"),
+    "sheet-removed": ("error", "Thiếu trang tính", "Sheet missing"),
+    "sheet-renamed": ("error", "Trang bị đổi tên", "Sheet renamed"),
+    "protection-removed": ("error", "Trang bị gỡ khóa", "Sheet unprotected"),
+    "structure-unprotected": ("warning", "Sổ bị gỡ khóa cấu trúc", "Workbook structure unprotected"),
+    "rows-shifted": ("error", "Dòng bị chèn/xóa", "Rows inserted or deleted"),
+    "row-missing": ("error", "Thiếu dòng chỉ tiêu", "Indicator row missing"),
+    "code-edited": ("error", "Mã chỉ tiêu bị sửa", "Indicator code edited"),
+    "label-edited": ("error", "Nội dung chỉ tiêu bị sửa", "Indicator label edited"),
+    "formula-overwritten": ("error", "Công thức bị ghi đè", "Formula overwritten"),
+    "input-is-formula": ("error", "Ô nhập chứa công thức", "Formula in an input cell"),
+    "external-links": ("error", "Liên kết tới tệp khác", "Links to other files"),
+    "required-missing": ("error", "Chưa nhập chỉ tiêu bắt buộc", "Required value missing"),
+    "number-as-text": ("warning", "Số lưu dạng chữ", "Number stored as text"),
+    "not-a-number": ("error", "Không phải số", "Not a number"),
+    "negative-number": ("error", "Số âm", "Negative number"),
+    "not-whole-number": ("error", "Không phải số nguyên", "Not a whole number"),
+    "invalid-flag": ("error", "Không phải Có/Không", "Not Có/Không"),
+    "text-too-long": ("warning", "Nội dung quá dài", "Text too long"),
+    "report-date-missing": ("warning", "Thiếu ngày báo cáo", "Report date missing"),
+    "report-date-invalid": ("warning", "Ngày báo cáo sai", "Invalid report date"),
+    "rule-failed": ("rule", "Số liệu không khớp quy tắc", "Rule not met"),
 }
+UNREADABLE_CODES = frozenset(code for code, (kind, _, _) in CODES.items() if kind == "unreadable")
 OPS_SHOWN = {"<=": "≤", ">=": "≥", "==": "=", "!=": "≠", "<": "<", ">": ">"}
 
 
@@ -152,17 +200,30 @@ class Finding:
         text = (en if lang == "en" else vi).format(**params)
         return " ".join(text.split())
 
+    def title(self, lang: str = "vi") -> str:
+        """The short name of what was found ("Công thức bị ghi đè"), from the registry."""
+        _, vi, en = CODES[self.code]
+        return en if lang == "en" else vi
+
     def severity_label(self, lang: str = "vi") -> str:
         return SEVERITY_LABELS[self.severity][lang]
 
     def to_json(self, lang: str = "vi") -> dict:
-        return {"code": self.code, "severity": self.severity, "rule": self.rule,
+        return {"code": self.code, "title": self.title(lang), "severity": self.severity, "rule": self.rule,
                 "indicator": self.indicator, "sheet": self.sheet, "cell": self.cell,
                 "left": self.left, "op": self.op, "right": self.right, "message": self.message(lang)}
 
 
-def finding(code: str, severity: str = "error", **kw) -> Finding:
-    """Build a finding; keyword arguments that are not fields become message parameters."""
+def finding(code: str, severity: str | None = None, **kw) -> Finding:
+    """Build a finding; keyword arguments that are not fields become message parameters.
+
+    ``severity`` defaults to the registry's; a rule finding passes its rule's severity.
+    """
+    kind = CODES[code][0]
+    if severity is None:
+        if kind == "rule":
+            raise ValueError(f"{code}: a rule finding needs its rule's severity")
+        severity = "warning" if kind == "warning" else "error"
     fields = {k: kw.pop(k) for k in list(kw) if k in Finding.__dataclass_fields__}
     return Finding(code, severity, params=tuple(sorted(kw.items())), **fields)
 
@@ -177,4 +238,4 @@ def _num(x, lang: str = "vi") -> str:
     return text if lang == "en" else text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
-__all__ = ["Finding", "finding", "TEXTS", "UNREADABLE_CODES", "WHAT_TO_TYPE", "t"]
+__all__ = ["Finding", "finding", "CODES", "TEXTS", "UNREADABLE_CODES", "WHAT_TO_TYPE", "t"]

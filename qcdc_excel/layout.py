@@ -17,11 +17,7 @@ from dataclasses import dataclass
 
 from .catalog import Catalog, Heading, Indicator, Rule, load_catalog
 
-FORM_SHEET = "Phụ lục"  # the sheet a unit fills
-CONSOLIDATED_SHEET = "Tổng hợp"  # the same appendix with a parent's consolidated values
-SHEET_NAMES = {"own": FORM_SHEET, "consolidated": CONSOLIDATED_SHEET}
-META_SHEET = "_qcdc"
-FORM_KINDS = ("own", "consolidated")
+from .form import CONSOLIDATED_SHEET, FORM_KINDS, FORM_SHEET, META_SHEET, SHEET_NAMES  # noqa: F401 (re-exported)
 
 # Columns of the form sheet.
 COL_STT, COL_CODE, COL_LABEL, COL_UNIT, COL_VALUE, COL_CHECK = "A", "B", "C", "D", "E", "F"

@@ -5,13 +5,41 @@ too large, legacy .xls, password-encrypted, HTML or CSV renamed, .xlsb, .ods, ma
 the zip is opened from memory (the input file is never touched again), every part is read with a
 hard cap on its decompressed size (zip bombs stop at the cap whatever the headers claim), and XML
 is parsed with defusedxml or expat with any DTD refused (no entities: XML bombs are refused).
+Both the transitional and the Strict Open XML namespaces are read; parts are found through the
+package relationships, not by assumed names.
 
 Only three parts are read: the workbook (sheet names, states, structure protection), the metadata
-sheet and the form sheet. A sheet's cells (typed value and formula) and its sheet-protection
-element are picked out by the fast path (one regular expression, well-formedness proved by expat
-cell by cell, ~0.5 ms for a form) or, for XML it cannot take exactly, by an element-by-element
-defusedxml pass; the conditional formats and data validations that make up most of the bytes are
-never parsed.
+sheet and the form sheet (plus the shared strings when a cell uses them). A sheet's cells (typed
+value and formula, shared formulas expanded from their master) and its protection are read by
+the fast path or, for XML it cannot take exactly, by an element-by-element defusedxml pass.
+
+Why the fast path reads exactly what a conforming XML parser reads (its safety argument)
+---------------------------------------------------------------------------------------------
+A sheet part is split as P + ``<sheetData>`` + S + ``</sheetData>`` + E, at the first
+``<sheetData>`` and the first ``</sheetData>`` after it. The fast path answers only when:
+
+1. **P and E are proved by expat** (DTDs refused, so no entity declarations): the *skeleton*
+   P + ``<sheetData></sheetData>`` + E is well-formed, the root is ``worksheet`` in the
+   transitional or Strict main namespace, the encoding is UTF-8, no element re-declares a
+   namespace, and the one ``sheetData`` element starts exactly at byte len(P) — so the split
+   did not fall inside a comment, CDATA section or processing instruction. Every byte of P and E,
+   comments, CDATA, instructions and entity references included, is covered by that parse, and
+   the sheet protection is taken from that parse (the ``sheetProtection`` child of the root), not
+   from a pattern: a decoy inside a comment is a comment.
+2. **S is nothing but cells, row tags and white space.** Row tags must match a strict pattern
+   (double-quoted attributes without ``<`` or ``&``, prefixes declared on the root); everything
+   else must split into ``<c …>…</c>`` pieces. A comment, CDATA, instruction or text between
+   cells fails the pattern and sends the part to the general path.
+3. **Every cell is proved before it is decoded**: each distinct cell's bytes pass expat (in this
+   file or, cached, an earlier one) *before* any entity in it is expanded; a cell the strict
+   cell grammar (double-quoted attributes, ``<f>``/``<v>``/``<is>`` children only, no prefixes,
+   no ``xmlns``) does not describe sends the part to the general path.
+
+A well-formed skeleton with a sequence of well-formed elements and balanced row tags in place of
+its empty ``sheetData`` is a well-formed document, and for such a document the patterns pick out
+the same cells, values, formulas and protection as the element-by-element path; a test holds the
+two paths equal on every decoy. Anything else is read by the general path, which parses every
+byte with defusedxml.
 """
 from __future__ import annotations
 
@@ -22,19 +50,29 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring, iterparse
-from xml.etree.ElementTree import ParseError
+
+from .formulas import FormulaSyntaxError, translate
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a filled form is ~50 KB; anything this big is not one
 MAX_PART_BYTES = 40 * 1024 * 1024  # decompressed cap for any one XML part
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # declared decompressed size of the whole zip
 MAX_ENTRIES = 2000
 
-NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# SpreadsheetML in its two conformance classes: transitional (what every program writes by
+# default) and Strict (Excel's "Strict Open XML Spreadsheet"). Same elements, other URIs.
+MAIN_NAMESPACES = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                   "http://purl.oclc.org/ooxml/spreadsheetml/main")
+REL_NAMESPACES = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                  "http://purl.oclc.org/ooxml/officeDocument/relationships")
 NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+NS_MAIN = "{" + MAIN_NAMESPACES[0] + "}"  # kept for callers that build transitional XML
+_MAIN_PREFIXES = tuple("{" + ns + "}" for ns in MAIN_NAMESPACES)
+_REL_ID_ATTRS = tuple("{" + ns + "}id" for ns in REL_NAMESPACES)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 # Children of <worksheet> that may come between sheetData and sheetProtection (schema order).
@@ -52,8 +90,13 @@ class Unreadable(Exception):
 
 class Cell(NamedTuple):
     value: object  # float, str or bool (None only with a formula); never a cached formula result
-    formula: str | None = None
+    formula: str | None = None  # shared formulas expanded: always the cell's own formula text
     kind: str = "n"  # the XML cell type: n, s, str, inlineStr, b, e, d
+
+
+# A follower of a shared formula before it is expanded: (si,) in place of the formula text.
+class _Follower(NamedTuple):
+    si: str
 
 
 @dataclass
@@ -85,6 +128,8 @@ class RawWorkbook:
     sheets: list[SheetInfo]
     structure_protected: bool
     external_links: bool
+    strings_part: str | None = None
+    strict: bool = False
     _strings: list[str] | None = None
 
     def sheet(self, name: str) -> SheetInfo | None:
@@ -92,7 +137,7 @@ class RawWorkbook:
 
     def shared_strings(self) -> list[str]:
         if self._strings is None:
-            self._strings = _read_shared_strings(self.zf)
+            self._strings = _read_shared_strings(self.zf, self.strings_part)
         return self._strings
 
 
@@ -133,6 +178,30 @@ def sniff(data: bytes) -> None:
         raise Unreadable("file-not-xlsx", kind="?")
 
 
+def _local(tag: str, prefixes: tuple[str, ...] = _MAIN_PREFIXES) -> str | None:
+    """'{main ns}sheet' -> 'sheet' for either SpreadsheetML namespace; None for another one."""
+    for prefix in prefixes:
+        if tag.startswith(prefix):
+            return tag[len(prefix):]
+    return None
+
+
+def _relationships(zf: zipfile.ZipFile, rels_part: str, base_dir: str) -> list[tuple[str, str, str]]:
+    """(Id, type, target part) of each relationship in ``rels_part`` (none when it is absent)."""
+    data = read_part(zf, rels_part, required=False)
+    out = []
+    for el in _parse_small(data or b"<r/>"):
+        if el.tag == f"{NS_PKG_REL}Relationship" and el.get("TargetMode") != "External":
+            target = el.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base_dir, target))
+            out.append((el.get("Id", ""), el.get("Type", ""), part))
+    return out
+
+
+def _rels_of(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
 def open_workbook(data: bytes) -> RawWorkbook:
     """Open ``data`` as an .xlsx package, refusing anything unsafe or of another kind."""
     sniff(data)
@@ -151,26 +220,34 @@ def open_workbook(data: bytes) -> RawWorkbook:
     content_types = read_part(zf, "[Content_Types].xml", required=False) or b""
     if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
         raise Unreadable("file-xlsm")
-    if "xl/workbook.xml" not in names:
-        kind = "Word" if "word/document.xml" in names else ("PowerPoint" if "ppt/presentation.xml" in names else "zip")
+    # The main part, as the package relationships name it (xl/workbook.xml in every known program).
+    book = next((part for _, kind, part in _relationships(zf, "_rels/.rels", "")
+                 if kind.endswith("/officeDocument") and part in names), "xl/workbook.xml")
+    kind = "Word" if "word/document.xml" in names else ("PowerPoint" if "ppt/presentation.xml" in names else "zip")
+    if book not in names:
         raise Unreadable("file-not-xlsx", kind=kind)
 
-    rels = {}
-    for el in _parse_small(read_part(zf, "xl/_rels/workbook.xml.rels", required=False) or b"<r/>"):
-        if el.tag == f"{NS_PKG_REL}Relationship":
-            target = el.get("Target", "")
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            rels[el.get("Id")] = part
-    sheets, protected = [], False
-    for el in _parse_small(read_part(zf, "xl/workbook.xml")):
-        if el.tag == f"{NS_MAIN}sheet":
-            sheets.append(SheetInfo(el.get("name", ""), el.get("state", "visible"),
-                                    rels.get(el.get(f"{NS_REL}id"), "")))
-        elif el.tag == f"{NS_MAIN}workbookProtection":
+    rels, strings_part = {}, None
+    for rid, kind, part in _relationships(zf, _rels_of(book), posixpath.dirname(book)):
+        rels[rid] = part
+        if kind.endswith("/sharedStrings"):
+            strings_part = part
+    sheets, protected, strict, root_seen = [], False, False, False
+    for el in _parse_small(read_part(zf, book)):
+        tag = _local(el.tag)
+        if not root_seen:
+            root_seen = True
+            if tag != "workbook":
+                raise Unreadable("file-not-xlsx", kind=kind)
+            strict = el.tag.startswith(_MAIN_PREFIXES[1])
+        elif tag == "sheet":
+            rid = next((el.get(a) for a in _REL_ID_ATTRS if el.get(a) is not None), None)
+            sheets.append(SheetInfo(el.get("name", ""), el.get("state", "visible"), rels.get(rid, "")))
+        elif tag == "workbookProtection":
             # LibreOffice re-saves a protected structure as a bare <workbookProtection/>.
             protected = True
     external = any(n.startswith("xl/externalLinks/") for n in names)
-    return RawWorkbook(zf, sheets, protected, external)
+    return RawWorkbook(zf, sheets, protected, external, strings_part, strict)
 
 
 def read_part(zf: zipfile.ZipFile, name: str, required: bool = True, limit: int = MAX_PART_BYTES) -> bytes | None:
@@ -222,59 +299,24 @@ def _text_of(el) -> str:
     """Text of a string item, skipping phonetic runs."""
     parts = []
     for node in el.iter():
-        if node.tag == f"{NS_MAIN}t":
+        tag = _local(node.tag)
+        if tag == "t":
             parts.append(node.text or "")
-        elif node.tag == f"{NS_MAIN}rPh":
+        elif tag == "rPh":
             break
     return "".join(parts)
 
 
-def _read_shared_strings(zf: zipfile.ZipFile) -> list[str]:
-    data = read_part(zf, "xl/sharedStrings.xml", required=False)
+def _read_shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
+    data = read_part(zf, part or "xl/sharedStrings.xml", required=False)
     if not data:
         return []
     out = []
     for el in _parse(data, "sharedStrings"):
-        if el.tag == f"{NS_MAIN}si":
+        if _local(el.tag) == "si":
             out.append(_text_of(el))
             el.clear()
     return out
-
-
-# --- the fast path ------------------------------------------------------------------------------
-# A form sheet is ~110 KB of XML; walking it element by element in Python costs ~8 ms. Instead one
-# regular expression splits <sheetData> into cells, and well-formedness is proved piece by piece
-# (see _fast_sheet): expat, at C speed and refusing any DTD as defusedxml does, parses each
-# distinct cell once per process. The fast path only takes XML it can read exactly: no namespace
-# prefix, no comment, CDATA or processing instruction, double-quoted attributes without "/" or ">"
-# in them, ``r`` first (as Excel, LibreOffice, WPS, openpyxl and xlsxwriter all write them).
-# Anything else takes the ElementTree path below; a test holds the two paths equal.
-_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)')
-_FAST_CELL_SPLIT = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/c>)[^<]*)*</c>))')
-# What may stand between the cells: row tags with well-formed attributes, and white space.
-_FAST_ROWS = re.compile(rb'(?:\s*<row(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*(?:/>|>\s*</row>))*\s*')
-_FAST_T = re.compile(rb'\st="([A-Za-z]+)"')
-_FAST_V = re.compile(rb"<v>([^<]*)</v>")
-_FAST_F = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
-_FAST_SI = re.compile(rb'\bsi="([0-9]+)"')
-_FAST_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t(?:\s[^>]*)?/>")
-_FAST_PROTECTION = re.compile(rb"<sheetProtection\b([^>]*)/?>")
-_FAST_SHEET_ATTR = re.compile(rb'\bsheet="(1|true)"')
-_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-
-
-def _unescape(raw: bytes) -> str:
-    text = raw.decode("utf-8")
-    if "&" not in text:
-        return text
-
-    def one(m):
-        e = m.group(1)
-        if e[0] == "#":
-            return chr(int(e[2:], 16) if e[1] in "xX" else int(e[1:]))
-        return _NAMED[e]
-    return _ENTITY.sub(one, text)
 
 
 def _typed(t: str, text: str | None, raw: RawWorkbook) -> object:
@@ -296,15 +338,67 @@ def _typed(t: str, text: str | None, raw: RawWorkbook) -> object:
         raise Unreadable("file-corrupt") from None
 
 
-def _well_formed(data: bytes) -> None:
-    if not _expat_ok(data):
-        raise Unreadable("file-corrupt")
+def _expand_shared(cells: dict[str, Cell], masters: dict[str, tuple[str, str]]) -> None:
+    """Replace every follower of a shared formula by its own formula, derived from the master."""
+    for ref, cell in cells.items():
+        if cell.formula.__class__ is not _Follower:
+            continue
+        master = masters.get(cell.formula.si)
+        if master is None:
+            raise Unreadable("file-corrupt")  # a follower with no master: its formula is unknowable
+        m_ref, text = master
+        (r0, c0), (r1, c1) = cell_index(m_ref), cell_index(ref)
+        try:
+            formula = translate(text, r1 - r0, c1 - c0)
+        except FormulaSyntaxError:
+            formula = f"{text} [shared from {m_ref}]"  # unreadable: never equal to a form's formula
+        cells[ref] = Cell(None, formula, cell.kind)
+
+
+# --- the fast path ------------------------------------------------------------------------------
+# A form sheet is ~110 KB of XML; walking it element by element in Python costs ~8 ms. See the
+# module docstring for why this path reads exactly what that walk reads.
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"([^>/]*)(?:/>|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)')
+_FAST_CELL_SPLIT = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/c>)[^<]*)*</c>))')
+# What may stand between the cells: row tags with well-formed attributes, and white space.
+_FAST_ROWS = re.compile(rb'(?:\s*<row(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*(?:/>|>\s*</row>))*\s*')
+_ROW_PREFIX = re.compile(rb'\s([A-Za-z_][\w.-]*):[\w.-]+="')
+# A cell's attributes after r: plain names, double quotes, nothing to expand.
+_FAST_ATTRS = re.compile(rb'(?:\s+[A-Za-z][A-Za-z0-9]*="[^"<&]*")*\s*')
+# A cell's content: an optional formula then an optional value, or an inline string.
+_FAST_INNER = re.compile(rb'(?:<f(?:\s+[A-Za-z][A-Za-z0-9]*="[^"<&]*")*\s*(?:/>|>[^<]*</f>))?(?:<v>[^<]*</v>|<v\s*/>)?'
+                         rb'|<is>.*</is>', re.S)
+# In an inline string: what the text patterns would not read as the general path does.
+_ODD_INLINE = re.compile(rb'<!|<\?|</?[A-Za-z_][\w.-]*:|\s(?!xml:)[A-Za-z_][\w.-]*:[\w.-]+\s*=|xmlns')
+_FAST_T = re.compile(rb'\st="([A-Za-z]+)"')
+_FAST_V = re.compile(rb"<v>([^<]*)</v>")
+_FAST_F = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
+_FAST_F_TYPE = re.compile(rb'\st="([A-Za-z]+)"')
+_FAST_SI = re.compile(rb'\ssi="([0-9]+)"')
+_FAST_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>|<t(?:\s[^>]*)?/>")
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_XML_DECL = re.compile(rb'^(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\?>')
+_XML_ENCODING = re.compile(rb'\sencoding\s*=\s*["\']([A-Za-z0-9._-]+)["\']')
+
+
+def _unescape(raw: bytes) -> str:
+    """Text of proved XML character data: only the five named entities and character references
+    can stand in it (no DTD), and expat has already checked each one is a legal character."""
+    text = raw.decode("utf-8")
+    if "&" not in text:
+        return text
+
+    def one(m):
+        e = m.group(1)
+        if e[0] == "#":
+            return chr(int(e[2:], 16) if e[1] in "xX" else int(e[1:]))
+        return _NAMED[e]
+    return _ENTITY.sub(one, text)
 
 
 def _expat_ok(data: bytes) -> bool:
     """Whether ``data`` is well-formed XML; a DTD (the root of every XML bomb) is refused outright."""
-    from xml.parsers import expat
-
     parser = expat.ParserCreate()
 
     def refuse(*_args):
@@ -327,29 +421,27 @@ def _inline_text(inner: bytes) -> str:
 
 
 # Decoded cells, shared by every file a process reads: the static part of the form (labels, codes,
-# ~120 formulas) is the same bytes in every submission, so each is decoded once. Bounded, so that a
-# hostile file with many distinct cells only churns it.
+# ~120 formulas) is the same bytes in every submission, so each is proved and decoded once.
+# Bounded, so that a hostile file with many distinct cells only churns it.
 _CACHE_LIMIT = 50_000
 _CELL_CACHE: dict[bytes, object] = {}
 _GENERAL, _EMPTY = object(), object()
 
 
 def _decode_whole(whole: bytes, raw: RawWorkbook):
-    """(ref, Cell) for one <c> element's bytes; (ref, int) for a shared string (its index), _EMPTY
-    for no content, _GENERAL when the general path must read the sheet."""
+    """(ref, Cell) for one proved <c> element's bytes; (ref, int) for a shared string (its index),
+    _EMPTY for no content, _GENERAL when the general path must read the sheet."""
     m = _FAST_CELL.match(whole)
     ref, attrs, inner = m.group(1).decode(), m.group(2), m.group(3)
-    if attrs.count(b'"') % 2:
-        return _GENERAL  # a quoted ">" or "/" cut the tag short
+    if not _FAST_ATTRS.fullmatch(attrs) or b"xmlns" in attrs:
+        return _GENERAL  # single quotes, entities, prefixes: let the general path judge
     if not inner:
         return _EMPTY
-    if b"<!" in inner or b"<?" in inner:
-        return _GENERAL  # CDATA, a comment or an instruction: the expressions could misread them
+    if not _FAST_INNER.fullmatch(inner) or inner.startswith(b"<is>") and _ODD_INLINE.search(inner):
+        return _GENERAL  # other children; CDATA, a comment, an instruction or a prefix in a string
     t_m = _FAST_T.search(attrs)
     t = t_m.group(1).decode() if t_m else "n"
     if t == "s" and not inner.startswith(b"<f"):
-        if b"<f" in inner:
-            return _GENERAL  # a formula after other children: unusual, let the general path read it
         v = _FAST_V.search(inner)
         if v is None:
             return _EMPTY
@@ -360,62 +452,137 @@ def _decode_whole(whole: bytes, raw: RawWorkbook):
     cell = _decode_cell(t, inner, raw)
     if cell is None:
         return _EMPTY
-    return cell if cell is _GENERAL else (ref, cell)
+    return ref, cell
 
 
 def _decode_cell(t: str, inner: bytes, raw: RawWorkbook):
-    """A Cell from the bytes between <c ...> and </c>; None for no content, _GENERAL to give up."""
-    if t == "?":
-        return _GENERAL
+    """A Cell from the bytes between <c ...> and </c> (grammar checked); None for no content."""
     if inner.startswith(b"<f"):
         f = _FAST_F.match(inner)
-        if f is None or b"<f" in inner[f.end():]:
-            return _GENERAL
-        if f.group(2):
-            return Cell(None, "=" + _unescape(f.group(2)), t)
-        si = _FAST_SI.search(f.group(1))
-        return Cell(None, f"=<shared {si.group(1).decode() if si else ''}>", t)
-    if b"<f" in inner:
-        return _GENERAL  # a formula after other children: unusual, let the general path read it
+        text = f.group(2)
+        f_type = _FAST_F_TYPE.search(f.group(1))
+        shared = f_type is not None and f_type.group(1) == b"shared"
+        si = _FAST_SI.search(f.group(1)) if shared else None
+        if shared and si is None:
+            raise Unreadable("file-corrupt")  # a shared formula must say which one it is
+        if text:
+            formula = "=" + _unescape(text)
+            return Cell(None, formula, t) if si is None else (Cell(None, formula, t), si.group(1).decode())
+        if si is not None:
+            return Cell(None, _Follower(si.group(1).decode()), t)
+        return Cell(None, "=", t)  # an empty formula: never equal to a form's formula
     if t == "inlineStr":
         return Cell(_inline_text(inner), None, t)
     v = _FAST_V.search(inner)
     if v is None:
         return None
     text = v.group(1)
+    if not text:
+        return None  # <v></v>: no value, as the general path reads it
     value = _typed(t, _unescape(text) if b"&" in text else text.decode("utf-8"), raw)
     return None if value is None else Cell(value, None, t)
+
+
+# Skeletons (the part without its cells) already proved, with what the proof found: the sheet
+# protection, or None when the general path must read the part. Same bounded-cache idea.
+_SKELETON_LIMIT = 64
+_SKELETONS: dict[tuple[bytes, bytes], tuple[bool, frozenset] | None] = {}
+
+
+def _prove_skeleton(head: bytes, tail: bytes) -> tuple[bool, frozenset] | None:
+    """(sheet protected, declared prefixes) when head + <sheetData></sheetData> + tail is a
+    well-formed worksheet whose one sheetData starts at len(head); None for the general path.
+    Raises Unreadable("file-corrupt") when the skeleton is not well-formed XML."""
+    decl = _XML_DECL.match(head)
+    if decl:
+        enc = _XML_ENCODING.search(decl.group(0))
+        if enc and enc.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None  # another encoding: the patterns below read UTF-8
+    skeleton = head + b"<sheetData></sheetData>" + tail
+    # Namespace-aware, as the general path is: an undeclared prefix is an error in both.
+    parser = expat.ParserCreate(namespace_separator=" ")
+    state = {"depth": 0, "ok": True, "main": None, "data_at": [], "protected": False, "prefixes": set()}
+
+    def declare(prefix, _uri):
+        if state["depth"]:
+            state["ok"] = False  # a namespace declared below the root: the general path decides
+        elif prefix:
+            state["prefixes"].add(prefix)
+
+    def start(name, attrs):
+        depth = state["depth"]
+        if depth == 0:
+            ns, _, local = name.rpartition(" ")
+            if local != "worksheet" or ns not in MAIN_NAMESPACES:
+                state["ok"] = False
+            state["main"] = ns
+        elif depth == 1:
+            if name == state["main"] + " sheetData":
+                state["data_at"].append(parser.CurrentByteIndex)
+            elif name == state["main"] + " sheetProtection":
+                state["protected"] = attrs.get("sheet") in ("1", "true")
+        state["depth"] = depth + 1
+
+    def end(_name):
+        state["depth"] -= 1
+
+    def refuse(*_args):
+        raise Unreadable("file-xml-bomb")
+    parser.StartNamespaceDeclHandler = declare
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(skeleton, True)
+    except expat.ExpatError:
+        raise Unreadable("file-corrupt") from None
+    if not state["ok"] or state["data_at"] != [len(head)]:
+        return None
+    return state["protected"], frozenset(p.encode() for p in state["prefixes"])
 
 
 def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
     """The sheet read with regular expressions, or None when the general path must read it.
 
-    Sound only for well-formed XML, which it checks piece by piece: <sheetData> must split into
-    cells and, between them, nothing but row tags (held to a strict pattern); every cell's bytes
-    must have passed expat, in this file or an earlier one (the static part of the form is the
-    same bytes in every submission, so only new cells are parsed again).
+    Raises Unreadable when the part is not well-formed (see the module docstring for the proof).
     """
-    if b"<worksheet" not in data[:400]:
-        return None  # a prefixed namespace: the general path handles it
     start = data.find(b"<sheetData>")
     end = data.find(b"</sheetData>", start)
     if start < 0 or end < 0:
         return None
-    if data.find(b"<!", 0, start) >= 0:  # a DTD (refused as a bomb) or a comment before the cells
-        _well_formed(data)
+    head, tail = data[:start], data[end + 12:]
+    key = (head, tail)
+    proved = _SKELETONS.get(key, False)
+    if proved is False:
+        proved = _prove_skeleton(head, tail)
+        if len(_SKELETONS) >= _SKELETON_LIMIT:
+            _SKELETONS.clear()
+        _SKELETONS[key] = proved
+    if proved is None:
         return None
+    protected, prefixes = proved
     pieces = _FAST_CELL_SPLIT.split(data[start + 11:end])
-    if not _FAST_ROWS.fullmatch(b"".join(pieces[0::2])):
-        _well_formed(data)  # raises when the file is broken; otherwise the general path judges
-        return None
-    cells = {}
+    between = b"".join(pieces[0::2])
+    if not _FAST_ROWS.fullmatch(between):
+        return None  # comments, CDATA, text or broken tags among the cells: the general path judges
+    if b"xmlns" in between or b":" in between and not {m.group(1) for m in _ROW_PREFIX.finditer(between)} <= prefixes:
+        return None  # a namespace declared on a row, or a prefix the root does not declare
     decoded = _CELL_CACHE
-    new = []
-    for whole in pieces[1::2]:
-        hit = decoded.get(whole)
-        if hit is None:
-            hit = _decode_whole(whole, raw)
-            new.append((whole, hit))
+    wholes = pieces[1::2]
+    new = [w for w in set(wholes) if w not in decoded]
+    if new:
+        # Proof first: no entity of a cell is expanded before expat has accepted the cell.
+        if not _expat_ok(b"<x>" + b"".join(new) + b"</x>"):
+            raise Unreadable("file-corrupt")
+        if len(decoded) + len(new) > _CACHE_LIMIT:
+            decoded.clear()
+        for whole in new:
+            decoded[whole] = _decode_whole(whole, raw)
+    cells: dict[str, Cell] = {}
+    masters: dict[str, tuple[str, str]] | None = None
+    for whole in wholes:
+        hit = decoded[whole]
         if hit is _EMPTY:
             continue
         if hit is _GENERAL:
@@ -426,18 +593,16 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
                 cell = Cell(raw.shared_strings()[cell], None, "s")
             except IndexError:
                 raise Unreadable("file-corrupt") from None
+        elif cell.__class__ is tuple:  # the master of a shared formula, and its si
+            cell, si = cell
+            masters = {} if masters is None else masters
+            masters.setdefault(si, (ref, cell.formula))
+        elif cell.formula.__class__ is _Follower and masters is None:
+            masters = {}
         cells[ref] = cell
-    if new:
-        if not _expat_ok(b"<x>" + b"".join(whole for whole, _ in new) + b"</x>"):
-            _well_formed(data)
-            return None
-        if len(decoded) + len(new) > _CACHE_LIMIT:
-            decoded.clear()
-        decoded.update(new)
-    prot = _FAST_PROTECTION.match(data, end + 12) or _FAST_PROTECTION.search(data, end, end + 2000)
-    sheet = SheetData(name, cells)
-    sheet.protected = bool(prot and _FAST_SHEET_ATTR.search(prot.group(1)))
-    return sheet
+    if masters is not None:
+        _expand_shared(cells, masters)
+    return SheetData(name, cells, protected)
 
 
 def read_sheet(raw: RawWorkbook, info: SheetInfo, only: set[str] | None = None,
@@ -455,29 +620,49 @@ def read_sheet(raw: RawWorkbook, info: SheetInfo, only: set[str] | None = None,
 
 
 def _general_sheet(raw: RawWorkbook, info: SheetInfo, data: bytes, only: set[str] | None) -> SheetData:
-    """The element-by-element path (defusedxml iterparse)."""
+    """The element-by-element path (defusedxml iterparse over every byte of the part)."""
     sheet = SheetData(info.name)
     depth = 0
-    after_data = False
+    masters: dict[str, tuple[str, str]] = {}
+    followers = False
+    root_ok = None
     for event, el in _parse(data, "sheet", events=("start", "end")):
         if event == "start":
+            if root_ok is None:
+                root_ok = _local(el.tag) == "worksheet"
             depth += 1
             continue
         depth -= 1
-        tag = el.tag[len(NS_MAIN):] if el.tag.startswith(NS_MAIN) else el.tag
-        if tag == "c":
+        tag = _local(el.tag)
+        if tag == "c" and depth >= 2:
             ref = el.get("r")
             if ref and (only is None or ref in only):
                 t = el.get("t", "n")
-                v = el.find(f"{NS_MAIN}v")
-                f = el.find(f"{NS_MAIN}f")
+                v = f = node = None
+                for child in el:
+                    child_tag = _local(child.tag)
+                    if child_tag == "v" and v is None:
+                        v = child
+                    elif child_tag == "f" and f is None:
+                        f = child
+                    elif child_tag == "is" and node is None:
+                        node = child
                 formula = None
                 if f is not None:
-                    formula = "=" + (f.text or "") if f.text else f"=<shared {f.get('si', '')}>"
+                    shared = f.get("t") == "shared"
+                    if shared and f.get("si") is None:
+                        raise Unreadable("file-corrupt")
+                    if f.text:
+                        formula = "=" + f.text
+                        if shared:
+                            masters.setdefault(f.get("si"), (ref, formula))
+                    elif shared:
+                        formula, followers = _Follower(f.get("si")), True
+                    else:
+                        formula = "="
                 value: object = None
                 if formula is None:
                     if t == "inlineStr":
-                        node = el.find(f"{NS_MAIN}is")
                         value = _text_of(node) if node is not None else ""
                     else:
                         value = _typed(t, v.text if v is not None else None, raw)
@@ -487,11 +672,11 @@ def _general_sheet(raw: RawWorkbook, info: SheetInfo, data: bytes, only: set[str
         elif depth == 1:  # a direct child of <worksheet>
             if tag == "sheetProtection":
                 sheet.protected = el.get("sheet") in ("1", "true")
-            if tag == "sheetData":
-                after_data = True
-            elif after_data and tag not in _BEFORE_PROTECTION:
-                break  # the rest is formatting and validation: not needed to read values
             el.clear()
+    if not root_ok:
+        raise Unreadable("file-corrupt")
+    if followers:
+        _expand_shared(sheet.cells, masters)
     return sheet
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Heading, Indicator
+from .form import DEFAULT_PASSWORD, FONT, META_FORMAT, META_FORMAT_VERSION  # noqa: F401 (re-exported)
 from .i18n import LEVEL_LABELS, QcdcError
 from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE, FIRST_TABLE_ROW,
                      FORM_SHEET, KIND_HINTS, META_SHEET, NUMBER_FORMATS, ROW_MOTTO, ROW_MOTTO2,
@@ -23,12 +24,6 @@ from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALU
                      ROW_TITLE, ROW_UNIT_CODE, ROW_UNIT_NAME, TEXT_MAX, FormLayout, form_layout)
 from .periods import Period
 from .roster import Roster, Unit
-
-DEFAULT_PASSWORD = "qcdc"
-META_FORMAT = "qcdc-excel-form"
-META_FORMAT_VERSION = "1"
-FONT = "Times New Roman"
-
 
 
 def _load_openpyxl() -> None:

@@ -21,16 +21,14 @@ from typing import Callable, Iterable
 
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
 from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
+from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
+from .formulas import same_meaning
 from .i18n import LEVEL_LABELS, QcdcError, fold
-from .layout import COL_CODE, FORM_KINDS, META_SHEET, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
+from .layout import COL_CODE, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
 from .roster import Roster
 
-FEEDBACK_SHEET = "KẾT QUẢ KIỂM TRA"
-# Sheets a consolidated workbook carries beside its form (see workbook_writer).
-CONSOLIDATED_EXTRA_SHEETS = {"Chi tiết đơn vị", "Tình hình nộp", "Kết quả kiểm tra", "Ghi chú", "Biểu đồ"}
-META_FORMAT = "qcdc-excel-form"
 STATUSES = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv"}
 
@@ -236,14 +234,14 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     for extra in unknown:
         f.append(finding("sheet-added", sheet=extra.name))
     if not raw.structure_protected and form == "own":  # consolidated books are ours, not typed in
-        f.append(finding("structure-unprotected", "warning"))
+        f.append(finding("structure-unprotected"))
     if raw.external_links:
         f.append(finding("external-links"))
 
     sheet = read_sheet(raw, form_info)
-    if not sheet.protected:
-        f.append(finding("protection-removed", sheet=form_info.name))
     aligned = _check_structure(sub, sheet, layout, form_info.name)
+    if not sheet.protected:
+        f.append(_protection_finding(f, form_info.name))
     _check_identity(sub, sheet, layout, roster, period, form_info.name)
     if aligned:
         _read_values(sub, sheet, layout, form_info.name)
@@ -251,20 +249,23 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
 
 
 # --- structure ------------------------------------------------------------------------------------
-def _norm_formula(text: str | None) -> str:
-    """Compare formulas ignoring spacing, $ anchors and case outside string literals."""
-    if not text:
-        return ""
-    parts = re.split(r'("(?:[^"]|"")*")', text.lstrip("="))
-    return "".join(p if p.startswith('"') else p.replace(" ", "").replace("$", "").upper() for p in parts)
+# Findings that say the form itself was changed (not just filled in wrongly).
+STRUCTURE_CODES = frozenset({"metadata-invalid", "sheet-added", "sheet-removed", "sheet-renamed", "rows-shifted",
+                             "row-missing", "code-edited", "label-edited", "formula-overwritten"})
 
 
-def _formula_differs(found: str | None, expected: str) -> bool:
-    if found == expected:
-        return False
-    if found and found.startswith("=<shared"):
-        return False  # a shared formula written by Excel: its text lives in another cell
-    return _norm_formula(found) != _norm_formula(expected)
+def _protection_finding(found: list[Finding], sheet: str) -> Finding:
+    """Missing sheet protection: a warning when the form is verified intact (Google Sheets and
+    Gnumeric drop protection on their own), part of the error when the form was also changed."""
+    if any(f.code in STRUCTURE_CODES for f in found):
+        return finding("protection-removed", "error", sheet=sheet, consequence=(
+            "Biểu mẫu đã bị sửa (xem các lỗi khác): hãy điền lại vào biểu mẫu gốc có khóa, không gỡ bảo vệ.",
+            "The form was also changed (see the other errors): refill the original locked template."))
+    return finding("protection-removed", "warning", sheet=sheet, consequence=(
+        "Cấu trúc biểu mẫu vẫn nguyên vẹn nên số liệu được chấp nhận (có thể phần mềm đã bỏ khóa khi lưu); "
+        "lần sau hãy dùng biểu mẫu gốc.",
+        "The form's structure is intact, so the figures are accepted (the program that saved it may have "
+        "dropped the protection); use the original template next time."))
 
 
 def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> bool:
@@ -300,7 +301,7 @@ def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name
     for ref, expected in layout.expected_formulas:
         cell = cells.get(ref)
         found = cell.formula if cell is not None else None
-        if found != expected and _formula_differs(found, expected):
+        if found != expected and not same_meaning(found, expected, name):
             f.append(finding("formula-overwritten", sheet=name, cell=ref))
     return True
 
@@ -369,6 +370,8 @@ def parse_number(value: object, kind: str) -> tuple[float | int | None, str | No
     if isinstance(value, str):
         s = value.strip().replace("\u00a0", "").replace(" ", "")
         shown = value.strip()
+        if s[:1] in ("'", "\u2019") and s[1:2].isdigit():
+            s = s[1:]  # '164: the apostrophe that keeps a pasted number as text, not part of it
         if s == "":
             return None, None, None
         if _PLAIN_INT.match(s):
@@ -423,7 +426,7 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         if ind.kind in ("count", "amount"):
             number, code_found, shown = parse_number(raw, ind.kind)
             if code_found == "number-as-text":
-                f.append(finding(code_found, "warning", shown=shown, value=_as_text(number), **common))
+                f.append(finding(code_found, shown=shown, value=_as_text(number), **common))
             elif code_found == "not-a-number":
                 f.append(finding(code_found, shown=shown, what=WHAT_TO_TYPE[ind.kind], **common))
             elif code_found:
@@ -439,12 +442,12 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         elif ind.kind == "text":
             text = _as_text(raw)
             if len(text) > TEXT_MAX:
-                f.append(finding("text-too-long", "warning", length=len(text), limit=TEXT_MAX, **common))
+                f.append(finding("text-too-long", length=len(text), limit=TEXT_MAX, **common))
             sub.values[code] = text
     ref = layout.identity_cells["report_date"]
     sub.report_date, problem = parse_report_date(sheet.value(ref))
     if problem:
-        f.append(finding(problem, "warning", sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
+        f.append(finding(problem, sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
 
 
 @functools.lru_cache(maxsize=None)
@@ -562,23 +565,18 @@ def read_submissions(files: list[Path], roster: Roster | None = None, period: st
 
 # --- the API --------------------------------------------------------------------------------------
 def validate(paths: Iterable[str | Path], roster: Roster | None = None, period: str | None = None,
-             feedback_dir: str | Path | None = None, lang: str = "vi",
              progress: Callable[[Submission], None] | None = None, jobs: int | None = None,
              collected: tuple[list[Path], list[tuple[Path, str]]] | None = None) -> ValidationReport:
-    """Validate every file (folders read recursively); optionally write feedback files.
+    """Validate every file (folders read recursively).
 
     ``collected``: what :func:`collect_files` gave for ``paths``, when the caller already has it.
+    Feedback copies are the caller's business (``qcdc_excel.feedback.write_feedback_files``).
     """
     if period is not None:
         parse_period(period)  # a bad --period is a usage error, raised before any work
     files, skipped = collected if collected is not None else collect_files(paths)
     subs = read_submissions(files, roster, period, jobs, progress)
-    report = ValidationReport(subs, skipped)
-    if feedback_dir is not None:
-        from .feedback import write_feedback_files
-
-        write_feedback_files(subs, feedback_dir, lang)
-    return report
+    return ValidationReport(subs, skipped)
 
 
 __all__ = ["Submission", "ValidationReport", "validate", "read_submission", "collect_files",

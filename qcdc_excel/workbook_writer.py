@@ -29,11 +29,12 @@ from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, COL_CODE, 
                      ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_UNITS, SUMMARY_CLEAN_CONSOLIDATED, FormLayout,
                      form_layout)
 from .periods import parse_period
-from .template import DEFAULT_PASSWORD, FONT, Identity, metadata
+from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
+                   STATUS_SHEET)
+from .template import Identity, metadata
 from .validate import ValidationReport
 
-DETAILS, STATUS, FINDINGS, NOTES, CHARTS = ("Chi tiết đơn vị", "Tình hình nộp", "Kết quả kiểm tra",
-                                            "Ghi chú", "Biểu đồ")
+DETAILS, STATUS, FINDINGS, NOTES, CHARTS = (DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET)
 STATUS_VI = {"on-time": "Đúng hạn", "late": "Muộn hạn", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
 ROLE_VI = {"used": "Dùng để tổng hợp", "superseded": "Bị thay bằng bản sau", "duplicate": "Bản trùng",
            "covered": "Đã có trong báo cáo tổng hợp cấp dưới", "rejected": "Trả lại để sửa",

@@ -1,6 +1,6 @@
 """The shipped indicator catalog, its strict loader and the ``catalog`` command.
 
-The expectations come from ../shared/design/DOMAIN.md (sections I-V and the rules section):
+The expectations come from docs/DOMAIN.md (sections I-V and the rules section):
 the tests check what the catalog *does* (kinds, ratio parts, how each rule judges example
 figures), not how an entry happens to be spelled.
 """
@@ -30,7 +30,7 @@ from qcdc_excel.cli import main
 from qcdc_excel.i18n import MultiError, QcdcError
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = ROOT.parent / "shared" / "design" / "DOMAIN.md"
+DOMAIN = ROOT / "docs" / "DOMAIN.md"  # the domain description, kept in the repository
 SHIPPED_YAML = resources.files("qcdc_excel") / "catalogs" / "qcdc-2023.1.yaml"
 
 # Letters that only occur in Vietnamese text (lower case; compared after .lower()).

@@ -17,7 +17,6 @@ import random
 import resource
 import shutil
 import struct
-import time
 import tracemalloc
 import unicodedata
 import zipfile
@@ -31,6 +30,7 @@ from click.testing import CliRunner
 
 from qcdc_excel import parse_period
 from qcdc_excel.cli import main
+from qcdc_excel.feedback import write_feedback_files
 from qcdc_excel.findings import UNREADABLE_CODES, Finding
 from qcdc_excel.layout import META_SHEET, form_layout
 from qcdc_excel.reader import MAX_FILE_BYTES, MAX_PART_BYTES
@@ -634,24 +634,25 @@ def test_real_password_encrypted_workbook(tmp_path, source):
     assert read_submission(decrypted).status == "accepted"
 
 
-# --- time and memory -------------------------------------------------------------------------------
-BOUNDS = {  # case -> (seconds, peak traced MB)
-    "zip-bomb-300mb": (3, 10),
-    "zip-bomb-part": (5, 100),  # one part is decompressed up to the 40 MB cap, then refused
-    "zip-lying-sizes": (5, 100),
-    "zip-many-entries": (5, 30),
-    "xml-bomb-workbook": (3, 10),
-    "xml-bomb-metadata": (3, 10),
-    "xml-bomb-form": (3, 10),
-    "xxe-metadata": (3, 10),
-    "too-large": (1, 2),  # refused from its size alone: never read
+# --- memory ---------------------------------------------------------------------------------------
+# (Time is for benchmarks, not tests: the caps below are what keeps a bomb from costing time too.)
+BOUNDS = {  # case -> peak traced MB
+    "zip-bomb-300mb": 10,
+    "zip-bomb-part": 100,  # one part is decompressed up to the 40 MB cap, then refused
+    "zip-lying-sizes": 100,
+    "zip-many-entries": 30,
+    "xml-bomb-workbook": 10,
+    "xml-bomb-metadata": 10,
+    "xml-bomb-form": 10,
+    "xxe-metadata": 10,
+    "too-large": 2,  # refused from its size alone: never read
 }
 
 
 @pytest.mark.parametrize("name", list(BOUNDS))
-def test_bombs_come_back_fast_and_small(corpus, name):
+def test_bombs_are_refused_within_the_memory_caps(corpus, name):
     case = corpus[name]
-    seconds, peak_mb = BOUNDS[name]
+    peak_mb = BOUNDS[name]
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
     tracing = tracemalloc.is_tracing()
     if tracing:
@@ -659,16 +660,13 @@ def test_bombs_come_back_fast_and_small(corpus, name):
     else:
         tracemalloc.start()
     try:
-        t0 = time.perf_counter()
         sub = read_submission(case.path)
-        elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
     finally:
         if not tracing:
             tracemalloc.stop()
     rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     check_one(case, sub)
-    assert elapsed < seconds, f"{name}: {elapsed:.2f} s"
     assert peak < peak_mb * MB, f"{name}: peak {peak / MB:.1f} MB"
     assert rss_growth_mb < 150, f"{name}: RSS grew {rss_growth_mb:.0f} MB"
 
@@ -682,9 +680,8 @@ def test_one_run_reports_every_file_and_accepts_the_clean_one(corpus, source, re
     paths = [cases[n].path for n in names[: len(names) // 2]] + [clean] \
         + [cases[n].path for n in names[len(names) // 2:]]
     before = {p: sha256_file(p) for p in paths}
-    t0 = time.perf_counter()
-    report = validate(paths, feedback_dir=tmp_path / "feedback")
-    assert time.perf_counter() - t0 < 30
+    report = validate(paths)
+    write_feedback_files(report.submissions, tmp_path / "feedback")
     assert [s.path for s in report.submissions] == paths
     by_path = {s.path: s for s in report.submissions}
     assert by_path[clean].status == "accepted", [f.code for f in by_path[clean].findings]

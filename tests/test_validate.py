@@ -19,6 +19,7 @@ from qcdc_excel.cli import main
 from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
 from qcdc_excel.synthetic import fill_workbook
 from qcdc_excel.template import Identity, template_bytes, write_template
+from qcdc_excel.feedback import write_feedback_files
 from qcdc_excel.validate import FEEDBACK_SHEET, read_submission, validate
 
 from .conftest import KBANG_ROSTER, convert_with_soffice
@@ -254,8 +255,25 @@ def test_structure_edits(tmp_path, base, code, edit):
     assert code in codes_of(sub), codes_of(sub)
     if code == "rows-shifted":  # addresses can no longer be trusted: no value or rule findings
         assert not {"rule-failed", "required-missing"} & set(codes_of(sub))
-    expected = "accepted-with-warnings" if code == "structure-unprotected" else "rejected"
+    # Protection alone, with every code, label and formula intact, is only a warning (Google
+    # Sheets and Gnumeric drop it on their own); any change to the form makes it an error.
+    expected = "accepted-with-warnings" if code in ("structure-unprotected", "protection-removed") else "rejected"
     assert sub.status == expected
+    assert all(f.severity == ("warning" if expected != "rejected" else f.severity) for f in sub.findings)
+
+
+def test_protection_removed_with_a_structural_change_is_an_error(tmp_path, base):
+    layout = base[0]
+    ref = f"C{layout.indicator_rows['II.5.2'].row}"
+
+    def unprotect_and_relabel(wb):
+        _unprotect(wb)
+        wb[FORM_SHEET][ref] = "Tổng số vụ việc (đã sửa)"
+    sub = read_submission(edited(filled(tmp_path, base, "s"), unprotect_and_relabel))
+    by_code = {f.code: f for f in sub.findings}
+    assert by_code["protection-removed"].severity == "error" and "label-edited" in by_code
+    assert sub.status == "rejected"
+    assert "biểu mẫu đã bị sửa" in by_code["protection-removed"].message("vi").lower()
 
 
 def test_cell_level_tampering(tmp_path, base, catalog):
@@ -305,7 +323,8 @@ def test_feedback_loop_reject_fix_accept(tmp_path, base):
                  drop=("IV.8",))
     before = sha(bad)
     out = tmp_path / "gop-y"
-    report = validate([bad], feedback_dir=out)
+    report = validate([bad])
+    write_feedback_files(report.submissions, out)
     assert report.submissions[0].status == "rejected" and sha(bad) == before
     (copy,) = out.iterdir()
     assert copy.name == "23641_2020_ket-qua-kiem-tra.xlsx"
