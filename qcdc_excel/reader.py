@@ -365,9 +365,10 @@ _FAST_ROWS = re.compile(rb'(?:\s*<row(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*(?:/>
 _ROW_PREFIX = re.compile(rb'\s([A-Za-z_][\w.-]*):[\w.-]+="')
 # A cell's attributes after r: plain names, double quotes, nothing to expand.
 _FAST_ATTRS = re.compile(rb'(?:\s+[A-Za-z][A-Za-z0-9]*="[^"<&]*")*\s*')
-# A cell's content: an optional formula then an optional value, or an inline string.
-_FAST_INNER = re.compile(rb'(?:<f(?:\s+[A-Za-z][A-Za-z0-9]*="[^"<&]*")*\s*(?:/>|>[^<]*</f>))?(?:<v>[^<]*</v>|<v\s*/>)?'
-                         rb'|<is>.*</is>', re.S)
+# A cell's content: an optional formula then an optional value, or an inline string (white space
+# between them, as Gnumeric writes it).
+_FAST_INNER = re.compile(rb'\s*(?:<f(?:\s+[A-Za-z][A-Za-z0-9]*="[^"<&]*")*\s*(?:/>|>[^<]*</f>))?'
+                         rb'\s*(?:<v>[^<]*</v>|<v\s*/>)?\s*|\s*<is>.*</is>\s*', re.S)
 # In an inline string: what the text patterns would not read as the general path does.
 _ODD_INLINE = re.compile(rb'<!|<\?|</?[A-Za-z_][\w.-]*:|\s(?!xml:)[A-Za-z_][\w.-]*:[\w.-]+\s*=|xmlns')
 _FAST_T = re.compile(rb'\st="([A-Za-z]+)"')
@@ -435,10 +436,13 @@ def _decode_whole(whole: bytes, raw: RawWorkbook):
     ref, attrs, inner = m.group(1).decode(), m.group(2), m.group(3)
     if not _FAST_ATTRS.fullmatch(attrs) or b"xmlns" in attrs:
         return _GENERAL  # single quotes, entities, prefixes: let the general path judge
+    if not _FAST_INNER.fullmatch(inner or b""):
+        return _GENERAL  # other children, or text beside them
+    inner = inner.strip() if inner else inner  # white space between a cell's children is not content
     if not inner:
         return _EMPTY
-    if not _FAST_INNER.fullmatch(inner) or inner.startswith(b"<is>") and _ODD_INLINE.search(inner):
-        return _GENERAL  # other children; CDATA, a comment, an instruction or a prefix in a string
+    if inner.startswith(b"<is>") and _ODD_INLINE.search(inner):
+        return _GENERAL  # CDATA, a comment, an instruction or a prefix in a string
     t_m = _FAST_T.search(attrs)
     t = t_m.group(1).decode() if t_m else "n"
     if t == "s" and not inner.startswith(b"<f"):

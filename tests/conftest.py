@@ -63,3 +63,28 @@ def convert_with_soffice(binary: str, files: list[Path], outdir: Path, fmt: str 
         missing = [str(f) for f in files if f not in out]
         raise AssertionError(f"LibreOffice did not convert {missing}\n{proc.stdout}\n{proc.stderr}")
     return out
+
+
+@pytest.fixture(scope="session")
+def ssconvert():
+    """Gnumeric's converter: re-saves a workbook the way Gnumeric writes it."""
+    binary = shutil.which("ssconvert")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("ssconvert (Gnumeric) is required under CI but was not found")
+        pytest.skip("Gnumeric 'ssconvert' not found: install the gnumeric package to run this test")
+    return binary
+
+
+def convert_with_ssconvert(binary: str, files: list[Path], outdir: Path) -> dict[Path, Path]:
+    """Open and re-save each of ``files`` as .xlsx with Gnumeric (one process per file: ~0.2 s)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for f in files:
+        target = outdir / (f.stem + ".xlsx")
+        proc = subprocess.run([binary, "--export-type=Gnumeric_Excel:xlsx2", str(f), str(target)],
+                              capture_output=True, text=True, timeout=120)
+        if not target.exists():
+            raise AssertionError(f"ssconvert did not convert {f}\n{proc.stdout}\n{proc.stderr}")
+        out[f] = target
+    return out
