@@ -1,17 +1,30 @@
 """qcdc-excel: the numeric appendix of grassroots-democracy (QCDC) reports, in Excel.
 
 Library first: every command of the ``qcdc-excel`` CLI is a function here that returns values.
+Names are loaded on first use, so that importing the reading and checking core (``reader``,
+``validate``) never loads the writers (``template``, ``workbook_writer``, ``feedback``).
 """
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
 
-from .catalog import CURRENT_VERSION, Catalog, Indicator, Rule, load_catalog, load_catalog_file  # noqa: E402
-from .i18n import QcdcError  # noqa: E402
-from .periods import Period, parse_period  # noqa: E402
-from .roster import Roster, Unit, load_roster  # noqa: E402
-from .template import build_template, make_templates, write_template  # noqa: E402
+_EXPORTS = {
+    "CURRENT_VERSION": "catalog", "Catalog": "catalog", "Indicator": "catalog", "Rule": "catalog",
+    "load_catalog": "catalog", "load_catalog_file": "catalog",
+    "QcdcError": "i18n",
+    "Period": "periods", "parse_period": "periods",
+    "Roster": "roster", "Unit": "roster", "load_roster": "roster",
+    "build_template": "template", "make_templates": "template", "write_template": "template",
+}
+__all__ = [*_EXPORTS, "__version__"]
 
-__all__ = [
-    "CURRENT_VERSION", "Catalog", "Indicator", "Rule", "load_catalog", "load_catalog_file",
-    "QcdcError", "Period", "parse_period", "Roster", "Unit", "load_roster",
-    "build_template", "make_templates", "write_template", "__version__",
-]
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qcdc_excel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -158,7 +158,7 @@ def _texts(sub: Submission, lang: str) -> dict:
                   "Fix the red cells on the 'Phụ lục' sheet (hover a cell to read its note), save as .xlsx "
                   "and send this same file back."),
         "header": ["STT", "Mức độ" if vi else "Severity", "Ô" if vi else "Cell", "Mã chỉ tiêu" if vi else "Indicator",
-                   "Mã lỗi" if vi else "Code", "Việc cần làm" if vi else "What to do"],
+                   "Vấn đề" if vi else "Problem", "Việc cần làm" if vi else "What to do"],
     }
 
 
@@ -227,7 +227,7 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
     rows = sub.findings or []
     for n, f in enumerate(rows, start=1):
         values = [n, f.severity_label(lang), f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""),
-                  f.indicator or "", f.code, f.message(lang)]
+                  f.indicator or "", f.title(lang), f.message(lang)]
         for col, value in enumerate(values, start=1):
             c = ws.cell(11 + n, col, value)
             c.font = normal

@@ -364,7 +364,7 @@ def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str
     for n, f in enumerate(sub.findings, start=1):
         r = 11 + n
         where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
-        values = [n, f.severity_label(lang), where, f.indicator or "", f.code, f.message(lang)]
+        values = [n, f.severity_label(lang), where, f.indicator or "", f.title(lang), f.message(lang)]
         height = 15 * max(1, -(-len(values[-1]) // 85)) + 3
         rows.append(f'<row r="{r}" ht="{height}" customHeight="1">'
                     + "".join(cell(f"{c}{r}", v, normal) for c, v in zip(_COLS, values)) + "</row>")

@@ -462,7 +462,7 @@ def _landscape(ws) -> None:
 def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport, base: Path | None) -> None:
     ws = wb.add_worksheet(FINDINGS)
     row = _banner(ws, f, cons)
-    heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Trang", "Ô", "Mã chỉ tiêu", "Quy tắc", "Mã lỗi", "Nội dung, việc cần làm"]
+    heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Trang", "Ô", "Mã chỉ tiêu", "Quy tắc", "Vấn đề", "Nội dung, việc cần làm"]
     for c, text in enumerate(heads):
         ws.write_string(row, c, text, f.head)
     head = row
@@ -471,7 +471,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
             row += 1
             values = [_shown(sub.path, base), sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
                       finding.sheet or "", finding.cell or "", finding.indicator or "", finding.rule or "",
-                      finding.code, finding.message("vi")]
+                      finding.title("vi"), finding.message("vi")]
             for c, value in enumerate(values):
                 ws.write_string(row, c, value, f.wrap if c == 9 else None)
     ws.freeze_panes(head + 1, 0)

@@ -76,13 +76,16 @@ def ssconvert():
     return binary
 
 
-def convert_with_ssconvert(binary: str, files: list[Path], outdir: Path) -> dict[Path, Path]:
-    """Open and re-save each of ``files`` as .xlsx with Gnumeric (one process per file: ~0.2 s)."""
+def convert_with_ssconvert(binary: str, files: list[Path], outdir: Path, exporter: str = "xlsx2") -> dict[Path, Path]:
+    """Open and re-save each of ``files`` as .xlsx with Gnumeric (one process per file: ~0.2 s).
+
+    ``exporter``: "xlsx2" (ISO/IEC 29500, Gnumeric's default for .xlsx) or "xlsx" (ECMA-376 1st ed.).
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     out = {}
     for f in files:
         target = outdir / (f.stem + ".xlsx")
-        proc = subprocess.run([binary, "--export-type=Gnumeric_Excel:xlsx2", str(f), str(target)],
+        proc = subprocess.run([binary, f"--export-type=Gnumeric_Excel:{exporter}", str(f), str(target)],
                               capture_output=True, text=True, timeout=120)
         if not target.exists():
             raise AssertionError(f"ssconvert did not convert {f}\n{proc.stdout}\n{proc.stderr}")

@@ -90,7 +90,7 @@ def test_the_package_edit_marks_what_openpyxl_marks(tmp_path, faulty, monkeypatc
     assert all(v[2] is False for v in got["cells"].values())  # the unit can still type in them
     assert got["sheets"] == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET] and got["active"] == FEEDBACK_SHEET
     assert got["protected"] == (True, True, True) and got["meta_state"] == "veryHidden" and got["same_password"]
-    assert sorted(r[3] for r in got["listed"]) == sorted(f.code for f in sub.findings)
+    assert sorted(r[3] for r in got["listed"]) == sorted(f.title() for f in sub.findings)
 
 
 def test_the_edited_copy_validates_again_once_fixed(tmp_path, faulty, catalog, layout):
@@ -119,7 +119,7 @@ def test_unusual_packages_take_the_openpyxl_path(tmp_path, faulty):
     (second,) = write_feedback_files([resent], tmp_path / "b")
     m = marks(second)
     assert m["sheets"] == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET]
-    assert sorted(r[3] for r in m["listed"]) == sorted(f.code for f in resent.findings)
+    assert sorted(r[3] for r in m["listed"]) == sorted(f.title() for f in resent.findings)
 
 
 def test_many_feedback_files_on_workers_equal_one_process(tmp_path, faulty):

@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from qcdc_excel import parse_period
 from qcdc_excel.cli import main
 from qcdc_excel.feedback import write_feedback_files
-from qcdc_excel.findings import UNREADABLE_CODES, Finding
+from qcdc_excel.findings import CODES, UNREADABLE_CODES, Finding
 from qcdc_excel.layout import META_SHEET, form_layout
 from qcdc_excel.reader import MAX_FILE_BYTES, MAX_PART_BYTES
 from qcdc_excel.synthetic import fill_workbook, valid_values
@@ -736,6 +736,6 @@ def test_cli_run_exits_1_without_traceback_and_writes_a_note_per_file(corpus, so
         wb = openpyxl.load_workbook(fb / name)
         assert wb.sheetnames[0] == FEEDBACK_SHEET
     linked = openpyxl.load_workbook(fb / f"{HOSTILE_UNIT.unit_code}_{PERIOD}_ket-qua-kiem-tra.xlsx")
-    codes = [linked[FEEDBACK_SHEET].cell(r, 5).value for r in range(12, 20)]
-    assert "external-links" in codes
+    titles = [linked[FEEDBACK_SHEET].cell(r, 5).value for r in range(12, 20)]
+    assert CODES["external-links"][1] in titles  # listed by its title from the registry
     assert {p: sha256_file(p) for p in paths} == before

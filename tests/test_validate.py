@@ -336,7 +336,7 @@ def test_feedback_loop_reject_fix_accept(tmp_path, base):
         c = ws[layout.cells[code]]
         assert c.fill.fgColor.rgb.endswith("FFC7CE") and c.comment and code in c.comment.text
     listed = [r[4].value for r in wb[FEEDBACK_SHEET].iter_rows(min_row=12) if r[4].value]
-    assert sorted(listed) == sorted(f.code for f in report.submissions[0].findings)
+    assert sorted(listed) == sorted(f.title() for f in report.submissions[0].findings)
 
     # The unit types the right values into the feedback copy and sends it back as it is.
     ws[layout.cells["II.9.4"]] = 16
