@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .feedback_zip import patched_copy
+from .feedback_zip import patched_copy, transitional
 from .template import DEFAULT_PASSWORD, FONT
 from .form import FEEDBACK_SHEET
+from .reader import open_workbook
 from .validate import Submission
 
 STATUS_TEXT = {
@@ -172,7 +173,7 @@ def _password_hash(password: str) -> str:
 def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) -> bytes:
     """The unit's workbook with the findings marked: by editing its package when it is laid out as
     expected (~2 ms), otherwise through openpyxl (~40 ms)."""
-    data = sub.path.read_bytes() if data is None else data
+    data = transitional(sub.path.read_bytes() if data is None else data)
     patched = patched_copy(sub, data, lang, FONT, lambda: _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang))
     return patched if patched is not None else _openpyxl_copy(sub, lang, data)
 
@@ -184,6 +185,9 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
 
     red, yellow = PatternFill("solid", fgColor="FFC7CE"), PatternFill("solid", fgColor="FFEB9C")
     wb = openpyxl.load_workbook(io.BytesIO(data))
+    if set(wb.sheetnames) != {s.name for s in open_workbook(data).sheets}:
+        # openpyxl did not see what the reader saw: a copy would lose the unit's sheets.
+        raise ValueError("openpyxl could not load every sheet")
     if FEEDBACK_SHEET in wb.sheetnames:
         del wb[FEEDBACK_SHEET]
     # Mark offending cells on their sheet, one comment per cell listing every finding there.

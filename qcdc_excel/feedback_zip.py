@@ -125,6 +125,48 @@ class _Styles:
         return xml
 
 
+# Strict Open XML -> transitional: the same elements under other namespace URIs (ECMA-376 Part 1,
+# §A and Part 4). Longest first, so that a URI is never replaced by a shorter one's rule.
+_STRICT_TO_TRANSITIONAL = sorted({
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties":
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships":
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/drawingml/main": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing":
+        "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+    "http://purl.oclc.org/ooxml/drawingml/chart": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+    "http://purl.oclc.org/ooxml/officeDocument/extendedProperties":
+        "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
+    "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes":
+        "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+    "http://purl.oclc.org/ooxml/officeDocument/sharedTypes":
+        "http://schemas.openxmlformats.org/officeDocument/2006/sharedTypes",
+}.items(), key=lambda kv: -len(kv[0]))
+
+
+def transitional(data: bytes) -> bytes:
+    """``data`` itself, or, for a Strict Open XML package, the same package in the transitional
+    namespaces that every program (and openpyxl) writes and edits. Values, formulas, styles and
+    protection are untouched; only namespace URIs and the conformance mark change."""
+    raw = open_workbook(data)
+    if not raw.strict:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in raw.zf.infolist():
+            body = read_part(raw.zf, item.filename)
+            if item.filename.endswith((".xml", ".rels")):
+                text = body.decode("utf-8")
+                for strict, plain in _STRICT_TO_TRANSITIONAL:
+                    text = text.replace(strict, plain)
+                text = re.sub(r'(<workbook\b[^>]*?)\sconformance="strict"', r"\1", text, count=1)
+                body = text.encode("utf-8")
+            zout.writestr(item, body)
+    return out.getvalue()
+
+
 def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, password_hash,
                  status_text: str, guide: str, header: list[str], info: list[tuple[str, str]]) -> bytes | None:
     """The feedback copy of ``data`` (the unit's file), or None when the openpyxl path must make it.
