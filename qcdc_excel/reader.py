@@ -186,16 +186,31 @@ def _local(tag: str, prefixes: tuple[str, ...] = _MAIN_PREFIXES) -> str | None:
     return None
 
 
-def _relationships(zf: zipfile.ZipFile, rels_part: str, base_dir: str) -> list[tuple[str, str, str]]:
+# Relationship parts are the same bytes in every file a program writes: parsed once per process.
+_RELS_CACHE: dict[tuple[bytes, str], tuple[tuple[str, str, str], ...]] = {}
+
+
+def _relationships(zf: zipfile.ZipFile, rels_part: str, base_dir: str) -> tuple[tuple[str, str, str], ...]:
     """(Id, type, target part) of each relationship in ``rels_part`` (none when it is absent)."""
-    data = read_part(zf, rels_part, required=False)
+    data = read_part(zf, rels_part, required=False) or b"<r/>"
+    key = (data, base_dir)
+    hit = _RELS_CACHE.get(key)
+    if hit is None:
+        hit = _RELS_CACHE[key] = _parse_relationships(data, base_dir)
+        if len(_RELS_CACHE) > 256:
+            _RELS_CACHE.clear()
+            _RELS_CACHE[key] = hit
+    return hit
+
+
+def _parse_relationships(data: bytes, base_dir: str) -> tuple[tuple[str, str, str], ...]:
     out = []
-    for el in _parse_small(data or b"<r/>"):
+    for el in _parse_small(data):
         if el.tag == f"{NS_PKG_REL}Relationship" and el.get("TargetMode") != "External":
             target = el.get("Target", "")
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base_dir, target))
             out.append((el.get("Id", ""), el.get("Type", ""), part))
-    return out
+    return tuple(out)
 
 
 def _rels_of(part: str) -> str:
@@ -574,23 +589,31 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
         return None  # a namespace declared on a row, or a prefix the root does not declare
     decoded = _CELL_CACHE
     wholes = pieces[1::2]
-    new = [w for w in set(wholes) if w not in decoded]
-    if new:
+    sheet = _known_cells(raw, name, wholes, protected, decoded)
+    if sheet is None:  # cells no earlier file had: prove them, decode them, read again
+        if len(decoded) + len(wholes) > _CACHE_LIMIT:
+            decoded.clear()
+        new = list(dict.fromkeys(w for w in wholes if w not in decoded))
         # Proof first: no entity of a cell is expanded before expat has accepted the cell.
         if not _expat_ok(b"<x>" + b"".join(new) + b"</x>"):
             raise Unreadable("file-corrupt")
-        if len(decoded) + len(new) > _CACHE_LIMIT:
-            decoded.clear()
         for whole in new:
             decoded[whole] = _decode_whole(whole, raw)
+        sheet = _known_cells(raw, name, wholes, protected, decoded)
+    return None if sheet is _GENERAL else sheet
+
+
+def _known_cells(raw: RawWorkbook, name: str, wholes: list[bytes], protected: bool, decoded: dict):
+    """The sheet from cells already proved and decoded; None when one is not yet known, _GENERAL
+    when one needs the general path."""
     cells: dict[str, Cell] = {}
     masters: dict[str, tuple[str, str]] | None = None
     for whole in wholes:
-        hit = decoded[whole]
+        hit = decoded.get(whole)
         if hit is _EMPTY:
             continue
-        if hit is _GENERAL:
-            return None
+        if hit is None or hit is _GENERAL:
+            return hit
         ref, cell = hit
         if cell.__class__ is int:  # a shared string: its text depends on this workbook
             try:
