@@ -1,15 +1,40 @@
-"""Atomic output: write to a temporary file beside the target, then rename over it."""
+"""Atomic output: write to a temporary file beside the target, then rename over it.
+
+Outputs get the permissions any new file gets (0666 less the umask, and the folder's default ACL
+if it has one): the temporary file is created with mode 0666 and the kernel applies the umask, so
+the umask is never read or changed (changing it is process-wide and races with threads).
+
+:func:`check_output` refuses, before any work starts, an output path that cannot be written, and
+:func:`os_error_reason` says in both languages why a write failed.
+"""
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
 from pathlib import Path
+
+from .i18n import QcdcError, both, t
+
+_TEMP_ATTEMPTS = 100
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """A new, empty file beside ``name`` in ``folder``, opened for writing (mode 0666 & ~umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(_TEMP_ATTEMPTS):
+        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(folder))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -27,3 +52,72 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# --- checking an output path before the work ----------------------------------------------------
+def _reason(key: str, **params: object) -> dict[str, str]:
+    return both(t(key, "vi", **params), t(key, "en", **params))
+
+
+def os_error_reason(exc: OSError, folder: str | Path | None = None) -> dict[str, str]:
+    """Why ``exc`` happened, in both languages (a message parameter for :class:`QcdcError`)."""
+    where = str(folder if folder is not None else (Path(exc.filename).parent if exc.filename else "."))
+    code = exc.errno
+    if code in (errno.EACCES, errno.EPERM):
+        return _reason("reason-no-permission", folder=where)
+    if code == errno.EROFS:
+        return _reason("reason-read-only", folder=where)
+    if code == errno.ENOENT:
+        return _reason("reason-cannot-create", folder=where)
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return _reason("reason-disk-full")
+    if code == errno.ENAMETOOLONG:
+        return _reason("reason-name-too-long")
+    if code in (errno.ENOTDIR, errno.EEXIST):
+        return _reason("reason-under-file", blocker=exc.filename or where)
+    name = errno.errorcode.get(code or 0, type(exc).__name__)
+    return _reason("reason-os-error", name=name, detail=exc.strerror or str(exc))
+
+
+def check_output(path: str | Path, option: str, folder: bool = False, example: str = "") -> Path:
+    """Refuse an output ``path`` (a file, or a ``folder``) that cannot be written; create nothing.
+
+    Raises :class:`QcdcError` ``output-not-writable`` naming ``path`` and the ``option`` it came
+    from when ``path`` or a folder above it is a file, it is a folder where a file is wanted (or the
+    other way round), or the nearest existing folder does not let a file be created (tried for real,
+    with a temporary file removed at once: permissions, read-only disks and system folders such as
+    /proc all answer the same way, whoever runs the command).
+    """
+    path = Path(path)
+
+    def refuse(reason: dict[str, str]) -> QcdcError:
+        return QcdcError("output-not-writable", path=str(path), option=option, reason=reason)
+
+    if os.path.exists(path):
+        if folder and not os.path.isdir(path):
+            raise refuse(_reason("reason-is-file"))
+        if not folder and os.path.isdir(path):
+            raise refuse(_reason("reason-is-folder", example=str(path / (example or "ket-qua"))))
+    existing = path if folder else path.parent
+    existing = Path(os.path.abspath(existing))
+    while not os.path.exists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not os.path.isdir(existing):
+        raise refuse(_reason("reason-under-file", blocker=_shown(existing, path)))
+    try:
+        fd, tmp = _create_temp(existing, "qcdc-check")
+    except OSError as exc:
+        raise refuse(os_error_reason(exc, _shown(existing, path))) from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
+
+
+def _shown(existing: Path, path: Path) -> str:
+    """``existing`` written the way the user wrote ``path`` (relative stays relative)."""
+    if path.is_absolute():
+        return str(existing)
+    try:
+        return os.path.relpath(existing) if existing != Path(os.path.abspath(".")) else "."
+    except ValueError:  # another drive on Windows
+        return str(existing)

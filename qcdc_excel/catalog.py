@@ -312,11 +312,67 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
 
 
 def load_catalog_file(path: str | Path) -> Catalog:
+    """Load and check the catalog YAML file ``path``.
+
+    A file that cannot be read or is not valid YAML raises :class:`QcdcError` in words a person can
+    act on: ``catalog-yaml-syntax`` with the line and column of the problem, or
+    ``catalog-unreadable`` with the reason.
+    """
+    from .i18n import t
+
     path = Path(path)
+
+    def unreadable(key: str, detail: str = "") -> QcdcError:
+        reason = both(t(key, "vi"), t(key, "en")) if not detail else detail
+        return QcdcError("catalog-unreadable", path=str(path), reason=reason)
+
+    def syntax(exc: yaml.MarkedYAMLError) -> QcdcError:
+        problem, context = exc.problem or "", exc.context or ""
+        mark, start = exc.problem_mark, exc.context_mark
+        opened = {"line": start.line + 1, "column": start.column + 1} if start is not None else None
+        if "expected <block end>" in problem or "expected <block mapping" in problem:
+            key, params = "yaml-bad-indent", {}
+        elif "quoted scalar" in context and opened:
+            key, params = "yaml-unclosed-quote", opened
+        elif "flow sequence" in context and opened:
+            key, params = "yaml-unclosed-bracket", {"bracket": "]", **opened}
+        elif "flow mapping" in context and opened:
+            key, params = "yaml-unclosed-bracket", {"bracket": "}", **opened}
+        elif "'\\t'" in problem or "\t" in problem:
+            key, params = "yaml-tab", {}
+        elif "mapping values are not allowed" in problem:
+            key, params = "yaml-colon", {}
+        elif "could not find expected ':'" in problem:
+            key, params = "yaml-missing-colon", {}
+        elif problem.startswith("found undefined alias"):
+            key, params = "yaml-undefined-alias", {"name": problem.rpartition(" ")[2].strip("'")}
+        elif "could not determine a constructor for the tag" in problem:
+            key, params = "yaml-unsupported-tag", {"tag": problem.rpartition(" ")[2].strip("'")}
+        else:
+            detail = "; ".join(x for x in (context, problem) if x) or type(exc).__name__
+            key, params = "yaml-other", {"detail": detail}
+        where = mark if mark is not None else start
+        return QcdcError("catalog-yaml-syntax", path=str(path),
+                         line=where.line + 1 if where is not None else "?",
+                         column=where.column + 1 if where is not None else "?",
+                         problem=both(t(key, "vi", **params), t(key, "en", **params)))
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise QcdcError("catalog-unreadable", path=str(path), reason=str(exc).splitlines()[0]) from None
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise unreadable("catalog-not-found") from None
+    except IsADirectoryError:
+        raise unreadable("catalog-is-a-folder") from None
+    except UnicodeDecodeError:
+        raise unreadable("catalog-not-utf8") from None
+    except OSError as exc:
+        raise unreadable("", f"{type(exc).__name__}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        raise syntax(exc) from None
+    except yaml.YAMLError as exc:
+        raise unreadable("", str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     return parse_catalog(data, str(path))
 
 

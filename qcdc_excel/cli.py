@@ -1,20 +1,33 @@
 """The ``qcdc-excel`` command: argument parsing, progress and exit codes over library calls.
 
-Exit codes: 0 success, 1 rejected or unreadable input (validate/merge), 2 usage error.
+Exit codes: 0 success, 1 rejected or unreadable input, or nothing found to check (validate/merge),
+2 usage error (including an output that cannot be written).
+
+Everything shown is in Vietnamese, or in English after the global option ``--lang en``: the help
+of every command and option is given in both languages and chosen when shown, and click's own texts
+(usage lines, errors, help headings) are translated for the run by rebinding the gettext functions
+click's modules imported (see :func:`click_language`). The language is decided before parsing, by
+looking for ``--lang`` among the options before the command name, so that even an error in parsing
+those options comes out in the right language.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gettext
 import json
+import os
 import sys
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .atomic import check_output, os_error_reason
 from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
-from .i18n import SEVERITY_LABELS, QcdcError, t
+from .i18n import LANGS, SEVERITY_LABELS, QcdcError, click_translations, t
 from .periods import parse_period
 from .roster import load_roster, normalise_level
 from .template import DEFAULT_PASSWORD, make_templates
@@ -26,6 +39,160 @@ KIND_LABELS = {
 }
 
 
+# --- language of the run ---------------------------------------------------------------------------
+_RUN = {"lang": "vi"}  # the language of the run under way (help texts are chosen when shown)
+
+
+def current_lang() -> str:
+    return _RUN["lang"]
+
+
+def _is_gettext_function(value: object) -> bool:
+    return (value is gettext.gettext or value is gettext.ngettext
+            or isinstance(getattr(value, "__self__", None), gettext.NullTranslations))
+
+
+@contextlib.contextmanager
+def click_language(lang: str) -> Iterator[None]:
+    """Show click's own texts in ``lang`` while the block runs (restored afterwards).
+
+    click's modules do ``from gettext import gettext as _`` (and ``ngettext``); those module-level
+    names are rebound to a translation of ``lang`` (English: click's own wording).
+    """
+    translations = click_translations(lang)
+    replacement = {"_": translations.gettext, "ngettext": translations.ngettext}
+    saved: list[tuple[object, str, object]] = []
+    previous = _RUN["lang"]
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "click" or name.startswith("click.")):
+            continue
+        namespace = vars(module)
+        for attr, func in replacement.items():
+            if _is_gettext_function(namespace.get(attr)):
+                saved.append((module, attr, namespace[attr]))
+                setattr(module, attr, func)
+    _RUN["lang"] = lang
+    try:
+        yield
+    finally:
+        _RUN["lang"] = previous
+        for module, attr, func in reversed(saved):
+            setattr(module, attr, func)
+
+
+def scan_lang(argv: Sequence[str]) -> str:
+    """The ``--lang`` given before the command name in ``argv`` (the last one, as click takes it);
+    "vi" when there is none or it is not a known language."""
+    lang, i = "vi", 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--lang":
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+            lang, i = (value if value in LANGS else "vi"), i + 2
+            continue
+        if token.startswith("--lang="):
+            value = token.split("=", 1)[1]
+            lang = value if value in LANGS else "vi"
+        elif token == "--" or not token.startswith("-"):
+            break
+        i += 1
+    return lang
+
+
+def _by_lang(attr: str) -> property:
+    """A property holding a Vietnamese value (set as usual) and an English one (``<attr>_en``)."""
+    vi_key, en_key = f"_{attr}_vi", f"_{attr}_en"
+
+    def get(self):
+        english = self.__dict__.get(en_key)
+        return english if current_lang() == "en" and english is not None else self.__dict__.get(vi_key)
+
+    def set_(self, value) -> None:
+        if isinstance(value, tuple):  # ("Vietnamese", "English")
+            self.__dict__[vi_key], self.__dict__[en_key] = value
+        else:
+            self.__dict__[vi_key] = value
+
+    return property(get, set_)
+
+
+class LocalisedOption(click.Option):
+    """An option whose help (``help`` / ``help_en``) and metavar (a (vi, en) pair) follow the language."""
+    help = _by_lang("help")
+    metavar = _by_lang("metavar")
+
+    def __init__(self, *decls, help_en: str | None = None, **kwargs) -> None:
+        self.__dict__["_help_en"] = help_en
+        super().__init__(*decls, **kwargs)
+
+
+class LocalisedArgument(click.Argument):
+    """An argument whose metavar (a (vi, en) pair) follows the language."""
+    metavar = _by_lang("metavar")
+
+
+HELP_OPTION_TEXT = {"vi": "Hiện hướng dẫn này rồi thoát.", "en": "Show this message and exit."}
+LANG_PLACE = {"vi": "Tùy chọn --lang phải đặt trước tên lệnh, ví dụ: qcdc-excel --lang en {name} …",
+              "en": "--lang goes before the command name, e.g. qcdc-excel --lang en {name} …"}
+
+
+class _LocalisedCommandMixin:
+    help = _by_lang("help")
+    short_help = _by_lang("short_help")
+
+    @property
+    def options_metavar(self) -> str:
+        return "[TÙY_CHỌN]" if current_lang() == "vi" else "[OPTIONS]"
+
+    @options_metavar.setter
+    def options_metavar(self, _value) -> None:
+        pass
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except click.NoSuchOption as exc:
+            if exc.option_name != "--lang":
+                raise
+            # "--lang" after the command name: say where it goes
+            raise click.NoSuchOption(exc.option_name, LANG_PLACE[current_lang()].format(name=ctx.info_name),
+                                     ctx=ctx) from None
+
+    def get_help_option(self, ctx: click.Context):
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_OPTION_TEXT[current_lang()]
+        return option
+
+
+class LocalisedCommand(_LocalisedCommandMixin, click.Command):
+    """A command whose help and short help are given in both languages (``help=(vi, en)``)."""
+
+
+class LocalisedGroup(_LocalisedCommandMixin, click.Group):
+    """The ``qcdc-excel`` group: runs with click's texts in the language asked for on the command line."""
+    command_class = LocalisedCommand
+
+    @property
+    def subcommand_metavar(self) -> str:
+        return "LỆNH [THAM_SỐ]..." if current_lang() == "vi" else "COMMAND [ARGS]..."
+
+    @subcommand_metavar.setter
+    def subcommand_metavar(self, _value) -> None:
+        pass
+
+    def main(self, args: Sequence[str] | None = None, *rest, **kwargs):
+        argv = list(sys.argv[1:] if args is None else args)
+        with click_language(scan_lang(argv)):
+            return super().main(argv, *rest, **kwargs)
+
+
+def option(*decls: str, help: tuple[str, str], **kwargs):  # noqa: A002 - click's own name
+    """``click.option`` with help given as (Vietnamese, English)."""
+    return click.option(*decls, cls=LocalisedOption, help=help[0], help_en=help[1], **kwargs)
+
+
+# --- errors -------------------------------------------------------------------------------------------
 class UsageFailure(click.ClickException):
     """A usage error rendered in the chosen language; exits with code 2."""
     exit_code = 2
@@ -38,25 +205,101 @@ def _fail(exc: QcdcError, lang: str) -> UsageFailure:
     return UsageFailure(exc.render(lang))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-              help="Ngôn ngữ thông báo / language of messages.")
-@click.version_option(__version__, prog_name="qcdc-excel")
+def _is_output(name: str, outputs: Sequence[Path]) -> Path | None:
+    """The output ``name`` belongs to (itself, its temporary file beside it, or a file inside it)."""
+    path = Path(os.path.abspath(name))
+    for out in outputs:
+        target = Path(os.path.abspath(out))
+        if path == target or target in path.parents:
+            return out
+        if path.parent == target.parent and path.name.startswith(f".{target.name}."):
+            return out
+    return None
+
+
+@contextlib.contextmanager
+def writing(lang: str, outputs: Sequence[Path | str | None]) -> Iterator[None]:
+    """Last guard: an OSError while the work runs becomes a message naming the file (exit 2)."""
+    outs = [Path(o) for o in outputs if o is not None]
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        name = exc.filename if isinstance(exc.filename, str) else None
+        out = _is_output(name, outs) if name else None
+        if name is None or out is not None:
+            shown = str(out) if out is not None else ", ".join(map(str, outs)) or "?"
+            folder = Path(name).parent if name else None
+            err = QcdcError("output-write-failed", path=shown, reason=os_error_reason(exc, folder))
+        else:
+            err = QcdcError("io-failed", path=name, reason=os_error_reason(exc))
+        raise _fail(err, lang) from None
+
+
+def _check_suffix(path: str | None, option_name: str, suffix: str, what: dict[str, str], example: str) -> None:
+    if path is not None and not path.lower().endswith(suffix):
+        raise QcdcError("output-suffix", option=option_name, path=path, what=what, suffix=suffix,
+                        example=example)
+
+
+def _nothing_found(lang: str, folders: Sequence[str], skipped: Sequence[tuple[Path, str]]) -> None:
+    """Say that no file to check was found (and what was skipped), then exit 1 having written nothing."""
+    from .validate import SPREADSHEET_SUFFIXES
+
+    suffixes = ", ".join(sorted(SPREADSHEET_SUFFIXES, key=lambda s: (s != ".xlsx", s)))
+    click.echo(click.style(t("nothing-found", lang, path=", ".join(folders), suffixes=suffixes), fg="red"),
+               err=True)
+    if skipped:
+        click.echo(t("nothing-found-skipped", lang, count=len(skipped)), err=True)
+        for path, reason in skipped:
+            click.echo(f"  {path}  ({SKIP_WORDS[reason][lang]})", err=True)
+    sys.exit(1)
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"qcdc-excel, {'phiên bản' if current_lang() == 'vi' else 'version'} {__version__}")
+    ctx.exit()
+
+
+# --- the commands -------------------------------------------------------------------------------------
+@click.group("qcdc-excel", cls=LocalisedGroup, context_settings={"help_option_names": ["-h", "--help"]}, help=(
+    "qcdc-excel: biểu mẫu Excel, kiểm tra và tổng hợp phụ lục số liệu báo cáo thực hiện dân chủ ở cơ sở "
+    "(QCDC).\n\nGõ «qcdc-excel LỆNH -h» để xem hướng dẫn của từng lệnh. Thông báo bằng tiếng Việt; thêm "
+    "--lang en trước tên lệnh để xem bằng tiếng Anh, ví dụ: qcdc-excel --lang en merge -h.",
+    "qcdc-excel: Excel templates, checking and consolidation of the data appendix of grassroots-democracy "
+    "(QCDC) reports.\n\nType 'qcdc-excel COMMAND -h' for the help of a command. Messages are in Vietnamese "
+    "unless --lang en is given before the command, e.g. qcdc-excel --lang en merge -h."))
+@option("--lang", type=click.Choice(list(LANGS)), default="vi", show_default=True,
+        help=("Ngôn ngữ thông báo: vi (tiếng Việt) hoặc en (tiếng Anh); đặt trước tên lệnh.",
+              "Language of messages: vi (Vietnamese) or en (English); put it before the command."))
+@option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+        help=("Hiện phiên bản rồi thoát.", "Show the version and exit."))
 @click.pass_context
 def main(ctx: click.Context, lang: str) -> None:
-    """qcdc-excel: biểu mẫu, kiểm tra và tổng hợp phụ lục số liệu thực hiện dân chủ ở cơ sở."""
+    """The command group; ``ctx.obj["lang"]`` is the language of messages."""
     ctx.obj = {"lang": lang}
 
 
-@main.command("catalog")
-@click.option("--json", "as_json", is_flag=True, help="In dạng JSON / print as JSON.")
-@click.option("--version", "version", default=CURRENT_VERSION, show_default=True,
-              help="Phiên bản danh mục / catalog version.")
-@click.option("--file", "path", type=click.Path(dir_okay=False), default=None,
-              help="Kiểm tra một tệp danh mục YAML khác / check another catalog file.")
+@main.command("catalog", help=(
+    "In danh mục chỉ tiêu (mã, tên, loại, đơn vị tính, cấp báo cáo, cách tổng hợp) và các quy tắc "
+    "kiểm tra.\n\n\b\nVí dụ:\n  qcdc-excel catalog\n  qcdc-excel catalog --json\n"
+    "  qcdc-excel catalog --file danh-muc-moi.yaml",
+    "Print the indicator catalog (code, label, kind, unit, reporting levels, rollup) and the checking "
+    "rules.\n\n\b\nExamples:\n  qcdc-excel --lang en catalog\n  qcdc-excel --lang en catalog --json\n"
+    "  qcdc-excel --lang en catalog --file new-catalog.yaml"),
+    short_help=("In danh mục chỉ tiêu và quy tắc kiểm tra.", "Print the indicator catalog and rules."))
+@option("--json", "as_json", is_flag=True,
+        help=("In dạng JSON (để chương trình khác đọc).", "Print as JSON (for other programs)."))
+@option("--version", "version", default=CURRENT_VERSION, show_default=True, metavar=("PHIÊN_BẢN", "VERSION"),
+        help=("Phiên bản danh mục cần in.", "Catalog version to print."))
+@option("--file", "path", type=click.Path(dir_okay=False), default=None, metavar=("TỆP.yaml", "FILE.yaml"),
+        help=("Kiểm tra và in một tệp danh mục YAML khác thay cho danh mục có sẵn.",
+              "Check and print another catalog YAML file instead of a shipped one."))
 @click.pass_obj
 def catalog_cmd(obj: dict, as_json: bool, version: str, path: str | None) -> None:
-    """In danh mục chỉ tiêu và quy tắc kiểm tra / print the indicator catalog."""
     lang = obj["lang"]
     try:
         cat = load_catalog_file(path) if path else load_catalog(version)
@@ -87,34 +330,69 @@ def catalog_cmd(obj: dict, as_json: bool, version: str, path: str | None) -> Non
     click.echo("\n" + ("* bắt buộc nhập" if lang == "vi" else "* required"))
 
 
-@main.command("template")
-@click.option("--level", default=None, help="Cấp: tinh, huyen, xa.")
-@click.option("--period", default=None, help="Kỳ báo cáo: 2023Q1…2023Q4, 2023S1, 2023S2, 2023.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Thư mục ghi biểu mẫu / output folder.")
-@click.option("--roster", type=click.Path(), default=None, help="Danh sách đơn vị (CSV hoặc .xlsx).")
-@click.option("--all", "all_units", is_flag=True, help="Mỗi đơn vị trong danh sách một biểu.")
-@click.option("--unit", "units", multiple=True, help="Mã đơn vị (lặp lại được).")
-@click.option("--catalog-version", default=CURRENT_VERSION, show_default=True)
-@click.option("--password", default=DEFAULT_PASSWORD, show_default=True,
-              help="Mật khẩu bảo vệ trang tính / protection password.")
+PERIOD_HELP = "2023Q1…2023Q4 (quý), 2023S1, 2023S2 (6 tháng), 2023 (năm)"
+PERIOD_HELP_EN = "2023Q1…2023Q4 (quarter), 2023S1, 2023S2 (half-year), 2023 (year)"
+ROSTER_METAVAR = ("DS.csv", "ROSTER.csv")
+
+
+@main.command("template", help=(
+    "Tạo biểu mẫu Excel có khóa bảo vệ để gửi cho các đơn vị.\n\n"
+    "Biểu mẫu trống của một cấp: --level (tinh, huyen hoặc xa), có thể kèm --period. Biểu mẫu riêng "
+    "cho từng đơn vị (đã ghi sẵn mã, tên đơn vị và kỳ): --roster với --all hoặc --unit, và --period.\n\n"
+    "\b\nVí dụ:\n  qcdc-excel template --level xa --period 2023Q1 --out bieu-mau\n"
+    "  qcdc-excel template --roster ds.csv --all --period 2023 --out bieu-mau",
+    "Write locked Excel templates to send to the reporting units.\n\n"
+    "The blank form of a level: --level (tinh, huyen or xa), optionally with --period. One form per unit "
+    "(with the unit's code, name and period filled in): --roster with --all or --unit, and --period.\n\n"
+    "\b\nExamples:\n  qcdc-excel --lang en template --level xa --period 2023Q1 --out forms\n"
+    "  qcdc-excel --lang en template --roster list.csv --all --period 2023 --out forms"),
+    short_help=("Tạo biểu mẫu Excel có khóa bảo vệ.", "Write locked Excel templates."))
+@option("--level", default=None, metavar=("CẤP", "LEVEL"),
+        help=("Cấp của biểu mẫu: tinh, huyen hoặc xa. Bắt buộc khi không có --roster; có --roster thì "
+              "chỉ lấy các đơn vị của cấp này.",
+              "Level of the form: tinh (province), huyen (district) or xa (commune). Required without "
+              "--roster; with --roster, only the units of this level."))
+@option("--period", default=None, metavar=("KỲ", "PERIOD"),
+        help=(f"Kỳ báo cáo: {PERIOD_HELP}. Bỏ trống thì đơn vị tự ghi kỳ vào biểu mẫu trống; bắt buộc "
+              "với --all và --unit.",
+              f"Reporting period: {PERIOD_HELP_EN}. Without it units type the period into the blank form; "
+              "required with --all and --unit."))
+@option("--out", "out_dir", required=True, metavar=("THƯ_MỤC", "FOLDER"),
+        help=("Thư mục ghi biểu mẫu (tạo nếu chưa có).", "Folder to write the templates to (created if needed)."))
+@option("--roster", type=click.Path(), default=None, metavar=ROSTER_METAVAR,
+        help=("Danh sách đơn vị (CSV hoặc .xlsx) để tạo biểu mẫu riêng cho từng đơn vị.",
+              "List of units (CSV or .xlsx), for one form per unit."))
+@option("--all", "all_units", is_flag=True,
+        help=("Mỗi đơn vị trong danh sách (--roster) một biểu mẫu.", "One form for every unit of the roster."))
+@option("--unit", "units", multiple=True, metavar=("MÃ", "CODE"),
+        help=("Mã đơn vị cần tạo biểu mẫu (có trong --roster); lặp lại để chọn nhiều đơn vị.",
+              "Code of a unit (in --roster) to write a form for; repeat it for several units."))
+@option("--catalog-version", default=CURRENT_VERSION, show_default=True, metavar=("PHIÊN_BẢN", "VERSION"),
+        help=("Phiên bản danh mục chỉ tiêu dùng cho biểu mẫu.", "Version of the indicator catalog of the forms."))
+@option("--password", default=DEFAULT_PASSWORD, show_default=True, metavar=("MẬT_KHẨU", "PASSWORD"),
+        help=("Mật khẩu khóa trang tính và cấu trúc sổ.", "Password protecting the sheets and the workbook structure."))
 @click.pass_obj
 def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str, roster: str | None,
                  all_units: bool, units: tuple[str, ...], catalog_version: str, password: str) -> None:
-    """Tạo biểu mẫu Excel có khóa bảo vệ / write locked Excel templates."""
     lang = obj["lang"]
     try:
+        if (units or all_units) and roster is None:
+            raise QcdcError("template-needs-roster")
         lv = None
         if level is not None:
             lv = normalise_level(level)
             if lv is None:
                 raise QcdcError("level-invalid", value=level)
         elif roster is None:
-            raise QcdcError("level-invalid", value="")
+            raise QcdcError("template-level-missing")
         per = parse_period(period) if period is not None else None
+        if (units or all_units) and per is None:
+            raise QcdcError("template-needs-period")
         ros = load_roster(roster) if roster else None
         load_catalog(catalog_version)
-        written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password)
+        check_output(out_dir, "--out", folder=True)
+        with writing(lang, [out_dir]):
+            written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     for path in written:
@@ -162,18 +440,56 @@ def render_report(report, lang: str) -> None:
     click.echo("\n" + click.style(line, bold=True))
 
 
-@main.command("validate")
-@click.argument("files", nargs=-1, required=True)
-@click.option("--roster", type=click.Path(), default=None, help="Danh sách đơn vị (CSV hoặc .xlsx).")
-@click.option("--period", default=None, help="Kỳ báo cáo phải khớp / expected period.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Ghi báo cáo JSON / write a JSON report.")
-@click.option("--feedback-dir", type=click.Path(file_okay=False), default=None,
-              help="Thư mục ghi tệp góp ý cho từng đơn vị / write feedback files here.")
+def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | None = None,
+                   feedback: Sequence[Path] = (), json_path: str | None = None) -> None:
+    """Name every output written: the workbook, the feedback folder (with its file count), the JSON."""
+    vi = lang == "vi"
+    rows = []
+    if workbook is not None:
+        rows.append(("sổ tổng hợp" if vi else "consolidated workbook", str(workbook)))
+    if feedback_dir is not None:
+        count = len(feedback)
+        rows.append(("tệp góp ý" if vi else "feedback files",
+                     f"{feedback_dir} ({count} tệp)" if vi else f"{feedback_dir} ({count} file{'s' * (count != 1)})"))
+    if json_path is not None:
+        rows.append(("báo cáo JSON" if vi else "JSON report", json_path))
+    if not rows:
+        return
+    width = max(len(label) for label, _ in rows) + 1
+    click.echo(click.style("Đã ghi:" if vi else "Written:", fg="green", bold=True))
+    for label, value in rows:
+        click.echo(click.style(f"  {label + ':':<{width}} {value}", fg="green"))
+
+
+@main.command("validate", help=(
+    "Kiểm tra các tệp báo cáo đơn vị gửi về: TỆP_HOẶC_THƯ_MỤC là một hay nhiều tệp .xlsx hoặc thư mục "
+    "(đọc cả thư mục con; bỏ qua tệp khóa ~$…, tệp ẩn và tệp không phải bảng tính).\n\n"
+    "Mã thoát: 0 khi mọi tệp đạt (cho phép cảnh báo), 1 khi có tệp bị trả lại, không đọc được hoặc "
+    "không có tệp nào, 2 khi dùng sai lệnh.\n\n"
+    "\b\nVí dụ:\n  qcdc-excel validate hop-thu/ --roster ds.csv --period 2023 --feedback-dir gop-y",
+    "Check the report files units sent back: FILE_OR_FOLDER is one or more .xlsx files or folders "
+    "(subfolders included; Excel lock files ~$…, hidden files and non-spreadsheets are skipped).\n\n"
+    "Exit code: 0 when every file is accepted (warnings allowed), 1 when a file is rejected or "
+    "unreadable or there is none, 2 on a usage error.\n\n"
+    "\b\nExample:\n  qcdc-excel --lang en validate inbox/ --roster list.csv --period 2023 \\\n"
+    "      --feedback-dir feedback"),
+    short_help=("Kiểm tra các tệp đơn vị gửi về.", "Check the files units sent back."))
+@click.argument("files", nargs=-1, required=True, cls=LocalisedArgument,
+                metavar=("TỆP_HOẶC_THƯ_MỤC...", "FILE_OR_FOLDER..."))
+@option("--roster", type=click.Path(), default=None, metavar=ROSTER_METAVAR,
+        help=("Danh sách đơn vị (CSV hoặc .xlsx): mã đơn vị ghi trong tệp phải có trong danh sách và đúng cấp.",
+              "List of units (CSV or .xlsx): the unit code in each file must be in it, at the right level."))
+@option("--period", default=None, metavar=("KỲ", "PERIOD"),
+        help=(f"Kỳ báo cáo mà các tệp phải ghi: {PERIOD_HELP}.",
+              f"Reporting period the files must state: {PERIOD_HELP_EN}."))
+@option("--json", "json_path", default=None, metavar=("KQ.json", "RESULT.json"),
+        help=("Ghi kết quả kiểm tra ra tệp JSON (đuôi .json).", "Write the results to a JSON file (ending in .json)."))
+@option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
+        help=("Thư mục ghi tệp góp ý cho từng tệp (bản sao có đánh dấu ô sai, hoặc ghi chú .txt khi không đọc được).",
+              "Folder for one feedback file per file (a marked-up copy, or a .txt note when unreadable)."))
 @click.pass_obj
 def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
                  json_path: str | None, feedback_dir: str | None) -> None:
-    """Kiểm tra các tệp báo cáo đơn vị gửi về / validate returned workbooks."""
     from .atomic import atomic_write_text
     from .validate import collect_files, validate
 
@@ -184,17 +500,30 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
             raise QcdcError("file-not-found", path=", ".join(missing))
         if period is not None:
             parse_period(period)
+        _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "ket-qua.json")
         ros = load_roster(roster) if roster else None
+        if json_path is not None:
+            check_output(json_path, "--json")
+        if feedback_dir is not None:
+            check_output(feedback_dir, "--feedback-dir", folder=True)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     collected = collect_files(files)
-    with click.progressbar(length=len(collected[0]), label="Đang kiểm tra" if lang == "vi" else "Checking",
-                           file=sys.stderr, show_pos=True) as bar:
-        report = validate(files, ros, period, feedback_dir, lang, progress=lambda _s: bar.update(1),
-                          collected=collected)
+    if not collected[0]:
+        _nothing_found(lang, files, collected[1])
+    feedback: list[Path] = []
+    with writing(lang, [json_path, feedback_dir]):
+        with click.progressbar(length=len(collected[0]), label="Đang kiểm tra" if lang == "vi" else "Checking",
+                               file=sys.stderr, show_pos=True) as bar:
+            report = validate(files, ros, period, progress=lambda _s: bar.update(1), collected=collected)
+        if feedback_dir is not None:
+            from .feedback import write_feedback_files
+
+            feedback = write_feedback_files(report.submissions, feedback_dir, lang)
+        if json_path:
+            atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     render_report(report, lang)
-    if json_path:
-        atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
+    render_written(lang, feedback_dir=feedback_dir, feedback=feedback, json_path=json_path)
     sys.exit(0 if report.ok else 1)
 
 
@@ -207,35 +536,64 @@ def _parse_date(value: str | None) -> dt.date | None:
         raise QcdcError("deadline-invalid", value=value) from None
 
 
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def code_sort_key(code: str) -> tuple:
+    """Natural order of indicator codes: I.2 < I.10, IV.8 < IV.10 < V.1."""
+    head, *rest = code.split(".")
+    if not head or any(ch not in _ROMAN for ch in head) or not all(p.isdigit() for p in rest):
+        return (1, code)
+    values = [_ROMAN[ch] for ch in head]
+    section = sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+    return (0, section, *(int(p) for p in rest))
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1]
+    if text[width - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-–") + "…"
+
+
+LABEL_WIDTH = 70
+
+
 def render_headline(result, lang: str) -> None:
     """The consolidated figures a published report quotes, then who reported."""
     from .findings import _num
 
     cons = result.consolidation
-    t = cons.totals
+    totals = cons.totals
     counts = cons.counts()
     title = (f"TỔNG HỢP {cons.parent_name or ''} ({cons.parent_code or '?'}) — kỳ {cons.period or '?'} — "
-             f"{t.units} đơn vị" if lang == "vi" else
+             f"{totals.units} đơn vị" if lang == "vi" else
              f"CONSOLIDATED {cons.parent_name or ''} ({cons.parent_code or '?'}) — period {cons.period or '?'} — "
-             f"{t.units} units")
+             f"{totals.units} units")
     click.echo("\n" + click.style(title, bold=True))
     if cons.unverified:
         click.echo(click.style("LƯU Ý: có cả báo cáo chưa được chấp nhận (--include-rejected)." if lang == "vi"
                                else "NOTE: includes submissions that were not accepted (--include-rejected).",
                                fg="red", bold=True))
-    for code in cons.catalog.headline:
+    units_word = "đơn vị" if lang == "vi" else "units"
+    for code in sorted(cons.catalog.headline, key=code_sort_key):
         ind = cons.catalog.indicators[code]
         if ind.kind == "ratio":
-            r = t.ratio(ind)
+            r = totals.ratio(ind)
             shown = "—" if r is None else (f"{r * 100:.1f} %".replace(".", ",") if lang == "vi" else f"{r * 100:.1f} %")
-            shown += f"  ({_num(t.number(ind.numerator), lang)}/{_num(t.number(ind.denominator), lang)})" if r is not None else ""
+            shown += (f"  ({_num(totals.number(ind.numerator), lang)}/{_num(totals.number(ind.denominator), lang)})"
+                      if r is not None else "")
         elif ind.kind == "flag" and ind.rollup == "count":
-            n = t.flag_units.get(code)
-            shown = f"{t.values.get(code)}/{n} đơn vị" if n else "—"
+            n = totals.flag_units.get(code)
+            shown = f"{totals.values.get(code)}/{n} {units_word}" if n else "—"
         else:
-            v = t.number(code)
+            v = totals.number(code)
             shown = "—" if v is None else _num(v, lang) + (f" {ind.unit}" if ind.unit else "")
-        click.echo(f"  {code:<7} {ind.text(lang)[:70]:<70} {shown}")
+        click.echo(f"  {code:<7} {fit(ind.text(lang), LABEL_WIDTH):<{LABEL_WIDTH}} {shown}")
     if cons.expected:
         line = (f"Nộp báo cáo: {counts['expected']} phải nộp, {counts['accepted']} được chấp nhận "
                 f"({counts['on-time']} đúng hạn, {counts['late']} muộn), {counts['rejected']} bị trả lại, "
@@ -250,27 +608,60 @@ def render_headline(result, lang: str) -> None:
                         s=roles.get("superseded", 0), d=roles.get("duplicate", 0), e=roles.get("excluded", 0)))
 
 
-@main.command("merge")
-@click.argument("inbox")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Tệp tổng hợp (.xlsx) / consolidated workbook.")
-@click.option("--roster", type=click.Path(), default=None, help="Danh sách đơn vị (CSV hoặc .xlsx).")
-@click.option("--period", default=None, help="Kỳ báo cáo / period.")
-@click.option("--parent", default=None, help="Mã đơn vị tổng hợp / parent unit code.")
-@click.option("--feedback-dir", type=click.Path(file_okay=False), default=None,
-              help="Thư mục ghi tệp góp ý / feedback folder.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Báo cáo JSON.")
-@click.option("--deadline", default=None, help="Hạn nộp YYYY-MM-DD / deadline.")
-@click.option("--include-rejected", is_flag=True, help="Tính cả báo cáo bị trả lại / include rejected files.")
-@click.option("--password", default=DEFAULT_PASSWORD, show_default=True)
-@click.option("--feedback-for", type=click.Choice(["all", "problems"]), default="all", show_default=True,
-              help="Tệp góp ý cho mọi tệp hay chỉ tệp có vấn đề / feedback for all files or only those with findings.")
-@click.option("--jobs", type=int, default=None, help="Số tiến trình đọc tệp / worker processes (mặc định: mọi lõi).")
+@main.command("merge", help=(
+    "Tổng hợp cả thư mục báo cáo gửi về (HỘP_THƯ, đọc cả thư mục con) thành sổ tổng hợp của huyện/tỉnh: "
+    "phụ lục tổng hợp, chi tiết từng đơn vị, tình hình nộp, kết quả kiểm tra, ghi chú, biểu đồ.\n\n"
+    "Mã thoát: 0 khi không còn tệp nào phải xử lý, 1 khi còn tệp bị trả lại (chưa được gửi lại bản đúng), "
+    "không đọc được hoặc hộp thư không có tệp nào, 2 khi dùng sai lệnh.\n\n"
+    "\b\nVí dụ:\n  qcdc-excel merge hop-thu/ --roster ds.csv --period 2020 \\\n"
+    "      --deadline 2020-10-25 --out ket-qua/tong-hop.xlsx \\\n"
+    "      --feedback-dir ket-qua/gop-y --json ket-qua/tong-hop.json",
+    "Consolidate a whole folder of returned reports (INBOX, subfolders included) into the consolidated "
+    "workbook of the district/province: consolidated appendix, per-unit detail, who reported, check "
+    "results, notes, charts.\n\n"
+    "Exit code: 0 when no file is left to act on, 1 when a rejected file was not replaced by a good one, a "
+    "file is unreadable or the inbox has no file, 2 on a usage error.\n\n"
+    "\b\nExample:\n  qcdc-excel --lang en merge inbox/ --roster list.csv --period 2020 \\\n"
+    "      --deadline 2020-10-25 --out results/total.xlsx \\\n"
+    "      --feedback-dir results/feedback --json results/total.json"),
+    short_help=("Tổng hợp hộp thư thành sổ tổng hợp.", "Consolidate an inbox into one workbook."))
+@click.argument("inbox", cls=LocalisedArgument, metavar=("HỘP_THƯ", "INBOX"))
+@option("--out", "out_path", required=True, metavar=("TỔNG_HỢP.xlsx", "RESULT.xlsx"),
+        help=("Sổ tổng hợp cần ghi (đuôi .xlsx).", "Consolidated workbook to write (ending in .xlsx)."))
+@option("--roster", type=click.Path(), default=None, metavar=ROSTER_METAVAR,
+        help=("Danh sách đơn vị (CSV hoặc .xlsx): cho biết đơn vị nào phải nộp và đơn vị nào chưa nộp.",
+              "List of units (CSV or .xlsx): who must report, and who has not."))
+@option("--period", default=None, metavar=("KỲ", "PERIOD"),
+        help=(f"Kỳ báo cáo cần tổng hợp: {PERIOD_HELP}; bỏ trống thì lấy kỳ của phần lớn tệp.",
+              f"Reporting period to consolidate: {PERIOD_HELP_EN}; by default the period of most files."))
+@option("--parent", default=None, metavar=("MÃ", "CODE"),
+        help=("Mã đơn vị tổng hợp (cần --roster); bỏ trống thì lấy đơn vị thấp nhất chứa mọi đơn vị đã gửi.",
+              "Code of the consolidating unit (needs --roster); by default the lowest unit containing every "
+              "unit that reported."))
+@option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
+        help=("Thư mục ghi tệp góp ý cho từng tệp gửi về.", "Folder for one feedback file per returned file."))
+@option("--json", "json_path", default=None, metavar=("KQ.json", "RESULT.json"),
+        help=("Ghi kết quả kiểm tra và số tổng hợp ra tệp JSON (đuôi .json).",
+              "Write the check results and the totals to a JSON file (ending in .json)."))
+@option("--deadline", default=None, metavar=("NGÀY", "DATE"),
+        help=("Hạn nộp, dạng YYYY-MM-DD; báo cáo ghi ngày sau hạn được tính là nộp muộn.",
+              "Deadline, as YYYY-MM-DD; a report dated after it counts as late."))
+@option("--include-rejected", is_flag=True,
+        help=("Cộng cả báo cáo bị trả lại (mọi trang ghi rõ số liệu có báo cáo chưa được chấp nhận).",
+              "Add rejected reports too (every sheet then says the figures include reports not accepted)."))
+@option("--password", default=DEFAULT_PASSWORD, show_default=True, metavar=("MẬT_KHẨU", "PASSWORD"),
+        help=("Mật khẩu khóa trang tính của sổ tổng hợp và tệp góp ý.",
+              "Password protecting the sheets of the consolidated workbook and feedback files."))
+@option("--feedback-for", type=click.Choice(["all", "problems"]), default="all", show_default=True,
+        help=("Ghi tệp góp ý cho mọi tệp (all) hay chỉ tệp có lỗi hoặc cảnh báo (problems).",
+              "Write feedback for every file (all) or only for files with errors or warnings (problems)."))
+@option("--jobs", type=click.IntRange(min=1), default=None, metavar=("SỐ", "N"),
+        help=("Số tiến trình đọc tệp song song; mặc định dùng mọi lõi CPU.",
+              "Number of processes reading files in parallel; by default every CPU core."))
 @click.pass_obj
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None) -> None:
-    """Tổng hợp cả thư mục báo cáo gửi về / merge an inbox into a consolidated workbook."""
     from .merge import merge
     from .validate import collect_files
 
@@ -278,23 +669,40 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
     try:
         if not Path(inbox).is_dir():
             raise QcdcError("file-not-found", path=inbox)
+        _check_suffix(out_path, "--out", ".xlsx", {"vi": "sổ tổng hợp", "en": "the consolidated workbook"},
+                      "tong-hop.xlsx")
+        _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "tong-hop.json")
         if period is not None:
             parse_period(period)
         due = _parse_date(deadline)
+        if parent is not None and roster is None:
+            raise QcdcError("merge-parent-needs-roster", code=parent)
         ros = load_roster(roster) if roster else None
         if parent and ros is not None and parent not in ros:
             raise QcdcError("unit-not-in-roster", code=parent, path=ros.source)
-        collected = collect_files([inbox])
-        with click.progressbar(length=len(collected[0]), label="Đang đọc" if lang == "vi" else "Reading",
-                               file=sys.stderr, show_pos=True) as bar:
-            result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
-                           include_rejected, lang, password, progress=lambda _s: bar.update(1),
-                           jobs=jobs, feedback_for=feedback_for, collected=collected)
+        check_output(out_path, "--out", example="tong-hop.xlsx")
+        if json_path is not None:
+            check_output(json_path, "--json", example="tong-hop.json")
+        if feedback_dir is not None:
+            check_output(feedback_dir, "--feedback-dir", folder=True)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    collected = collect_files([inbox])
+    if not collected[0]:
+        _nothing_found(lang, [inbox], collected[1])
+    try:
+        with writing(lang, [out_path, json_path, feedback_dir]):
+            with click.progressbar(length=len(collected[0]), label="Đang đọc" if lang == "vi" else "Reading",
+                                   file=sys.stderr, show_pos=True) as bar:
+                result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
+                               include_rejected, lang, password, progress=lambda _s: bar.update(1),
+                               jobs=jobs, feedback_for=feedback_for, collected=collected)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_report(result.report, lang)
     render_headline(result, lang)
-    click.echo(click.style(("Đã ghi: " if lang == "vi" else "Written: ") + str(result.out), fg="green"))
+    render_written(lang, workbook=result.out, feedback_dir=feedback_dir, feedback=result.feedback,
+                   json_path=json_path)
     sys.exit(0 if result.ok else 1)
 
 
@@ -306,4 +714,4 @@ def run() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -5,6 +5,7 @@ its parameters) until it is rendered in the language the caller asked for.
 """
 from __future__ import annotations
 
+import gettext
 import unicodedata
 
 LANGS = ("vi", "en")
@@ -79,6 +80,146 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Đã tạo {count} biểu mẫu trong thư mục {out}",
         "en": "Wrote {count} template(s) to {out}",
     },
+    # --- catalog YAML syntax --------------------------------------------------------------
+    "catalog-yaml-syntax": {
+        "vi": "Danh mục {path}, dòng {line}, cột {column}: cú pháp YAML không hợp lệ ({problem}). "
+              "Sửa tệp rồi chạy lại.",
+        "en": "Catalog {path}, line {line}, column {column}: invalid YAML syntax ({problem}). "
+              "Fix the file and run again.",
+    },
+    "yaml-bad-indent": {
+        "vi": "thụt lề không khớp với các dòng phía trên",
+        "en": "the indentation does not match the lines above",
+    },
+    "yaml-unclosed-quote": {
+        "vi": "dấu nháy mở ở dòng {line}, cột {column} chưa được đóng",
+        "en": "the quote opened at line {line}, column {column} is never closed",
+    },
+    "yaml-unclosed-bracket": {
+        "vi": "thiếu dấu «{bracket}» đóng cho dấu mở ở dòng {line}, cột {column}",
+        "en": "the '{bracket}' closing the bracket opened at line {line}, column {column} is missing",
+    },
+    "yaml-tab": {
+        "vi": "có ký tự tab; YAML chỉ thụt lề bằng dấu cách",
+        "en": "a tab character; YAML indents with spaces only",
+    },
+    "yaml-colon": {
+        "vi": "dấu «:» không được đặt ở đây: thụt lề sai, hoặc giá trị có dấu «:» cần đặt trong dấu nháy",
+        "en": "a ':' is not allowed here: wrong indentation, or a value containing ':' needs quotes",
+    },
+    "yaml-missing-colon": {
+        "vi": "thiếu dấu «:» sau tên khóa",
+        "en": "a ':' is missing after a key",
+    },
+    "yaml-undefined-alias": {
+        "vi": "tham chiếu «*{name}» chưa được định nghĩa",
+        "en": "the alias '*{name}' is not defined",
+    },
+    "yaml-unsupported-tag": {
+        "vi": "thẻ YAML «{tag}» không được hỗ trợ",
+        "en": "the YAML tag '{tag}' is not supported",
+    },
+    "yaml-other": {
+        "vi": "kiểm tra thụt lề (chỉ dùng dấu cách), dấu «:», dấu «-» và dấu nháy ở chỗ này; chi tiết: {detail}",
+        "en": "check the indentation (spaces only), ':', '-' and quotes here; details: {detail}",
+    },
+    "catalog-not-found": {
+        "vi": "không tìm thấy tệp",
+        "en": "file not found",
+    },
+    "catalog-is-a-folder": {
+        "vi": "đây là một thư mục, cần một tệp .yaml",
+        "en": "this is a folder; a .yaml file is needed",
+    },
+    "catalog-not-utf8": {
+        "vi": "tệp không phải văn bản UTF-8",
+        "en": "the file is not UTF-8 text",
+    },
+    # --- command-line usage -----------------------------------------------------------------
+    "template-level-missing": {
+        "vi": "Thiếu tùy chọn --level: cho biết cấp của biểu mẫu trống (tinh, huyen hoặc xa), ví dụ "
+              "--level xa; hoặc dùng --roster DS.csv với --all/--unit để tạo biểu mẫu riêng cho từng đơn vị.",
+        "en": "Missing option --level: say the level of the blank form (tinh, huyen or xa), e.g. --level xa; "
+              "or use --roster LIST.csv with --all/--unit for one form per unit.",
+    },
+    "template-needs-period": {
+        "vi": "Biểu mẫu riêng cho từng đơn vị (--all, --unit) cần kỳ báo cáo: thêm --period, ví dụ "
+              "--period 2023 hoặc --period 2023Q1.",
+        "en": "Personalised templates (--all, --unit) need a reporting period: add --period, e.g. "
+              "--period 2023 or --period 2023Q1.",
+    },
+    "merge-parent-needs-roster": {
+        "vi": "--parent {code} cần danh sách đơn vị: thêm --roster DS.csv (danh sách có đơn vị {code} "
+              "và các đơn vị trực thuộc), hoặc bỏ --parent để tự xác định đơn vị tổng hợp.",
+        "en": "--parent {code} needs a roster: add --roster LIST.csv (listing unit {code} and the units "
+              "under it), or leave out --parent to find the parent unit automatically.",
+    },
+    "output-suffix": {
+        "vi": "{option} {path}: {what} phải là tệp có đuôi {suffix}, ví dụ {example}.",
+        "en": "{option} {path}: {what} must be a file ending in {suffix}, e.g. {example}.",
+    },
+    "output-not-writable": {
+        "vi": "Không ghi được {path} ({option}): {reason}. Hãy chọn cho {option} một đường dẫn trong "
+              "thư mục bạn có quyền ghi rồi chạy lại.",
+        "en": "Cannot write {path} ({option}): {reason}. Choose for {option} a path in a folder you "
+              "can write to and run again.",
+    },
+    "output-write-failed": {
+        "vi": "Lỗi khi ghi {path}: {reason}. Kiểm tra chỗ trống trên ổ đĩa và quyền ghi thư mục "
+              "(hoặc chọn thư mục khác) rồi chạy lại.",
+        "en": "Failed to write {path}: {reason}. Check the free disk space and the folder's permissions "
+              "(or choose another folder) and run again.",
+    },
+    "io-failed": {
+        "vi": "Lỗi khi đọc hoặc ghi {path}: {reason}.",
+        "en": "Failed to read or write {path}: {reason}.",
+    },
+    "reason-under-file": {
+        "vi": "{blocker} là một tệp, không phải thư mục",
+        "en": "{blocker} is a file, not a folder",
+    },
+    "reason-is-folder": {
+        "vi": "đây là một thư mục, cần tên một tệp, ví dụ {example}",
+        "en": "this is a folder; a file name is needed, e.g. {example}",
+    },
+    "reason-is-file": {
+        "vi": "đây là một tệp, cần một thư mục",
+        "en": "this is a file; a folder is needed",
+    },
+    "reason-no-permission": {
+        "vi": "không có quyền ghi vào thư mục {folder}",
+        "en": "no permission to write in the folder {folder}",
+    },
+    "reason-read-only": {
+        "vi": "thư mục {folder} nằm trên ổ chỉ đọc",
+        "en": "the folder {folder} is on a read-only disk",
+    },
+    "reason-cannot-create": {
+        "vi": "không tạo được tệp trong {folder} (thư mục của hệ thống hoặc không còn tồn tại)",
+        "en": "files cannot be created in {folder} (a system folder, or it no longer exists)",
+    },
+    "reason-disk-full": {
+        "vi": "ổ đĩa đã đầy (hoặc hết hạn mức)",
+        "en": "the disk is full (or the quota is used up)",
+    },
+    "reason-name-too-long": {
+        "vi": "tên tệp hoặc đường dẫn quá dài",
+        "en": "the file name or path is too long",
+    },
+    "reason-os-error": {
+        "vi": "lỗi hệ thống {name}",
+        "en": "system error {name} ({detail})",
+    },
+    "nothing-found": {
+        "vi": "Không tìm thấy tệp báo cáo nào trong {path}: cần các tệp bảng tính ({suffixes}), kể cả "
+              "trong thư mục con. Không ghi tệp nào.",
+        "en": "No report file found in {path}: spreadsheet files ({suffixes}) are looked for, subfolders "
+              "included. Nothing was written.",
+    },
+    "nothing-found-skipped": {
+        "vi": "Đã bỏ qua {count} tệp:",
+        "en": "Skipped {count} file(s):",
+    },
 }
 
 LEVEL_LABELS = {
@@ -146,3 +287,135 @@ class MultiError(QcdcError):
 
     def render(self, lang: str = "vi") -> str:
         return "\n".join(e.render(lang) for e in self.errors)
+
+
+# --- the command-line library's own texts ---------------------------------------------------------
+# click routes every text it shows (usage, errors, help headings) through gettext; the command line
+# installs :class:`DictTranslations` over them for a run (see ``qcdc_excel.cli``). Keys are click's
+# English msgids exactly; the placeholders of a msgid may be left out of its translation.
+CLICK_VI: dict[str, str] = {
+    "Aborted!": "Đã dừng.",
+    "deprecated": "không còn dùng",
+    "Missing command.": "Thiếu tên lệnh.",
+    "required": "bắt buộc",
+    "Options": "Tùy chọn",
+    "Positional arguments": "Tham số",
+    "Commands": "Lệnh",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
+        "Cảnh báo: lệnh «{name}» không còn được dùng.{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
+        "Cảnh báo: «{name}» không còn được dùng.{extra_message}",
+    "Value must be an iterable.": "Giá trị phải là một danh sách.",
+    "Could not determine name for option with declarations {decls!r}":
+        "Không xác định được tên của tùy chọn khai báo {decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? "
+    "Did you mean to pass '--{name}'?":
+        "Chưa khai báo tùy chọn nào nhưng đã có tên ({name}). Có phải bạn muốn khai báo một tham số, "
+        "hoặc muốn dùng «--{name}»?",
+    "env var: {var}": "biến môi trường: {var}",
+    "default: {default}": "mặc định: {default}",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.":
+        "Mỗi tham số chỉ có đúng một khai báo, ở đây có {length}: {decls}.",
+    "(dynamic)": "(tùy lúc chạy)",
+    "Name '{name}' defined twice": "Tên «{name}» được khai báo hai lần",
+    "Boolean option {decl!r} cannot use the same flag for true/false.":
+        "Tùy chọn bật/tắt {decl!r} không thể dùng cùng một cờ cho cả bật và tắt.",
+    "Do you want to continue?": "Bạn có muốn tiếp tục không?",
+    "Confirm the action without prompting.": "Xác nhận mà không hỏi lại.",
+    "%(prog)s, version %(version)s": "%(prog)s, phiên bản %(version)s",
+    "Show the version and exit.": "Hiện phiên bản rồi thoát.",
+    "Show this message and exit.": "Hiện hướng dẫn này rồi thoát.",
+    "Missing argument": "Thiếu tham số",
+    "Missing option": "Thiếu tùy chọn",
+    "Missing parameter": "Thiếu tham số",
+    "Missing parameter: {param_name}": "Thiếu tham số: {param_name}",
+    "Missing {param_type}": "Thiếu {param_type}",
+    "unknown error": "lỗi không rõ",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Could not open file {filename!r}: {message}": "Không mở được tệp «{filename}»: {message}",
+    "Error: {message}": "Lỗi: {message}",
+    "Try '{command} {option}' for help.": "Gõ «{command} {option}» để xem hướng dẫn.",
+    "No such option {name!r}.": "Không có tùy chọn «{name}».",
+    "No such command {name!r}.": "Không có lệnh «{name}».",
+    "Usage:": "Cách dùng:",
+    "Invalid start character for option ({option})": "Ký tự đầu của tùy chọn không hợp lệ ({option})",
+    "Option {name!r} does not take a value.": "Tùy chọn «{name}» không nhận giá trị.",
+    "Argument {name!r} takes {nargs} values.": "Tham số «{name}» cần {nargs} giá trị.",
+    "Couldn't detect Bash version, shell completion is not supported.":
+        "Không xác định được phiên bản Bash; không hỗ trợ tự hoàn thành lệnh.",
+    "Shell completion is not supported for Bash versions older than 4.4.":
+        "Không hỗ trợ tự hoàn thành lệnh với Bash cũ hơn 4.4.",
+    "Press any key to continue...": "Nhấn phím bất kỳ để tiếp tục...",
+    "Repeat for confirmation": "Nhập lại để xác nhận",
+    "Error: The two entered values do not match.": "Lỗi: hai giá trị đã nhập không khớp nhau.",
+    "Error: invalid input": "Lỗi: giá trị nhập không hợp lệ",
+    "Unknown color {colour!r}": "Không có màu «{colour}»",
+    "file": "tệp",
+    "directory": "thư mục",
+    "path": "đường dẫn",
+    "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
+    "Choice({choices})": "Lựa chọn({choices})",
+    "{value} is not in the range {range}.": "{value} nằm ngoài khoảng {range}.",
+    "{value!r} is not a valid boolean. Recognized values: {states}":
+        "«{value}» không phải giá trị đúng/sai hợp lệ. Các giá trị được nhận: {states}",
+    "{value!r} is not a valid {number_type}.": "«{value}» không phải là một số hợp lệ.",
+    "{value!r} is not a valid UUID.": "«{value}» không phải UUID hợp lệ.",
+    "{name} {filename!r} is a file.": "«{filename}» là một tệp, ở đây cần một thư mục.",
+    "{name} {filename!r} is a directory.": "«{filename}» là một thư mục, ở đây cần một tệp.",
+    "{name} {filename!r} is not readable.": "Không có quyền đọc «{filename}».",
+    "{name} {filename!r} is not writable.": "Không có quyền ghi vào «{filename}».",
+    "{name} {filename!r} is not executable.": "Không có quyền chạy «{filename}».",
+    "{name} {filename!r} does not exist.": "Không tìm thấy «{filename}».",
+    "Unknown standard stream '{name}'": "Không có luồng chuẩn «{name}»",
+    "{editor}: Editing failed": "{editor}: sửa không thành công",
+    "{editor}: Editing failed: {e}": "{editor}: sửa không thành công: {e}",
+    "Windows error: {error}": "Lỗi Windows: {error}",
+    "d": " ngày",
+}
+
+# ngettext: (singular, plural) -> (Vietnamese for one, Vietnamese for several)
+CLICK_VI_PLURAL: dict[tuple[str, str], tuple[str, str]] = {
+    ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"):
+        ("Thừa tham số ({args}); tên tệp có dấu cách cần đặt trong dấu nháy.",
+         "Thừa các tham số ({args}); tên tệp có dấu cách cần đặt trong dấu nháy."),
+    ("Takes {nargs} values but 1 was given.", "Takes {nargs} values but {len} were given."):
+        ("Cần {nargs} giá trị nhưng chỉ có 1.", "Cần {nargs} giá trị nhưng có {len}."),
+    ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"):
+        ("Có phải ý bạn là {possibility}?", "(Có phải ý bạn là một trong: {possibilities}?)"),
+    ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."):
+        ("Tùy chọn «{name}» cần một giá trị đi sau.", "Tùy chọn «{name}» cần {nargs} giá trị đi sau."),
+    ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."):
+        ("«{value}» không hợp lệ; chỉ nhận {choice}.", "«{value}» không hợp lệ; chọn một trong {choices}."),
+    ("{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}."):
+        ("«{value}» không đúng dạng {format}.", "«{value}» không đúng dạng nào trong {formats}."),
+    ("{len_type} values are required, but {len_value} was given.",
+     "{len_type} values are required, but {len_value} were given."):
+        ("Cần {len_type} giá trị nhưng có {len_value}.", "Cần {len_type} giá trị nhưng có {len_value}."),
+}
+
+
+class DictTranslations(gettext.NullTranslations):
+    """gettext translations from in-memory dicts; an unknown msgid falls back to itself."""
+
+    def __init__(self, singular: dict[str, str] | None = None,
+                 plural: dict[tuple[str, str], tuple[str, str]] | None = None) -> None:
+        super().__init__()
+        self._singular = singular or {}
+        self._plural = plural or {}
+
+    def gettext(self, message: str) -> str:
+        return unicodedata.normalize("NFC", self._singular.get(message, message))
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        forms = self._plural.get((msgid1, msgid2))
+        if forms is None:
+            return msgid1 if n == 1 else msgid2
+        return unicodedata.normalize("NFC", forms[0] if n == 1 else forms[1])
+
+
+def click_translations(lang: str) -> gettext.NullTranslations:
+    """What the command line shows for click's own texts in ``lang`` (English: click's wording)."""
+    if check_lang(lang) == "vi":
+        return DictTranslations(CLICK_VI, CLICK_VI_PLURAL)
+    return gettext.NullTranslations()

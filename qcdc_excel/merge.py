@@ -17,7 +17,15 @@ from .i18n import QcdcError
 from .periods import parse_period
 from .roster import Roster
 from .template import DEFAULT_PASSWORD
-from .validate import Submission, ValidationReport, collect_files, read_submissions
+from .validate import SPREADSHEET_SUFFIXES, Submission, ValidationReport, collect_files, read_submissions
+
+
+class NothingFound(QcdcError):
+    """The inbox holds no spreadsheet file: nothing is written (the CLI exits with 1)."""
+
+    def __init__(self, path: str, skipped: list[tuple[Path, str]]) -> None:
+        super().__init__("nothing-found", path=path, suffixes=", ".join(sorted(SPREADSHEET_SUFFIXES)))
+        self.skipped = skipped
 
 
 @dataclass
@@ -81,7 +89,11 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
         raise QcdcError("file-not-found", path=str(inbox))
     if period is not None:
         period = parse_period(period).code
+    if parent is not None and roster is None:
+        raise QcdcError("merge-parent-needs-roster", code=parent)
     files, skipped = collected if collected is not None else collect_files([inbox])
+    if not files:
+        raise NothingFound(str(inbox), skipped)
     out = Path(out)
     target = out.resolve()
     # never merge our own output (resolving only the files that could be it: it costs a system call)

@@ -221,10 +221,12 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
         raise QcdcError("template-all-and-unit")
     if roster is not None and not (units or all_units):
         raise QcdcError("template-roster-needs-selection")
+    if roster is not None and period is None:
+        raise QcdcError("template-needs-period")  # a unit's own form is for one period
+    if roster is None and level is None:
+        raise QcdcError("template-level-missing")
     out.mkdir(parents=True, exist_ok=True)
     if roster is None:
-        if level is None:
-            raise QcdcError("level-invalid", value="")
         return [write_template(out / template_filename(level, period), level, period, None,
                                catalog_version, password)]
     if all_units:

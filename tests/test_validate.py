@@ -362,7 +362,7 @@ def test_cli_json_report_and_exit_codes(tmp_path, base):
     assert set(first) == {"path", "sha256", "unit_code", "period", "catalog_version", "status", "findings"}
     assert first["sha256"] == sha(good) and first["unit_code"] == "23641" and first["period"] == "2020"
     finding = data["files"][1]["findings"][0]
-    assert set(finding) == {"code", "severity", "rule", "indicator", "sheet", "cell", "left", "op", "right", "message"}
+    assert set(finding) == {"code", "title", "severity", "rule", "indicator", "sheet", "cell", "left", "op", "right", "message"}
     assert data["stats"]["rejected"] == 1 and data["stats"]["accepted"] == 1
     r = runner.invoke(main, ["--lang", "en", "validate", str(bad)])
     assert "REJECTED" in r.output and "cannot exceed" in r.output
