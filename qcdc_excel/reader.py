@@ -56,7 +56,7 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring, iterparse
 
-from .formulas import FormulaSyntaxError, translate
+from .formulas import FormulaSyntaxError, col_number, translate
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a filled form is ~50 KB; anything this big is not one
 MAX_PART_BYTES = 40 * 1024 * 1024  # decompressed cap for any one XML part
@@ -712,7 +712,4 @@ def cell_index(ref: str) -> tuple[int, int]:
     m = _CELL_REF.match(ref)
     if not m:
         raise ValueError(ref)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    return int(m.group(2)), col_number(m.group(1))

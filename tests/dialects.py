@@ -91,7 +91,8 @@ def verify_protection(password: str, hash_value: str, salt_value: str, spins: in
     return sha512_protection(password, base64.b64decode(salt_value), spins)[0] == hash_value
 
 
-# --- references (tests only; independent of the package's own formula code) ---------------------
+# --- references (tests only: deliberately a second implementation, independent of
+# qcdc_excel.formulas, so that the package's expansion of shared formulas is checked against it) ---
 _REF = re.compile(r'"(?:[^"]|"")*"|(\$?)([A-Z]{1,3})(\$?)([0-9]+)(?![0-9A-Za-z_(])')
 
 
