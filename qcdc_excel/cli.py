@@ -441,7 +441,7 @@ def render_report(report, lang: str) -> None:
 
 
 def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | None = None,
-                   feedback: Sequence[Path] = (), json_path: str | None = None) -> None:
+                   feedback: Sequence[Path] = (), json_path: str | None = None, report: str | None = None) -> None:
     """Name every output written: the workbook, the feedback folder (with its file count), the JSON."""
     vi = lang == "vi"
     rows = []
@@ -453,6 +453,8 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
                      f"{feedback_dir} ({count} tệp)" if vi else f"{feedback_dir} ({count} file{'s' * (count != 1)})"))
     if json_path is not None:
         rows.append(("báo cáo JSON" if vi else "JSON report", json_path))
+    if report is not None:
+        rows.append(("báo cáo Word (dự thảo)" if vi else "Word report (draft)", report))
     if not rows:
         return
     width = max(len(label) for label, _ in rows) + 1
@@ -658,10 +660,19 @@ def render_headline(result, lang: str) -> None:
 @option("--jobs", type=click.IntRange(min=1), default=None, metavar=("SỐ", "N"),
         help=("Số tiến trình đọc tệp song song; mặc định dùng mọi lõi CPU.",
               "Number of processes reading files in parallel; by default every CPU core."))
+@option("--report", "report_path", default=None, metavar=("BAO-CAO.docx", "REPORT.docx"),
+        help=("Viết luôn dự thảo báo cáo Word từ cùng số liệu (xem lệnh report).",
+              "Also write the draft Word report from the same figures (see the report command)."))
+@option("--style", "report_style", type=click.Choice(["nd30", "hd36"]), default="nd30", show_default=True,
+        help=("Thể thức báo cáo: nd30 (cơ quan nhà nước, Nghị định 30/2020) hoặc hd36 (Ban Chỉ đạo, Hướng dẫn 36-HD/VPTW).",
+              "Report layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
+@option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"),
+        help=("Người ký báo cáo Word.", "Who signs the Word report."))
 @click.pass_obj
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
-              password: str, feedback_for: str, jobs: int | None) -> None:
+              password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
+              signer: str | None) -> None:
     from .merge import merge
     from .validate import collect_files
 
@@ -685,25 +696,74 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
             check_output(json_path, "--json", example="tong-hop.json")
         if feedback_dir is not None:
             check_output(feedback_dir, "--feedback-dir", folder=True)
+        _check_suffix(report_path, "--report", ".docx", {"vi": "báo cáo Word", "en": "the Word report"}, "bao-cao.docx")
+        if report_path is not None:
+            check_output(report_path, "--report", example="bao-cao.docx")
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     collected = collect_files([inbox])
     if not collected[0]:
         _nothing_found(lang, [inbox], collected[1])
     try:
-        with writing(lang, [out_path, json_path, feedback_dir]):
+        with writing(lang, [out_path, json_path, feedback_dir, report_path]):
             with click.progressbar(length=len(collected[0]), label="Đang đọc" if lang == "vi" else "Reading",
                                    file=sys.stderr, show_pos=True) as bar:
                 result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
                                include_rejected, lang, password, progress=lambda _s: bar.update(1),
-                               jobs=jobs, feedback_for=feedback_for, collected=collected)
+                               jobs=jobs, feedback_for=feedback_for, collected=collected,
+                               report_path=report_path, report_style=report_style, report_signer=signer)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_report(result.report, lang)
     render_headline(result, lang)
     render_written(lang, workbook=result.out, feedback_dir=feedback_dir, feedback=result.feedback,
-                   json_path=json_path)
+                   json_path=json_path, report=report_path)
     sys.exit(0 if result.ok else 1)
+
+
+@main.command("report", help=(
+    "Viết dự thảo báo cáo Word (báo cáo kết quả thực hiện dân chủ ở cơ sở) từ TỆP: sổ tổng hợp hoặc báo cáo "
+    "đã được chấp nhận của một đơn vị. Mọi câu có số liệu được viết sẵn từ số liệu đã kiểm tra; các phần "
+    "đánh giá, hạn chế, nhiệm vụ, kiến nghị để trống có đánh dấu cho người viết.\n\n"
+    "Ví dụ:\n\n\b\n  qcdc-excel report ket-qua/tong-hop.xlsx --out ket-qua/bao-cao.docx --signer \"Nguyễn Văn Dũng\"",
+    "Write the draft Word report from FILE: a consolidated workbook or one unit's accepted submission. Every "
+    "numeric sentence is written from the checked figures; the judgement sections are left as marked "
+    "placeholders.\n\nExample:\n\n\b\n  qcdc-excel report results/consolidated.xlsx --out results/report.docx"))
+@click.argument("source", cls=LocalisedArgument, metavar=("TỆP.xlsx", "FILE.xlsx"))
+@option("--out", "out_path", required=True, metavar=("BAO-CAO.docx", "REPORT.docx"),
+        help=("Tệp báo cáo Word cần ghi (đuôi .docx).", "The Word report to write (ending in .docx)."))
+@option("--template", default=None, metavar=("MAU.docx", "TEMPLATE.docx"),
+        help=("Mẫu Word riêng của đơn vị, dùng các thẻ trong README; bỏ trống thì dùng mẫu mặc định.",
+              "Your own Word template with the tags listed in the README; the default one otherwise."))
+@option("--style", type=click.Choice(["nd30", "hd36"]), default="nd30", show_default=True,
+        help=("Thể thức: nd30 (cơ quan nhà nước, Nghị định 30/2020) hoặc hd36 (Ban Chỉ đạo, Hướng dẫn 36-HD/VPTW).",
+              "Layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
+@option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), help=("Người ký.", "Who signs."))
+@option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"),
+        help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN).", "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN)."))
+@option("--write-template", is_flag=True,
+        help=("Ghi mẫu Word mặc định (có thẻ) ra --out để đơn vị sửa thành mẫu riêng, không đọc TỆP.",
+              "Write the default Word template (with its tags) to --out to be customised; FILE is not read."))
+@click.pass_obj
+def report_cmd(obj: dict, source: str, out_path: str, template: str | None, style: str, signer: str | None,
+               signer_title: str | None, write_template: bool) -> None:
+    from .atomic import atomic_write_bytes
+    from .report import default_template, figures_from_file, render_report as render_word
+
+    lang = obj["lang"]
+    try:
+        _check_suffix(out_path, "--out", ".docx", {"vi": "báo cáo Word", "en": "the Word report"}, "bao-cao.docx")
+        check_output(out_path, "--out", example="bao-cao.docx")
+        with writing(lang, [out_path]):
+            if write_template:
+                atomic_write_bytes(Path(out_path), default_template())
+            else:
+                if not Path(source).is_file():
+                    raise QcdcError("file-not-found", path=source)
+                render_word(figures_from_file(source), out_path, template, style, signer, signer_title)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    render_written(lang, report=out_path)
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -210,6 +210,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "lỗi hệ thống {name}",
         "en": "system error {name} ({detail})",
     },
+    "report-not-accepted": {
+        "vi": "Không viết báo cáo từ {path}: tệp chưa được chấp nhận ({problems}). Hãy sửa và kiểm tra lại "
+              "(qcdc-excel validate) rồi chạy lại.",
+        "en": "No report from {path}: the file is not accepted ({problems}). Fix it, validate it again "
+              "(qcdc-excel validate) and run this again.",
+    },
+    "report-no-period": {
+        "vi": "Không viết được báo cáo cho {path}: không xác định được kỳ báo cáo; hãy ghi --period.",
+        "en": "Cannot write the report for {path}: no reporting period; give --period.",
+    },
+    "report-style": {
+        "vi": "Kiểu văn bản «{value}» không có; dùng một trong: {known}.",
+        "en": "No document style '{value}'; use one of: {known}.",
+    },
+    "report-unknown-tag": {
+        "vi": "Mẫu báo cáo {path} dùng thẻ không có: {reason}. Xem danh sách thẻ trong README (mục «Báo cáo Word»).",
+        "en": "The report template {path} uses an unknown tag: {reason}. See the list of tags in the README.",
+    },
+    "report-template-syntax": {
+        "vi": "Mẫu báo cáo {path}, dòng {line}: thẻ viết sai ({reason}). Sửa thẻ {{{{ … }}}} hoặc {{% … %}} rồi chạy lại.",
+        "en": "Report template {path}, line {line}: malformed tag ({reason}). Fix the {{{{ … }}}} or {{% … %}} tag.",
+    },
+    "report-template-unreadable": {
+        "vi": "Không đọc được mẫu báo cáo {path} ({reason}): cần một tệp Word .docx.",
+        "en": "Cannot read the report template {path} ({reason}): a Word .docx file is needed.",
+    },
     "nothing-found": {
         "vi": "Không tìm thấy tệp báo cáo nào trong {path}: cần các tệp bảng tính ({suffixes}), kể cả "
               "trong thư mục con. Không ghi tệp nào.",

@@ -74,12 +74,15 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           deadline: dt.date | None = None, include_rejected: bool = False, lang: str = "vi",
           password: str = DEFAULT_PASSWORD, progress: Callable[[Submission], None] | None = None,
           today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all",
-          collected: tuple[list[Path], list[tuple[Path, str]]] | None = None) -> MergeResult:
+          collected: tuple[list[Path], list[tuple[Path, str]]] | None = None,
+          report_path: str | Path | None = None, report_style: str = "nd30",
+          report_signer: str | None = None) -> MergeResult:
     """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
 
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
     the same as with one). ``feedback_for``: "all" files, or only those with "problems".
     ``collected``: what ``collect_files([inbox])`` gave, when the caller already has it.
+    ``report_path``: also write the draft Word report (``qcdc_excel.report``) from the same figures.
     """
     from .feedback import FeedbackWriter, default_workers
     from .workbook_writer import write_consolidated
@@ -109,6 +112,10 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
         write_consolidated(out, cons, report, password, today, base=inbox)
     finally:
         feedback = writer.result() if writer is not None else []
+    if report_path is not None:
+        from .report import figures_from_consolidation, render_report
+
+        render_report(figures_from_consolidation(cons), report_path, style=report_style, signer=report_signer)
     result = MergeResult(cons, report, out, feedback)
     if json_path is not None:
         atomic_write_text(Path(json_path), json.dumps(result.to_json(lang), ensure_ascii=False, indent=2))

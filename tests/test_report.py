@@ -1,0 +1,192 @@
+"""The draft Word report: its numeric sentences come from the checked figures, read back from the .docx."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import uuid
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from qcdc_excel import load_roster
+from qcdc_excel.cli import main
+from qcdc_excel.i18n import QcdcError
+from qcdc_excel.merge import merge
+from qcdc_excel.report import (data_window, figures_from_consolidation, figures_from_file, party_committee,
+                               render_report, section_sentences, vn_number, vn_percent)
+from qcdc_excel.periods import parse_period
+
+from .conftest import KBANG_ROSTER, SAMPLES
+
+INBOX = SAMPLES / "kbang-2020" / "inbox"
+TODAY = dt.date(2020, 10, 30)
+
+
+def text_of(path: Path) -> tuple[str, list[list[str]]]:
+    d = docx.Document(str(path))
+    paragraphs = "\n".join(p.text for p in d.paragraphs)
+    header_cells = [c.text for t in d.tables[:-1] for row in t.rows for c in row.cells]  # header and signature
+    rows = [[c.text for c in row.cells] for row in d.tables[-1].rows]
+    return paragraphs + "\n" + "\n".join(header_cells), rows
+
+
+@pytest.fixture(scope="module")
+def kbang(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    result = merge(INBOX, out / "tong-hop.xlsx", load_roster(KBANG_ROSTER), "2020", report_path=out / "bao-cao.docx",
+                   report_signer="Nguyễn Văn Dũng")
+    return result, out
+
+
+def test_numbers_as_administrative_writing_has_them():
+    assert vn_number(11796.9) == "11.796,9" and vn_number(7524) == "7.524" and vn_number(2) == "02"
+    assert vn_number(2, pad=False) == "2" and vn_number(0) == "0"
+    assert vn_percent(16, 17) == "94,1 %" and vn_percent(146, 158) == "92,4 %" and vn_percent(1, 0) is None
+    assert vn_percent(1, 8) == "12,5 %" and vn_percent(3, 3) == "100,0 %"  # half up, one decimal
+    assert data_window(parse_period("2023Q1")) == (dt.date(2022, 12, 15), dt.date(2023, 3, 14))
+    assert data_window(parse_period("2023S1")) == (dt.date(2022, 12, 15), dt.date(2023, 6, 14))
+    assert data_window(parse_period("2020")) == (dt.date(2019, 12, 15), dt.date(2020, 12, 14))
+    assert party_committee("Huyện Kbang") == "HUYỆN ỦY KBANG" and party_committee("Xã Kon Pne") == "ĐẢNG ỦY XÃ KON PNE"
+
+
+def test_kbang_report_has_seed_001_figures_with_the_corrected_ratio(kbang):
+    result, out = kbang
+    text, rows = text_of(out / "bao-cao.docx")
+    for needle in ("14/14 xã, phường, thị trấn có quy chế và tổ chức đối thoại trực tiếp",
+                   "11.796,9 triệu đồng",
+                   "hòa giải thành 146/158 vụ việc, đạt 92,4 %",
+                   "đã giải quyết 16/17 đơn thuộc thẩm quyền, đạt 94,1 %; còn 01 đơn đang giải quyết",
+                   "tiếp nhận 40 đơn khiếu nại, tố cáo",
+                   "Tiếp 89 lượt công dân",
+                   "tổ chức hội nghị cán bộ, công chức, viên chức 28/29 cơ quan, đơn vị, đạt 96,6 %",
+                   "Trên địa bàn có 89 doanh nghiệp",
+                   "5/8 doanh nghiệp có công đoàn, đạt 62,5 %",
+                   "Kết quả thực hiện dân chủ ở cơ sở năm 2020",
+                   "Số liệu tính từ ngày 15/12/2019 đến ngày 14/12/2020",
+                   "Nguyễn Văn Dũng", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "TỈNH GIA LAI"):
+        assert needle in text, needle
+    assert "94,11" not in text and "[Nội dung do đơn vị viết: hạn chế, yếu kém]" in text
+    # the units' own remarks, with their names, as material for the judgement sections
+    assert "Xã Kon Pne (Nhận xét, đánh giá)" in text
+    # the appendix table holds exactly the consolidated figures
+    by_code = {r[1]: r for r in rows[1:] if r[1]}
+    totals = result.consolidation.totals
+    assert by_code["II.9.6"][4] == "94,1 % (16/17)" and by_code["II.5.6"][4] == "92,4 % (146/158)"
+    assert by_code["II.1.1"][4] == "14/14" and by_code["II.4.1"][4] == "11.796,9"
+    catalog = result.consolidation.catalog
+    for code, row in by_code.items():
+        value = totals.values.get(code)
+        if catalog.indicators[code].kind == "count" and isinstance(value, int):
+            assert row[4] == vn_number(value, pad=False), code
+
+
+def test_the_report_from_the_workbook_says_what_merge_said(kbang, tmp_path):
+    result, out = kbang
+    from_file = figures_from_file(out / "tong-hop.xlsx")
+    from_merge = figures_from_consolidation(result.consolidation)
+    assert section_sentences(from_file) == section_sentences(from_merge)
+    render_report(from_file, tmp_path / "again.docx", today=TODAY)
+    assert text_of(tmp_path / "again.docx")[1] == text_of(out / "bao-cao.docx")[1]
+
+
+def test_nobody_reported_means_no_sentence(kbang):
+    fig = figures_from_consolidation(kbang[0].consolidation)
+    for code in ("II.9.1", "II.9.2", "II.9.3", "II.9.4", "II.9.5"):
+        fig.totals.values.pop(code, None)
+    sentences = " ".join(s for part in section_sentences(fig).values() for s in part)
+    assert "đơn" not in sentences.replace("đơn vị", "") and "công dân" not in sentences
+    assert "hòa giải thành 146/158" in sentences
+
+
+def test_a_commune_report_from_its_own_submission(tmp_path):
+    fig = figures_from_file(INBOX / "23644_2020.xlsx")
+    assert not fig.consolidated and fig.unit_name == "Xã Đak Rong"
+    render_report(fig, tmp_path / "xa.docx", signer="Trần Văn B")
+    text, rows = text_of(tmp_path / "xa.docx")
+    assert "Xã Đak Rong — năm 2020" in text
+    assert "Có quy chế và tổ chức đối thoại trực tiếp với Nhân dân." in text
+    assert "1/1 xã" not in text and "xã, phường, thị trấn có" not in text  # one unit: no "x/n units"
+    values = {r[1]: r[4] for r in rows[1:] if r[1]}
+    assert values["II.1.1"] == "Có"
+
+
+def test_a_rejected_file_gives_no_report(tmp_path):
+    with pytest.raises(QcdcError) as info:
+        figures_from_file(INBOX / "23650_2020 (gui lan 1).xlsx")
+    assert info.value.key == "report-not-accepted" and "II.5.2" in info.value.render("vi")
+    r = CliRunner().invoke(main, ["report", str(INBOX / "23650_2020 (gui lan 1).xlsx"), "--out", str(tmp_path / "x.docx")])
+    assert r.exit_code == 2 and "chưa được chấp nhận" in r.output and not (tmp_path / "x.docx").exists()
+
+
+def custom_template(path: Path, *lines: str) -> Path:
+    d = docx.Document()
+    for line in lines:
+        d.add_paragraph(line)
+    d.save(str(path))
+    return path
+
+
+def test_a_secretariats_own_template_renders_its_tags(kbang, tmp_path):
+    _, out = kbang
+    tpl = custom_template(tmp_path / "mau.docx", "Báo cáo của {{ unit_name }} {{ period_words }}",
+                          "Tỷ lệ giải quyết đơn: {{ ind['II.9.6'].text }} ({{ ind['II.9.6'].x }}/{{ ind['II.9.6'].n }})",
+                          "Hòa giải: {{ i.II_5_3.text }}/{{ i.II_5_2.text }} vụ; {{ units }} đơn vị",
+                          "{%p for line in commune %}", "{{ line }}", "{%p endfor %}")
+    r = CliRunner().invoke(main, ["report", str(out / "tong-hop.xlsx"), "--template", str(tpl),
+                                  "--out", str(tmp_path / "rieng.docx")])
+    assert r.exit_code == 0, r.output
+    text = "\n".join(p.text for p in docx.Document(str(tmp_path / "rieng.docx")).paragraphs)
+    assert "Báo cáo của Huyện Kbang năm 2020" in text and "Tỷ lệ giải quyết đơn: 94,1 % (16/17)" in text
+    assert "Hòa giải: 146/158 vụ; 14 đơn vị" in text and "đạt 94,1 %" in text
+
+
+def test_an_unknown_tag_is_named(kbang, tmp_path):
+    _, out = kbang
+    tpl = custom_template(tmp_path / "sai.docx", "Số liệu: {{ so_lieu_khong_co }}")
+    r = CliRunner().invoke(main, ["report", str(out / "tong-hop.xlsx"), "--template", str(tpl),
+                                  "--out", str(tmp_path / "sai-ra.docx")])
+    assert r.exit_code == 2 and "so_lieu_khong_co" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "sai-ra.docx").exists()
+    broken = custom_template(tmp_path / "hong.docx", "Số liệu: {{ unit_name ")
+    r = CliRunner().invoke(main, ["report", str(out / "tong-hop.xlsx"), "--template", str(broken),
+                                  "--out", str(tmp_path / "hong-ra.docx")])
+    assert r.exit_code == 2 and "hong.docx" in r.output
+
+
+def test_the_default_template_can_be_written_out_and_used_again(kbang, tmp_path):
+    _, out = kbang
+    r = CliRunner().invoke(main, ["report", "-", "--write-template", "--out", str(tmp_path / "mau.docx")])
+    assert r.exit_code == 0, r.output
+    assert "{{ title }}" in "\n".join(p.text for p in docx.Document(str(tmp_path / "mau.docx")).paragraphs)
+    r = CliRunner().invoke(main, ["report", str(out / "tong-hop.xlsx"), "--template", str(tmp_path / "mau.docx"),
+                                  "--style", "hd36", "--out", str(tmp_path / "hd36.docx")])
+    assert r.exit_code == 0, r.output
+    text, _ = text_of(tmp_path / "hd36.docx")
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in text and "HUYỆN ỦY KBANG" in text and "*" in text
+
+
+@pytest.mark.soffice
+def test_libreoffice_prints_the_report_on_a4(kbang, soffice, tmp_path):
+    """A real client: Writer opens the .docx and exports it to PDF (A4, portrait, every page)."""
+    if shutil.which("pdfinfo") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdfinfo (poppler-utils) is required under CI but was not found")
+        pytest.skip("pdfinfo (poppler-utils) not found: install poppler-utils to run this test")
+    _, out = kbang
+    profile = Path("/tmp") / f"qcdc-lo-profile-{uuid.uuid4().hex}"
+    try:
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(out / "bao-cao.docx")],
+                       capture_output=True, timeout=300)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = tmp_path / "bao-cao.pdf"
+    assert pdf.exists(), "LibreOffice Writer did not convert the report (is libreoffice-writer-nogui installed?)"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "595.3" in info and "841.89" in info  # A4 portrait, in points
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert 5 <= pages <= 9, pages  # text ~3 pages, the appendix ~4
