@@ -331,8 +331,12 @@ def _styles_part(wb_rels: str) -> str:
 def _workbook_xml(xml: str, rid: str) -> str:
     ids = [int(x) for x in re.findall(r'<sheet\b[^>]*?\ssheetId="(\d+)"', xml)]
     sheet = f'<sheet name="{FEEDBACK_SHEET}" sheetId="{max(ids, default=0) + 1}" r:id="{rid}"/>'
-    if f'xmlns:r="{NS_R}"' not in re.search(r"<workbook\b[^>]*>", xml).group(0):
-        raise _GiveUp("r prefix")
+    root = re.search(r"<workbook\b[^>]*>", xml)
+    if f'xmlns:r="{NS_R}"' not in root.group(0):
+        if "xmlns:r=" in root.group(0):
+            raise _GiveUp("r prefix bound elsewhere")
+        # openpyxl with lxml declares r on each <sheet>, not on the root: declare it there too
+        xml = xml[:root.end() - 1] + f' xmlns:r="{NS_R}"' + xml[root.end() - 1:]
     xml = xml.replace("<sheets>", "<sheets>" + sheet, 1)
     # Sheet-scoped names (print areas, titles) point at sheets by position: one more sheet in front.
     xml = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m.group(1)) + 1}"', xml)

@@ -432,7 +432,8 @@ def build_corpus(d: Path, good: bytes, src: dict) -> dict[str, Case]:
                            b"</Relationships>")
     ext_ct = ct.replace(b"</Types>", b'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
                         b'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml" /></Types>')
-    ext_wb = wb_xml.replace(b"</sheets>", b'</sheets><externalReferences><externalReference r:id="rId91" />'
+    ext_wb = wb_xml.replace(b"</sheets>", b'</sheets><externalReferences><externalReference xmlns:r="http://schemas.openxmlformats.org/'
+                            b'officeDocument/2006/relationships" r:id="rId91" />'
                             b"</externalReferences>", 1)
     assert ext_wb != wb_xml
     add("external-links", rezip(good, d / "external-links.xlsx", {
