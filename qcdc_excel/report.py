@@ -298,6 +298,15 @@ def party_committee(unit_name: str) -> str:
     return ("ĐẢNG ỦY " + low.upper()).strip()
 
 
+def place_name(unit_name: str) -> str:
+    """'Huyện Kbang' -> 'Kbang': the place a document is dated from."""
+    text = unit_name.strip()
+    for prefix in ("thành phố ", "thị xã ", "thị trấn ", "tỉnh ", "huyện ", "quận ", "phường ", "xã "):
+        if text.lower().startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
 def period_words(period: Period) -> str:
     """'năm 2020', 'quý I năm 2023', '6 tháng đầu năm 2023'."""
     label = period.label("vi")
@@ -361,7 +370,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
         "unit_name": fig.unit_name, "unit_code": fig.unit_code, "level": fig.level,
         "period": fig.period.code, "period_words": period_words(fig.period),
         "window_start": start.strftime("%d/%m/%Y"), "window_end": end.strftime("%d/%m/%Y"),
-        "date_line": f"…, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}",
+        "date_line": f"{place_name(fig.unit_name) or '…'}, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}",
         "title": heading or "Kết quả thực hiện dân chủ ở cơ sở " + period_words(fig.period),
         "units": fig.totals.units, "units_text": vn_number(fig.totals.units), "consolidated": fig.consolidated,
         "ind": ind, "i": ind_by_safe, "s": sentences,
