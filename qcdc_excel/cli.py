@@ -766,6 +766,137 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
     render_written(lang, report=out_path)
 
 
+# --- the web desk --------------------------------------------------------------------------------------
+@main.group("portal", cls=LocalisedGroup, help=(
+    "Cổng nộp báo cáo trên web: đơn vị tải biểu mẫu riêng, gửi tệp đã điền và thấy ngay kết quả kiểm tra; "
+    "Văn phòng BCĐ theo dõi đơn vị nào đã nộp, nhận tệp từ Zalo/thư điện tử, duyệt hoặc trả lại, tải sổ "
+    "tổng hợp.\n\nBắt đầu:\n\n\b\n  qcdc-excel portal init --data du-lieu-cong --roster DS.csv --period 2024 "
+    "--codes-out ma-truy-cap.xlsx\n  qcdc-excel portal serve --data du-lieu-cong",
+    "The web desk: units download their own form, send it back and see the check at once; the office "
+    "follows who has sent, takes in files received by Zalo or e-mail, approves or returns them, and "
+    "downloads the consolidated workbook.\n\nStart:\n\n\b\n  qcdc-excel portal init --data portal-data "
+    "--roster ROSTER.csv --period 2024 --codes-out codes.xlsx\n  qcdc-excel portal serve --data portal-data"))
+def portal_group() -> None:
+    """``qcdc-excel portal``: init, serve, codes."""
+
+
+def _codes_out(path: str) -> None:
+    if not path.lower().endswith((".xlsx", ".csv")):
+        raise QcdcError("portal-codes-out")
+    check_output(path, "--codes-out", example="ma-truy-cap.xlsx")
+
+
+@portal_group.command("init", help=(
+    "Tạo thư mục dữ liệu của cổng cho đợt nộp kỳ KỲ, tổng hợp tại --parent (mặc định: đơn vị cao nhất của "
+    "danh sách), và ghi mã truy cập của từng đơn vị cùng mã của Văn phòng (dòng admin) vào --codes-out — nơi "
+    "duy nhất có mã ở dạng đọc được (thư mục dữ liệu chỉ giữ giá trị băm).",
+    "Create the portal's data folder for the round of PERIOD consolidating at --parent (default: the "
+    "roster's top unit), and write each unit's access code and the office's own (row admin) to --codes-out, "
+    "the only place the codes exist in clear (the data folder keeps only hashes)."))
+@option("--data", required=True, metavar=("THƯ_MỤC", "FOLDER"),
+        help=("Thư mục dữ liệu mới (hoặc trống) của cổng.", "A new (or empty) folder for the portal's data."))
+@option("--roster", required=True, type=click.Path(), metavar=ROSTER_METAVAR,
+        help=("Danh sách đơn vị (.csv hoặc .xlsx: code,name,level,parent).", "The roster (.csv or .xlsx)."))
+@option("--period", required=True, metavar=("KỲ", "PERIOD"),
+        help=("Kỳ báo cáo của đợt đầu tiên: 2024Q1, 2024S1, 2024…", "The first round's period: 2024Q1, 2024S1, 2024…"))
+@option("--parent", default=None, metavar=("MÃ", "CODE"),
+        help=("Mã đơn vị tổng hợp (mặc định: đơn vị cao nhất).", "The consolidating unit (default: the top unit)."))
+@option("--deadline", default=None, metavar=("NGÀY", "DATE"),
+        help=("Hạn nộp, dạng 2024-07-05.", "Deadline, as 2024-07-05."))
+@option("--codes-out", required=True, metavar=("MA.xlsx", "CODES.xlsx"),
+        help=("Tệp ghi mã truy cập (.xlsx hoặc .csv với tiêu đề code,name,access_code,link).",
+              "Where the access codes go (.xlsx, or .csv with the header code,name,access_code,link)."))
+@option("--base-url", default="http://127.0.0.1:8750", show_default=True, metavar=("URL", "URL"),
+        help=("Địa chỉ mà đơn vị dùng để mở cổng (đứng đầu mỗi đường link cá nhân).",
+              "The address units open the desk at (the start of every personal link)."))
+@click.pass_obj
+def portal_init_cmd(obj: dict, data: str, roster: str, period: str, parent: str | None, deadline: str | None,
+                    codes_out: str, base_url: str) -> None:
+    from .portal.service import init_portal, write_codes
+
+    lang = obj["lang"]
+    try:
+        parse_period(period)
+        due = _parse_date(deadline)
+        _codes_out(codes_out)
+        with writing(lang, [codes_out, data]):
+            rows = init_portal(data, roster, period, parent, due, base_url)
+            write_codes(codes_out, rows)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    units = len(rows) - 1
+    if lang == "vi":
+        click.echo(f"Đã tạo cổng nộp báo cáo trong {data}: {units} đơn vị, kỳ {parse_period(period).code}.")
+        click.echo(f"Mã truy cập (giữ kín, gửi riêng từng đơn vị): {codes_out}")
+        click.echo(f"Chạy cổng: qcdc-excel portal serve --data {data}")
+    else:
+        click.echo(f"Created the desk in {data}: {units} units, period {parse_period(period).code}.")
+        click.echo(f"Access codes (keep them private; send each unit its own): {codes_out}")
+        click.echo(f"Run it: qcdc-excel portal serve --data {data}")
+
+
+@portal_group.command("serve", help=(
+    "Chạy cổng bằng máy chủ waitress (chạy được cả trên Windows). Mặc định chỉ nghe trên máy này "
+    "(127.0.0.1); để đơn vị khác truy cập, đặt --host 0.0.0.0 sau một máy chủ HTTPS (xem README).",
+    "Run the desk with the waitress server (Windows too). By default it listens on this computer only "
+    "(127.0.0.1); to serve other computers use --host 0.0.0.0 behind HTTPS (see the README)."))
+@option("--data", required=True, metavar=("THƯ_MỤC", "FOLDER"), help=("Thư mục dữ liệu của cổng.", "The portal's data folder."))
+@option("--host", default="127.0.0.1", show_default=True, metavar=("ĐỊA_CHỈ", "HOST"),
+        help=("Địa chỉ nghe.", "Address to listen on."))
+@option("--port", default=8750, show_default=True, type=click.IntRange(1, 65535), metavar=("CỔNG", "PORT"),
+        help=("Cổng nghe.", "Port to listen on."))
+@option("--base-url", default=None, metavar=("URL", "URL"),
+        help=("Địa chỉ công khai của cổng (cho đường link cá nhân mới cấp).", "The public address (for newly issued links)."))
+@option("--workers", default=None, type=click.IntRange(1, 64), metavar=("SỐ", "N"),
+        help=("Số tiến trình kiểm tra tệp (mặc định: số lõi CPU).", "Processes that check files (default: CPU cores)."))
+@click.pass_obj
+def portal_serve_cmd(obj: dict, data: str, host: str, port: int, base_url: str | None, workers: int | None) -> None:
+    from .portal.service import Portal
+    from .portal.web import serve
+
+    lang = obj["lang"]
+    try:
+        Portal(data, runner=_NoRunner(), recover=False)  # a clear message if the folder is not a portal
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    shown = base_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    click.echo((f"Cổng nộp báo cáo đang chạy tại {shown}  (dừng: Ctrl+C)" if lang == "vi"
+                else f"The desk is running at {shown}  (stop: Ctrl+C)"), err=True)
+    serve(data, host, port, base_url, workers=workers)
+
+
+class _NoRunner:
+    def close(self) -> None:
+        pass
+
+
+@portal_group.command("codes", help=(
+    "Cấp mã truy cập mới cho một đơn vị (hoặc admin cho Văn phòng); mã cũ hết hiệu lực ngay.",
+    "Issue a new access code for one unit (or admin for the office); the old one stops working at once."))
+@option("--data", required=True, metavar=("THƯ_MỤC", "FOLDER"), help=("Thư mục dữ liệu của cổng.", "The portal's data folder."))
+@option("--unit", "units", required=True, multiple=True, metavar=("MÃ", "CODE"),
+        help=("Mã đơn vị (lặp lại được), hoặc admin.", "Unit code (repeatable), or admin."))
+@option("--codes-out", required=True, metavar=("MA.xlsx", "CODES.xlsx"),
+        help=("Tệp ghi mã mới (.xlsx hoặc .csv).", "Where the new codes go (.xlsx or .csv)."))
+@option("--base-url", default=None, metavar=("URL", "URL"),
+        help=("Địa chỉ công khai của cổng.", "The desk's public address."))
+@click.pass_obj
+def portal_codes_cmd(obj: dict, data: str, units: tuple[str, ...], codes_out: str, base_url: str | None) -> None:
+    from .portal.service import Portal, write_codes
+
+    lang = obj["lang"]
+    try:
+        _codes_out(codes_out)
+        portal = Portal(data, runner=_NoRunner(), recover=False)
+        with writing(lang, [codes_out]):
+            rows = portal.reissue(list(units), base_url)
+            write_codes(codes_out, rows)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    click.echo((f"Đã cấp mã mới cho {len(rows)} đơn vị; mã cũ hết hiệu lực. Mã mới: {codes_out}" if lang == "vi"
+                else f"Issued {len(rows)} new codes; the old ones no longer work. New codes: {codes_out}"))
+
+
 def run() -> None:  # pragma: no cover - console entry point
     try:
         main(standalone_mode=True)

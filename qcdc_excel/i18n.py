@@ -236,6 +236,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không đọc được mẫu báo cáo {path} ({reason}): cần một tệp Word .docx.",
         "en": "Cannot read the report template {path} ({reason}): a Word .docx file is needed.",
     },
+    # --- the web desk (qcdc-excel portal) ------------------------------------------------------
+    "portal-not-initialised": {
+        "vi": "Thư mục {path} chưa phải thư mục dữ liệu của cổng nộp báo cáo. Tạo bằng: qcdc-excel portal init --data {path} …",
+        "en": "{path} is not a portal data folder. Create one with: qcdc-excel portal init --data {path} …",
+    },
+    "portal-exists": {
+        "vi": "Thư mục {path} đã có dữ liệu cổng nộp báo cáo; không ghi đè. Dùng thư mục khác, hoặc «portal codes» để cấp lại mã.",
+        "en": "{path} already holds a portal; nothing overwritten. Use another folder, or 'portal codes' to reissue a code.",
+    },
+    "portal-folder-not-empty": {
+        "vi": "Thư mục {path} đã có tệp khác; hãy chỉ một thư mục mới hoặc trống cho dữ liệu cổng.",
+        "en": "{path} already holds other files; give a new or empty folder for the portal's data.",
+    },
+    "portal-no-units": {
+        "vi": "Đơn vị {code} không có đơn vị cấp dưới nào trong danh sách: không có ai để nộp báo cáo. Kiểm tra --parent.",
+        "en": "Unit {code} has no units below it in the roster: nobody would report. Check --parent.",
+    },
+    "portal-unknown-unit": {
+        "vi": "Không có đơn vị mã «{code}» trong cổng nộp báo cáo (dùng mã trong danh sách đơn vị, hoặc admin).",
+        "en": "No unit '{code}' in the portal (use a code from the roster, or admin).",
+    },
+    "portal-round-exists": {
+        "vi": "Đã có đợt nộp báo cáo kỳ {period}.",
+        "en": "A round for {period} already exists.",
+    },
+    "portal-return-needs-comment": {
+        "vi": "Khi trả lại báo cáo, hãy ghi rõ lý do để đơn vị biết cần sửa gì.",
+        "en": "Say why when returning a report, so the unit knows what to fix.",
+    },
+    "portal-nothing-yet": {
+        "vi": "Chưa có tệp nào được tính cho kỳ {period}: chưa thể tổng hợp.",
+        "en": "No file counts for {period} yet: nothing to consolidate.",
+    },
+    "portal-codes-out": {
+        "vi": "Tệp mã truy cập phải có đuôi .xlsx hoặc .csv (ví dụ ma-truy-cap.xlsx).",
+        "en": "The access-code file must end in .xlsx or .csv (for example codes.xlsx).",
+    },
     "nothing-found": {
         "vi": "Không tìm thấy tệp báo cáo nào trong {path}: cần các tệp bảng tính ({suffixes}), kể cả "
               "trong thư mục con. Không ghi tệp nào.",

@@ -1,0 +1,848 @@
+"""The web desk's library: a data folder, its rounds, access codes, submissions and reviews.
+
+Everything the pages and the JSON API do is a method here, so tests (and scripts) call it without a
+web server. The data folder::
+
+    portal.sqlite3        rounds, access codes (hashes only), submissions, review history (WAL)
+    secret.key            the key that signs session cookies
+    files/<round>/        every upload, byte for byte, under a name this module makes; never
+                          deleted or overwritten
+    rounds/<round>/       the roster in force for the round, and inbox/: hard links (copies where
+                          links are impossible) to the uploads that count, which is exactly what
+                          ``qcdc-excel merge`` reads to build the round's consolidated workbook
+    feedback/<id>/        feedback copies, made on first request
+    outputs/<round>/      the consolidated workbook, JSON and Word report of the last state
+
+An upload is written and fsynced, then recorded as *received*, then checked; a record left
+*received* by a crash is checked when the portal next starts.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import os
+import pickle
+import re
+import secrets
+import shutil
+import sqlite3
+import threading
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from ..atomic import atomic_write_bytes, atomic_write_text
+from ..findings import finding
+from ..i18n import QcdcError
+from ..periods import Period, parse_period
+from ..roster import Roster, Unit, load_roster
+from ..validate import SPREADSHEET_SUFFIXES, Submission
+from .checker import CheckFailed, CheckPool
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+    id INTEGER PRIMARY KEY, period TEXT NOT NULL, parent TEXT NOT NULL, deadline TEXT,
+    roster TEXT NOT NULL, opened_at TEXT NOT NULL, opened_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS access (
+    who TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+    issued_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY, round_id INTEGER NOT NULL REFERENCES rounds(id),
+    received_at TEXT NOT NULL, sender TEXT NOT NULL, channel TEXT NOT NULL,
+    original_name TEXT NOT NULL, stored TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, state TEXT NOT NULL, status TEXT, refusal TEXT,
+    unit_code TEXT, unit_name TEXT, period TEXT, form TEXT, mismatch INTEGER NOT NULL DEFAULT 0,
+    review TEXT, review_comment TEXT, reviewed_by TEXT, reviewed_at TEXT,
+    inbox TEXT, checked_at TEXT, result BLOB);
+CREATE INDEX IF NOT EXISTS submissions_round ON submissions(round_id, unit_code);
+CREATE INDEX IF NOT EXISTS submissions_sender ON submissions(round_id, sender);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    action TEXT NOT NULL, comment TEXT, who TEXT NOT NULL, at TEXT NOT NULL);
+"""
+SCHEMA_VERSION = "1"
+DB_NAME = "portal.sqlite3"
+ADMIN = "admin"
+DEFAULT_PORT = 8750
+DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 5000
+MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
+CHECKED = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
+REVIEWS = ("approve", "return", "clear")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def stamp() -> str:
+    """When a code was issued, to the microsecond: a session remembers it, so a reissued code ends
+    every session opened with the old one."""
+    return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+def hash_code(code: str) -> str:
+    """Access codes are 128-bit random tokens, not passwords a person chose: a keyed lookup by their
+    SHA-256 is safe (nothing to brute-force) and lets the server find the holder in one query."""
+    return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(16)  # 128 bits, 22 characters, safe in a link
+
+
+def safe_name(name: str, limit: int = 60) -> str:
+    """A file name for display and for the inbox: the last path part, NFC, no control or
+    reserved characters, at most ``limit`` characters before the suffix."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = PureWindowsPath(PurePosixPath(name.replace("\x00", "")).name).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"/\\|?*]', "_", name).strip(" .") or "tep"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = name, ""
+    stem = stem[:limit].strip(" .") or "tep"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Round:
+    id: int
+    period: str
+    parent: str
+    deadline: dt.date | None
+    roster_path: Path
+    opened_at: str
+    opened_by: str
+
+    @property
+    def period_obj(self) -> Period:
+        return parse_period(self.period)
+
+
+class Portal:
+    """One data folder. Thread-safe: each thread gets its own SQLite connection."""
+
+    def __init__(self, data: str | Path, runner=None, recover: bool = True) -> None:
+        self.data = Path(data)
+        if not (self.data / DB_NAME).is_file():
+            raise QcdcError("portal-not-initialised", path=str(self.data))
+        self._local = threading.local()
+        self._rosters: dict[str, Roster] = {}
+        self._cache: dict[int, tuple[tuple, object]] = {}
+        self._cache_lock = threading.Lock()
+        self._output_lock = threading.Lock()
+        self.runner = runner if runner is not None else CheckPool()
+        if recover:
+            self.recover()
+
+    # --- database -----------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.data)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @property
+    def secret_key(self) -> bytes:
+        return (self.data / "secret.key").read_bytes()
+
+    # --- rounds and rosters ---------------------------------------------------------------------
+    def _round(self, row) -> Round:
+        return Round(row["id"], row["period"], row["parent"],
+                     dt.date.fromisoformat(row["deadline"]) if row["deadline"] else None,
+                     self.data / row["roster"], row["opened_at"], row["opened_by"])
+
+    def rounds(self) -> list[Round]:
+        return [self._round(r) for r in self.db.execute("SELECT * FROM rounds ORDER BY id DESC")]
+
+    def round(self, rid: int | None = None) -> Round:
+        if rid is None:
+            row = self.db.execute("SELECT * FROM rounds ORDER BY id DESC LIMIT 1").fetchone()
+        else:
+            row = self.db.execute("SELECT * FROM rounds WHERE id=?", (rid,)).fetchone()
+        if row is None:
+            raise KeyError(rid)
+        return self._round(row)
+
+    def roster(self, rnd: Round) -> Roster:
+        key = str(rnd.roster_path)
+        if key not in self._rosters:
+            self._rosters[key] = load_roster(rnd.roster_path)
+        return self._rosters[key]
+
+    def expected_units(self, rnd: Round) -> list[Unit]:
+        """Every unit below the round's parent: each has an access code and may send a form."""
+        return self.roster(rnd).descendants(rnd.parent)
+
+    def unit(self, rnd: Round, code: str) -> Unit | None:
+        return self.roster(rnd).units.get(code)
+
+    def open_round(self, period: str, deadline: dt.date | None, who: str) -> Round:
+        """A new round after the current one, with the current roster and parent."""
+        code = parse_period(period).code
+        cur = self.round()
+        if self.db.execute("SELECT 1 FROM rounds WHERE period=? AND parent=?", (code, cur.parent)).fetchone():
+            raise QcdcError("portal-round-exists", period=code)
+        with self.db:
+            cur_id = self.db.execute(
+                "INSERT INTO rounds(period, parent, deadline, roster, opened_at, opened_by) VALUES (?,?,?,?,?,?)",
+                (code, cur.parent, deadline.isoformat() if deadline else None, "", now().isoformat(), who)).lastrowid
+            roster_rel = _copy_roster(self.data, cur_id, cur.roster_path)
+            self.db.execute("UPDATE rounds SET roster=? WHERE id=?", (roster_rel, cur_id))
+        return self.round(cur_id)
+
+    # --- access ----------------------------------------------------------------------------------
+    def login(self, code: str) -> tuple[str, str] | None:
+        """(role, who) for a valid access code, else None."""
+        if not code or len(code) > 200:
+            return None
+        digest = hash_code(code)
+        row = self.db.execute("SELECT who, role, hash FROM access WHERE hash=?", (digest,)).fetchone()
+        if row is None or not hmac.compare_digest(row["hash"], digest):
+            return None
+        return row["role"], row["who"]
+
+    def issued_at(self, who: str) -> str | None:
+        row = self.db.execute("SELECT issued_at FROM access WHERE who=?", (who,)).fetchone()
+        return row[0] if row else None
+
+    def unit_history(self, who: str, lang: str = "vi") -> list[dict]:
+        """Everything ``who`` sent, every round, newest first."""
+        return [self._as_json(r, lang) for r in self.db.execute(
+            "SELECT * FROM submissions WHERE sender=? ORDER BY id DESC", (who,))]
+
+    def holder_name(self, who: str) -> str:
+        row = self.db.execute("SELECT name FROM access WHERE who=?", (who,)).fetchone()
+        return row[0] if row else who
+
+    def reissue(self, codes: list[str], base_url: str | None = None) -> list[dict]:
+        """New access codes for ``codes`` (units or ``admin``); the old ones stop working."""
+        base = (base_url or self.meta("base_url", DEFAULT_BASE_URL)).rstrip("/")
+        out = []
+        with self.db:
+            for who in codes:
+                row = self.db.execute("SELECT name FROM access WHERE who=?", (who,)).fetchone()
+                if row is None:
+                    raise QcdcError("portal-unknown-unit", code=who)
+                code = new_code()
+                self.db.execute("UPDATE access SET hash=?, issued_at=? WHERE who=?",
+                                (hash_code(code), stamp(), who))
+                out.append({"code": who, "name": row[0], "access_code": code, "link": f"{base}/u/{code}"})
+        return out
+
+    # --- receiving -------------------------------------------------------------------------------
+    def receive(self, data: bytes, original_name: str, sender: str, channel: str = "web",
+                round_id: int | None = None, lang: str = "vi") -> dict:
+        """Store an upload, record it, check it; returns the submission as the API shows it."""
+        rnd = self.round(round_id)
+        name = safe_name(original_name, 120)
+        suffix = Path(name).suffix.lower()
+        sid = self._store(rnd, data, original_name, sender, channel, suffix)
+        if len(data) > MAX_UPLOAD_BYTES:
+            self._refuse(sid, "upload-too-large")
+        elif suffix == ".zip":
+            self._refuse(sid, "upload-archive-for-unit" if sender != ADMIN else "upload-archive")
+        elif suffix not in SPREADSHEET_SUFFIXES:
+            self._refuse(sid, "upload-not-spreadsheet")
+        else:
+            self.check(sid)
+        return self.submission(sid, lang)
+
+    def receive_archive(self, data: bytes, original_name: str, sender: str, channel: str = "web",
+                        round_id: int | None = None, lang: str = "vi") -> list[dict]:
+        """A .zip of files received by Zalo or e-mail: the archive itself is kept, then every
+        member is received as its own upload (folders and hidden files included, nothing dropped)."""
+        rnd = self.round(round_id)
+        sid = self._store(rnd, data, original_name, sender, channel, ".zip")
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            members = [m for m in zf.infolist() if not m.is_dir()]
+        except (zipfile.BadZipFile, OSError, ValueError):
+            self._refuse(sid, "upload-archive-unreadable")
+            return [self.submission(sid, lang)]
+        if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
+            self._refuse(sid, "upload-archive-too-big")
+            return [self.submission(sid, lang)]
+        self._refuse(sid, "upload-archive-unpacked")
+        out = [self.submission(sid, lang)]
+        for m in members:
+            label = f"{safe_name(original_name)}/{m.filename}"
+            try:
+                if m.file_size > MAX_UPLOAD_BYTES:
+                    raise ValueError("too large")
+                member = zf.read(m)
+            except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
+                msid = self._store(rnd, b"", label, sender, channel + "-zip", "")
+                self._refuse(msid, "upload-archive-member-unreadable")
+                out.append(self.submission(msid, lang))
+                continue
+            out.append(self.receive(member, m.filename, sender, channel + "-zip", rnd.id, lang)
+                       | {"archive": safe_name(original_name)})
+        return out
+
+    def _store(self, rnd: Round, data: bytes, original_name: str, sender: str, channel: str,
+               suffix: str) -> int:
+        folder = self.data / "files" / str(rnd.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        received = now()
+        suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix or "") else ".bin"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            stored = folder / f"{received:%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{suffix}"
+            try:
+                fd = os.open(stored, flags, 0o666)
+                break
+            except FileExistsError:
+                continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(folder)
+        shown = unicodedata.normalize("NFC", str(original_name or "")).replace("\x00", "\ufffd")[:300]
+        with self.db:
+            sid = self.db.execute(
+                "INSERT INTO submissions(round_id, received_at, sender, channel, original_name, stored, size, "
+                "sha256, state) VALUES (?,?,?,?,?,?,?,?, 'received')",
+                (rnd.id, received.isoformat(), sender, channel, shown, str(stored.relative_to(self.data)),
+                 len(data), hashlib.sha256(data).hexdigest())).lastrowid
+        return sid
+
+    def _refuse(self, sid: int, reason: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE submissions SET state='refused', status='refused', refusal=?, checked_at=? "
+                            "WHERE id=?", (reason, now().isoformat(), sid))
+
+    def check(self, sid: int) -> None:
+        """Check a received submission in a worker and record the verdict (and its inbox link)."""
+        row = self._row(sid)
+        rnd = self.round(row["round_id"])
+        stored = self.data / row["stored"]
+        try:
+            sub = self.runner.run(("check", str(stored), str(rnd.roster_path), rnd.period))
+        except CheckFailed as exc:
+            sub = Submission(stored, sha256=row["sha256"], size=row["size"], mtime=stored.stat().st_mtime)
+            code = {"timeout": "check-timeout", "memory": "check-memory"}.get(exc.reason, "check-crashed")
+            sub.findings.append(finding(code, seconds=int(getattr(self.runner, "timeout", 0))))
+            sub.status = "unreadable"
+        mismatch = 0
+        if row["sender"] != ADMIN and sub.unit_code and sub.unit_code != row["sender"]:
+            mismatch = 1
+            unit = self.unit(rnd, sub.unit_code)
+            sub.findings.insert(0, finding("unit-mismatch", unit=sub.unit_code,
+                                           name=unit.name if unit else (sub.unit_name or ""),
+                                           sender=row["sender"], sender_name=self.holder_name(row["sender"])))
+            sub.status = "rejected"
+        inbox_rel = str(Path("rounds") / str(rnd.id) / "inbox" / f"{sid:06d}_{safe_name(row['original_name'])}")
+        if Path(inbox_rel).suffix.lower() != stored.suffix.lower():
+            inbox_rel += stored.suffix
+        sub.path = self.data / inbox_rel
+        with self.db:
+            self.db.execute(
+                "UPDATE submissions SET state='checked', status=?, unit_code=?, unit_name=?, period=?, form=?, "
+                "mismatch=?, checked_at=?, result=?, inbox=? WHERE id=?",
+                (sub.status, sub.unit_code, sub.unit_name, sub.period, sub.form, mismatch, now().isoformat(),
+                 pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL), inbox_rel, sid))
+        self._sync_inbox(sid)
+
+    def _in_force(self, row) -> bool:
+        return row["state"] == "checked" and not row["mismatch"] and row["review"] != "return"
+
+    def _sync_inbox(self, sid: int) -> None:
+        """The inbox link of ``sid`` exists exactly when the submission counts."""
+        row = self._row(sid)
+        if not row["inbox"]:
+            return
+        link = self.data / row["inbox"]
+        if self._in_force(row):
+            if not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(self.data / row["stored"], link)
+                except OSError:  # no hard links here (some Windows shares): a copy with the same time
+                    shutil.copy2(self.data / row["stored"], link)
+        elif link.exists():
+            link.unlink()  # only the link: the stored original stays
+
+    def recover(self) -> int:
+        """After a crash: record stored files that have no record, check what was left received,
+        and make the inboxes match the records. Returns how many submissions were checked."""
+        known = {r[0] for r in self.db.execute("SELECT stored FROM submissions")}
+        files = self.data / "files"
+        for folder in sorted(p for p in files.iterdir() if p.is_dir()) if files.is_dir() else []:
+            try:
+                rid = int(folder.name)
+                self.round(rid)
+            except (ValueError, KeyError):
+                continue
+            for path in sorted(folder.iterdir()):
+                rel = str(path.relative_to(self.data))
+                if rel in known or not path.is_file():
+                    continue
+                data = path.read_bytes()
+                with self.db:
+                    self.db.execute(
+                        "INSERT INTO submissions(round_id, received_at, sender, channel, original_name, stored, "
+                        "size, sha256, state) VALUES (?,?,?,?,?,?,?,?, 'received')",
+                        (rid, dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(
+                            microsecond=0).isoformat(), ADMIN, "recovered", path.name, rel, len(data),
+                         hashlib.sha256(data).hexdigest()))
+        pending = [r["id"] for r in self.db.execute(
+            "SELECT id, stored FROM submissions WHERE state='received' ORDER BY id")]
+        for sid in pending:
+            row = self._row(sid)
+            suffix = Path(row["stored"]).suffix.lower()
+            if suffix == ".zip":
+                self._refuse(sid, "upload-archive")
+            elif suffix not in SPREADSHEET_SUFFIXES:
+                self._refuse(sid, "upload-not-spreadsheet")
+            else:
+                self.check(sid)
+        for (sid,) in self.db.execute("SELECT id FROM submissions WHERE inbox IS NOT NULL").fetchall():
+            self._sync_inbox(sid)
+        return len(pending)
+
+    # --- reading back ----------------------------------------------------------------------------
+    def _row(self, sid: int):
+        row = self.db.execute("SELECT * FROM submissions WHERE id=?", (sid,)).fetchone()
+        if row is None:
+            raise KeyError(sid)
+        return row
+
+    def result(self, sid: int) -> Submission | None:
+        row = self._row(sid)
+        return self._unpickle(row)
+
+    def _unpickle(self, row) -> Submission | None:
+        if row["result"] is None:
+            return None
+        try:
+            sub = pickle.loads(row["result"])
+        except Exception:  # noqa: BLE001 - a record from another version: check the file again
+            self.check(row["id"])
+            sub = pickle.loads(self._row(row["id"])["result"])
+        if row["inbox"]:
+            sub.path = self.data / row["inbox"]  # wherever the data folder is now
+        return sub
+
+    def submission(self, sid: int, lang: str = "vi") -> dict:
+        return self._as_json(self._row(sid), lang)
+
+    def _as_json(self, row, lang: str = "vi") -> dict:
+        sub = self._unpickle(row) if row["state"] == "checked" else None
+        findings = [f.to_json(lang) for f in sub.findings] if sub else []
+        if row["state"] == "refused":
+            findings = [{"code": row["refusal"], "severity": "error", "message": refusal_text(row["refusal"], lang),
+                         "title": refusal_text(row["refusal"], lang, title=True)}]
+        return {"id": row["id"], "round": row["round_id"], "unit_code": row["unit_code"],
+                "unit_name": row["unit_name"], "period": row["period"], "status": row["status"] or "received",
+                "state": row["state"], "sender": row["sender"], "file_name": row["original_name"],
+                "received_at": row["received_at"], "size": row["size"], "sha256": row["sha256"],
+                "catalog_version": sub.catalog_version if sub else None, "findings": findings,
+                "review": row["review"], "review_comment": row["review_comment"],
+                "reviewed_by": row["reviewed_by"], "reviewed_at": row["reviewed_at"],
+                "counts": row["inbox"] is not None and self._in_force(row),
+                "file_url": f"/api/v1/submissions/{row['id']}/file",
+                "feedback_url": f"/api/v1/submissions/{row['id']}/feedback" if row["state"] == "checked" else None}
+
+    def submissions(self, round_id: int | None = None, unit: str | None = None, status: str | None = None,
+                    sender: str | None = None, lang: str = "vi", ids: list[int] | None = None) -> list[dict]:
+        rnd = self.round(round_id)
+        sql, args = "SELECT * FROM submissions WHERE round_id=?", [rnd.id]
+        if unit:
+            sql += " AND (unit_code=? OR sender=?)"
+            args += [unit, unit]
+        if sender:
+            sql += " AND sender=?"
+            args.append(sender)
+        if status:
+            if status in ("approve", "return"):
+                sql += " AND review=?"
+            else:
+                sql += " AND status=?"
+            args.append(status)
+        sql += " ORDER BY id DESC"
+        return [self._as_json(r, lang) for r in self.db.execute(sql, args)]
+
+    def owns(self, sid: int, who: str) -> bool:
+        """Whether ``who`` may see submission ``sid`` (the secretariat sees all; a unit what it sent)."""
+        try:
+            row = self._row(sid)
+        except KeyError:
+            return False
+        return who == ADMIN or row["sender"] == who
+
+    def original(self, sid: int) -> tuple[Path, str]:
+        row = self._row(sid)
+        return self.data / row["stored"], safe_name(row["original_name"], 120)
+
+    def feedback(self, sid: int, lang: str = "vi") -> tuple[Path, str]:
+        """The feedback copy of a checked submission (made once per language, in a worker)."""
+        from ..feedback import feedback_name
+
+        row = self._row(sid)
+        if row["state"] != "checked":
+            raise KeyError(sid)
+        sub = self._unpickle(row)
+        unreadable = sub.status == "unreadable"
+        name = feedback_name(sub, unreadable)
+        if not sub.unit_code or unreadable:
+            name = f"{sid:06d}_{name}"
+        folder = self.data / "feedback" / str(sid) / lang
+        target = folder / name
+        if not target.is_file():
+            source = dataclasses.replace(sub, path=self.data / row["stored"])
+            try:
+                made = self.runner.run(("feedback", source, str(folder), lang, name))
+            except CheckFailed:
+                from ..feedback import note_text
+
+                made = atomic_write_text(folder / (Path(name).stem + ".txt"), "\ufeff" + note_text(source, lang))
+            target = Path(made)
+        return target, target.name
+
+    # --- reviews ---------------------------------------------------------------------------------
+    def review(self, ids: list[int], action: str, who: str, comment: str = "") -> list[int]:
+        """Approve, return (with a comment) or clear the review of several submissions at once.
+
+        Returns the ids changed. Approval needs a submission the checks accepted; a return takes the
+        file out of the round's inbox (the stored original stays); clearing puts it back.
+        """
+        if action not in REVIEWS:
+            raise ValueError(action)
+        comment = unicodedata.normalize("NFC", (comment or "").strip())[:2000]
+        if action == "return" and not comment:
+            raise QcdcError("portal-return-needs-comment")
+        changed = []
+        at = now().isoformat()
+        for sid in ids:
+            row = self._row(sid)
+            if row["state"] != "checked":
+                continue
+            if action == "approve" and (row["status"] not in ("accepted", "accepted-with-warnings") or row["mismatch"]):
+                continue
+            state = {"approve": "approve", "return": "return", "clear": None}[action]
+            with self.db:
+                self.db.execute("UPDATE submissions SET review=?, review_comment=?, reviewed_by=?, reviewed_at=? "
+                                "WHERE id=?", (state, comment if action == "return" else (comment or None),
+                                                who if state else None, at if state else None, sid))
+                self.db.execute("INSERT INTO reviews(submission_id, action, comment, who, at) VALUES (?,?,?,?,?)",
+                                (sid, action, comment, who, at))
+            self._sync_inbox(sid)
+            changed.append(sid)
+        return changed
+
+    def review_history(self, sid: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT action, comment, who, at FROM reviews WHERE submission_id=? ORDER BY id", (sid,))]
+
+    # --- the round as a whole --------------------------------------------------------------------
+    def inbox(self, round_id: int | None = None) -> Path:
+        return self.data / "rounds" / str(self.round(round_id).id) / "inbox"
+
+    def _state_key(self, rid: int) -> tuple:
+        return tuple(self.db.execute(
+            "SELECT count(*), max(id), sum(state='checked'), (SELECT max(id) FROM reviews), "
+            "(SELECT count(*) FROM reviews) FROM submissions WHERE round_id=?", (rid,)).fetchone())
+
+    def consolidation(self, round_id: int | None = None):
+        """The round's consolidation from the recorded checks: what ``merge`` gives on the inbox."""
+        from ..catalog import CURRENT_VERSION, load_catalog
+        from ..consolidate import consolidate
+
+        rnd = self.round(round_id)
+        key = self._state_key(rnd.id)
+        with self._cache_lock:
+            hit = self._cache.get(rnd.id)
+            if hit and hit[0] == key:
+                return hit[1]
+        rows = self.db.execute("SELECT * FROM submissions WHERE round_id=? AND state='checked' "
+                               "AND mismatch=0 AND (review IS NULL OR review!='return') ORDER BY inbox",
+                               (rnd.id,)).fetchall()
+        subs = [s for s in (self._unpickle(r) for r in rows) if s is not None]
+        subs.sort(key=lambda s: str(s.path))
+        cons = consolidate(subs, load_catalog(CURRENT_VERSION), self.roster(rnd), rnd.period, rnd.parent,
+                           rnd.deadline)
+        ids = {str(self.data / r["inbox"]): r["id"] for r in rows}
+        value = (cons, subs, ids)
+        with self._cache_lock:
+            self._cache[rnd.id] = (key, value)
+        return value
+
+    def status(self, round_id: int | None = None, lang: str = "vi") -> dict:
+        """The ``units`` object of ``merge --json`` for the round."""
+        from ..merge import MergeResult
+        from ..validate import ValidationReport
+
+        cons, subs, _ = self.consolidation(round_id)
+        return MergeResult(cons, ValidationReport(subs), Path(), []).to_json(lang)["units"]
+
+    def completeness(self, round_id: int | None = None) -> list[dict]:
+        """One row per expected unit: its state on the desk (on-time, late, returned, missing,
+        approved), the submission that counts and how many files it sent."""
+        rnd = self.round(round_id)
+        cons, _, ids = self.consolidation(rnd.id)
+        reviews = {r["id"]: r for r in self.db.execute(
+            "SELECT id, review, review_comment FROM submissions WHERE round_id=?", (rnd.id,))}
+        sent: dict[str, int] = {}
+        returned: set[str] = set()
+        last: dict[str, str] = {}
+        for r in self.db.execute("SELECT unit_code, sender, review, received_at FROM submissions WHERE round_id=?",
+                                 (rnd.id,)):
+            for who in {r["unit_code"], r["sender"]} - {None, ADMIN}:
+                sent[who] = sent.get(who, 0) + 1
+                last[who] = max(last.get(who, ""), r["received_at"])
+            if r["review"] == "return" and r["unit_code"]:
+                returned.add(r["unit_code"])
+        out = []
+        for e in cons.expected:
+            sid = ids.get(str(e.used.path)) if e.used is not None else None
+            state = {"on-time": "on-time", "late": "late", "rejected": "returned", "missing": "missing"}[e.status]
+            if state == "missing" and e.unit.code in returned:
+                state = "returned"
+            comment = None
+            if sid is not None and reviews[sid]["review"] == "approve" and state in ("on-time", "late"):
+                state = "approved"
+            if state == "returned":
+                comment = next((r["review_comment"] for r in self.db.execute(
+                    "SELECT review_comment FROM submissions WHERE round_id=? AND unit_code=? AND review='return' "
+                    "ORDER BY id DESC LIMIT 1", (rnd.id, e.unit.code))), None)
+            out.append({"code": e.unit.code, "name": e.unit.name, "level": e.unit.level, "state": state,
+                        "submission": sid, "files": sent.get(e.unit.code, 0), "last": last.get(e.unit.code),
+                        "report_date": e.used.report_date.isoformat() if e.used is not None and e.used.report_date else None,
+                        "comment": comment})
+        return out
+
+    def others(self, round_id: int | None = None) -> list[dict]:
+        """Files that belong to no expected unit of the round: another period, a unit outside the
+        roster or the round, unreadable or refused files. Kept and listed, never dropped."""
+        rnd = self.round(round_id)
+        expected = {e["code"] for e in self.completeness(rnd.id)}
+        return [s for s in self.submissions(rnd.id)
+                if s["unit_code"] not in expected or s["status"] in ("unreadable", "refused")
+                or (s["period"] and s["period"] != rnd.period)]
+
+    def outputs(self, round_id: int | None = None, lang: str = "vi") -> dict[str, Path]:
+        """The consolidated workbook, the JSON report and the Word report of the round, built by
+        ``merge`` on the round's inbox (rebuilt only when something changed)."""
+        from ..merge import NothingFound, merge
+
+        rnd = self.round(round_id)
+        folder = self.data / "outputs" / str(rnd.id)
+        key = json.dumps([list(self._state_key(rnd.id)), lang])
+        names = {"xlsx": f"tong-hop_{rnd.parent}_{rnd.period}.xlsx", "json": f"tong-hop_{rnd.parent}_{rnd.period}.json",
+                 "docx": f"bao-cao_{rnd.parent}_{rnd.period}.docx"}
+        paths = {k: folder / v for k, v in names.items()}
+        with self._output_lock:
+            stamp = folder / "state.json"
+            if stamp.is_file() and stamp.read_text("utf-8") == key and all(p.is_file() for p in paths.values()):
+                return paths
+            inbox = self.inbox(rnd.id)
+            inbox.mkdir(parents=True, exist_ok=True)
+            try:
+                merge(inbox, paths["xlsx"], self.roster(rnd), rnd.period, rnd.parent, json_path=paths["json"],
+                      deadline=rnd.deadline, lang=lang, report_path=paths["docx"])
+            except NothingFound:
+                raise QcdcError("portal-nothing-yet", period=rnd.period) from None
+            atomic_write_text(stamp, key)
+        return paths
+
+    def template(self, unit_code: str, round_id: int | None = None) -> tuple[bytes, str]:
+        from ..template import Identity, Personaliser, template_filename
+
+        rnd = self.round(round_id)
+        unit = self.unit(rnd, unit_code)
+        if unit is None:
+            raise KeyError(unit_code)
+        data = Personaliser().bytes_for(unit.level, rnd.period_obj, Identity.of(unit, self.roster(rnd)))
+        return data, template_filename(unit.level, rnd.period_obj, unit.code)
+
+    def templates_zip(self, round_id: int | None = None) -> tuple[bytes, str]:
+        from ..template import Identity, Personaliser, template_filename
+
+        rnd = self.round(round_id)
+        personaliser, roster = Personaliser(), self.roster(rnd)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            for unit in self.expected_units(rnd):
+                zf.writestr(template_filename(unit.level, rnd.period_obj, unit.code),
+                            personaliser.bytes_for(unit.level, rnd.period_obj, Identity.of(unit, roster)))
+        return buf.getvalue(), f"bieu-mau_{rnd.parent}_{rnd.period}.zip"
+
+    def chase(self, round_id: int | None = None) -> list[dict]:
+        """Units still to chase: missing or returned, in roster order."""
+        return [r for r in self.completeness(round_id) if r["state"] in ("missing", "returned")]
+
+
+# --- creating a data folder ---------------------------------------------------------------------------
+def connect(data: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(data / DB_NAME, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    # ``with conn:`` opens and commits a transaction even in autocommit mode
+    conn.isolation_level = "DEFERRED"
+    return conn
+
+
+def _copy_roster(data: Path, rid: int, source: Path) -> str:
+    rel = Path("rounds") / str(rid) / f"roster{source.suffix.lower() or '.csv'}"
+    atomic_write_bytes(data / rel, Path(source).read_bytes())
+    (data / "rounds" / str(rid) / "inbox").mkdir(parents=True, exist_ok=True)
+    return str(rel)
+
+
+def init_portal(data: str | Path, roster_path: str | Path, period: str, parent: str | None = None,
+                deadline: dt.date | None = None, base_url: str = DEFAULT_BASE_URL) -> list[dict]:
+    """Create a data folder for the round ``period`` consolidating at ``parent``.
+
+    Returns one row per access code (the secretariat's first, code ``admin``): the only time the
+    codes exist in clear. The caller writes them with :func:`write_codes`.
+    """
+    data = Path(data)
+    roster = load_roster(roster_path)
+    code = parse_period(period).code
+    if parent is None:
+        tops = [u for u in roster.units.values() if u.parent is None]
+        parent = tops[0].code if tops else None
+    if parent not in roster:
+        raise QcdcError("unit-not-in-roster", code=parent, path=roster.source)
+    units = roster.descendants(parent)
+    if not units:
+        raise QcdcError("portal-no-units", code=parent)
+    if (data / DB_NAME).exists():
+        raise QcdcError("portal-exists", path=str(data))
+    data.mkdir(parents=True, exist_ok=True)
+    if any(p.name not in (".", "..") for p in data.iterdir()):
+        raise QcdcError("portal-folder-not-empty", path=str(data))
+    atomic_write_bytes(data / "secret.key", secrets.token_bytes(32))
+    try:
+        os.chmod(data / "secret.key", 0o600)
+    except OSError:
+        pass
+    conn = connect(data)
+    rows = []
+    with conn:
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT INTO meta VALUES ('schema', ?), ('base_url', ?)", (SCHEMA_VERSION, base_url.rstrip("/")))
+        rid = conn.execute(
+            "INSERT INTO rounds(period, parent, deadline, roster, opened_at, opened_by) VALUES (?,?,?,?,?,?)",
+            (code, parent, deadline.isoformat() if deadline else None, "", now().isoformat(), ADMIN)).lastrowid
+        conn.execute("UPDATE rounds SET roster=? WHERE id=?", (_copy_roster(data, rid, Path(roster_path)), rid))
+        issued = stamp()
+        base = base_url.rstrip("/")
+        for who, role, name in [(ADMIN, "admin", f"Thường trực / Văn phòng BCĐ — {roster[parent].name}")] + \
+                [(u.code, "unit", u.name) for u in units]:
+            secret = new_code()
+            conn.execute("INSERT INTO access VALUES (?,?,?,?,?)", (who, role, name, hash_code(secret), issued))
+            rows.append({"code": who, "name": name, "access_code": secret, "link": f"{base}/u/{secret}"})
+    conn.close()
+    return rows
+
+
+CODE_FIELDS = ("code", "name", "access_code", "link")
+
+
+def write_codes(path: str | Path, rows: list[dict]) -> Path:
+    """The access codes as .csv (header ``code,name,access_code,link``) or .xlsx (same columns,
+    Vietnamese headings, ready to print or paste from)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(CODE_FIELDS)
+        for r in rows:
+            w.writerow([r[k] for k in CODE_FIELDS])
+        return atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("Mã truy cập")
+    head = wb.add_format({"bold": True, "font_name": "Times New Roman", "font_size": 12, "bg_color": "#DDEBF7",
+                          "border": 1, "text_wrap": True, "valign": "vcenter"})
+    cell = wb.add_format({"font_name": "Times New Roman", "font_size": 12, "border": 1, "valign": "vcenter"})
+    mono = wb.add_format({"font_name": "Consolas", "font_size": 11, "border": 1, "valign": "vcenter"})
+    ws.write_row(0, 0, ["Mã đơn vị (code)", "Tên đơn vị (name)", "Mã truy cập (access_code)",
+                        "Đường link cá nhân (link)"], head)
+    for i, r in enumerate(rows, start=1):
+        ws.write_string(i, 0, r["code"], cell)
+        ws.write_string(i, 1, r["name"], cell)
+        ws.write_string(i, 2, r["access_code"], mono)
+        ws.write_string(i, 3, r["link"], mono)  # text, not a hyperlink: it is copied into Zalo
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 2, 30)
+    ws.set_column(3, 3, 60)
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_header("&L&\"Times New Roman\"MẬT — mã truy cập cổng nộp báo cáo QCDC, không chuyển cho người khác")
+    wb.close()
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+REFUSALS = {
+    "upload-too-large": ("Tệp quá lớn (giới hạn 20 MB). Biểu mẫu đã điền chỉ khoảng 50 KB: hãy gửi đúng tệp Excel của biểu mẫu.",
+                         "File too large (limit 20 MB). A filled form is about 50 KB: send the form's Excel file.",
+                         "Tệp quá lớn", "File too large"),
+    "upload-not-spreadsheet": ("Tệp này không phải bảng tính (Excel .xlsx). Hãy gửi tệp biểu mẫu Excel đã điền, không gửi ảnh, PDF hay Word.",
+                               "This is not a spreadsheet (.xlsx). Send the filled Excel form, not a picture, PDF or Word file.",
+                               "Không phải bảng tính", "Not a spreadsheet"),
+    "upload-archive-for-unit": ("Đơn vị gửi trực tiếp tệp Excel, không nén .zip. Hãy giải nén và gửi tệp biểu mẫu.",
+                                "Units send the Excel file itself, not a .zip. Unzip it and send the form.",
+                                "Tệp nén", "Archive"),
+    "upload-archive": ("Tệp nén .zip: đã lưu, các tệp bên trong được nhận riêng từng tệp.",
+                       "A .zip archive: kept; the files inside are received one by one.", "Tệp nén", "Archive"),
+    "upload-archive-unpacked": ("Tệp nén .zip: đã lưu nguyên bản và nhận riêng từng tệp bên trong.",
+                                "A .zip archive: kept as sent; each file inside is received on its own.",
+                                "Tệp nén đã giải nén", "Archive unpacked"),
+    "upload-archive-unreadable": ("Không giải nén được tệp .zip này (hỏng hoặc có mật khẩu). Tệp đã được lưu; hãy nén lại hoặc gửi từng tệp.",
+                                  "This .zip cannot be opened (damaged or encrypted). It is kept; zip it again or send the files one by one.",
+                                  "Tệp nén hỏng", "Broken archive"),
+    "upload-archive-too-big": ("Tệp .zip có quá nhiều tệp hoặc quá lớn khi giải nén. Tệp đã được lưu; hãy chia thành nhiều tệp nén nhỏ hơn.",
+                               "The .zip holds too many files or too much data. It is kept; split it into smaller archives.",
+                               "Tệp nén quá lớn", "Archive too big"),
+    "upload-archive-member-unreadable": ("Không lấy được tệp này ra khỏi tệp nén (hỏng, có mật khẩu hoặc quá 20 MB).",
+                                         "This file could not be taken out of the archive (damaged, encrypted or over 20 MB).",
+                                         "Không giải nén được", "Could not unpack"),
+}
+
+
+def refusal_text(code: str | None, lang: str = "vi", title: bool = False) -> str:
+    vi, en, tvi, ten = REFUSALS.get(code or "", ("Tệp bị từ chối.", "File refused.", "Bị từ chối", "Refused"))
+    if title:
+        return ten if lang == "en" else tvi
+    return en if lang == "en" else vi

@@ -1,0 +1,602 @@
+"""The web desk: Flask pages and the JSON API over :class:`~qcdc_excel.portal.service.Portal`.
+
+Thin by design: every action is a Portal method. Sessions are Flask's signed cookies (HttpOnly,
+SameSite=Lax, Secure behind HTTPS); every form and every cookie-authenticated upload is protected
+by Flask-WTF's CSRF tokens; scripts use ``Authorization: Bearer <access code>`` instead.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from functools import wraps
+from pathlib import Path
+
+from flask import (Flask, Response, abort, flash, g, jsonify, redirect, render_template, request, send_file,
+                   session, url_for)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..i18n import QcdcError
+from ..periods import parse_period
+from .service import ADMIN, MAX_UPLOAD_BYTES, Portal, refusal_text
+from .texts import text
+
+HERE = Path(__file__).parent
+ARCHIVE_LIMIT = 512 * 1024 * 1024  # a desk upload may be a .zip of a whole province's files
+LOGIN_WINDOW, LOGIN_MAX_FAILURES = 600, 10  # failed logins per address per 10 minutes
+
+
+class LoginLimiter:
+    """Failed logins per client address in a sliding window (in memory: one process serves)."""
+
+    def __init__(self, window: int = LOGIN_WINDOW, limit: int = LOGIN_MAX_FAILURES) -> None:
+        self.window, self.limit = window, limit
+        self._fails: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str, now: float) -> deque:
+        q = self._fails[key]
+        while q and q[0] < now - self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str) -> int:
+        """Seconds until ``key`` may try again (0: now)."""
+        with self._lock:
+            now = time.monotonic()
+            q = self._trim(key, now)
+            return int(q[0] + self.window - now) + 1 if len(q) >= self.limit else 0
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._trim(key, time.monotonic()).append(time.monotonic())
+            if len(self._fails) > 100_000:  # never grow without bound
+                self._fails.clear()
+
+
+def create_app(portal: Portal, base_url: str | None = None, testing: bool = False) -> Flask:
+    app = Flask("qcdc_excel.portal", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
+    base = (base_url or portal.meta("base_url") or "").rstrip("/")
+    app.config.update(
+        SECRET_KEY=portal.secret_key,
+        SESSION_COOKIE_NAME="qcdc_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=base.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=7),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES + 256 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the session: an officer may leave the page open all day
+        WTF_CSRF_SSL_STRICT=False,  # the Referer check breaks behind some proxies; the token is enough
+        TESTING=testing,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    csrf = CSRFProtect(app)
+    limiter = LoginLimiter()
+    app.extensions["qcdc_portal"] = portal
+    app.extensions["qcdc_limiter"] = limiter
+
+    # --- helpers ------------------------------------------------------------------------------------
+    def lang() -> str:
+        return session.get("lang", "vi") if session.get("lang") in ("vi", "en") else "vi"
+
+    def _(key: str, **params) -> str:
+        return text(key, lang(), **params)
+
+    def who() -> str | None:
+        return g.get("who")
+
+    @app.before_request
+    def _identify():
+        g.who, g.role = None, None
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            found = portal.login(auth[7:].strip())
+            if found is None:
+                limiter.failed(request.remote_addr or "")
+                return api_error(401, "unauthorised", "Mã truy cập không đúng.", "Wrong access code.")
+            g.role, g.who = found
+            g.bearer = True
+            return None
+        g.bearer = False
+        if "who" in session:
+            holder = session["who"]
+            # a reissued code ends the sessions opened with the old one
+            if session.get("issued") != portal.issued_at(holder):
+                session.clear()
+            else:
+                g.who, g.role = holder, session.get("role")
+        if request.endpoint in ("desk_upload", "api_submissions") and g.role == "admin":
+            request.max_content_length = ARCHIVE_LIMIT
+        return None
+
+    def api_error(status: int, code: str, vi: str, en: str):
+        return jsonify({"error": code, "message": en if lang() == "en" else vi, "message_vi": vi,
+                        "message_en": en}), status
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+    def need(role: str | None = None):
+        def deco(view):
+            @wraps(view)
+            def wrapper(*a, **kw):
+                if who() is None:
+                    if wants_json():
+                        return api_error(401, "unauthorised", "Cần đăng nhập.", "Sign in first.")
+                    return redirect(url_for("login"))
+                if role and g.role != role:
+                    if wants_json():
+                        return api_error(403, "forbidden", text("forbidden", "vi"), text("forbidden", "en"))
+                    abort(403)
+                return view(*a, **kw)
+            return wrapper
+        return deco
+
+    def current_round():
+        rid = request.args.get("round", type=int) or session.get("round")
+        if rid is not None and g.role == "admin":
+            try:
+                return portal.round(rid)
+            except KeyError:
+                session.pop("round", None)
+        return portal.round()
+
+    def fmt_time(value: str | None) -> str:
+        if not value:
+            return ""
+        t = dt.datetime.fromisoformat(value).astimezone()
+        return t.strftime("%d/%m/%Y %H:%M")
+
+    def fmt_date(value) -> str:
+        if not value:
+            return ""
+        d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        return d.strftime("%d/%m/%Y")
+
+    def period_label(code: str) -> str:
+        return parse_period(code).label(lang())
+
+    @app.context_processor
+    def _globals():
+        return {"_": _, "lang": lang(), "who": who(), "role": g.get("role"), "fmt_time": fmt_time,
+                "fmt_date": fmt_date, "period_label": period_label, "holder": portal.holder_name(who()) if who() else "",
+                "upload_limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+
+    def upload_name(f) -> str:
+        return f.filename or "tep"
+
+    # --- errors -------------------------------------------------------------------------------------
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        if wants_json():
+            return api_error(400, "csrf", text("session-expired", "vi"), text("session-expired", "en"))
+        return render_template("message.html", message=_("session-expired")), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(e):
+        limit = (ARCHIVE_LIMIT if g.get("role") == "admin" and request.endpoint == "desk_upload"
+                 else MAX_UPLOAD_BYTES) // (1024 * 1024)
+        if wants_json() or request.headers.get("X-Requested-With"):
+            return api_error(413, "upload-too-large", text("too-large", "vi", limit=limit),
+                             text("too-large", "en", limit=limit))
+        return render_template("message.html", message=_("too-large", limit=limit)), 413
+
+    @app.errorhandler(HTTPException)
+    def _http(e):
+        key = {403: "forbidden", 404: "not-found"}.get(e.code)
+        if key is None:
+            return e
+        if wants_json():
+            return api_error(e.code, key, text(key, "vi"), text(key, "en"))
+        return render_template("message.html", message=_(key)), e.code
+
+    @app.errorhandler(Exception)
+    def _crash(e):  # the last guard: a message, never a traceback
+        app.logger.exception("request failed")
+        if wants_json():
+            return api_error(500, "server-error", text("server-error", "vi"), text("server-error", "en"))
+        return render_template("message.html", message=_("server-error")), 500
+
+    # --- signing in ---------------------------------------------------------------------------------
+    def sign_in(code: str):
+        addr = request.remote_addr or ""
+        wait = limiter.blocked(addr)
+        if wait:
+            return render_template("login.html", error=_("login-limited", minutes=max(1, wait // 60 + 1))), 429
+        found = portal.login(code)
+        if found is None:
+            limiter.failed(addr)
+            return render_template("login.html", error=_("login-failed")), 403
+        role, holder = found
+        keep = session.get("lang")
+        session.clear()
+        session.permanent = True
+        session.update({"who": holder, "role": role, "issued": portal.issued_at(holder)})
+        if keep:
+            session["lang"] = keep
+        return redirect(url_for("desk" if role == "admin" else "unit_home"))
+
+    @app.get("/")
+    def index():
+        if who() is None:
+            return render_template("login.html")
+        return redirect(url_for("desk" if g.role == "admin" else "unit_home"))
+
+    @app.get("/u/<code>")
+    def link_login(code: str):
+        # the personal link: sign in, then redirect so the code leaves the address bar and history
+        return sign_in(code)
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "POST":
+            return sign_in(request.form.get("code", "").strip())
+        return render_template("login.html")
+
+    @app.post("/logout")
+    def logout():
+        keep = session.get("lang")
+        session.clear()
+        if keep:
+            session["lang"] = keep
+        flash(_("signed-out"))
+        return redirect(url_for("login"))
+
+    @app.get("/lang/<code>")
+    def set_lang(code: str):
+        if code in ("vi", "en"):
+            session["lang"] = code
+        back = request.args.get("next", "/")
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/"
+        return redirect(back)
+
+    @app.get("/healthz")
+    def healthz():
+        rnd = portal.round()
+        return jsonify({"ok": True, "round": rnd.id, "period": rnd.period})
+
+    # --- the unit's page ------------------------------------------------------------------------------
+    @app.get("/unit")
+    @need("unit")
+    def unit_home():
+        rnd = portal.round()
+        history = portal.unit_history(who(), lang())
+        latest = history[0] if history and history[0]["round"] == rnd.id else None
+        return render_template("unit.html", rnd=rnd, unit=portal.unit(rnd, who()), history=history, latest=latest,
+                               reviews={s["id"]: portal.review_history(s["id"]) for s in history})
+
+    @app.get("/unit/template")
+    @need("unit")
+    def unit_template():
+        try:
+            data, name = portal.template(who())
+        except KeyError:
+            abort(404)
+        return send_file(io.BytesIO(data), download_name=name, as_attachment=True,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @app.post("/unit/upload")
+    @need("unit")
+    def unit_upload():
+        files = request.files.getlist("file")
+        results = [portal.receive(f.read(), upload_name(f), who(), "web", lang=lang()) for f in files if f]
+        if request.headers.get("X-Requested-With") or wants_json():
+            return jsonify({"submissions": [decorate(r) for r in results]}), 201 if results else 400
+        if len(results) == 1:
+            return redirect(url_for("submission_page", sid=results[0]["id"]))
+        return redirect(url_for("unit_home"))
+
+    def decorate(r: dict) -> dict:
+        """What the upload page's script shows for one file, in the page's language."""
+        r = dict(r)
+        r["status_text"] = _(f"status-{r['status']}")
+        r["page_url"] = url_for("submission_page", sid=r["id"])
+        r["feedback_link"] = url_for("submission_feedback", sid=r["id"]) if r["feedback_url"] else None
+        return r
+
+    @app.get("/submissions/<int:sid>")
+    @need()
+    def submission_page(sid: int):
+        if not portal.owns(sid, who()):
+            abort(404)  # another unit's file: not even whether it exists
+        s = portal.submission(sid, lang())
+        return render_template("submission.html", s=s, reviews=portal.review_history(sid),
+                               rnd=portal.round(s["round"]))
+
+    @app.get("/submissions/<int:sid>/file")
+    @need()
+    def submission_file(sid: int):
+        if not portal.owns(sid, who()):
+            abort(404)
+        path, name = portal.original(sid)
+        return send_file(path, download_name=name, as_attachment=True, mimetype="application/octet-stream")
+
+    @app.get("/submissions/<int:sid>/feedback")
+    @need()
+    def submission_feedback(sid: int):
+        if not portal.owns(sid, who()):
+            abort(404)
+        try:
+            path, name = portal.feedback(sid, lang())
+        except KeyError:
+            abort(404)
+        return send_file(path, download_name=name, as_attachment=True)
+
+    # --- the secretariat's desk ------------------------------------------------------------------------
+    @app.get("/desk")
+    @need("admin")
+    def desk():
+        rnd = current_round()
+        session["round"] = rnd.id
+        rows = portal.completeness(rnd.id)
+        counts = {k: 0 for k in ("on-time", "late", "returned", "missing", "approved")}
+        for r in rows:
+            counts[r["state"]] += 1
+        state, q = request.args.get("state", ""), request.args.get("q", "").strip()
+        shown = [r for r in rows if (not state or r["state"] == state)
+                 and (not q or q.casefold() in r["name"].casefold() or q in r["code"])]
+        return render_template("desk.html", rnd=rnd, rows=shown, total=len(rows), counts=counts, state=state, q=q,
+                               others=portal.others(rnd.id), rounds=portal.rounds(),
+                               current=portal.round().id, suggestions=next_periods(portal.round().period))
+
+    @app.post("/desk/upload")
+    @need("admin")
+    def desk_upload():
+        rnd = current_round()
+        results = []
+        for f in request.files.getlist("file"):
+            if not f:
+                continue
+            data = f.read()
+            if upload_name(f).lower().endswith(".zip"):
+                results += portal.receive_archive(data, upload_name(f), ADMIN, "desk", rnd.id, lang=lang())
+            else:
+                results.append(portal.receive(data, upload_name(f), ADMIN, "desk", rnd.id, lang=lang()))
+        if request.headers.get("X-Requested-With") or wants_json():
+            return jsonify({"submissions": [decorate(r) for r in results]}), 201 if results else 400
+        return redirect(url_for("desk"))
+
+    @app.get("/desk/units/<code>")
+    @need("admin")
+    def desk_unit(code: str):
+        rnd = current_round()
+        unit = portal.unit(rnd, code)
+        subs = portal.submissions(rnd.id, unit=code, lang=lang())
+        if unit is None and not subs:
+            abort(404)
+        return render_template("desk_unit.html", rnd=rnd, unit=unit, code=code, subs=subs,
+                               reviews={s["id"]: portal.review_history(s["id"]) for s in subs})
+
+    @app.get("/desk/units/<code>/template")
+    @need("admin")
+    def desk_unit_template(code: str):
+        try:
+            data, name = portal.template(code, current_round().id)
+        except KeyError:
+            abort(404)
+        return send_file(io.BytesIO(data), download_name=name, as_attachment=True,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @app.get("/desk/submissions")
+    @need("admin")
+    def desk_submissions():
+        rnd = current_round()
+        status = request.args.get("status") or None
+        unit = request.args.get("unit") or None
+        return render_template("desk_submissions.html", rnd=rnd, subs=portal.submissions(rnd.id, unit, status,
+                                                                                          lang=lang()),
+                               status=status, unit=unit)
+
+    @app.post("/desk/review")
+    @need("admin")
+    def desk_review():
+        ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+        action = request.form.get("action", "")
+        if action not in ("approve", "return", "clear"):
+            abort(400)
+        try:
+            changed = portal.review(ids, action, ADMIN, request.form.get("comment", ""))
+        except QcdcError as exc:
+            flash(exc.render(lang()), "error")
+        else:
+            flash(_("reviewed", n=len(changed)) if changed else _("review-none"), "ok" if changed else "error")
+        back = request.form.get("next", "")
+        return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("desk"))
+
+    @app.get("/desk/chase")
+    @need("admin")
+    def desk_chase():
+        rnd = current_round()
+        rows = portal.chase(rnd.id)
+        return render_template("chase.html", rnd=rnd, rows=rows, message=chase_message(rnd, rows, {}), links=None)
+
+    @app.post("/desk/chase")
+    @need("admin")
+    def desk_chase_reissue():
+        rnd = current_round()
+        rows = portal.chase(rnd.id)
+        wanted = set(request.form.getlist("code"))
+        issued = portal.reissue([r["code"] for r in rows if r["code"] in wanted], base or None)
+        links = {r["code"]: r["link"] for r in issued}
+        return render_template("chase.html", rnd=rnd, rows=rows, message=chase_message(rnd, rows, links),
+                               links=links)
+
+    def chase_message(rnd, rows, links: dict[str, str]) -> str:
+        l = lang()
+        label = parse_period(rnd.period).label(l)
+        due = f" ({'hạn' if l == 'vi' else 'due'} {fmt_date(rnd.deadline)})" if rnd.deadline else ""
+        out = []
+        for r in rows:
+            link = links.get(r["code"])
+            if l == "vi":
+                if r["state"] == "missing":
+                    line = f"- {r['name']} ({r['code']}): chưa nộp phụ lục số liệu QCDC {label.lower()}{due}."
+                else:
+                    line = (f"- {r['name']} ({r['code']}): báo cáo {label.lower()} bị trả lại"
+                            + (f" — {r['comment']}" if r.get("comment") else "") + ". Đề nghị sửa và gửi lại.")
+                line += f" Nộp tại: {link}" if link else " Nộp qua đường link cá nhân đã được gửi."
+            else:
+                if r["state"] == "missing":
+                    line = f"- {r['name']} ({r['code']}): has not sent the QCDC data appendix for {label}{due}."
+                else:
+                    line = (f"- {r['name']} ({r['code']}): the {label} report was returned"
+                            + (f" — {r['comment']}" if r.get("comment") else "") + ". Please fix and resend.")
+                line += f" Send at: {link}" if link else " Send through your personal link."
+            out.append(line)
+        return "\n".join(out)
+
+    @app.post("/desk/rounds")
+    @need("admin")
+    def desk_open_round():
+        try:
+            deadline = request.form.get("deadline") or None
+            due = dt.date.fromisoformat(deadline) if deadline else None
+            rnd = portal.open_round(request.form.get("period", ""), due, ADMIN)
+        except ValueError:
+            flash("Ngày hạn nộp không hợp lệ (dùng dạng ngày/tháng/năm)." if lang() == "vi"
+                  else "Invalid deadline (use a day/month/year date).", "error")
+            return redirect(url_for("desk"))
+        except QcdcError as exc:
+            flash(exc.render(lang()), "error")
+            return redirect(url_for("desk"))
+        session["round"] = rnd.id
+        flash(_("round-opened", period=rnd.period), "ok")
+        return redirect(url_for("desk", round=rnd.id))
+
+    def output(kind: str):
+        rnd = current_round()
+        try:
+            paths = portal.outputs(rnd.id, lang())
+        except QcdcError as exc:
+            if wants_json():
+                return api_error(409, exc.key, exc.render("vi"), exc.render("en"))
+            flash(exc.render(lang()), "error")
+            return redirect(url_for("desk"))
+        return send_file(paths[kind], download_name=paths[kind].name, as_attachment=True)
+
+    @app.get("/desk/consolidated.xlsx")
+    @need("admin")
+    def desk_consolidated():
+        return output("xlsx")
+
+    @app.get("/desk/report.json")
+    @need("admin")
+    def desk_report_json():
+        return output("json")
+
+    @app.get("/desk/report.docx")
+    @need("admin")
+    def desk_report_docx():
+        return output("docx")
+
+    @app.get("/desk/templates.zip")
+    @need("admin")
+    def desk_templates():
+        data, name = portal.templates_zip(current_round().id)
+        return send_file(io.BytesIO(data), download_name=name, as_attachment=True, mimetype="application/zip")
+
+    # --- JSON API -------------------------------------------------------------------------------------
+    @app.route("/api/v1/submissions", methods=["GET", "POST"])
+    @csrf.exempt
+    @need()
+    def api_submissions():
+        if not g.bearer and request.method == "POST":
+            csrf.protect()  # a browser session posting: the token is required like on any form
+        if request.method == "POST":
+            f = request.files.get("file")
+            if f is None:
+                return api_error(400, "no-file", "Thiếu tệp (trường «file»).", "No file (field 'file').")
+            data = f.read()
+            if g.role == "admin" and upload_name(f).lower().endswith(".zip"):
+                return jsonify({"submissions": portal.receive_archive(data, upload_name(f), ADMIN, "api",
+                                                                      lang=lang())}), 201
+            return jsonify(portal.receive(data, upload_name(f), who(), "api", lang=lang())), 201
+        rid = request.args.get("round", type=int)
+        try:
+            rnd = portal.round(rid)
+        except KeyError:
+            abort(404)
+        if g.role == "admin":
+            return jsonify(portal.submissions(rnd.id, request.args.get("unit") or None,
+                                              request.args.get("status") or None, lang=lang()))
+        return jsonify(portal.submissions(rnd.id, sender=who(), lang=lang()))
+
+    @app.get("/api/v1/submissions/<int:sid>")
+    @need()
+    def api_submission(sid: int):
+        if not portal.owns(sid, who()):
+            return api_error(404, "not-found", text("not-found", "vi"), text("not-found", "en"))
+        return jsonify(portal.submission(sid, lang()))
+
+    @app.get("/api/v1/submissions/<int:sid>/file")
+    @need()
+    def api_file(sid: int):
+        return submission_file(sid)
+
+    @app.get("/api/v1/submissions/<int:sid>/feedback")
+    @need()
+    def api_feedback(sid: int):
+        return submission_feedback(sid)
+
+    @app.get("/api/v1/status")
+    @need("admin")
+    def api_status():
+        rid = request.args.get("round", type=int)
+        return jsonify(portal.status(rid, lang()))
+
+    @app.get("/api/v1/consolidated.xlsx")
+    @need("admin")
+    def api_consolidated():
+        return output("xlsx")
+
+    @app.after_request
+    def _headers(resp: Response):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")  # a personal link never leaks onwards
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "frame-ancestors 'none'; form-action 'self'")
+        if request.path.startswith("/u/"):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    return app
+
+
+def next_periods(code: str) -> list[str]:
+    """The periods a new round would usually be for: the next quarter, half-year and year."""
+    p = parse_period(code)
+    y = p.year
+    out = []
+    if p.kind == "Q":
+        out.append(f"{y + 1}Q1" if p.number == 4 else f"{y}Q{p.number + 1}")
+    else:
+        q = {"S": 2 * p.number, "Y": 4}[p.kind]
+        out.append(f"{y + 1}Q1" if q == 4 else f"{y}Q{q + 1}")
+    half = (p.number + 1) // 2 if p.kind == "Q" else (p.number if p.kind == "S" else 2)
+    out.append(f"{y}S2" if half == 1 else f"{y + 1}S1")
+    out.append(str(y) if p.kind != "Y" else str(y + 1))
+    return list(dict.fromkeys(c for c in out if c != code))
+
+
+def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url: str | None = None,
+          threads: int = 16, workers: int | None = None) -> None:  # pragma: no cover - runs until stopped
+    """Run the desk with waitress (a production WSGI server that runs on Windows too)."""
+    from waitress import serve as waitress_serve
+
+    from .checker import CheckPool
+
+    portal = Portal(data, runner=CheckPool(workers))
+    app = create_app(portal, base_url)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024,
+                       ident="qcdc-excel", clear_untrusted_proxy_headers=True)
+    finally:
+        portal.close()
