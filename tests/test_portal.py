@@ -1,0 +1,660 @@
+"""The web desk (qcdc-excel portal) at the Flask level and as a library: every route, role and
+refusal, storage that never loses a file, reviews, rounds, and the consolidated workbook equal to
+what ``merge`` makes of the round's inbox."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from qcdc_excel.cli import main
+from qcdc_excel.merge import merge
+from qcdc_excel.portal.checker import CheckPool, InlineRunner
+from qcdc_excel.portal.service import (ADMIN, CHECKED, DB_NAME, Portal, init_portal, safe_name, write_codes)
+from qcdc_excel.portal.web import LOGIN_MAX_FAILURES, create_app, next_periods
+from qcdc_excel.reader import open_workbook
+from qcdc_excel.roster import load_roster
+from qcdc_excel.validate import read_submission
+
+from .conftest import KBANG_ROSTER, SAMPLES
+
+INBOX = SAMPLES / "kbang-2020" / "inbox"
+DEADLINE = dt.date(2020, 10, 25)
+
+
+def sample(name: str) -> bytes:
+    return next(INBOX.rglob(name)).read_bytes()
+
+
+@pytest.fixture()
+def desk(tmp_path):
+    """A fresh portal for Kbang 2020 (checks in this process), its codes and a Flask app."""
+    rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    portal = Portal(tmp_path / "data", runner=InlineRunner())
+    app = create_app(portal, testing=True)
+    codes = {r["code"]: r["access_code"] for r in rows}
+    yield portal, app, codes, rows
+    portal.close()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def signed_in(app, code: str):
+    client = app.test_client()
+    resp = client.get(f"/u/{code}")
+    assert resp.status_code == 302
+    return client
+
+
+def page(client, path: str) -> str:
+    resp = client.get(path)
+    assert resp.status_code == 200, (path, resp.status_code)
+    return resp.get_data(as_text=True)
+
+
+def upload(client, path: str, name: str, data: bytes, token: str, xhr: bool = True):
+    headers = {"X-CSRFToken": token}
+    if xhr:
+        headers["X-Requested-With"] = "XMLHttpRequest"
+    return client.post(path, data={"file": (io.BytesIO(data), name)}, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def bearer(code: str) -> dict:
+    return {"Authorization": f"Bearer {code}"}
+
+
+# --- init and codes ----------------------------------------------------------------------------------
+def test_init_writes_codes_once_and_keeps_only_hashes(tmp_path):
+    rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    out = write_codes(tmp_path / "codes.csv", rows)
+    text = out.read_text("utf-8")
+    assert text.splitlines()[0] == "code,name,access_code,link"
+    table = list(csv.DictReader(io.StringIO(text)))
+    roster = load_roster(KBANG_ROSTER)
+    assert table[0]["code"] == "admin"
+    assert [r["code"] for r in table[1:]] == [u.code for u in roster.descendants("625")]
+    assert len({r["access_code"] for r in table}) == len(table)
+    for r in table:
+        assert len(r["access_code"]) >= 22  # 16 random bytes, url-safe
+        assert r["link"] == f"http://127.0.0.1:8750/u/{r['access_code']}"
+    # the data folder never holds a code in clear
+    blobs = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+    for r in table:
+        assert r["access_code"].encode() not in blobs
+        assert hashlib.sha256(r["access_code"].encode()).hexdigest().encode() in blobs
+    # xlsx flavour: same rows
+    wb = openpyxl.load_workbook(write_codes(tmp_path / "codes.xlsx", rows))
+    got = [[c.value for c in row] for row in wb.active.iter_rows(min_row=2)]
+    assert got == [[r["code"], r["name"], r["access_code"], r["link"]] for r in table]
+
+
+def test_init_refuses_an_existing_portal_and_a_bad_parent(tmp_path):
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625")
+    runner = CliRunner()
+    res = runner.invoke(main, ["portal", "init", "--data", str(tmp_path / "data"), "--roster", str(KBANG_ROSTER),
+                               "--period", "2020", "--codes-out", str(tmp_path / "c.csv")])
+    assert res.exit_code == 2 and "đã có dữ liệu cổng" in res.output
+    assert not (tmp_path / "c.csv").exists()
+    res = runner.invoke(main, ["portal", "init", "--data", str(tmp_path / "d2"), "--roster", str(KBANG_ROSTER),
+                               "--period", "2020", "--parent", "999", "--codes-out", str(tmp_path / "c.csv")])
+    assert res.exit_code == 2 and "999" in res.output and "Traceback" not in res.output
+    res = runner.invoke(main, ["portal", "init", "--data", str(tmp_path / "d3"), "--roster", str(KBANG_ROSTER),
+                               "--period", "2020", "--codes-out", str(tmp_path / "c.txt")])
+    assert res.exit_code == 2 and ".xlsx hoặc .csv" in res.output
+
+
+def test_cli_init_default_parent_and_codes_reissue(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["portal", "init", "--data", str(tmp_path / "data"), "--roster", str(KBANG_ROSTER),
+                               "--period", "2020", "--codes-out", str(tmp_path / "codes.xlsx")])
+    assert res.exit_code == 0, res.output
+    portal = Portal(tmp_path / "data", runner=InlineRunner())
+    assert portal.round().parent == "64"  # the roster's top unit
+    assert "625" in {u.code for u in portal.expected_units(portal.round())}  # the district reports too
+    old = {r[0].value: r[2].value for r in openpyxl.load_workbook(tmp_path / "codes.xlsx").active.iter_rows(min_row=2)}
+    assert portal.login(old["23641"]) == ("unit", "23641")
+    res = runner.invoke(main, ["--lang", "en", "portal", "codes", "--data", str(tmp_path / "data"), "--unit", "23641",
+                               "--codes-out", str(tmp_path / "new.csv")])
+    assert res.exit_code == 0, res.output
+    assert "Issued 1 new codes" in res.output
+    new = list(csv.DictReader(open(tmp_path / "new.csv", encoding="utf-8")))
+    assert [r["code"] for r in new] == ["23641"]
+    assert portal.login(old["23641"]) is None
+    assert portal.login(new[0]["access_code"]) == ("unit", "23641")
+    assert portal.login(old["23644"]) == ("unit", "23644")  # others untouched
+    res = runner.invoke(main, ["portal", "codes", "--data", str(tmp_path / "data"), "--unit", "99999",
+                               "--codes-out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "99999" in res.output
+    portal.close()
+
+
+# --- signing in -----------------------------------------------------------------------------------------
+def test_personal_link_signs_in_and_drops_the_code(desk):
+    portal, app, codes, _ = desk
+    client = app.test_client()
+    resp = client.get(f"/u/{codes['23641']}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/unit")
+    assert codes["23641"] not in resp.headers["Location"]
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert resp.headers["Referrer-Policy"] == "no-referrer" and resp.headers["Cache-Control"] == "no-store"
+    html = page(client, "/unit")
+    assert "Xã Kon Pne" in html and "Năm 2020" in html and "25/10/2020" in html
+    assert codes["23641"] not in html
+    admin = signed_in(app, codes[ADMIN])
+    assert admin.get("/").headers["Location"].endswith("/desk")
+
+
+def test_wrong_codes_are_refused_then_rate_limited(desk):
+    _, app, codes, _ = desk
+    client = app.test_client()
+    for _ in range(LOGIN_MAX_FAILURES):
+        resp = client.get("/u/not-a-real-code-at-all")
+        assert resp.status_code == 403
+        assert "Mã truy cập không đúng" in resp.get_data(as_text=True)
+    resp = client.get(f"/u/{codes['23641']}")  # even a right code waits now
+    assert resp.status_code == 429 and "Nhập sai quá nhiều lần" in resp.get_data(as_text=True)
+    other = app.test_client()
+    assert other.get(f"/u/{codes['23641']}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 302
+
+
+def test_pages_need_a_session_and_the_right_role(desk):
+    _, app, codes, _ = desk
+    anon = app.test_client()
+    assert anon.get("/unit").status_code == 302
+    assert anon.get("/desk").status_code == 302
+    assert anon.get("/api/v1/status").status_code == 401
+    unit = signed_in(app, codes["23641"])
+    for path in ("/desk", "/desk/chase", "/desk/submissions", "/desk/consolidated.xlsx", "/desk/templates.zip",
+                 "/desk/units/23641"):
+        assert unit.get(path).status_code == 403, path
+    assert unit.get("/api/v1/status").status_code == 403
+    admin = signed_in(app, codes[ADMIN])
+    assert admin.get("/unit").status_code == 403
+
+
+def test_a_reissued_code_ends_old_sessions(desk):
+    portal, app, codes, _ = desk
+    client = signed_in(app, codes["23641"])
+    assert client.get("/unit").status_code == 200
+    portal.reissue(["23641"])
+    assert client.get("/unit").status_code == 302
+
+
+def test_english_switch(desk):
+    _, app, codes, _ = desk
+    client = signed_in(app, codes["23641"])
+    assert "Tải biểu mẫu" in page(client, "/unit")
+    resp = client.get("/lang/en?next=/unit")
+    assert resp.headers["Location"].endswith("/unit")
+    html = page(client, "/unit")
+    assert "Download the form" in html and 'lang="en"' in html
+    assert client.get("/lang/en?next=//evil.example/").headers["Location"] == "/"
+
+
+# --- the unit's loop -------------------------------------------------------------------------------------
+def test_unit_downloads_its_form_sends_it_and_sees_the_verdict(desk, tmp_path):
+    portal, app, codes, _ = desk
+    client = signed_in(app, codes["23650"])
+    resp = client.get("/unit/template")
+    assert resp.status_code == 200 and "23650_2020.xlsx" in resp.headers["Content-Disposition"]
+    (tmp_path / "t.xlsx").write_bytes(resp.data)
+    blank = read_submission(tmp_path / "t.xlsx", load_roster(KBANG_ROSTER), "2020")
+    assert blank.unit_code == "23650" and blank.period == "2020"
+    token = csrf_of(page(client, "/unit"))
+    wrong = sample("23650_2020 (gui lan 1).xlsx")
+    resp = upload(client, "/unit/upload", "23650_2020 (gui lan 1).xlsx", wrong, token)
+    assert resp.status_code == 201
+    first = resp.get_json()["submissions"][0]
+    assert first["status"] == "rejected" and first["status_text"] == "Bị trả lại: cần sửa và gửi lại"
+    assert any(f["severity"] == "error" and f["cell"] for f in first["findings"])
+    fb = client.get(first["feedback_link"])
+    assert fb.status_code == 200 and fb.data[:2] == b"PK"
+    wb = openpyxl.load_workbook(io.BytesIO(fb.data))
+    assert wb.sheetnames[0] == "KẾT QUẢ KIỂM TRA"
+    good = sample("23650_2020.xlsx")
+    second = upload(client, "/unit/upload", "23650_2020.xlsx", good, token).get_json()["submissions"][0]
+    assert second["status"] == "accepted" and second["findings"] == []
+    html = page(client, "/unit")
+    assert html.count("23650_2020") >= 2 and "Được chấp nhận" in html
+    detail = page(client, f"/submissions/{first['id']}")
+    assert "Những điểm cần sửa" in detail
+    assert client.get(f"/submissions/{first['id']}/file").data == wrong
+    # the page without script posts the form and lands on the verdict
+    resp = client.post("/unit/upload", data={"file": (io.BytesIO(good), "lan3.xlsx"), "csrf_token": token},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302 and "/submissions/" in resp.headers["Location"]
+
+
+def test_upload_without_csrf_token_is_refused(desk):
+    _, app, codes, _ = desk
+    client = signed_in(app, codes["23641"])
+    resp = client.post("/unit/upload", data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "a.xlsx")},
+                       content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert resp.status_code == 400 and resp.get_json()["error"] == "csrf"
+    assert "tải lại trang" in resp.get_json()["message"]
+    resp = client.post("/logout")
+    assert resp.status_code == 400  # even signing out needs the token
+
+
+def test_several_files_refused_one_by_one_with_reasons(desk):
+    portal, app, codes, _ = desk
+    client = signed_in(app, codes["23641"])
+    token = csrf_of(page(client, "/unit"))
+    cases = {
+        "anh-chup.jpg": (b"\xff\xd8\xff\xe0 not a form", "upload-not-spreadsheet"),
+        "bao-cao.pdf": (b"%PDF-1.4 a report", "upload-not-spreadsheet"),
+        "ca-thu-muc.zip": (_zip({"23641_2020.xlsx": sample("23641_2020.xlsx")}), "upload-archive-for-unit"),
+    }
+    for name, (data, code) in cases.items():
+        got = upload(client, "/unit/upload", name, data, token).get_json()["submissions"][0]
+        assert got["status"] == "refused" and got["findings"][0]["code"] == code, name
+        assert got["findings"][0]["message"]
+        # kept byte for byte all the same
+        assert client.get(f"/submissions/{got['id']}/file").data == data
+    resp = upload(client, "/unit/upload", "to.xlsx", b"x" * (21 * 1024 * 1024), token)
+    assert resp.status_code == 413
+    assert "Tệp quá lớn" in resp.get_json()["message"] and "20 MB" in resp.get_json()["message"]
+
+
+def test_another_units_file_is_kept_but_never_counts(desk):
+    portal, app, codes, _ = desk
+    resp = app.test_client().post("/api/v1/submissions", headers=bearer(codes["23638"]),
+                                  data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "23641_2020.xlsx")})
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["status"] == "rejected" and body["unit_code"] == "23641"
+    assert body["findings"][0]["code"] == "unit-mismatch"
+    assert "23641 – Xã Kon Pne" in body["findings"][0]["message"] and "23638" in body["findings"][0]["message"]
+    assert not any(portal.inbox().iterdir())
+    assert portal.status()["missing"] == [u.code for u in portal.expected_units(portal.round())]
+
+
+def test_a_unit_never_sees_another_units_files(desk):
+    portal, app, codes, _ = desk
+    mine = app.test_client().post("/api/v1/submissions", headers=bearer(codes["23641"]),
+                                  data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "a.xlsx")}).get_json()
+    other = signed_in(app, codes["23644"])
+    for path in (f"/submissions/{mine['id']}", f"/submissions/{mine['id']}/file",
+                 f"/submissions/{mine['id']}/feedback", f"/api/v1/submissions/{mine['id']}",
+                 f"/api/v1/submissions/{mine['id']}/file", f"/api/v1/submissions/{mine['id']}/feedback",
+                 "/submissions/999999"):
+        assert other.get(path).status_code == 404, path
+    assert other.get("/api/v1/submissions").get_json() == []
+    listed = app.test_client().get("/api/v1/submissions", headers=bearer(codes["23641"])).get_json()
+    assert [s["id"] for s in listed] == [mine["id"]]
+
+
+def test_hostile_names_are_stored_safely_and_shown_escaped(desk):
+    portal, app, codes, _ = desk
+    client = signed_in(app, codes["23641"])
+    token = csrf_of(page(client, "/unit"))
+    data = sample("23641_2020.xlsx")
+    names = ["../../../etc/passwd.xlsx", "..\\..\\windows\\a.xlsx", "a\x00b.xlsx", "x" * 300 + ".xlsx",
+             "<img src=x onerror=alert(1)>.xlsx"]
+    ids = []
+    for name in names:
+        got = upload(client, "/unit/upload", name, data, token).get_json()["submissions"][0]
+        assert got["status"] == "accepted", name
+        ids.append(got["id"])
+    stored = [portal.data / r[0] for r in portal.db.execute("SELECT stored FROM submissions")]
+    for p in stored:
+        assert p.resolve().parent == (portal.data / "files" / "1").resolve()
+        assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{12}\.xlsx", p.name)
+    for p in portal.inbox().iterdir():
+        assert p.parent == portal.inbox() and len(p.name) < 90 and "\x00" not in p.name
+    html = page(client, "/unit")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.xlsx" in html
+    disposition = client.get(f"/submissions/{ids[0]}/file").headers["Content-Disposition"]
+    assert "/" not in disposition.split("filename=")[1] and ".." not in disposition.split("filename=")[1].strip('"')[:2]
+    assert safe_name("../../../etc/passwd.xlsx") == "passwd.xlsx"
+
+
+# --- the secretariat's desk ------------------------------------------------------------------------------
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def kbang_zip(extra: dict[str, bytes] | None = None) -> tuple[bytes, dict[str, bytes]]:
+    members = {str(p.relative_to(INBOX)): p.read_bytes() for p in sorted(INBOX.rglob("*.xlsx"))}
+    members.update(extra or {})
+    return _zip(members), members
+
+
+def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path):
+    portal, app, codes, _ = desk
+    admin = signed_in(app, codes[ADMIN])
+    token = csrf_of(page(admin, "/desk"))
+    other_period = _other_period_file(tmp_path)
+    data, members = kbang_zip({"nham-ky/23644_2019.xlsx": other_period, "ghi-chu.docx": b"PK\x03\x04 word",
+                               "ngoai-ds/99999.xlsx": _outside_roster_file(tmp_path)})
+    resp = upload(admin, "/desk/upload", "tu-zalo.zip", data, token)
+    assert resp.status_code == 201
+    got = resp.get_json()["submissions"]
+    assert len(got) == len(members) + 1  # the archive itself, then every member
+    assert got[0]["status"] == "refused" and got[0]["findings"][0]["code"] == "upload-archive-unpacked"
+    by_name = {g["file_name"]: g for g in got[1:]}
+    assert set(by_name) == set(members)
+    for name, g in by_name.items():
+        assert admin.get(f"/submissions/{g['id']}/file").data == members[name]
+    assert by_name["nham-ky/23644_2019.xlsx"]["findings"][0]["code"] == "period-mismatch"
+    assert by_name["ghi-chu.docx"]["status"] == "refused"
+    assert by_name["ngoai-ds/99999.xlsx"]["status"] == "rejected"
+    # the desk lists the strays
+    html = page(admin, "/desk")
+    for stray in ("nham-ky/23644_2019.xlsx", "ghi-chu.docx", "ngoai-ds/99999.xlsx"):
+        assert stray in html
+    # completeness as merge sees it
+    status = portal.status()
+    assert status["counts"] == {"expected": 14, "received": 14, "accepted": 14, "on-time": 12, "late": 2,
+                                "rejected": 0, "missing": 0}
+    assert admin.get("/api/v1/status").get_json() == json.loads(json.dumps(status))
+    # the consolidated workbook: exactly merge's figures on the round's inbox
+    merged = merge(portal.inbox(), tmp_path / "m.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
+                   json_path=tmp_path / "m.json", deadline=DEADLINE)
+    cli = json.loads((tmp_path / "m.json").read_text("utf-8"))
+    resp = admin.get("/api/v1/consolidated.xlsx")
+    assert resp.status_code == 200 and resp.data[:2] == b"PK"
+    web = json.loads(admin.get("/desk/report.json").data)
+    assert web["totals"] == cli["totals"] and web["units"] == cli["units"] == status
+    # Kbang's published 2020 figures
+    assert (web["totals"]["II.4.1"], web["totals"]["II.5.2"], web["totals"]["II.9.2"]) == (11796.9, 158, 40)
+    assert merged.consolidation.totals.units == 14
+    (tmp_path / "w.xlsx").write_bytes(resp.data)
+    assert _sheet_values(tmp_path / "w.xlsx") == _sheet_values(tmp_path / "m.xlsx")
+    docx = admin.get("/desk/report.docx")
+    assert docx.status_code == 200 and docx.data[:2] == b"PK"
+
+
+def _sheet_values(path: Path) -> list:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tổng hợp"]
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def _other_period_file(tmp_path: Path) -> bytes:
+    from qcdc_excel import parse_period
+    from qcdc_excel.synthetic import fill_workbook, valid_values
+    from qcdc_excel.template import Identity, write_template
+    from qcdc_excel.layout import form_layout
+    from qcdc_excel.catalog import load_catalog
+    import random
+
+    cat = load_catalog()
+    tpl = write_template(tmp_path / "t2019.xlsx", "xa", parse_period("2019"),
+                         Identity("23644", "Xã Đak Rong", "625", "Huyện Kbang"))
+    values = valid_values(cat, form_layout(cat.version, "xa").input_codes, random.Random(7))
+    return fill_workbook(tpl, values, tmp_path / "f2019.xlsx", report_date=dt.datetime(2019, 10, 20)).read_bytes()
+
+
+def _outside_roster_file(tmp_path: Path) -> bytes:
+    from qcdc_excel import parse_period
+    from qcdc_excel.synthetic import fill_workbook, valid_values
+    from qcdc_excel.template import Identity, write_template
+    from qcdc_excel.layout import form_layout
+    from qcdc_excel.catalog import load_catalog
+    import random
+
+    cat = load_catalog()
+    tpl = write_template(tmp_path / "t99.xlsx", "xa", parse_period("2020"),
+                         Identity("99999", "Xã Ngoài Danh Sách", "625", "Huyện Kbang"))
+    values = valid_values(cat, form_layout(cat.version, "xa").input_codes, random.Random(8))
+    return fill_workbook(tpl, values, tmp_path / "f99.xlsx", report_date=dt.datetime(2020, 10, 20)).read_bytes()
+
+
+def test_return_with_comment_approve_and_undo(desk, tmp_path):
+    portal, app, codes, _ = desk
+    api = app.test_client()
+    sub = api.post("/api/v1/submissions", headers=bearer(codes["23641"]),
+                   data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "23641.xlsx")}).get_json()
+    sub2 = api.post("/api/v1/submissions", headers=bearer(codes["23644"]),
+                    data={"file": (io.BytesIO(sample("23644_2020.xlsx")), "23644.xlsx")}).get_json()
+    admin = signed_in(app, codes[ADMIN])
+    token = csrf_of(page(admin, "/desk"))
+    # a return needs a reason
+    resp = admin.post("/desk/review", data={"id": [sub["id"]], "action": "return", "comment": "", "csrf_token": token})
+    assert resp.status_code == 302
+    assert "ghi rõ lý do" in page(admin, "/desk")
+    assert portal.submission(sub["id"])["review"] is None
+    resp = admin.post("/desk/review", data={"id": [sub["id"]], "action": "return", "csrf_token": token,
+                                            "comment": "Số đơn thư <b>chưa khớp</b> sổ theo dõi"})
+    assert resp.status_code == 302
+    assert portal.submission(sub["id"])["review"] == "return"
+    assert not any(p.name.startswith(f"{sub['id']:06d}_") for p in portal.inbox().iterdir())
+    assert (portal.data / portal._row(sub["id"])["stored"]).read_bytes() == sample("23641_2020.xlsx")
+    rows = {r["code"]: r for r in portal.completeness()}
+    assert rows["23641"]["state"] == "returned" and "chưa khớp" in rows["23641"]["comment"]
+    unit = signed_in(app, codes["23641"])
+    html = page(unit, "/unit")
+    assert "Văn phòng trả lại" in html and "&lt;b&gt;chưa khớp&lt;/b&gt;" in html
+    # bulk approve: the returned one stays out until undone, the other is approved
+    admin.post("/desk/review", data={"id": [sub["id"]], "action": "clear", "csrf_token": token})
+    resp = admin.post("/desk/review", data={"id": [sub["id"], sub2["id"]], "action": "approve", "csrf_token": token})
+    assert resp.status_code == 302
+    rows = {r["code"]: r for r in portal.completeness()}
+    assert rows["23641"]["state"] == rows["23644"]["state"] == "approved"
+    assert any(p.name.startswith(f"{sub['id']:06d}_") for p in portal.inbox().iterdir())
+    log = portal.review_history(sub["id"])
+    assert [r["action"] for r in log] == ["return", "clear", "approve"]
+    assert all(r["who"] == ADMIN and r["at"] for r in log)
+    # approval needs an accepted file
+    bad = api.post("/api/v1/submissions", headers=bearer(codes["23650"]),
+                   data={"file": (io.BytesIO(sample("23650_2020 (gui lan 1).xlsx")), "x.xlsx")}).get_json()
+    assert portal.review([bad["id"]], "approve", ADMIN) == []
+    html = page(admin, "/desk?state=approved")
+    assert "Xã Kon Pne" in html and "Xã Sơn Lang" not in html
+    assert "Xã Kon Pne" in page(admin, "/desk?q=kon")
+    assert "Xã Đak Rong" not in page(admin, "/desk?q=kon")
+
+
+def test_chase_list_and_new_links(desk):
+    portal, app, codes, _ = desk
+    app.test_client().post("/api/v1/submissions", headers=bearer(codes["23641"]),
+                           data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "a.xlsx")})
+    admin = signed_in(app, codes[ADMIN])
+    html = page(admin, "/desk/chase")
+    assert "Xã Đak Rong (23644): chưa nộp phụ lục số liệu QCDC năm 2020 (hạn 25/10/2020)" in html
+    assert "Xã Kon Pne (23641)" not in html
+    token = csrf_of(html)
+    resp = admin.post("/desk/chase", data={"code": ["23644"], "csrf_token": token})
+    html = resp.get_data(as_text=True)
+    link = re.search(r"Nộp tại: (http://127\.0\.0\.1:8750/u/([A-Za-z0-9_-]+))", html)
+    assert link
+    assert portal.login(codes["23644"]) is None and portal.login(link.group(2)) == ("unit", "23644")
+    assert portal.login(codes["23647"]) == ("unit", "23647")
+
+
+def test_templates_zip_holds_every_units_own_form(desk, tmp_path):
+    portal, app, codes, _ = desk
+    admin = signed_in(app, codes[ADMIN])
+    resp = admin.get("/desk/templates.zip")
+    assert resp.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(resp.data)) as z:
+        names = z.namelist()
+        assert names == [f"{u.code}_2020.xlsx" for u in portal.expected_units(portal.round())]
+        (tmp_path / "x.xlsx").write_bytes(z.read("23662_2020.xlsx"))
+    sub = read_submission(tmp_path / "x.xlsx", load_roster(KBANG_ROSTER), "2020")
+    assert (sub.unit_code, sub.unit_name, sub.period) == ("23662", "Xã Nghĩa An", "2020")
+
+
+def test_rounds_open_from_the_page_and_earlier_rounds_stay(desk):
+    portal, app, codes, _ = desk
+    api = app.test_client()
+    api.post("/api/v1/submissions", headers=bearer(codes["23641"]),
+             data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "a.xlsx")})
+    admin = signed_in(app, codes[ADMIN])
+    html = page(admin, "/desk")
+    assert '<option value="2021Q1">Quý I năm 2021</option>' in html
+    token = csrf_of(html)
+    resp = admin.post("/desk/rounds", data={"period": "2021Q1", "deadline": "2021-04-05", "csrf_token": token})
+    assert resp.status_code == 302
+    assert portal.round().period == "2021Q1" and portal.round().deadline == dt.date(2021, 4, 5)
+    html = page(admin, "/desk")
+    assert "Quý I năm 2021" in html and "05/04/2021" in html
+    old = page(admin, f"/desk?round={portal.rounds()[-1].id}")
+    assert "Năm 2020" in old and ">1<" in old  # one on time in 2020
+    resp = admin.post("/desk/rounds", data={"period": "2021Q1", "csrf_token": token})
+    assert "Đã có đợt nộp báo cáo kỳ 2021Q1" in page(admin, "/desk")
+    # a unit's 2020 file in the 2021Q1 round: kept, another period
+    got = api.post("/api/v1/submissions", headers=bearer(codes["23641"]),
+                   data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "a.xlsx")}).get_json()
+    assert got["round"] == portal.round().id and got["findings"][0]["code"] == "period-mismatch"
+    assert next_periods("2020") == ["2021Q1", "2021S1", "2021"]
+    assert next_periods("2024Q2") == ["2024Q3", "2024S2", "2024"]
+    assert next_periods("2024Q4") == ["2025Q1", "2025S1", "2024"]
+    assert next_periods("2024S1") == ["2024Q3", "2024S2", "2024"]
+
+
+# --- JSON API ---------------------------------------------------------------------------------------------
+def test_api_shapes_and_refusals(desk):
+    portal, app, codes, _ = desk
+    api = app.test_client()
+    assert api.get("/healthz").get_json() == {"ok": True, "round": 1, "period": "2020"}
+    assert api.post("/api/v1/submissions", data={}).status_code == 401
+    resp = api.post("/api/v1/submissions", headers=bearer("wrong"), data={})
+    assert resp.status_code == 401 and resp.get_json()["message"] == "Mã truy cập không đúng."
+    assert api.post("/api/v1/submissions", headers=bearer(codes["23641"]), data={}).status_code == 400
+    resp = api.post("/api/v1/submissions", headers=bearer(codes["23641"]),
+                    data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "23641_2020.xlsx")})
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert {"id", "unit_code", "period", "status", "findings", "feedback_url"} <= set(body)
+    assert (body["unit_code"], body["period"], body["status"]) == ("23641", "2020", "accepted")
+    feedback = api.get(body["feedback_url"], headers=bearer(codes["23641"]))
+    assert feedback.status_code == 200 and feedback.data[:2] == b"PK"
+    assert api.get(body["file_url"], headers=bearer(codes["23641"])).data == sample("23641_2020.xlsx")
+    admin = bearer(codes[ADMIN])
+    assert len(api.get("/api/v1/submissions?unit=23641", headers=admin).get_json()) == 1
+    assert api.get("/api/v1/submissions?status=rejected", headers=admin).get_json() == []
+    assert api.get("/api/v1/status", headers=admin).get_json()["accepted"] == ["23641"]
+    assert api.get("/api/v1/status", headers=bearer(codes["23641"])).status_code == 403
+    # the JSON per file has the shape of validate --json's files
+    cli = read_submission(INBOX / "23641_2020.xlsx", load_roster(KBANG_ROSTER), "2020").to_json()
+    assert body["findings"] == cli["findings"] and body["sha256"] == cli["sha256"]
+
+
+def test_consolidated_before_any_file_says_so(desk):
+    _, app, codes, _ = desk
+    resp = app.test_client().get("/api/v1/consolidated.xlsx", headers=bearer(codes[ADMIN]))
+    assert resp.status_code == 409 and "Chưa có tệp nào" in resp.get_json()["message"]
+
+
+# --- storage and recovery ---------------------------------------------------------------------------------
+def test_received_record_left_by_a_crash_is_checked_on_start(tmp_path):
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    portal = Portal(tmp_path / "data", runner=InlineRunner())
+    rnd = portal.round()
+    data = sample("23647_2020.xlsx")
+    sid = portal._store(rnd, data, "23647_2020.xlsx", "23647", "web", ".xlsx")  # stored, recorded, not checked
+    # and a file that was written but never recorded
+    orphan = portal.data / "files" / "1" / "20201020T101010-abcdefabcdef.xlsx"
+    orphan.write_bytes(sample("23656_2020.xlsx"))
+    portal.close()
+    assert sqlite3.connect(tmp_path / "data" / DB_NAME).execute(
+        "SELECT state FROM submissions WHERE id=?", (sid,)).fetchone() == ("received",)
+    again = Portal(tmp_path / "data", runner=InlineRunner())
+    assert again.submission(sid)["status"] == "accepted"
+    states = {r["unit_code"]: r["state"] for r in again.submissions()}
+    assert states == {"23647": "checked", "23656": "checked"}
+    assert sorted(again.status()["accepted"]) == ["23647", "23656"]
+    again.close()
+
+
+def test_newer_upload_supersedes_without_replacing(desk):
+    portal, app, codes, _ = desk
+    api = app.test_client()
+    first = api.post("/api/v1/submissions", headers=bearer(codes["23653"]),
+                     data={"file": (io.BytesIO(sample("23653_2020 (gui lan 1).xlsx")), "lan1.xlsx")}).get_json()
+    second = api.post("/api/v1/submissions", headers=bearer(codes["23653"]),
+                      data={"file": (io.BytesIO(sample("23653_2020.xlsx")), "lan2.xlsx")}).get_json()
+    assert first["status"] == "rejected" and second["status"] == "accepted"
+    assert portal.original(first["id"])[0].read_bytes() == sample("23653_2020 (gui lan 1).xlsx")
+    status = portal.status()
+    assert status["accepted"] == ["23653"] and status["rejected"] == []
+    cons, _, ids = portal.consolidation()
+    used = next(e.used for e in cons.expected if e.unit.code == "23653")
+    assert ids[str(used.path)] == second["id"]
+
+
+# --- checks in workers --------------------------------------------------------------------------------
+def test_pool_survives_a_stalled_and_a_crashed_check():
+    pool = CheckPool(workers=1, timeout=3)
+    try:
+        from qcdc_excel.portal.checker import CheckFailed
+
+        with pytest.raises(CheckFailed) as stalled:
+            pool.run(("sleep", 30))
+        assert stalled.value.reason == "timeout"
+        with pytest.raises(CheckFailed) as crashed:
+            pool.run(("crash",))
+        assert crashed.value.reason == "crashed"
+        sub = pool.run(("check", str(INBOX / "23641_2020.xlsx"), str(KBANG_ROSTER), "2020"))
+        assert sub.status == "accepted" and sub.unit_code == "23641"
+        assert pool.restarts == 2
+    finally:
+        pool.close()
+
+
+def test_a_stalled_check_costs_only_its_own_request(tmp_path):
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+
+    class Stalling(CheckPool):
+        def run(self, task, timeout=None):
+            if task[0] == "check" and "stall" in Path(task[1]).read_bytes()[-10:].decode("latin-1"):
+                task = ("sleep", 30)
+            return super().run(task, timeout)
+
+    portal = Portal(tmp_path / "data", runner=Stalling(workers=1, timeout=2))
+    try:
+        got = portal.receive(sample("23641_2020.xlsx") + b"stall", "treo.xlsx", ADMIN, "desk")
+        assert got["status"] == "unreadable" and got["findings"][0]["code"] == "check-timeout"
+        assert "quá 2 giây" in got["findings"][0]["message"]
+        nxt = portal.receive(sample("23644_2020.xlsx"), "23644.xlsx", ADMIN, "desk")
+        assert nxt["status"] == "accepted"
+    finally:
+        portal.close()
+
+
+from .test_hostile_files import build_corpus, source  # noqa: E402,F401 - the validate corpus and its fixture
+
+
+def test_hostile_corpus_through_the_desk(tmp_path, source):  # noqa: F811
+    (tmp_path / "hostile").mkdir()
+    corpus = build_corpus(tmp_path / "hostile", source["hostile"].read_bytes(), source)
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    portal = Portal(tmp_path / "data", runner=CheckPool(workers=2, timeout=60))
+    roster = load_roster(KBANG_ROSTER)
+    try:
+        for name, case in sorted(corpus.items()):
+            data = case.path.read_bytes()
+            got = portal.receive(data, case.path.name, ADMIN, "desk")
+            assert portal.original(got["id"])[0].read_bytes() == data, name
+            if got["status"] == "refused":  # over the size limit or not a spreadsheet: kept, with a reason
+                code = got["findings"][0]["code"]
+                assert (code == "upload-too-large" and len(data) > 20 * 1024 * 1024) or (
+                    case.path.suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".ods", ".csv")), name
+                continue
+            direct = read_submission(case.path, roster, "2020")
+            assert got["status"] == direct.status, name
+            assert [f["code"] for f in got["findings"]] == [f.code for f in direct.findings], name
+            assert not {"check-crashed", "check-timeout", "check-memory"} & {f["code"] for f in got["findings"]}
+        assert portal.runner.restarts == 0
+    finally:
+        portal.close()
