@@ -91,3 +91,25 @@ def convert_with_ssconvert(binary: str, files: list[Path], outdir: Path, exporte
             raise AssertionError(f"ssconvert did not convert {f}\n{proc.stdout}\n{proc.stderr}")
         out[f] = target
     return out
+
+
+def chromium_binary() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium for the web desk's browser tests (Playwright drives it; it cannot download
+    its own browser here). Skips with a reason on a developer machine without it; fails under CI."""
+    binary = chromium_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required under CI but was not found")
+        pytest.skip("Chromium not found: install the Debian packages chromium and chromium-driver")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("playwright (pip) is required under CI")
+        pytest.skip("playwright not installed: pip install '.[test]'")
+    return binary

@@ -349,7 +349,7 @@ def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path
     assert resp.status_code == 201
     got = resp.get_json()["submissions"]
     assert len(got) == len(members) + 1  # the archive itself, then every member
-    assert got[0]["status"] == "refused" and got[0]["findings"][0]["code"] == "upload-archive-unpacked"
+    assert got[0]["status"] == "archive" and got[0]["findings"][0]["code"] == "upload-archive-unpacked"
     by_name = {g["file_name"]: g for g in got[1:]}
     assert set(by_name) == set(members)
     for name, g in by_name.items():
@@ -359,8 +359,11 @@ def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path
     assert by_name["ngoai-ds/99999.xlsx"]["status"] == "rejected"
     # the desk lists the strays
     html = page(admin, "/desk")
-    for stray in ("nham-ky/23644_2019.xlsx", "ghi-chu.docx", "ngoai-ds/99999.xlsx"):
-        assert stray in html
+    others = html.split("Tệp không thuộc đơn vị nào phải nộp")[1]
+    for stray in ("nham-ky/23644_2019.xlsx", "ghi-chu.docx", "ngoai-ds/99999.xlsx", "tu-zalo.zip"):
+        assert stray in others
+    assert "625_2020_huyen.xlsx" not in others  # the district's own report counts: it is shown above
+    assert "Báo cáo riêng của Huyện Kbang" in html
     # completeness as merge sees it
     status = portal.status()
     assert status["counts"] == {"expected": 14, "received": 14, "accepted": 14, "on-time": 12, "late": 2,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -294,7 +295,7 @@ def test_sigkill_during_uploads_loses_no_answered_upload(desk, servers, tmp_path
             body = distinct(sources[unit], f"kill {n}")
             try:
                 status, rec = upload(srv.base, codes[unit], f"{unit}_2020.xlsx", body, timeout=15)
-            except (OSError, ValueError) as exc:  # the server died under this request: stop sending
+            except (OSError, ValueError, http.client.HTTPException) as exc:  # the server died under it
                 with lock:
                     failures.append(type(exc).__name__)
                 return

@@ -235,9 +235,11 @@ class Portal:
         return row[0] if row else None
 
     def unit_history(self, who: str, lang: str = "vi") -> list[dict]:
-        """Everything ``who`` sent, every round, newest first."""
+        """Everything ``who`` sent, and the files of ``who`` the secretariat received for it (by Zalo
+        or e-mail), every round, newest first."""
         return [self._as_json(r, lang) for r in self.db.execute(
-            "SELECT * FROM submissions WHERE sender=? ORDER BY id DESC", (who,))]
+            "SELECT * FROM submissions WHERE sender=? OR (sender=? AND unit_code=?) ORDER BY id DESC",
+            (who, ADMIN, who))]
 
     def holder_name(self, who: str) -> str:
         row = self.db.execute("SELECT name FROM access WHERE who=?", (who,)).fetchone()
@@ -337,9 +339,10 @@ class Portal:
         return sid
 
     def _refuse(self, sid: int, reason: str) -> None:
+        status = "archive" if reason == "upload-archive-unpacked" else "refused"
         with self.db:
-            self.db.execute("UPDATE submissions SET state='refused', status='refused', refusal=?, checked_at=? "
-                            "WHERE id=?", (reason, now().isoformat(), sid))
+            self.db.execute("UPDATE submissions SET state='refused', status=?, refusal=?, checked_at=? "
+                            "WHERE id=?", (status, reason, now().isoformat(), sid))
 
     def check(self, sid: int) -> None:
         """Check a received submission in a worker and record the verdict (and its inbox link)."""
@@ -480,9 +483,9 @@ class Portal:
         if unit:
             sql += " AND (unit_code=? OR sender=?)"
             args += [unit, unit]
-        if sender:
-            sql += " AND sender=?"
-            args.append(sender)
+        if sender:  # what a unit may see: its uploads, and its own files the secretariat took in
+            sql += " AND (sender=? OR (sender=? AND unit_code=?))"
+            args += [sender, ADMIN, sender]
         if status:
             if status in ("approve", "return"):
                 sql += " AND review=?"
@@ -493,12 +496,13 @@ class Portal:
         return [self._as_json(r, lang) for r in self.db.execute(sql, args)]
 
     def owns(self, sid: int, who: str) -> bool:
-        """Whether ``who`` may see submission ``sid`` (the secretariat sees all; a unit what it sent)."""
+        """Whether ``who`` may see submission ``sid``: the secretariat sees all; a unit what it sent
+        and its own files the secretariat took in for it (never another unit's upload)."""
         try:
             row = self._row(sid)
         except KeyError:
             return False
-        return who == ADMIN or row["sender"] == who
+        return who == ADMIN or row["sender"] == who or (row["sender"] == ADMIN and row["unit_code"] == who)
 
     def original(self, sid: int) -> tuple[Path, str]:
         row = self._row(sid)
@@ -645,10 +649,20 @@ class Portal:
         """Files that belong to no expected unit of the round: another period, a unit outside the
         roster or the round, unreadable or refused files. Kept and listed, never dropped."""
         rnd = self.round(round_id)
-        expected = {e["code"] for e in self.completeness(rnd.id)}
+        expected = {e["code"] for e in self.completeness(rnd.id)} | {rnd.parent}  # the parent's own report counts
         return [s for s in self.submissions(rnd.id)
-                if s["unit_code"] not in expected or s["status"] in ("unreadable", "refused")
+                if s["unit_code"] not in expected or s["status"] in ("unreadable", "refused", "archive")
                 or (s["period"] and s["period"] != rnd.period)]
+
+    def parent_own(self, round_id: int | None = None) -> dict | None:
+        """The consolidating unit's own report in this round (the one that counts, else the latest)."""
+        rnd = self.round(round_id)
+        cons, _, ids = self.consolidation(rnd.id)
+        own = next((d.sub for d in cons.details if d.is_parent_own), None)
+        if own is not None and str(own.path) in ids:
+            return self.submission(ids[str(own.path)])
+        latest = self.submissions(rnd.id, unit=rnd.parent)
+        return latest[0] if latest else None
 
     def outputs(self, round_id: int | None = None, lang: str = "vi") -> dict[str, Path]:
         """The consolidated workbook, the JSON report and the Word report of the round, built by

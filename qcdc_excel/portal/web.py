@@ -342,7 +342,8 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         shown = [r for r in rows if (not state or r["state"] == state)
                  and (not q or q.casefold() in r["name"].casefold() or q in r["code"])]
         return render_template("desk.html", rnd=rnd, rows=shown, total=len(rows), counts=counts, state=state, q=q,
-                               others=portal.others(rnd.id), rounds=portal.rounds(),
+                               others=portal.others(rnd.id), rounds=portal.rounds(), own=portal.parent_own(rnd.id),
+                               parent=portal.unit(rnd, rnd.parent),
                                current=portal.round().id, suggestions=next_periods(portal.round().period))
 
     @app.post("/desk/upload")
@@ -427,6 +428,9 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         return render_template("chase.html", rnd=rnd, rows=rows, message=chase_message(rnd, rows, links),
                                links=links)
 
+    def comment(r: dict) -> str:
+        return " ".join(str(r["comment"]).split()).rstrip(" .;,")
+
     def chase_message(rnd, rows, links: dict[str, str]) -> str:
         l = lang()
         label = parse_period(rnd.period).label(l)
@@ -439,14 +443,14 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
                     line = f"- {r['name']} ({r['code']}): chưa nộp phụ lục số liệu QCDC {label.lower()}{due}."
                 else:
                     line = (f"- {r['name']} ({r['code']}): báo cáo {label.lower()} bị trả lại"
-                            + (f" — {r['comment']}" if r.get("comment") else "") + ". Đề nghị sửa và gửi lại.")
+                            + (f" — {comment(r)}" if r.get("comment") else "") + ". Đề nghị sửa và gửi lại.")
                 line += f" Nộp tại: {link}" if link else " Nộp qua đường link cá nhân đã được gửi."
             else:
                 if r["state"] == "missing":
                     line = f"- {r['name']} ({r['code']}): has not sent the QCDC data appendix for {label}{due}."
                 else:
                     line = (f"- {r['name']} ({r['code']}): the {label} report was returned"
-                            + (f" — {r['comment']}" if r.get("comment") else "") + ". Please fix and resend.")
+                            + (f" — {comment(r)}" if r.get("comment") else "") + ". Please fix and resend.")
                 line += f" Send at: {link}" if link else " Send through your personal link."
             out.append(line)
         return "\n".join(out)

@@ -113,6 +113,8 @@
         send(form, queue.shift(), list, function () {
           running--;
           finished++;
+          var stale = form.querySelector(".history-stale");
+          if (stale) stale.hidden = false;
           if (finished === total && form.dataset.reload) {
             document.body.classList.add("stale");
             setTimeout(function () { window.location.reload(); }, 1500);
