@@ -849,8 +849,12 @@ def portal_init_cmd(obj: dict, data: str, roster: str, period: str, parent: str 
         help=("Địa chỉ công khai của cổng (cho đường link cá nhân mới cấp).", "The public address (for newly issued links)."))
 @option("--workers", default=None, type=click.IntRange(1, 64), metavar=("SỐ", "N"),
         help=("Số tiến trình kiểm tra tệp (mặc định: số lõi CPU).", "Processes that check files (default: CPU cores)."))
+@option("--behind-proxy", is_flag=True,
+        help=("Chạy sau một máy chủ HTTPS trên chính máy này (nginx, Caddy, IIS): tin các tiêu đề X-Forwarded-* từ 127.0.0.1.",
+              "Runs behind an HTTPS proxy on this machine (nginx, Caddy, IIS): trust its X-Forwarded-* headers from 127.0.0.1."))
 @click.pass_obj
-def portal_serve_cmd(obj: dict, data: str, host: str, port: int, base_url: str | None, workers: int | None) -> None:
+def portal_serve_cmd(obj: dict, data: str, host: str, port: int, base_url: str | None, workers: int | None,
+                     behind_proxy: bool) -> None:
     from .portal.service import Portal
     from .portal.web import serve
 
@@ -862,7 +866,7 @@ def portal_serve_cmd(obj: dict, data: str, host: str, port: int, base_url: str |
     shown = base_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     click.echo((f"Cổng nộp báo cáo đang chạy tại {shown}  (dừng: Ctrl+C)" if lang == "vi"
                 else f"The desk is running at {shown}  (stop: Ctrl+C)"), err=True)
-    serve(data, host, port, base_url, workers=workers)
+    serve(data, host, port, base_url, workers=workers, behind_proxy=behind_proxy)
 
 
 class _NoRunner:

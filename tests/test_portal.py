@@ -615,6 +615,26 @@ def test_pool_survives_a_stalled_and_a_crashed_check():
         pool.close()
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="memory limits need RLIMIT_AS (not on Windows)")
+def test_pool_caps_a_workers_memory():
+    from qcdc_excel.portal.checker import CheckFailed
+
+    pool = CheckPool(workers=1, timeout=30, memory=512 * 1024 * 1024)
+    try:
+        with pytest.raises(CheckFailed) as hungry:
+            pool.run(("alloc", 2 * 1024 * 1024 * 1024))
+        assert hungry.value.reason == "memory"
+        assert pool.run(("alloc", 1024)) == 1024  # the same worker goes on
+        assert pool.restarts == 0
+    finally:
+        pool.close()
+
+
+def test_serve_refuses_a_folder_that_is_not_a_portal(tmp_path):
+    res = CliRunner().invoke(main, ["portal", "serve", "--data", str(tmp_path)])
+    assert res.exit_code == 2 and "chưa phải thư mục dữ liệu của cổng" in res.output
+
+
 def test_a_stalled_check_costs_only_its_own_request(tmp_path):
     init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
 

@@ -64,6 +64,8 @@ def run_task(task: tuple):
         return None
     if kind == "crash":  # for the pool's own tests: a task that kills its worker
         os._exit(3)
+    if kind == "alloc":  # for the pool's own tests: a task that wants more memory than allowed
+        return len(bytearray(task[1]))
     raise ValueError(kind)
 
 

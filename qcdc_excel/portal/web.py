@@ -591,16 +591,24 @@ def next_periods(code: str) -> list[str]:
 
 
 def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url: str | None = None,
-          threads: int = 16, workers: int | None = None) -> None:  # pragma: no cover - runs until stopped
-    """Run the desk with waitress (a production WSGI server that runs on Windows too)."""
+          threads: int = 16, workers: int | None = None,
+          behind_proxy: bool = False) -> None:  # pragma: no cover - runs until stopped
+    """Run the desk with waitress (a production WSGI server that runs on Windows too).
+
+    ``behind_proxy``: an HTTPS reverse proxy on this machine (nginx, Caddy, IIS) forwards to it;
+    waitress then takes the client's address and scheme from that proxy's X-Forwarded-* headers
+    (from 127.0.0.1 only), so failed logins are counted per real client.
+    """
     from waitress import serve as waitress_serve
 
     from .checker import CheckPool
 
     portal = Portal(data, runner=CheckPool(workers))
     app = create_app(portal, base_url)
+    proxy = dict(trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                 trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}) if behind_proxy else {}
     try:
         waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024,
-                       ident="qcdc-excel", clear_untrusted_proxy_headers=True)
+                       ident="qcdc-excel", clear_untrusted_proxy_headers=True, **proxy)
     finally:
         portal.close()
