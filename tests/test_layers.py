@@ -14,7 +14,7 @@ CORE = ["catalog", "expressions", "findings", "form", "formulas", "i18n", "layou
         "validate"]
 OUTSIDE = {"template", "workbook_writer", "feedback", "feedback_zip", "merge", "cli", "consolidate", "synthetic",
            "portal", "report"}
-THIRD_PARTY_WRITERS = {"openpyxl", "xlsxwriter", "click", "flask", "docxtpl"}
+THIRD_PARTY_WRITERS = {"openpyxl", "xlsxwriter", "click", "flask", "flask_wtf", "waitress", "docxtpl"}
 ALLOWED = {"roster": {"openpyxl"}}  # an .xlsx roster is read with openpyxl (reading, not writing)
 
 

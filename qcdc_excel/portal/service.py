@@ -149,6 +149,7 @@ class Portal:
         self._rosters: dict[str, Roster] = {}
         self._cache: dict[int, tuple[tuple, object]] = {}
         self._cache_lock = threading.Lock()
+        self._memo: dict[int, Submission] = {}
         self._output_lock = threading.Lock()
         self.runner = runner if runner is not None else CheckPool()
         if recover:
@@ -374,6 +375,7 @@ class Portal:
                 "mismatch=?, checked_at=?, result=?, inbox=? WHERE id=?",
                 (sub.status, sub.unit_code, sub.unit_name, sub.period, sub.form, mismatch, now().isoformat(),
                  pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL), inbox_rel, sid))
+        self._memo.pop(sid, None)
         self._sync_inbox(sid)
 
     def _in_force(self, row) -> bool:
@@ -588,10 +590,19 @@ class Portal:
             hit = self._cache.get(rnd.id)
             if hit and hit[0] == key:
                 return hit[1]
-        rows = self.db.execute("SELECT * FROM submissions WHERE round_id=? AND state='checked' "
+        rows = self.db.execute("SELECT id, inbox FROM submissions WHERE round_id=? AND state='checked' "
                                "AND mismatch=0 AND (review IS NULL OR review!='return') ORDER BY inbox",
                                (rnd.id,)).fetchall()
-        subs = [s for s in (self._unpickle(r) for r in rows) if s is not None]
+        # a check's result never changes once recorded: unpickle each only once per process
+        todo = [r["id"] for r in rows if r["id"] not in self._memo]
+        for start in range(0, len(todo), 500):
+            chunk = todo[start:start + 500]
+            for full in self.db.execute(f"SELECT * FROM submissions WHERE id IN ({','.join('?' * len(chunk))})",
+                                        chunk):
+                sub = self._unpickle(full)
+                if sub is not None:
+                    self._memo[full["id"]] = sub
+        subs = [self._memo[r["id"]] for r in rows if r["id"] in self._memo]
         subs.sort(key=lambda s: str(s.path))
         cons = consolidate(subs, load_catalog(CURRENT_VERSION), self.roster(rnd), rnd.period, rnd.parent,
                            rnd.deadline)
@@ -645,14 +656,16 @@ class Portal:
                         "comment": comment})
         return out
 
-    def others(self, round_id: int | None = None) -> list[dict]:
+    def others(self, round_id: int | None = None, lang: str = "vi") -> list[dict]:
         """Files that belong to no expected unit of the round: another period, a unit outside the
         roster or the round, unreadable or refused files. Kept and listed, never dropped."""
         rnd = self.round(round_id)
         expected = {e["code"] for e in self.completeness(rnd.id)} | {rnd.parent}  # the parent's own report counts
-        return [s for s in self.submissions(rnd.id)
-                if s["unit_code"] not in expected or s["status"] in ("unreadable", "refused", "archive")
-                or (s["period"] and s["period"] != rnd.period)]
+        rows = self.db.execute("SELECT id, unit_code, status, period FROM submissions WHERE round_id=? "
+                               "ORDER BY id DESC", (rnd.id,)).fetchall()
+        return [self.submission(r["id"], lang) for r in rows
+                if r["unit_code"] not in expected or r["status"] in ("unreadable", "refused", "archive")
+                or (r["period"] and r["period"] != rnd.period)]
 
     def parent_own(self, round_id: int | None = None) -> dict | None:
         """The consolidating unit's own report in this round (the one that counts, else the latest)."""

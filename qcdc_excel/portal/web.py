@@ -342,7 +342,7 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         shown = [r for r in rows if (not state or r["state"] == state)
                  and (not q or q.casefold() in r["name"].casefold() or q in r["code"])]
         return render_template("desk.html", rnd=rnd, rows=shown, total=len(rows), counts=counts, state=state, q=q,
-                               others=portal.others(rnd.id), rounds=portal.rounds(), own=portal.parent_own(rnd.id),
+                               others=portal.others(rnd.id, lang()), rounds=portal.rounds(), own=portal.parent_own(rnd.id),
                                parent=portal.unit(rnd, rnd.parent),
                                current=portal.round().id, suggestions=next_periods(portal.round().period))
 
