@@ -169,6 +169,9 @@ def test_wrong_codes_are_refused_then_rate_limited(desk):
     assert resp.status_code == 429 and "Nhập sai quá nhiều lần" in resp.get_data(as_text=True)
     other = app.test_client()
     assert other.get(f"/u/{codes['23641']}", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 302
+    # scripts too: a right bearer code from the blocked address waits
+    resp = client.get("/api/v1/submissions", headers=bearer(codes["23641"]))
+    assert resp.status_code == 429 and "Nhập sai quá nhiều lần" in resp.get_json()["message"]
 
 
 def test_pages_need_a_session_and_the_right_role(desk):
@@ -679,5 +682,28 @@ def test_hostile_corpus_through_the_desk(tmp_path, source):  # noqa: F811
             assert [f["code"] for f in got["findings"]] == [f.code for f in direct.findings], name
             assert not {"check-crashed", "check-timeout", "check-memory"} & {f["code"] for f in got["findings"]}
         assert portal.runner.restarts == 0
+    finally:
+        portal.close()
+
+
+def test_consolidated_workbook_of_a_big_round_runs_merge_in_a_worker(tmp_path):
+    """From 64 files on, merge reads on several processes: the pool's worker must be allowed to
+    start them (a daemon process may not), and the figures are still merge's."""
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    portal = Portal(tmp_path / "data", runner=CheckPool(workers=2))
+    try:
+        files = sorted(INBOX.rglob("*.xlsx"))
+        for i in range(70):
+            f = files[i % len(files)]
+            portal.receive(f.read_bytes(), f"{i:02d}_{f.name}", ADMIN, "desk")
+        assert len(list(portal.inbox().iterdir())) == 70
+        paths = portal.outputs()
+        web = json.loads(paths["json"].read_text("utf-8"))
+        merged = merge(portal.inbox(), tmp_path / "m.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
+                       json_path=tmp_path / "m.json", deadline=DEADLINE, jobs=1)
+        cli = json.loads((tmp_path / "m.json").read_text("utf-8"))
+        assert web["totals"] == cli["totals"] and web["units"] == cli["units"]
+        assert merged.consolidation.counts()["accepted"] == 14
+        assert web["units"] == json.loads(json.dumps(portal.status()))
     finally:
         portal.close()

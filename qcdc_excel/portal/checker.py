@@ -57,6 +57,15 @@ def run_task(task: tuple):
         from ..feedback import write_feedback
 
         return write_feedback(sub, out_dir, lang, name)
+    if kind == "merge":  # the round's consolidated workbook: ``merge`` itself, in a clean process
+        import datetime as dt
+
+        from ..merge import merge
+
+        _, inbox, out, roster_path, period, parent, json_path, deadline, lang, report_path = task
+        merge(inbox, out, _roster(roster_path), period, parent, json_path=json_path,
+              deadline=dt.date.fromisoformat(deadline) if deadline else None, lang=lang, report_path=report_path)
+        return out
     if kind == "sleep":  # for the pool's own tests: a task that stalls
         import time
 
@@ -124,9 +133,18 @@ class CheckPool:
         self._closed = False
         self.restarts = 0
 
+    def _busy_kill(self) -> None:
+        """Workers still busy at close (a long check, a merge): stopped, so the process can exit."""
+        for proc in multiprocessing.active_children():
+            if proc.name == "qcdc-check":
+                proc.kill()
+                proc.join(5)
+
     def _start(self) -> _Slot:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker, args=(child, self.memory), daemon=True,
+        # not a daemon: a worker that runs ``merge`` starts processes of its own. It ends when this
+        # process closes the pool or dies (its pipe closes).
+        proc = self._ctx.Process(target=_worker, args=(child, self.memory), daemon=False,
                                  name="qcdc-check")
         proc.start()
         child.close()
@@ -185,9 +203,9 @@ class CheckPool:
                 slot.conn.send(None)
             except OSError:
                 pass
+        for slot in slots:
             slot.process.join(2)
-            if slot.process.is_alive():
-                self._discard(slot)
+        self._busy_kill()
 
 
 class InlineRunner:

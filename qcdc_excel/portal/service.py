@@ -77,6 +77,7 @@ MAX_ARCHIVE_MEMBERS = 5000
 MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 CHECKED = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
 REVIEWS = ("approve", "return", "clear")
+MERGE_TIMEOUT = 3600.0  # seconds for a round's consolidated workbook (10,600 units take ~20 s)
 
 
 def now() -> dt.datetime:
@@ -680,7 +681,7 @@ class Portal:
     def outputs(self, round_id: int | None = None, lang: str = "vi") -> dict[str, Path]:
         """The consolidated workbook, the JSON report and the Word report of the round, built by
         ``merge`` on the round's inbox (rebuilt only when something changed)."""
-        from ..merge import NothingFound, merge
+        from ..validate import collect_files
 
         rnd = self.round(round_id)
         folder = self.data / "outputs" / str(rnd.id)
@@ -694,11 +695,12 @@ class Portal:
                 return paths
             inbox = self.inbox(rnd.id)
             inbox.mkdir(parents=True, exist_ok=True)
-            try:
-                merge(inbox, paths["xlsx"], self.roster(rnd), rnd.period, rnd.parent, json_path=paths["json"],
-                      deadline=rnd.deadline, lang=lang, report_path=paths["docx"])
-            except NothingFound:
-                raise QcdcError("portal-nothing-yet", period=rnd.period) from None
+            if not collect_files([inbox])[0]:
+                raise QcdcError("portal-nothing-yet", period=rnd.period)
+            # ``merge`` itself, run in a worker: a clean single-threaded process that may use every core
+            self.runner.run(("merge", str(inbox), str(paths["xlsx"]), str(rnd.roster_path), rnd.period, rnd.parent,
+                             str(paths["json"]), rnd.deadline.isoformat() if rnd.deadline else None, lang,
+                             str(paths["docx"])), timeout=MERGE_TIMEOUT)
             atomic_write_text(stamp, key)
         return paths
 

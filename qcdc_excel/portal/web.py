@@ -95,6 +95,10 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         g.who, g.role = None, None
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
+            wait = limiter.blocked(request.remote_addr or "")
+            if wait:
+                return api_error(429, "rate-limited", text("login-limited", "vi", minutes=wait // 60 + 1),
+                                 text("login-limited", "en", minutes=wait // 60 + 1))
             found = portal.login(auth[7:].strip())
             if found is None:
                 limiter.failed(request.remote_addr or "")
