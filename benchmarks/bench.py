@@ -66,11 +66,19 @@ def fill(template: bytes, cells: dict[str, object]) -> bytes:
         parts = {name: zf.read(name) for name in zf.namelist()}
     sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
 
+    done = set()
+
     def repl(m):
         ref = m.group(1)
-        return _cell_xml(ref, m.group(2), cells[ref]) if ref in cells else m.group(0)
+        if ref not in cells:
+            return m.group(0)
+        done.add(ref)
+        return _cell_xml(ref, m.group(2), cells[ref])
 
-    sheet = re.sub(r'<c r="([A-Z]+\d+)"((?: s="\d+")?)(?: t="n")? ?/>', repl, sheet)
+    # an empty cell is <c .../> or, when openpyxl writes with lxml, <c ...></c>
+    sheet = re.sub(r'<c r="([A-Z]+\d+)"((?: s="\d+")?)(?: t="n")?\s*(?:/>|></c>)', repl, sheet)
+    if len(done) < len(cells):  # never time blank forms by mistake
+        raise RuntimeError(f"only {len(done)} of {len(cells)} input cells could be filled: template format changed?")
     parts["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:

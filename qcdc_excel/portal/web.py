@@ -609,6 +609,8 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
 
     portal = Portal(data, runner=CheckPool(workers))
     app = create_app(portal, base_url)
+    # the first look at the desk should not pay for reading every recorded check
+    threading.Thread(target=portal.consolidation, name="qcdc-warm", daemon=True).start()
     proxy = dict(trusted_proxy="127.0.0.1", trusted_proxy_count=1,
                  trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}) if behind_proxy else {}
     try:
