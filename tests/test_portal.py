@@ -707,3 +707,58 @@ def test_consolidated_workbook_of_a_big_round_runs_merge_in_a_worker(tmp_path):
         assert web["units"] == json.loads(json.dumps(portal.status()))
     finally:
         portal.close()
+
+
+def test_sign_in_form_desk_lists_and_unit_pages(desk, tmp_path):
+    portal, app, codes, _ = desk
+    client = app.test_client()
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    resp = client.post("/login", data={"code": "sai-ma", "csrf_token": token})
+    assert resp.status_code == 403 and "Mã truy cập không đúng" in resp.get_data(as_text=True)
+    resp = client.post("/login", data={"code": f"  {codes[ADMIN]} ", "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/desk")
+    api = app.test_client()
+    for code, name in (("23650", "23650_2020 (gui lan 1).xlsx"), ("23641", "23641_2020.xlsx")):
+        api.post("/api/v1/submissions", headers=bearer(codes[code]),
+                 data={"file": (io.BytesIO(sample(name)), name)})
+    html = page(client, "/desk/submissions?status=rejected")
+    assert "23650_2020 (gui lan 1).xlsx" in html and "23641_2020.xlsx" not in html
+    html = page(client, "/desk/submissions")
+    assert "23650_2020 (gui lan 1).xlsx" in html and "23641_2020.xlsx" in html
+    html = page(client, "/desk/units/23650")
+    assert "Xã Krong" in html and "Lịch sử nộp của đơn vị" in html and "23650_2020 (gui lan 1).xlsx" in html
+    assert client.get("/desk/units/00000").status_code == 404
+    resp = client.get("/desk/units/23674/template")
+    assert resp.status_code == 200
+    (tmp_path / "t.xlsx").write_bytes(resp.data)
+    assert read_submission(tmp_path / "t.xlsx", load_roster(KBANG_ROSTER), "2020").unit_code == "23674"
+    assert client.get("/desk/units/00000/template").status_code == 404
+    token = csrf_of(page(client, "/desk"))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/desk").status_code == 302
+
+
+def test_the_desk_may_send_an_archive_larger_than_one_form(desk):
+    """A .zip of a province's returns is larger than the 20 MB a single form may be."""
+    portal, app, codes, _ = desk
+    admin = signed_in(app, codes[ADMIN])
+    token = csrf_of(page(admin, "/desk"))
+    import os
+
+    padding = os.urandom(22 * 1024 * 1024)  # incompressible: the archive itself is over 20 MB
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("23641_2020.xlsx", sample("23641_2020.xlsx"))
+        z.writestr("anh-quet.png", padding[:19 * 1024 * 1024])
+        z.writestr("qua-lon.xlsx", padding[:21 * 1024 * 1024])
+    data = buf.getvalue()
+    assert len(data) > 40 * 1024 * 1024
+    resp = upload(admin, "/desk/upload", "ca-tinh.zip", data, token)
+    assert resp.status_code == 201
+    got = {g["file_name"]: g for g in resp.get_json()["submissions"]}
+    assert got["23641_2020.xlsx"]["status"] == "accepted"
+    assert got["anh-quet.png"]["findings"][0]["code"] == "upload-not-spreadsheet"
+    assert got["ca-tinh.zip/qua-lon.xlsx"]["findings"][0]["code"] == "upload-archive-member-unreadable"
+    unit = signed_in(app, codes["23644"])
+    resp = upload(unit, "/unit/upload", "ca-tinh.zip", data, csrf_of(page(unit, "/unit")))
+    assert resp.status_code == 413
