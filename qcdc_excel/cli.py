@@ -418,6 +418,8 @@ def render_report(report, lang: str) -> None:
         word, colour = STATUS_WORDS[sub.status]
         who = " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)
         extra = f"  {who} · {sub.period}" if who else ""
+        if sub.accepted and sub.fingerprint:
+            extra += f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {sub.fingerprint}]"
         click.echo(f"{click.style(f'{word[lang]:<16}', fg=colour, bold=True)} {sub.path}{extra}")
     for path, reason in report.skipped:
         click.echo(f"{click.style(('BỎ QUA' if lang == 'vi' else 'SKIPPED').ljust(16), fg='blue')} {path}"
@@ -668,11 +670,14 @@ def render_headline(result, lang: str) -> None:
               "Report layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"),
         help=("Người ký báo cáo Word.", "Who signs the Word report."))
+@option("--pdf", "with_pdf", is_flag=True,
+        help=("Xuất thêm sổ tổng hợp ra PDF để ký (cùng tên, đuôi .pdf; cần LibreOffice).",
+              "Also write the consolidated workbook as a PDF to sign (same name, .pdf; needs LibreOffice)."))
 @click.pass_obj
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
-              signer: str | None) -> None:
+              signer: str | None, with_pdf: bool) -> None:
     from .merge import merge
     from .validate import collect_files
 
@@ -718,7 +723,19 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
     render_headline(result, lang)
     render_written(lang, workbook=result.out, feedback_dir=feedback_dir, feedback=result.feedback,
                    json_path=json_path, report=report_path)
-    sys.exit(0 if result.ok else 1)
+    pdf_ok = True
+    if with_pdf:
+        from .pdf import to_pdf
+
+        try:
+            pdfs = to_pdf([result.out])
+        except QcdcError as exc:
+            click.echo(click.style(exc.render(lang), fg="red"), err=True)
+            pdf_ok = False
+        else:
+            _render_pdfs(pdfs, lang)
+            pdf_ok = all(r.pdf for r in pdfs)
+    sys.exit(0 if result.ok and pdf_ok else 1)
 
 
 @main.command("report", help=(
@@ -764,6 +781,42 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_written(lang, report=out_path)
+
+
+@main.command("pdf", help=(
+    "Xuất các trang in của từng sổ Excel ra một tệp PDF cùng tên (tong-hop.xlsx → tong-hop.pdf) để ký, qua "
+    "LibreOffice (một lần khởi động cho mọi tệp). Chân trang có mã số liệu; «validate» in cùng mã đó để đối chiếu "
+    "bản PDF đã ký với tệp Excel.\n\nVí dụ:\n\n\b\n  qcdc-excel pdf ket-qua/tong-hop.xlsx --out ket-qua",
+    "Write the printable sheets of each workbook as one PDF named after it (tong-hop.xlsx → tong-hop.pdf), "
+    "ready to sign, through LibreOffice (one start for all files). The footer carries the figures' "
+    "fingerprint, which 'validate' prints too, so a signed PDF can be matched to its workbook."))
+@click.argument("files", nargs=-1, required=True, cls=LocalisedArgument, metavar=("TỆP.xlsx...", "FILE.xlsx..."))
+@option("--out", "out_dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
+        help=("Thư mục ghi PDF (mặc định: cạnh từng tệp).", "Folder for the PDFs (default: beside each file)."))
+@click.pass_obj
+def pdf_cmd(obj: dict, files: tuple[str, ...], out_dir: str | None) -> None:
+    from .pdf import to_pdf
+
+    lang = obj["lang"]
+    try:
+        if out_dir is not None:
+            check_output(out_dir, "--out", folder=True)
+        with writing(lang, [out_dir] if out_dir else []):
+            results = to_pdf(list(files), out_dir)
+    except QcdcError as exc:
+        click.echo(click.style(exc.render(lang), fg="red"), err=True)
+        sys.exit(1)
+    _render_pdfs(results, lang)
+    sys.exit(0 if all(r.pdf for r in results) else 1)
+
+
+def _render_pdfs(results, lang: str) -> None:
+    for r in results:
+        if r.pdf:
+            mark = f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {r.fingerprint}]" if r.fingerprint else ""
+            click.echo(f"{'Đã ghi' if lang == 'vi' else 'Written'}: {r.pdf}{mark}")
+        else:
+            click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source)), fg="red"), err=True)
 
 
 # --- the web desk --------------------------------------------------------------------------------------

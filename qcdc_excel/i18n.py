@@ -236,6 +236,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không đọc được mẫu báo cáo {path} ({reason}): cần một tệp Word .docx.",
         "en": "Cannot read the report template {path} ({reason}): a Word .docx file is needed.",
     },
+    # --- PDF ------------------------------------------------------------------------------------
+    "pdf-no-libreoffice": {
+        "vi": "Cần LibreOffice để xuất PDF nhưng không tìm thấy chương trình soffice. Cài LibreOffice "
+              "(libreoffice.org; trên Debian/Ubuntu: gói libreoffice-calc-nogui) rồi chạy lại; các tệp Excel vẫn dùng được.",
+        "en": "LibreOffice is needed to write PDF but soffice was not found. Install LibreOffice (libreoffice.org; "
+              "on Debian/Ubuntu: libreoffice-calc-nogui) and run again; the Excel files are unaffected.",
+    },
+    "pdf-not-found": {
+        "vi": "Không tìm thấy tệp {path}.",
+        "en": "File not found: {path}.",
+    },
+    "pdf-failed": {
+        "vi": "LibreOffice không xuất được PDF cho {path}: hãy mở tệp bằng Excel hoặc LibreOffice để xem tệp có hỏng không.",
+        "en": "LibreOffice could not make a PDF of {path}: open it in Excel or LibreOffice to see whether it is damaged.",
+    },
     # --- the web desk (qcdc-excel portal) ------------------------------------------------------
     "portal-not-initialised": {
         "vi": "Thư mục {path} chưa phải thư mục dữ liệu của cổng nộp báo cáo. Tạo bằng: qcdc-excel portal init --data {path} …",

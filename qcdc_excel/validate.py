@@ -76,10 +76,19 @@ class Submission:
             return form_layout(self.catalog_version, self.level, self.form)
         return None
 
+    @property
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the figures (``qcdc_excel.fingerprint``), printed on the appendix."""
+        if self.status == "unreadable" or not self.catalog_version or not self.values:
+            return None
+        from .fingerprint import figures_fingerprint
+
+        return figures_fingerprint(self.values, load_catalog(self.catalog_version), self.unit_code, self.period)
+
     def to_json(self, lang: str = "vi") -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "unit_code": self.unit_code,
                 "period": self.period, "catalog_version": self.catalog_version, "status": self.status,
-                "findings": [f.to_json(lang) for f in self.findings]}
+                "fingerprint": self.fingerprint, "findings": [f.to_json(lang) for f in self.findings]}
 
 
 @dataclass

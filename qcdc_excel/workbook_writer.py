@@ -97,9 +97,26 @@ class _Formats:
         self.center_italic = add({"italic": True, "align": "center"})
         self.bold = add({"bold": True})
         self.right_bold = add({"bold": True, "align": "right"})
+        self.label = add({"bold": True, "shrink": True})
         self.text = add({})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.summary = add({"bold": True, "font_color": "#C00000"})
+        self.summary_ok = add({"bold": True, "font_color": "#1E7B34"})
+        self.left_count = add({"num_format": NUMBER_FORMATS["count"], "align": "left"})
+        self.small_wrap = add({"text_wrap": True, "valign": "bottom", "font_size": 9, "align": "center"})
+        self.row_text = add({"text_wrap": True, "valign": "top", "border": 1})
+        self.row_center = add({"align": "center", "valign": "top", "border": 1})
+        self.row_date = add({"num_format": NUMBER_FORMATS["date"], "align": "center", "valign": "top", "border": 1})
+        self.row_count = add({"num_format": NUMBER_FORMATS["count"], "valign": "top", "border": 1})
+        # the details sheet: thin grey rules so a printed row can be followed across the page
+        grid = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter"}
+        self.d_text = add(grid)
+        self.d_wrap = add({**grid, "text_wrap": True})
+        self.d_center = add({**grid, "align": "center"})
+        self.d_count = add({**grid, "num_format": NUMBER_FORMATS["count"]})
+        self.d_amount = add({**grid, "num_format": NUMBER_FORMATS["amount"]})
+        self.d_ratio = add({**grid, "num_format": NUMBER_FORMATS["ratio"]})
+        self.d_date = add({**grid, "num_format": NUMBER_FORMATS["date"], "align": "center"})
         self.banner = add({"bold": True, "font_color": "#C00000", "text_wrap": True})
         self.head = add({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
                          "bg_color": "#DDEBF7"})
@@ -122,12 +139,14 @@ class _Formats:
         self._flag_formats: dict[int, object] = {}
         self._wb = wb
 
-    def flag(self, n: int, plain: bool = False):
+    def flag(self, n: int, plain: bool | str = False):
         """A count of units answering Có shown as 'x/n đơn vị' while staying a number."""
         key = (n, plain)
         if key not in self._flag_formats:
             props = {"num_format": f'0"/{n} đơn vị"', "align": "right"}
-            if not plain:
+            if plain == "grid":
+                props.update(border=1, border_color="#A6A6A6", valign="vcenter")
+            elif not plain:
                 props.update(border=1, valign="vcenter")
             self._flag_formats[key] = self._wb.add_format(props)
         return self._flag_formats[key]
@@ -192,15 +211,15 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     period = parse_period(cons.period) if cons.period else None
     ws.merge_range(f"A{ROW_PERIOD_LINE}:E{ROW_PERIOD_LINE}",
                    f"Kỳ báo cáo: {period.label('vi')}" if period else "Kỳ báo cáo: ……", f.center_italic)
-    labels = {ROW_UNIT_CODE: "Mã đơn vị:", ROW_UNIT_NAME: "Tên đơn vị:", ROW_PARENT: "Đơn vị cấp trên:",
+    labels = {ROW_UNIT_CODE: "Mã đơn vị:", ROW_UNIT_NAME: "Tên đơn vị:", ROW_PARENT: "Cấp trên:",
               ROW_PERIOD: "Kỳ báo cáo:", ROW_SUMMARY: "Tự kiểm tra:", ROW_UNITS: "Số đơn vị:"}
     for row, text in labels.items():
-        ws.write_string(f"B{row}", text, f.bold)
+        ws.write_string(f"B{row}", text, f.label)  # shrunk to its cell, never cut by the value beside it
     ws.write_string(f"C{ROW_UNIT_CODE}", cons.parent_code or "", f.bold)
     ws.write_string(f"C{ROW_UNIT_NAME}", cons.parent_name or "", f.bold)
     ws.write_string(f"C{ROW_PARENT}", " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x), f.text)
     ws.write_string(f"C{ROW_PERIOD}", cons.period or "", f.text)
-    ws.write_number(f"C{ROW_UNITS}", t.units, f.plain_count)
+    ws.write_number(f"C{ROW_UNITS}", t.units, f.left_count)
     ws.write_string(f"D{ROW_UNIT_CODE}", "Cấp:", f.right_bold)
     ws.write_string(f"E{ROW_UNIT_CODE}", LEVEL_LABELS[cons.level]["vi"], f.text)
     ws.write_string(f"D{ROW_PERIOD}", "Mẫu biểu:", f.right_bold)
@@ -211,8 +230,9 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     problems = sum(1 for m in messages.values() if m)
     summary_value = (f"Có {problems} dòng cần xem lại (xem cột Kiểm tra)" if problems
                      else SUMMARY_CLEAN_CONSOLIDATED)
-    ws.merge_range(f"C{ROW_SUMMARY}:F{ROW_SUMMARY}", "", f.summary)
-    ws.write_formula(f"C{ROW_SUMMARY}", layout.summary_formula(), f.summary, summary_value)
+    summary_format = f.summary if problems else f.summary_ok  # a clean self-check prints green, not red
+    ws.merge_range(f"C{ROW_SUMMARY}:F{ROW_SUMMARY}", "", summary_format)
+    ws.write_formula(f"C{ROW_SUMMARY}", layout.summary_formula(), summary_format, summary_value)
 
     heads = [(COL_STT, "STT"), (COL_CODE, "Mã chỉ tiêu"), (COL_LABEL, "Nội dung chỉ tiêu"), (COL_UNIT, "Đơn vị tính"),
              (COL_VALUE, "Tổng hợp"), (COL_CHECK, "Kiểm tra (tự động, không in)"),
@@ -281,8 +301,34 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     ws.print_area(layout.print_area)
     ws.center_horizontally()
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.set_footer("&CTrang &P/&N")
+    _footer(ws, cons)
     ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+LINE_PT = 15.75  # one line of 12-point Times New Roman, as Excel and LibreOffice space it
+
+
+def _lines(text: object, width: float, size: float = 12) -> int:
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide (on the safe side:
+    words do not break mid-way, so a line holds a little less than the width)."""
+    per_line = max(1, int(width * 12 / size * 1.05) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in str(text or "").split("\n"))
+
+
+def _fit_row(ws, row: int, cells: list[tuple[object, float]], size: float = 12, minimum: float = LINE_PT) -> None:
+    """Set the height of ``row`` to hold the tallest of its wrapped ``cells`` ((text, width) pairs)."""
+    lines = max((_lines(text, width, size) for text, width in cells), default=1)
+    ws.set_row(row, max(minimum, lines * LINE_PT * size / 12 + 2))
+
+
+def _footer(ws, cons: Consolidation) -> None:
+    """Page number in the middle, the figures' fingerprint on the left (``validate`` prints the same),
+    the sheet's name on the right, inside the margins."""
+    from .fingerprint import figures_fingerprint
+
+    mark = figures_fingerprint(cons.totals.values, cons.catalog, cons.parent_code, cons.period)
+    ws.set_footer(f'&L&"Times New Roman,Italic"&9Mã số liệu: {mark}&C&"Times New Roman,Regular"&10Trang &P/&N'
+                  f'&R&"Times New Roman,Italic"&9&A', {"margin": 0.25})
 
 
 def _row_messages(layout: FormLayout, results: dict[str, str]) -> dict[str, str]:
@@ -306,51 +352,94 @@ def _banner(ws, f: _Formats, cons: Consolidation, row: int = 0, last_col: int = 
     return row
 
 
+DETAIL_BLOCK = 12  # indicator columns at most per printed page
+
+
+def detail_indicators(catalog) -> list[Indicator]:
+    """The indicators across the details sheet (free text is on the notes sheet)."""
+    return [i for i in catalog.indicators.values() if i.kind != "text"]
+
+
+def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]:
+    """Columns where a printed page of the details sheet starts: at each section's first indicator
+    and every DETAIL_BLOCK indicators, and before the information columns after them."""
+    sections: list[list[int]] = []
+    for k, ind in enumerate(indicators):
+        sec = ind.code.split(".")[0]
+        if not sections or indicators[sections[-1][0]].code.split(".")[0] != sec:
+            sections.append([])
+        sections[-1].append(k)
+    breaks = []
+    for cols in sections:
+        blocks = -(-len(cols) // DETAIL_BLOCK)
+        size = -(-len(cols) // blocks)  # blocks of even size: no page with one lonely column
+        breaks += [first + cols[i] for i in range(0, len(cols), size)]
+    return [b for b in breaks if b != first] + [first + len(indicators)]
+
+
 def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
+    """Units down, indicators across. Printed on A4 landscape in blocks of indicators that fit a page
+    (a new block at each section), with the unit code and name repeated on every page."""
     ws = wb.add_worksheet(DETAILS)
-    cat = cons.catalog
-    indicators = [i for i in cat.indicators.values() if i.kind != "text"]
-    fixed = ["Mã đơn vị", "Tên đơn vị", "Cấp", "Cấp trên", "Loại báo cáo", "Tệp", "Ngày báo cáo", "Kiểm tra"]
+    indicators = detail_indicators(cons.catalog)
+    info = ["Cấp", "Cấp trên", "Loại báo cáo", "Tệp", "Ngày báo cáo", "Kiểm tra"]
     top = _banner(ws, f, cons)
     ws.write_string(top, 0, f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
     label_row, head_row = top + 1, top + 2
-    for c, text in enumerate(fixed):
-        ws.write_string(head_row, c, text, f.head)
+    first = 2  # indicators start after the code and the name
+    ws.write_string(head_row, 0, "Mã đơn vị", f.head)
+    ws.write_string(head_row, 1, "Tên đơn vị", f.head)
     for k, ind in enumerate(indicators):
-        col = len(fixed) + k
-        ws.write_string(label_row, col, ind.label.lstrip("- "), f.wrap)
+        col = first + k
+        ws.write_string(label_row, col, ind.label.lstrip("- "), f.small_wrap)
         ws.write_string(head_row, col, ind.code, f.head)
-    ws.set_row(label_row, 60)
+    after = first + len(indicators)
+    for c, text in enumerate(info, start=after):
+        ws.write_string(head_row, c, text, f.head)
+    label_lines = max((_lines(ind.label, 10, 9) for ind in indicators), default=1)
+    ws.set_row(label_row, min(409, label_lines * LINE_PT * 0.75 + 4))
     rows = sorted(cons.details, key=lambda d: (not d.is_parent_own, d.code))
     plan = []  # (column, indicator, how, format): decided once, not per unit
     for k, ind in enumerate(indicators):
         how = "ratio" if ind.kind == "ratio" else "flag" if ind.kind == "flag" and ind.rollup == "count" else "value"
-        fmt = {"ratio": f.plain_ratio, "flag": None}.get(how, f.plain_amount if ind.kind == "amount" else f.plain_count)
-        plan.append((len(fixed) + k, ind, how, fmt))
+        fmt = {"ratio": f.d_ratio, "flag": None}.get(how, f.d_amount if ind.kind == "amount" else f.d_count)
+        plan.append((first + k, ind, how, fmt))
     for n, d in enumerate(rows, start=head_row + 1):
         kind = ("Báo cáo của chính đơn vị tổng hợp" if d.is_parent_own else
                 "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
-        for c, text in enumerate([d.code, d.name, LEVEL_LABELS.get(d.level, {}).get("vi", d.level),
-                                  d.parent or "", kind, d.sub.path.name]):
-            ws.write_string(n, c, text)
+        ws.write_string(n, 0, d.code, f.d_text)
+        ws.write_string(n, 1, d.name, f.d_wrap)
+        for c, text in enumerate([LEVEL_LABELS.get(d.level, {}).get("vi", d.level), d.parent or "", kind,
+                                  d.sub.path.name], start=after):
+            ws.write_string(n, c, text, f.d_wrap)
         if d.sub.report_date:
-            ws.write_datetime(n, 6, dt.datetime.combine(d.sub.report_date, dt.time()), f.plain_date)
-        ws.write_string(n, 7, VALIDATION_VI[d.sub.status])
-        _details_values(ws, n, plan, d.totals, f)
+            ws.write_datetime(n, after + 4, dt.datetime.combine(d.sub.report_date, dt.time()), f.d_date)
+        ws.write_string(n, after + 5, VALIDATION_VI[d.sub.status], f.d_wrap)
+        _details_values(ws, n, plan, d.totals, f, own=d.sub.form != "consolidated")
+        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (VALIDATION_VI[d.sub.status], 18)])
+    last_row = head_row + max(1, len(rows))
     ws.freeze_panes(head_row + 1, 2)
-    ws.autofilter(head_row, 0, head_row + max(1, len(rows)), len(fixed) + len(indicators) - 1)
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 26)
-    ws.set_column(2, 4, 14)
-    ws.set_column(5, 5, 28)
-    ws.set_column(6, 7, 13)
-    ws.set_column(len(fixed), len(fixed) + len(indicators) - 1, 11)
-    _landscape(ws)
+    ws.autofilter(head_row, 0, last_row, after + len(info) - 1)
+    ws.set_column(0, 0, 9)
+    ws.set_column(1, 1, 22)
+    ws.set_column(first, after - 1, 10)
+    for c, width in enumerate((10, 10, 32, 30, 12, 18), start=after):
+        ws.set_column(c, c, width)
+    ws.set_v_pagebreaks(detail_page_breaks(indicators, first))
+    ws.repeat_columns(0, 1)
+    ws.repeat_rows(label_row, head_row)
+    ws.print_area(0, 0, last_row, after + len(info) - 1)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_print_scale(85)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    _footer(ws, cons)
 
 
-def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats) -> None:
+def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats, own: bool = True) -> None:
     """One unit's values on the details sheet: what _write_value(plain=True) writes, in a loop
-    tight enough for ~800,000 cells at national scale."""
+    tight enough for ~800,000 cells at national scale. A unit's own answer to a yes/no question
+    reads Có or Không; a consolidated report's is a count of units."""
     values = totals.values
     write_number = ws.write_number
     for col, ind, how, fmt in plan:
@@ -363,17 +452,28 @@ def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats
             continue
         value = values.get(ind.code)
         if value is None:
+            ws.write_blank(row, col, None, f.d_text)
             continue
         if how == "flag":
-            write_number(row, col, value, f.flag(totals.flag_units.get(ind.code, 0), True))
+            if own:
+                ws.write_string(row, col, "Có" if value else "Không", f.d_center)
+            else:
+                write_number(row, col, value, f.flag(totals.flag_units.get(ind.code, 0), "grid"))
         elif value.__class__ is str:
-            ws.write_string(row, col, value)
+            ws.write_string(row, col, value, f.d_center)
         else:
             write_number(row, col, float(value) if value.__class__ is Decimal else value, fmt)
 
 
+STATUS_WIDTHS = (6, 12, 28, 14, 13, 30, 46)  # printed columns A:G
+FILES_WIDTHS = STATUS_WIDTHS  # the list of files shares the columns; its SHA-256 is in H, not printed
+
+
 def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport, base: Path | None) -> tuple:
-    """The reporting-status sheet; returns where the status counts are, for the chart."""
+    """The reporting-status sheet; returns where the status counts are, for the chart.
+
+    Printed: A:G on A4 landscape, one page wide. Not printed: the chart's data (J:K) and the files'
+    SHA-256 (H), which are for machines."""
     ws = wb.add_worksheet(STATUS)
     row = _banner(ws, f, cons, last_col=6)
     ws.write_string(row, 0, f"TÌNH HÌNH NỘP BÁO CÁO — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
@@ -384,64 +484,83 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
              ("Bị trả lại để sửa", counts["rejected"]), ("Chưa nộp", counts["missing"])]
     start = row + 2
     for k, (label, value) in enumerate(block):
-        ws.write_string(start + k, 1, label, f.bold)
+        ws.merge_range(start + k, 1, start + k, 2, label, f.bold)
         ws.write_number(start + k, 3, value, f.plain_count)
     r = start + len(block)
-    ws.write_string(r, 1, "Tỷ lệ báo cáo được chấp nhận", f.bold)
-    ws.write_string(r + 1, 1, "Tỷ lệ báo cáo đúng hạn", f.bold)
+    ws.merge_range(r, 1, r, 2, "Tỷ lệ báo cáo được chấp nhận", f.bold)
+    ws.merge_range(r + 1, 1, r + 1, 2, "Tỷ lệ báo cáo đúng hạn", f.bold)
     if expected:
         ws.write_number(r, 3, counts["accepted"] / expected, f.plain_ratio)
         ws.write_number(r + 1, 3, counts["on-time"] / expected, f.plain_ratio)
-    # The chart reads the four statuses from here.
+    # The chart reads the four statuses from here (not printed).
     for k, key in enumerate(("on-time", "late", "rejected", "missing")):
-        ws.write_string(start + 3 + k, 5, STATUS_VI[key])
-        ws.write_number(start + 3 + k, 6, counts[key], f.plain_count)
-    status_range = (STATUS, start + 3, 5, start + 6, 6)
+        ws.write_string(start + 3 + k, 9, STATUS_VI[key])
+        ws.write_number(start + 3 + k, 10, counts[key], f.plain_count)
+    status_range = (STATUS, start + 3, 9, start + 6, 10)
 
     r += 3
     if not cons.expected:
-        ws.write_string(r, 0, "Không có danh sách đơn vị (--roster): không xác định được đơn vị chưa nộp.", f.banner)
+        ws.merge_range(r, 0, r, 6, "Không có danh sách đơn vị (--roster): không xác định được đơn vị chưa nộp.", f.banner)
         r += 2
     else:
         heads = ["STT", "Mã đơn vị", "Tên đơn vị", "Tình trạng", "Ngày báo cáo", "Tệp được dùng", "Ghi chú"]
         for c, text in enumerate(heads):
             ws.write_string(r, c, text, f.head)
+        ws.set_row(r, 32)
         head = r
         for n, e in enumerate(cons.expected, start=1):
             r += 1
-            ws.write_number(r, 0, n)
-            ws.write_string(r, 1, e.unit.code)
-            ws.write_string(r, 2, e.unit.name)
-            ws.write_string(r, 3, STATUS_VI[e.status])
-            if e.used and e.used.report_date:
-                ws.write_datetime(r, 4, dt.datetime.combine(e.used.report_date, dt.time()), f.plain_date)
-            ws.write_string(r, 5, _shown(e.used.path, base) if e.used else "")
+            used = _shown(e.used.path, base) if e.used else ""
             others = [x for x in e.files if x is not e.used]
             note = "; ".join(f"{_shown(x.path, base)}: {ROLE_VI[cons.role_of(x).role].lower()}" for x in others)
-            ws.write_string(r, 6, note)
+            ws.write_number(r, 0, n, f.row_center)
+            ws.write_string(r, 1, e.unit.code, f.row_center)
+            ws.write_string(r, 2, e.unit.name, f.row_text)
+            ws.write_string(r, 3, STATUS_VI[e.status], f.row_text)
+            if e.used and e.used.report_date:
+                ws.write_datetime(r, 4, dt.datetime.combine(e.used.report_date, dt.time()), f.row_date)
+            else:
+                ws.write_blank(r, 4, None, f.row_date)
+            ws.write_string(r, 5, used, f.row_text)
+            ws.write_string(r, 6, note, f.row_text)
+            _fit_row(ws, r, [(e.unit.name, 28), (used, 30), (note, 46)])
         ws.autofilter(head, 0, r, len(heads) - 1)
         r += 2
+    if cons.expected:
+        ws.set_h_pagebreaks([r])  # the list of files starts on its own page
     ws.write_string(r, 0, "CÁC TỆP ĐÃ NHẬN", f.bold)
     r += 1
-    heads = ["STT", "Mã đơn vị", "Tệp", "Kỳ", "Kết quả kiểm tra", "Sử dụng", "Ghi chú", "SHA-256"]
+    heads = ["STT", "Mã đơn vị", "Tệp", "Kỳ", "Kết quả kiểm tra", "Sử dụng", "Ghi chú", "SHA-256 (không in)"]
     for c, text in enumerate(heads):
         ws.write_string(r, c, text, f.head)
+    ws.set_row(r, 32)
     for n, role in enumerate(cons.files, start=1):
         r += 1
-        s = role.sub
-        ws.write_number(r, 0, n)
-        for c, value in enumerate([s.unit_code or "", _shown(s.path, base), s.period or "", VALIDATION_VI[s.status],
-                                   ROLE_VI[role.role], role.note[0], s.sha256], start=1):
-            ws.write_string(r, c, value)
+        s_ = role.sub
+        shown = _shown(s_.path, base)
+        values = [s_.unit_code or "", shown, s_.period or "", VALIDATION_VI[s_.status], ROLE_VI[role.role],
+                  role.note[0]]
+        ws.write_number(r, 0, n, f.row_center)
+        for c, value in enumerate(values, start=1):
+            ws.write_string(r, c, value, f.row_center if c in (1, 3) else f.row_text)
+        ws.write_string(r, 7, s_.sha256)
+        _fit_row(ws, r, [(shown, 28), (VALIDATION_VI[s_.status], 13), (ROLE_VI[role.role], 30), (role.note[0], 46)])
     for path, reason in report.skipped:
         r += 1
         reason_vi = {"lock-file": "tệp khóa của Excel", "hidden-file": "tệp ẩn",
                      "not-a-spreadsheet": "không phải bảng tính"}[reason]
-        for c, value in enumerate(["", _shown(path, base), "", "", "Bỏ qua", reason_vi, ""], start=1):
-            ws.write_string(r, c, value)
-    for c, width in enumerate((6, 14, 34, 10, 16, 22, 50, 20)):
+        shown = _shown(path, base)
+        ws.write_blank(r, 0, None, f.row_center)
+        for c, value in enumerate(["", shown, "", "", "Bỏ qua", reason_vi], start=1):
+            ws.write_string(r, c, value, f.row_text)
+        _fit_row(ws, r, [(shown, 28)])
+    for c, width in enumerate(STATUS_WIDTHS):
         ws.set_column(c, c, width)
+    ws.set_column(7, 7, 66)
+    ws.set_column(9, 9, 14)
+    ws.print_area(0, 0, max(r, 1), 6)
     _landscape(ws)
+    _footer(ws, cons)
     return status_range
 
 
@@ -454,47 +573,69 @@ def _shown(path: Path, base: Path | None) -> str:
 
 
 def _landscape(ws) -> None:
+    """A4 landscape, one page wide, the header row repeated."""
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+
+
+FINDING_WIDTHS = (26, 10, 13, 10, 8, 22, 58)  # printed A:G; H:J (sheet, indicator, rule) are for filters
 
 
 def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport, base: Path | None) -> None:
     ws = wb.add_worksheet(FINDINGS)
-    row = _banner(ws, f, cons)
-    heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Trang", "Ô", "Mã chỉ tiêu", "Quy tắc", "Vấn đề", "Nội dung, việc cần làm"]
+    row = _banner(ws, f, cons, last_col=6)
+    heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Ô", "Vấn đề", "Nội dung, việc cần làm",
+             "Trang", "Mã chỉ tiêu", "Quy tắc"]
     for c, text in enumerate(heads):
         ws.write_string(row, c, text, f.head)
+    ws.set_row(row, 32)
     head = row
     for sub in report.submissions:
+        shown = _shown(sub.path, base)
         for finding in sub.findings:
             row += 1
-            values = [_shown(sub.path, base), sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
-                      finding.sheet or "", finding.cell or "", finding.indicator or "", finding.rule or "",
-                      finding.title("vi"), finding.message("vi")]
+            values = [shown, sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
+                      finding.cell or "", finding.title("vi"), finding.message("vi"),
+                      finding.sheet or "", finding.indicator or "", finding.rule or ""]
             for c, value in enumerate(values):
-                ws.write_string(row, c, value, f.wrap if c == 9 else None)
+                ws.write_string(row, c, value, f.row_center if c in (1, 4) else f.row_text)
+            _fit_row(ws, row, [(shown, 26), (values[2], 13), (values[5], 22), (values[6], 58)])
     ws.freeze_panes(head + 1, 0)
     ws.autofilter(head, 0, max(row, head + 1), len(heads) - 1)
-    for c, width in enumerate((28, 10, 14, 10, 12, 7, 10, 18, 20, 90)):
+    for c, width in enumerate(FINDING_WIDTHS + (12, 10, 18)):
         ws.set_column(c, c, width)
+    ws.repeat_rows(head)
+    ws.print_area(0, 0, max(row, head + 1), 6)
     _landscape(ws)
+    _footer(ws, cons)
+
+
+NOTE_WIDTHS = (10, 22, 10, 30, 70)
 
 
 def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
     ws = wb.add_worksheet(NOTES)
-    row = _banner(ws, f, cons)
+    row = _banner(ws, f, cons, last_col=4)
     heads = ["Mã đơn vị", "Tên đơn vị", "Mã chỉ tiêu", "Nội dung chỉ tiêu", "Ghi chú của đơn vị"]
     for c, text in enumerate(heads):
         ws.write_string(row, c, text, f.head)
+    _fit_row(ws, row, list(zip(heads, NOTE_WIDTHS)))
+    head = row
     for unit, name, code, text in sorted(cons.totals.texts, key=lambda x: (x[2], x[0])):
         row += 1
         ind = cons.catalog.indicators.get(code)
-        for c, value in enumerate([unit, name, code, ind.label if ind else "", text]):
-            ws.write_string(row, c, value, f.wrap)  # submitter text stays text, never a formula
-    for c, width in enumerate((10, 26, 10, 30, 100)):
+        values = [unit, name, code, ind.label if ind else "", text]
+        for c, value in enumerate(values):
+            ws.write_string(row, c, value, f.row_center if c in (0, 2) else f.row_text)  # text, never a formula
+        _fit_row(ws, row, list(zip(values, NOTE_WIDTHS)))
+    for c, width in enumerate(NOTE_WIDTHS):
         ws.set_column(c, c, width)
+    ws.repeat_rows(head)
+    ws.print_area(0, 0, max(row, head + 1), len(NOTE_WIDTHS) - 1)
     _landscape(ws)
+    _footer(ws, cons)
 
 
 def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> None:
@@ -508,7 +649,8 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
                       "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000", "#A5A5A5")]})
     chart.set_title({"name": "Tình hình nộp báo cáo"})
     chart.set_legend({"none": True})
-    ws.insert_chart(row + 2, 0, chart, {"x_scale": 1.3, "y_scale": 1.1})
+    chart.set_size({"width": 700, "height": 400})
+    ws.insert_chart(row + 2, 0, chart)
 
     ratios = [cons.catalog.indicators[c] for c in ("II.5.6", "II.9.6", "II.8.8") if c in cons.catalog.indicators]
     units = [d for d in sorted(cons.details, key=lambda d: d.code) if not d.is_parent_own]
@@ -523,9 +665,18 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
             if value is not None:
                 ws.write_number(n, data_col + 1 + k, value, f.plain_ratio)
     ws.set_column(data_col, data_col, 24)
+    # printed on A4 portrait, one chart a page; the data on the right (M:P) is not printed
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.5, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    _footer(ws, cons)
+    second = row + 25
+    ws.set_h_pagebreaks([second])
     if not units or len(units) > MAX_CHART_UNITS:
-        ws.write_string(row + 25, 0, f"Có {len(units)} đơn vị: quá nhiều để vẽ từng đơn vị; xem bảng bên phải "
-                        f"hoặc trang «{DETAILS}»." if units else "Chưa có đơn vị nào được tổng hợp.")
+        ws.write_string(second, 0, f"Có {len(units)} đơn vị: quá nhiều để vẽ từng đơn vị; xem trang «{DETAILS}»."
+                        if units else "Chưa có đơn vị nào được tổng hợp.")
+        ws.print_area(0, 0, second, 10)
         return
     bar = wb.add_chart({"type": "bar"})
     last = row + 2 + len(units)
@@ -536,8 +687,10 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     bar.set_title({"name": "Các tỷ lệ chính theo đơn vị"})
     bar.set_legend({"position": "bottom"})
     bar.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
-    bar.set_size({"width": 720, "height": max(320, 22 * len(units) * max(1, len(ratios)) // 2 + 120)})
-    ws.insert_chart(row + 25, 0, bar)
+    height = min(960, max(360, 14 * len(units) * max(1, len(ratios)) + 140))  # a portrait page at most
+    bar.set_size({"width": 700, "height": height})
+    ws.insert_chart(second, 0, bar)
+    ws.print_area(0, 0, second + int(height / 20) + 1, 10)
 
 
 def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:

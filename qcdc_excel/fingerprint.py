@@ -1,0 +1,48 @@
+"""A short fingerprint of a report's figures, printed in the footer of the printed appendix and by
+``validate``, so a signed paper or PDF can be matched to the workbook it came from.
+
+It covers the unit, the period, the catalog version and every figure (numbers and Có/Không answers,
+not free text or ratios, which are computed): the same figures give the same fingerprint whichever
+program saved the file, and any changed figure gives another.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Mapping
+
+from .catalog import Catalog
+
+
+def _canonical(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            d = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+            text = format(d.normalize(), "f")
+        except (InvalidOperation, ValueError):
+            return str(value)
+        return "0" if text in ("-0", "0") else text
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def figures_fingerprint(values: Mapping[str, object], catalog: Catalog, unit_code: str | None,
+                        period: str | None) -> str:
+    """``XXXX-XXXX-XXXX``: 48 bits of SHA-256 over the canonical figures."""
+    parts = [catalog.version, unit_code or "", period or ""]
+    for code in sorted(values):
+        ind = catalog.indicators.get(code)
+        if ind is None or ind.kind in ("text", "ratio"):
+            continue
+        shown = _canonical(values[code])
+        if shown is not None:
+            parts.append(f"{code}={shown}")
+    digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12].upper()
+    return f"{digest[:4]}-{digest[4:8]}-{digest[8:]}"
+
+
+__all__ = ["figures_fingerprint"]

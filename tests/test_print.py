@@ -1,0 +1,232 @@
+"""The consolidated workbook prints as a document to sign, and ``qcdc-excel pdf`` makes that PDF.
+
+LibreOffice turns the Kbang sample's consolidated workbook into a PDF; poppler's ``pdfinfo`` and
+``pdftotext`` say how many pages each sheet takes, their size and orientation, and what they show.
+Whether text fits its cell is computed from the workbook's own description (column widths, row
+heights, wrapping), not from pixels.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from qcdc_excel.catalog import load_catalog
+from qcdc_excel.cli import main
+from qcdc_excel.form import CHARTS_SHEET, CONSOLIDATED_SHEET, DETAILS_SHEET, FINDINGS_SHEET, NOTES_SHEET, STATUS_SHEET
+from qcdc_excel.merge import merge
+from qcdc_excel.pdf import to_pdf
+from qcdc_excel.roster import load_roster
+from qcdc_excel.validate import read_submission
+from qcdc_excel.workbook_writer import LINE_PT, detail_indicators, detail_page_breaks
+
+from .conftest import KBANG_ROSTER, SAMPLES, convert_with_soffice
+
+INBOX = SAMPLES / "kbang-2020" / "inbox"
+A4 = (595, 842)
+
+
+def poppler():
+    if shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None:
+        import os
+
+        if os.environ.get("CI"):
+            pytest.fail("poppler-utils (pdfinfo, pdftotext) is required under CI")
+        pytest.skip("poppler-utils not installed (pdfinfo, pdftotext)")
+
+
+def pages(pdf: Path) -> list[dict]:
+    """Size, orientation, text and sheet name (printed on the right of every footer) of each page."""
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    sizes = [tuple(round(float(x)) for x in m) for m in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+    out = []
+    for n, (w, h) in enumerate(sizes, start=1):
+        text = subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        out.append({"size": (w, h), "landscape": w > h, "text": text})
+    return out
+
+
+def sheet_of(page: dict) -> str:
+    for name in (CONSOLIDATED_SHEET, DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET):
+        if re.search(rf"Trang \d+/\d+\s+{re.escape(name)}\s*$", page["text"].rstrip(), re.M):
+            return name
+    return "?"
+
+
+@pytest.fixture(scope="module")
+def kbang(tmp_path_factory):
+    d = tmp_path_factory.mktemp("kbang-print")
+    result = merge(INBOX, d / "tong-hop.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
+                   deadline=dt.date(2020, 10, 25), json_path=d / "tong-hop.json", today=dt.date(2020, 10, 30))
+    return d, result
+
+
+def test_consolidated_workbook_prints_sheet_by_sheet_on_a4(kbang, soffice):
+    poppler()
+    d, result = kbang
+    before = hashlib.sha256(result.out.read_bytes()).hexdigest()
+    [made] = to_pdf([result.out], d / "pdf", soffice=soffice)
+    assert made.pdf == d / "pdf" / "tong-hop.pdf" and made.fingerprint
+    assert hashlib.sha256(result.out.read_bytes()).hexdigest() == before  # the input is never changed
+    got = pages(made.pdf)
+    by_sheet: dict[str, list[dict]] = {}
+    for p in got:
+        assert sorted(p["size"]) == sorted(A4), p["size"]
+        by_sheet.setdefault(sheet_of(p), []).append(p)
+    assert "?" not in by_sheet, [p["text"][-200:] for p in by_sheet.get("?", [])]
+    assert list(by_sheet) == [CONSOLIDATED_SHEET, DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET,
+                              CHARTS_SHEET]
+    orientation = {CONSOLIDATED_SHEET: False, DETAILS_SHEET: True, STATUS_SHEET: True, FINDINGS_SHEET: True,
+                   NOTES_SHEET: True, CHARTS_SHEET: False}
+    for name, ps in by_sheet.items():
+        assert all(p["landscape"] == orientation[name] for p in ps), name
+    # the details: one page per block of indicators (15 units fit a page down), unit names on each
+    blocks = len(detail_page_breaks(detail_indicators(load_catalog())))
+    assert len(by_sheet[DETAILS_SHEET]) == blocks + 1  # + the information columns after the figures
+    for p in by_sheet[DETAILS_SHEET]:
+        assert "Xã Kon Pne" in p["text"] and "Thị trấn Kbang" in p["text"]
+    # the status sheet: the units, then the files on their own page, one page wide each
+    assert len(by_sheet[STATUS_SHEET]) == 2
+    assert "Xã Đăk Hlơ" in by_sheet[STATUS_SHEET][0]["text"]
+    assert "CÁC TỆP ĐÃ NHẬN" in by_sheet[STATUS_SHEET][1]["text"]
+    # each chart on its own page, with its title
+    assert len(by_sheet[CHARTS_SHEET]) == 2
+    # nothing printed that is only for machines: no hash, no chart data
+    text = "".join(p["text"] for p in got)
+    for sub in result.report.submissions:
+        assert sub.sha256 not in text
+    assert "SHA-256" not in text
+    # the fingerprint of the figures on every page, the same validate prints for the workbook
+    mark = read_submission(result.out).fingerprint
+    assert mark == made.fingerprint
+    assert all(f"Mã số liệu: {mark}" in p["text"] for p in got)
+    # a clean self-check is not printed in red: checked on the workbook (colour is not in the PDF text)
+    ws = openpyxl.load_workbook(result.out)[CONSOLIDATED_SHEET]
+    summary = next(c for row in ws.iter_rows(max_row=15) for c in row
+                   if isinstance(c.value, str) and c.value.startswith("=") and "Tự" not in c.value)
+    assert summary.font.color.rgb.endswith("1E7B34")
+
+
+def text_cells(ws, last_col: int):
+    merged = {}
+    for rng in ws.merged_cells.ranges:
+        width = sum(ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width or 8.43
+                    for c in range(rng.min_col, rng.max_col + 1))
+        merged[(rng.min_row, rng.min_col)] = width
+    for row in ws.iter_rows():
+        for c in row:
+            if c.column > last_col or not isinstance(c.value, str) or c.value.startswith("="):
+                continue
+            width = merged.get((c.row, c.column),
+                               ws.column_dimensions[openpyxl.utils.get_column_letter(c.column)].width or 8.43)
+            yield c, width
+
+
+def lines_needed(text: str, width: float, size: float) -> int:
+    """Lines the text takes in a column ``width`` characters wide (Times New Roman, the width
+    counted in characters of the 12-point default font): the model the writer uses."""
+    per_line = max(1, int(width * 12 / size * 1.05) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+@pytest.mark.parametrize("sheet,last_col", [(DETAILS_SHEET, 200), (STATUS_SHEET, 7), (FINDINGS_SHEET, 7),
+                                            (NOTES_SHEET, 5)])
+def test_no_printed_text_is_taller_or_wider_than_its_cell(kbang, sheet, last_col):
+    _, result = kbang
+    ws = openpyxl.load_workbook(result.out)[sheet]
+    area = ws.print_area
+    for c, width in text_cells(ws, last_col):
+        size = c.font.sz or 12
+        if c.alignment.wrap_text:
+            height = ws.row_dimensions[c.row].height or LINE_PT
+            need = lines_needed(c.value, width, size) * LINE_PT * size / 12
+            assert need <= height + 0.5, (sheet, c.coordinate, c.value, need, height)
+        else:
+            # one line: it must fit, or run into an empty neighbour that is also printed
+            if len(c.value) * size / 12 <= width * 1.05:
+                continue
+            right = ws.cell(c.row, c.column + 1)
+            assert right.value in (None, "") and c.column + 1 <= last_col, (sheet, c.coordinate, c.value, width)
+    assert area
+
+
+def test_details_read_co_khong_for_a_unit_and_counts_for_a_consolidated_report(kbang):
+    _, result = kbang
+    ws = openpyxl.load_workbook(result.out)[DETAILS_SHEET]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Mã đơn vị")
+    col = header.index("I.4.1")
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True) if r[0] and str(r[0]).isdigit()}
+    assert rows["23641"][col] in ("Có", "Không") and rows["625"][col] in ("Có", "Không")
+
+
+def test_pdf_command_one_start_for_many_files_named_after_each(tmp_path, kbang, soffice):
+    poppler()
+    d, result = kbang
+    form = tmp_path / "23650_2020.xlsx"
+    shutil.copy(INBOX / "23650_2020.xlsx", form)
+    (tmp_path / "a").mkdir()
+    twin = tmp_path / "a" / "23650_2020.xlsx"  # the same name in another folder: no clash
+    shutil.copy(INBOX / "23653_2020.xlsx", twin)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (form, twin)}
+    res = CliRunner().invoke(main, ["pdf", str(form), str(twin), str(tmp_path / "khong-co.xlsx")])
+    assert res.exit_code == 1  # one file was missing: said, the others written
+    assert "Không tìm thấy tệp" in res.output and str(tmp_path / "khong-co.xlsx") in res.output
+    assert (tmp_path / "23650_2020.pdf").is_file() and (tmp_path / "a" / "23650_2020.pdf").is_file()
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in before} == before
+    sub = read_submission(form)
+    form_pages = pages(tmp_path / "23650_2020.pdf")
+    assert all(sorted(p["size"]) == sorted(A4) for p in form_pages)
+    assert all(f"Mã số liệu: {sub.fingerprint}" in p["text"] for p in form_pages)
+    assert f"mã số liệu {sub.fingerprint}" in res.output
+    other = read_submission(twin).fingerprint
+    assert other != sub.fingerprint
+    assert f"Mã số liệu: {other}" in pages(tmp_path / "a" / "23650_2020.pdf")[0]["text"]
+
+
+def test_pdf_without_libreoffice_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr("qcdc_excel.pdf.find_soffice", lambda: None)
+    form = tmp_path / "f.xlsx"
+    shutil.copy(INBOX / "23650_2020.xlsx", form)
+    res = CliRunner().invoke(main, ["pdf", str(form)])
+    assert res.exit_code == 1 and "Cần LibreOffice để xuất PDF" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "f.pdf").exists()
+    res = CliRunner().invoke(main, ["--lang", "en", "pdf", str(form)])
+    assert "LibreOffice is needed to write PDF" in res.output
+
+
+def test_fingerprint_is_the_figures_not_the_program(tmp_path, soffice):
+    """LibreOffice's re-save of a form has the same fingerprint; one changed figure changes it."""
+    src = INBOX / "23656_2020.xlsx"
+    out = convert_with_soffice(soffice, [src], tmp_path / "lo")
+    resaved = read_submission(out[src])
+    original = read_submission(src)
+    assert resaved.status == original.status == "accepted"
+    assert resaved.fingerprint == original.fingerprint
+    assert re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", original.fingerprint)
+    from qcdc_excel.fingerprint import figures_fingerprint
+
+    changed = dict(original.values, **{"II.9.1": (original.values["II.9.1"] or 0) + 1})
+    assert figures_fingerprint(changed, load_catalog(original.catalog_version), original.unit_code,
+                               original.period) != original.fingerprint
+    res = CliRunner().invoke(main, ["validate", str(src), "--json", str(tmp_path / "v.json")])
+    assert f"mã số liệu {original.fingerprint}" in res.output
+    assert json.loads((tmp_path / "v.json").read_text("utf-8"))["files"][0]["fingerprint"] == original.fingerprint
+
+
+def test_merge_pdf_writes_the_consolidated_pdf(tmp_path, soffice):
+    poppler()
+    res = CliRunner().invoke(main, ["merge", str(INBOX), "--roster", str(KBANG_ROSTER), "--period", "2020",
+                                    "--parent", "625", "--out", str(tmp_path / "th.xlsx"), "--pdf"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "th.pdf").is_file()
+    assert "th.pdf" in res.output
