@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, atomic_write_text
+from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
 from .feedback_zip import patched_copy, transitional
 from .template import DEFAULT_PASSWORD, FONT
 from .form import FEEDBACK_SHEET
@@ -152,14 +153,16 @@ def _texts(sub: Submission, lang: str) -> dict:
             ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
             ("Kỳ báo cáo" if vi else "Period", sub.period or ""),
             ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),
-            ("Số lỗi / cảnh báo" if vi else "Errors / warnings", f"{len(sub.errors)} / {len(sub.warnings)}"),
+            ("Số lỗi / cảnh báo khi kiểm tra" if vi else "Errors / warnings when checked",
+             f"{len(sub.errors)} / {len(sub.warnings)}"),
         ],
-        "guide": ("Sửa trực tiếp các ô tô đỏ trên trang «Phụ lục» (di chuột vào ô để xem ghi chú), lưu tệp "
-                  "dạng .xlsx và gửi lại chính tệp này." if vi else
-                  "Fix the red cells on the 'Phụ lục' sheet (hover a cell to read its note), save as .xlsx "
-                  "and send this same file back."),
-        "header": ["STT", "Mức độ" if vi else "Severity", "Ô" if vi else "Cell", "Mã chỉ tiêu" if vi else "Indicator",
-                   "Vấn đề" if vi else "Problem", "Việc cần làm" if vi else "What to do"],
+        "guide": ("Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (di chuột vào ô để xem ghi chú): ô sửa đúng "
+                  "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này." if vi else
+                  "Fix the coloured cells on the 'Phụ lục' sheet (hover a cell to read its note): a fixed cell loses "
+                  "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
+        "header": ["STT", "Vấn đề" if vi else "Problem", "Ô" if vi else "Cell", "Việc cần làm" if vi else "What to do",
+                   "Tình trạng" if vi else "State", "Mức độ" if vi else "Severity",
+                   "Mã chỉ tiêu" if vi else "Indicator"],
     }
 
 
@@ -195,12 +198,26 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
     for f in sub.findings:
         if f.sheet in wb.sheetnames and f.cell:
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    from openpyxl.formatting.rule import FormulaRule
+
+    from .feedback_zip import LIVE_NOTE
+
     for (sheet, ref), found in by_cell.items():
         cell = wb[sheet][ref]
         if type(cell).__name__ == "MergedCell":
             continue
-        cell.fill = red if any(f.severity == "error" for f in found) else yellow
+        conds = [(f, still_wrong(f, sub)) for f in found]
+        fixed = [f for f, c in conds if c is None]
+        if fixed:  # typing cannot clear these: a fixed fill
+            cell.fill = red if any(f.severity == "error" for f in fixed) else yellow
+        for severity, fill in (("error", red), ("warning", yellow)):
+            live = [c for f, c in conds if c is not None and f.severity == severity]
+            if live:  # the mark shows while the cell is still wrong
+                wb[sheet].conditional_formatting.add(
+                    ref, FormulaRule(formula=[live[0] if len(live) == 1 else f"OR({','.join(live)})"], fill=fill))
         text = "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)
+        if len(fixed) < len(found):
+            text += "\n" + LIVE_NOTE[lang]
         cell.comment = Comment(text, AUTHOR, width=360, height=140)
 
     ws = wb.create_sheet(FEEDBACK_SHEET, 0)
@@ -212,36 +229,61 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
     ws["A1"].font = Font(name=FONT, size=14, bold=True)
     texts = _texts(sub, lang)
     info = texts["info"]
+    from openpyxl.styles import Border, Side
+
+    from .feedback_zip import FINDING_WIDTHS
+
+    verdict = verdict_formula(sub, lang)
     for r, (k, v) in enumerate(info, start=3):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
-        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=6)
+        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=7)
         ws.cell(r, 1, k).font = bold
+        is_verdict = k in ("Kết quả", "Result")
         c = ws.cell(r, 3, v)
-        c.font = Font(name=FONT, size=12, bold=k in ("Kết quả", "Result"),
-                      color="C00000" if sub.status == "rejected" else None)
         c.data_type = "s"
+        if is_verdict and verdict is not None:
+            c.value = "=" + verdict[0]  # live: the verdict follows the unit's fixes
+        c.font = Font(name=FONT, size=12, bold=is_verdict, color="C00000" if sub.status == "rejected" else None)
     guide = texts["guide"]
-    ws.merge_cells("A9:F9")
+    verdict_row = next((r for r, (k, _) in enumerate(info, start=3) if k in ("Kết quả", "Result")), None)
+    if verdict is not None and verdict_row is not None:  # the verdict turns green once all is fixed
+        from openpyxl.formatting.rule import FormulaRule
+
+        from .feedback_live import DONE_CONDITION
+
+        ws.conditional_formatting.add(f"C{verdict_row}", FormulaRule(
+            formula=[DONE_CONDITION.format(c=f"$C${verdict_row}")], font=Font(bold=True, color="1E7B34")))
+    ws.merge_cells("A9:G9")
     ws.cell(9, 1, guide).font = Font(name=FONT, size=11, italic=True)
     ws.cell(9, 1).alignment = wrap
-    ws.row_dimensions[9].height = 30
+    ws.row_dimensions[9].height = 32
     header = texts["header"]
+    thin = Side(style="thin", color="808080")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
+    centred = Alignment(wrap_text=True, vertical="top", horizontal="center")
     for col, text in enumerate(header, start=1):
-        ws.cell(11, col, text).font = bold
+        c = ws.cell(11, col, text)
+        c.font, c.border, c.alignment = bold, grid, centred
+    ws.row_dimensions[11].height = 30
     rows = sub.findings or []
     for n, f in enumerate(rows, start=1):
-        values = [n, f.severity_label(lang), f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""),
-                  f.indicator or "", f.title(lang), f.message(lang)]
+        where = f.cell if f.cell and sub.layout and f.sheet == sub.layout.sheet_name else (
+            f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""))
+        formula, state = finding_state(f, sub, lang)
+        values = [n, f.title(lang), where, f.message(lang), state, f.severity_label(lang), f.indicator or ""]
         for col, value in enumerate(values, start=1):
             c = ws.cell(11 + n, col, value)
-            c.font = normal
-            c.alignment = wrap
+            c.font, c.border = normal, grid
+            c.alignment = wrap if col in (2, 4) else centred
             if isinstance(value, str):
                 c.data_type = "s"  # submitter text is text, never a formula
-        ws.row_dimensions[11 + n].height = 15 * max(1, -(-len(values[-1]) // 85)) + 3
+            if col == 5 and formula is not None:
+                c.value = "=" + formula
+                c.font = Font(name=FONT, size=11, bold=True)
+        ws.row_dimensions[11 + n].height = 15 * max(1, -(-len(values[3]) // 62), -(-len(values[1]) // 20)) + 3
     if not rows:
         ws.cell(12, 1, "Không phát hiện lỗi." if vi else "No problems found.").font = normal
-    for col, width in zip("ABCDEF", (6, 11, 16, 12, 20, 90)):
+    for col, width in zip("ABCDEFG", FINDING_WIDTHS):
         ws.column_dimensions[col].width = width
     ws.print_title_rows = "11:11"
     ws.page_setup.orientation = "landscape"

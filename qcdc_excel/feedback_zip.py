@@ -21,6 +21,7 @@ import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
 from .reader import cell_index, open_workbook, read_part
+from .feedback_live import DONE_CONDITION, finding_state, still_wrong, verdict_formula
 from .form import FEEDBACK_SHEET
 from .validate import Submission
 
@@ -39,7 +40,8 @@ _AFTER_LEGACY = ("<legacyDrawingHF", "<drawingHF", "<picture", "<oleObjects", "<
                  "<tableParts", "<extLst", "</worksheet>")
 _XF = re.compile(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.S)
 _MERGE = re.compile(r'<mergeCell ref="([A-Z]{1,3}\d+):([A-Z]{1,3}\d+)"')
-_COLS = "ABCDEF"
+FINDING_COLS = "ABCDEFG"
+FINDING_WIDTHS = (5, 22, 9, 62, 13, 10, 10)  # STT, problem, cell, what to do, state, severity, indicator
 
 
 class _GiveUp(Exception):
@@ -59,11 +61,12 @@ class _Styles:
     """Appends fonts, fills and cell formats to styles.xml and hands out their indices."""
 
     def __init__(self, xml: str, font_name: str) -> None:
-        if "<styleSheet" not in xml:
+        if "<styleSheet" not in xml or "<borders" not in xml:
             raise _GiveUp("styles")
         self.xml = xml
         self.font_name = font_name
-        self.new = {"fonts": [], "fills": [], "cellXfs": []}
+        self.new = {"fonts": [], "fills": [], "borders": [], "cellXfs": []}
+        self.dxfs: list[str] = []
         self.base = {k: self._count(k) for k in self.new}
         self._xfs = _XF.findall(self._section("cellXfs"))
         if len(self._xfs) != self.base["cellXfs"]:
@@ -78,7 +81,7 @@ class _Styles:
 
     def _count(self, tag: str) -> int:
         body = self._section(tag)
-        item = {"fonts": "font", "fills": "fill", "cellXfs": "xf"}[tag]
+        item = {"fonts": "font", "fills": "fill", "borders": "border", "cellXfs": "xf"}[tag]
         return len(re.findall(rf"<{item}\b[^>]*?(?:/>|>.*?</{item}>)", body, re.S))
 
     def _add(self, tag: str, xml: str) -> int:
@@ -94,10 +97,27 @@ class _Styles:
         return self._add("fills", f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/>'
                                   f'<bgColor rgb="FF{rgb}"/></patternFill></fill>')
 
-    def xf(self, font: int, wrap: bool = False) -> int:
-        align = '<alignment vertical="top" wrapText="1"/>' if wrap else '<alignment vertical="top"/>'
-        return self._add("cellXfs", f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0" xfId="0" '
-                                    f'applyFont="1" applyAlignment="1">{align}</xf>')
+    def border(self) -> int:
+        side = '<{0} style="thin"><color rgb="FF808080"/></{0}>'
+        return self._add("borders", "<border>" + "".join(side.format(t) for t in ("left", "right", "top", "bottom"))
+                         + "<diagonal/></border>")
+
+    def xf(self, font: int, wrap: bool = False, border: int = 0, center: bool = False) -> int:
+        horizontal = ' horizontal="center"' if center else ""
+        align = (f'<alignment{horizontal} vertical="top" wrapText="1"/>' if wrap
+                 else f'<alignment{horizontal} vertical="top"/>')
+        return self._add("cellXfs", f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="{border}" xfId="0" '
+                                    f'applyFont="1" applyBorder="1" applyAlignment="1">{align}</xf>')
+
+    def dxf(self, rgb: str | None = None, font_rgb: str | None = None) -> int:
+        """A differential format (a fill, or a font colour) for conditional formatting; its index."""
+        m = re.search(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", self.xml, re.S)
+        base = 0 if m is None or m.group(1) == "/>" else len(re.findall(r"<dxf\b", m.group(2)))
+        font = f'<font><b/><color rgb="FF{font_rgb}"/></font>' if font_rgb else ""
+        fill = (f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
+                f"</patternFill></fill>") if rgb else ""
+        self.dxfs.append(f"<dxf>{font}{fill}</dxf>")
+        return base + len(self.dxfs) - 1
 
     def filled(self, style: int, fill: int) -> int:
         """A copy of cell format ``style`` with ``fill`` as its fill."""
@@ -122,6 +142,19 @@ class _Styles:
             m = re.search(rf"<{tag}\b([^>]*)>(.*?)</{tag}>", xml, re.S)
             attrs = re.sub(r'\scount="\d+"', "", m.group(1)) + f' count="{self.base[tag] + len(items)}"'
             xml = xml[:m.start()] + f"<{tag}{attrs}>{m.group(2)}{''.join(items)}</{tag}>" + xml[m.end():]
+        if self.dxfs:
+            m = re.search(r"<dxfs\b([^>]*?)(/>|>(.*?)</dxfs>)", xml, re.S)
+            if m is None:  # schema order: dxfs follow cellStyles
+                at = xml.find("<tableStyles")
+                at = at if at >= 0 else xml.find("<colors")
+                at = at if at >= 0 else xml.find("<extLst")
+                at = at if at >= 0 else xml.find("</styleSheet>")
+                xml = xml[:at] + f'<dxfs count="{len(self.dxfs)}">{"".join(self.dxfs)}</dxfs>' + xml[at:]
+            else:
+                old = m.group(3) or ""
+                count = len(re.findall(r"<dxf\b", old)) + len(self.dxfs)
+                attrs = re.sub(r'\scount="\d+"', "", m.group(1))
+                xml = xml[:m.start()] + f'<dxfs{attrs} count="{count}">{old}{"".join(self.dxfs)}</dxfs>' + xml[m.end():]
         return xml
 
 
@@ -226,19 +259,30 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
             (r1, c1), (r2, c2) = cell_index(m.group(1)), cell_index(m.group(2))
             merged.append((c1, r1, c2, r2))
         notes = []
+        live_rules = []  # conditional formats: the mark shows while the cell is still wrong
         for ref, found in by_cell.items():
             if _merged_tail(ref, merged):
                 continue  # inside a merged block, not its first cell: Excel shows only the first
             m = re.search(rf'<c r="{ref}"([^>]*?)(/?)>', xml)
             if m is None:
                 raise _GiveUp("cell not in sheet XML")
-            attrs = m.group(1)
-            s = re.search(r'\ss="(\d+)"', attrs)
-            fill = red if any(f.severity == "error" for f in found) else yellow
-            new_s = styles.filled(int(s.group(1)) if s else 0, fill)
-            attrs = re.sub(r'\ss="\d+"', "", attrs) + f' s="{new_s}"'
-            xml = xml[:m.start()] + f'<c r="{ref}"{attrs}{m.group(2)}>' + xml[m.end():]
-            notes.append((ref, "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)))
+            conds = [(f, still_wrong(f, sub)) for f in found]
+            fixed = [f for f, c in conds if c is None]
+            if fixed:  # typing cannot clear these: a fixed fill
+                attrs = m.group(1)
+                s = re.search(r'\ss="(\d+)"', attrs)
+                fill = red if any(f.severity == "error" for f in fixed) else yellow
+                new_s = styles.filled(int(s.group(1)) if s else 0, fill)
+                attrs = re.sub(r'\ss="\d+"', "", attrs) + f' s="{new_s}"'
+                xml = xml[:m.start()] + f'<c r="{ref}"{attrs}{m.group(2)}>' + xml[m.end():]
+            for severity in ("error", "warning"):
+                live = [c for f, c in conds if c is not None and f.severity == severity]
+                if live:
+                    live_rules.append((ref, severity, live[0] if len(live) == 1 else f"OR({','.join(live)})"))
+            notes.append((ref, "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)
+                          + ("\n" + LIVE_NOTE[lang] if len(fixed) < len(found) else "")))
+        if live_rules:
+            xml = _add_conditional_formats(xml, live_rules, styles)
         xml = xml.replace(' tabSelected="1"', "")
         if notes:
             rid = "rIdQcdcNote"
@@ -380,6 +424,26 @@ def _vml(notes: list[tuple[str, str]], n: int) -> str:
             + "".join(shapes) + "</xml>")
 
 
+LIVE_NOTE = {"vi": "(Ô hết tô màu khi đã sửa đúng.)", "en": "(The colour goes once the cell is right.)"}
+_CF_BEFORE = ("<conditionalFormatting", "<dataValidations", "<hyperlinks", "<printOptions", "<pageMargins",
+              "<pageSetup", "<headerFooter", "<rowBreaks", "<colBreaks", "<drawing", "<legacyDrawing", "<extLst",
+              "</worksheet>")
+
+
+def _add_conditional_formats(xml: str, rules: list[tuple[str, str, str]], styles: _Styles) -> str:
+    """Insert one conditional format per marked cell (red for errors, yellow for warnings) where the
+    schema wants them: before the sheet's own conditional formats, or what follows them."""
+    red, yellow = styles.dxf("FFC7CE"), styles.dxf("FFEB9C")
+    top = max((int(p) for p in re.findall(r'<cfRule\b[^>]*\spriority="(\d+)"', xml)), default=0)
+    body = []
+    for k, (ref, severity, cond) in enumerate(rules, start=1):
+        body.append(f'<conditionalFormatting sqref="{ref}"><cfRule type="expression" '
+                    f'dxfId="{red if severity == "error" else yellow}" priority="{top + k}">'
+                    f"<formula>{_text(cond)}</formula></cfRule></conditionalFormatting>")
+    at = min(i for i in (xml.find(t) for t in _CF_BEFORE) if i >= 0)
+    return xml[:at] + "".join(body) + xml[at:]
+
+
 def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str, status_text: str,
                     guide: str, header: list[str], info: list[tuple[str, str]]) -> str:
     title = styles.xf(styles.font(14, bold=True))
@@ -387,12 +451,19 @@ def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str
     value = styles.xf(styles.font(12))
     result = styles.xf(styles.font(12, bold=True, color="C00000" if sub.status == "rejected" else None))
     italic = styles.xf(styles.font(11, italic=True), wrap=True)
-    normal = styles.xf(styles.font(11), wrap=True)
+    grid = styles.border()
+    head = styles.xf(styles.font(11, bold=True), wrap=True, border=grid, center=True)
+    normal = styles.xf(styles.font(11), wrap=True, border=grid)
+    centred = styles.xf(styles.font(11), wrap=True, border=grid, center=True)
+    state_style = styles.xf(styles.font(11, bold=True), wrap=True, border=grid, center=True)
+    verdict = verdict_formula(sub, lang)
     rows: list[str] = []
     merges: list[str] = []
     links: list[str] = []
 
-    def cell(ref: str, text: object, style: int) -> str:
+    def cell(ref: str, text: object, style: int, formula: str | None = None) -> str:
+        if formula is not None:  # live: the formula, with its value now for viewers that do not recalculate
+            return f'<c r="{ref}" s="{style}" t="str"><f>{_text(formula)}</f><v>{_text(text)}</v></c>'
         if isinstance(text, int):
             return f'<c r="{ref}" s="{style}"><v>{text}</v></c>'
         body = _text(text)
@@ -401,19 +472,27 @@ def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str
 
     rows.append(f'<row r="1">{cell("A1", "KẾT QUẢ KIỂM TRA BÁO CÁO" if lang != "en" else "REPORT CHECK RESULT", title)}</row>')
     for r, (k, v) in enumerate(info, start=3):
-        merges += [f"A{r}:B{r}", f"C{r}:F{r}"]
-        rows.append(f'<row r="{r}">{cell(f"A{r}", k, bold)}'
-                    f'{cell(f"C{r}", v, result if v == status_text else value)}</row>')
-    merges.append("A9:F9")
-    rows.append(f'<row r="9" ht="30" customHeight="1">{cell("A9", guide, italic)}</row>')
-    rows.append('<row r="11">' + "".join(cell(f"{c}11", t, bold) for c, t in zip(_COLS, header)) + "</row>")
+        merges += [f"A{r}:B{r}", f"C{r}:G{r}"]
+        if v == status_text and verdict is not None:
+            shown = cell(f"C{r}", verdict[1], result, verdict[0])
+        else:
+            shown = cell(f"C{r}", v, result if v == status_text else value)
+        rows.append(f'<row r="{r}">{cell(f"A{r}", k, bold)}{shown}</row>')
+    merges.append("A9:G9")
+    rows.append(f'<row r="9" ht="32" customHeight="1">{cell("A9", guide, italic)}</row>')
+    rows.append('<row r="11" ht="30" customHeight="1">'
+                + "".join(cell(f"{c}11", t, head) for c, t in zip(FINDING_COLS, header)) + "</row>")
     for n, f in enumerate(sub.findings, start=1):
         r = 11 + n
-        where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "")
-        values = [n, f.severity_label(lang), where, f.indicator or "", f.title(lang), f.message(lang)]
-        height = 15 * max(1, -(-len(values[-1]) // 85)) + 3
+        where = f.cell if f.cell and f.sheet == (sub.layout.sheet_name if sub.layout else None) else (
+            f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""))
+        formula, state = finding_state(f, sub, lang)
+        values = [n, f.title(lang), where, f.message(lang), state, f.severity_label(lang), f.indicator or ""]
+        styles_of = [centred, normal, centred, normal, state_style, centred, centred]
+        height = 15 * max(1, -(-len(values[3]) // 62), -(-len(values[1]) // 20)) + 3
         rows.append(f'<row r="{r}" ht="{height}" customHeight="1">'
-                    + "".join(cell(f"{c}{r}", v, normal) for c, v in zip(_COLS, values)) + "</row>")
+                    + "".join(cell(f"{c}{r}", v, st, formula if c == "E" else None)
+                              for c, v, st in zip(FINDING_COLS, values, styles_of)) + "</row>")
         if f.cell and f.sheet:
             target = "'" + f.sheet.replace("'", "''") + "'!" + f.cell
             links.append(f'<hyperlink ref="C{r}" location={quoteattr(_ILLEGAL_XML.sub("", target))} display='
@@ -421,14 +500,21 @@ def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str
     if not sub.findings:
         rows.append(f'<row r="12">{cell("A12", "Không phát hiện lỗi." if lang != "en" else "No problems found.", normal)}</row>')
     last = 11 + max(1, len(sub.findings))
+    verdict_row = next((r for r, (_, v) in enumerate(info, start=3) if v == status_text), None)
+    done_format = ""
+    if verdict is not None and verdict_row is not None:  # the verdict turns green once all is fixed
+        done_format = (f'<conditionalFormatting sqref="C{verdict_row}"><cfRule type="expression" '
+                       f'dxfId="{styles.dxf(font_rgb="1E7B34")}" priority="1"><formula>'
+                       f'{_text(DONE_CONDITION.format(c=f"$C${verdict_row}"))}</formula></cfRule></conditionalFormatting>')
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-                   for i, w in enumerate((6, 11, 16, 12, 20, 90), start=1))
+                   for i, w in enumerate(FINDING_WIDTHS, start=1))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-            f'<dimension ref="A1:F{last}"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+            f'<dimension ref="A1:G{last}"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{"".join(rows)}</sheetData>'
             f'<sheetProtection{protection} sheet="1" objects="1" scenarios="1"/>'
             f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + "</mergeCells>"
+            + done_format
             + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
             + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
             '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')

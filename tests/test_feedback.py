@@ -46,20 +46,45 @@ def faulty(tmp_path_factory, catalog, layout):
                          names=("Nguyễn Văn A", "Nguyễn Văn Dũng"))
 
 
+MARK_COLOURS = ("FFC7CE", "FFEB9C")
+
+
+def live_marks(ws) -> dict[str, str]:
+    """Cell -> colour of the conditional format a feedback copy adds on it: a fill-only format in the
+    marks' colours (the form's own self-check formats also colour the text)."""
+    out = {}
+    for cf in ws.conditional_formatting:
+        refs = str(cf.sqref).split()
+        if len(refs) != 1 or ":" in refs[0]:
+            continue
+        for rule in cf.rules:
+            if rule.dxf is not None and rule.dxf.font is not None and rule.dxf.font.color is not None:
+                continue  # the form's own self-check format (red text on pink), not a feedback mark
+            fill = rule.dxf.fill if rule.dxf is not None else None
+            seen = {str(c.rgb)[-6:] for c in (fill.fgColor, fill.bgColor) if c is not None} if fill else set()
+            colour = next((c for c in MARK_COLOURS if c in seen), "")  # a format's fill is its bgColor
+            if colour and rule.formula:
+                out[refs[0]] = min(out.get(refs[0], colour), colour)  # red wins over yellow
+    return out
+
+
 def marks(path: Path) -> dict:
-    """What the unit sees in a feedback copy, read with openpyxl."""
+    """What the unit sees in a feedback copy, read with openpyxl: a cell is marked by a fixed fill
+    (what typing cannot fix) or by a conditional format that shows while the cell is wrong."""
     wb = openpyxl.load_workbook(path)
     ws = wb[FORM_SHEET]
+    live = live_marks(ws)
     cells = {}
     for row in ws.iter_rows():
         for c in row:
-            if c.comment is not None or (c.fill and c.fill.fill_type == "solid"
-                                         and c.fill.fgColor.rgb[-6:] in ("FFC7CE", "FFEB9C")):
-                cells[c.coordinate] = (c.fill.fgColor.rgb[-6:], c.comment.text if c.comment else None,
-                                       c.protection.locked)
+            fixed = c.fill and c.fill.fill_type == "solid" and c.fill.fgColor.rgb[-6:] in MARK_COLOURS
+            # the form's own self-check formats use the same colours: a feedback mark always has a note
+            if c.comment is not None or fixed:
+                colour = c.fill.fgColor.rgb[-6:] if fixed else live.get(c.coordinate, "")
+                cells[c.coordinate] = (colour, c.comment.text if c.comment else None, c.protection.locked)
     fb = wb[FEEDBACK_SHEET]
-    listed = [(r[1].value, r[2].value, r[3].value, r[4].value, r[5].value)
-              for r in fb.iter_rows(min_row=12) if r[4].value]
+    listed = [(r[5].value, r[2].value, r[6].value, r[1].value, r[3].value)
+              for r in fb.iter_rows(min_row=12) if r[3].value]
     info = [(fb.cell(r, 1).value, fb.cell(r, 3).value) for r in range(3, 8)]
     same_password = fb.protection.password == ws.protection.password and bool(ws.protection.password)
     return {"same_password": same_password, "sheets": wb.sheetnames, "active": wb.active.title, "cells": cells, "listed": listed, "info": info,
@@ -150,3 +175,41 @@ def test_libreoffice_opens_the_edited_copy_and_keeps_the_marks(tmp_path, faulty,
         assert after["listed"] == before["listed"]
         again = read_submission(resaved)
         assert [f.code for f in again.findings] == [f.code for f in sub.findings]
+
+
+@pytest.mark.parametrize("path_kind", ["package", "openpyxl"])
+def test_a_fixed_copy_no_longer_says_it_is_rejected(tmp_path, faulty, catalog, layout, soffice, monkeypatch,
+                                                    path_kind):
+    """The marks and the verdict are live: LibreOffice recalculates the unit's copy, before and after
+    the unit fixes the cells, and the front sheet says what is left, then that it can be sent."""
+    sub = read_submission(faulty)
+    if path_kind == "openpyxl":
+        monkeypatch.setattr(feedback, "patched_copy", lambda *a, **k: None)
+    unfixed = tmp_path / "chua-sua.xlsx"
+    unfixed.write_bytes(marked_copy(sub))
+    wb = openpyxl.load_workbook(unfixed)
+    ws = wb[FORM_SHEET]
+    good = make_values(catalog, layout.input_codes, seed=11)
+    for code in ("II.9.4", "II.5.3", "II.1.2", "IV.8", "V.1"):
+        ws[layout.cells[code]] = good[code]
+    fixed = tmp_path / "da-sua.xlsx"
+    wb.save(fixed)
+    out = convert_with_soffice(soffice, [unfixed, fixed], tmp_path / "lo")
+    errors = len(sub.errors)
+
+    def front(path):
+        fb = openpyxl.load_workbook(path, data_only=True)[FEEDBACK_SHEET]
+        states = [r[4].value for r in fb.iter_rows(min_row=12) if r[3].value]
+        return fb["C6"].value, states
+
+    verdict, states = front(out[unfixed])
+    assert verdict == f"CHƯA ĐƯỢC CHẤP NHẬN: còn {errors} lỗi cần sửa"
+    assert states.count("Chưa sửa") == len(sub.findings)
+    verdict, states = front(out[fixed])
+    assert verdict == "ĐÃ SỬA XONG: lưu tệp và gửi lại chính tệp này"
+    assert set(states) == {"Đã sửa"}
+    assert read_submission(out[fixed]).status == "accepted"
+    # and the marks went with the mistakes: LibreOffice shows no feedback colour on a fixed cell
+    lo = openpyxl.load_workbook(out[fixed])[FORM_SHEET]
+    for ref in live_marks(lo):
+        assert lo[ref].fill.fill_type != "solid" or lo[ref].fill.fgColor.rgb[-6:] not in MARK_COLOURS
