@@ -737,6 +737,6 @@ def test_cli_run_exits_1_without_traceback_and_writes_a_note_per_file(corpus, so
         wb = openpyxl.load_workbook(fb / name)
         assert wb.sheetnames[0] == FEEDBACK_SHEET
     linked = openpyxl.load_workbook(fb / f"{HOSTILE_UNIT.unit_code}_{PERIOD}_ket-qua-kiem-tra.xlsx")
-    titles = [linked[FEEDBACK_SHEET].cell(r, 5).value for r in range(12, 20)]
+    titles = [linked[FEEDBACK_SHEET].cell(r, 2).value for r in range(12, 20)]  # "Vấn đề", second column
     assert CODES["external-links"][1] in titles  # listed by its title from the registry
     assert {p: sha256_file(p) for p in paths} == before

@@ -332,10 +332,16 @@ def test_feedback_loop_reject_fix_accept(tmp_path, base):
     assert wb.sheetnames == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET]
     assert wb[META_SHEET].sheet_state == "veryHidden" and wb[FORM_SHEET].protection.sheet and wb.security.lockStructure
     ws = wb[FORM_SHEET]
+    marked = {}  # the live marks: a conditional format on the cell, shown while it is wrong
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.dxf is not None and rule.dxf.font is None and rule.dxf.fill is not None:
+                marked[str(cf.sqref)] = rule.formula[0]
     for code in ("II.9.4", "II.5.3", "IV.8"):
         c = ws[layout.cells[code]]
-        assert c.fill.fgColor.rgb.endswith("FFC7CE") and c.comment and code in c.comment.text
-    listed = [r[4].value for r in wb[FEEDBACK_SHEET].iter_rows(min_row=12) if r[4].value]
+        assert c.coordinate in marked and c.comment and code in c.comment.text
+        assert str(c.fill.fgColor.rgb)[-6:] not in ("FFC7CE", "FFEB9C")  # no fixed mark: it goes once fixed
+    listed = [r[1].value for r in wb[FEEDBACK_SHEET].iter_rows(min_row=12) if r[1].value]
     assert sorted(listed) == sorted(f.title() for f in report.submissions[0].findings)
 
     # The unit types the right values into the feedback copy and sends it back as it is.
