@@ -18,8 +18,12 @@ from .catalog import Catalog
 def _canonical(value: object) -> str | None:
     if value is None or value == "":
         return None
+    if value.__class__ is int:
+        return str(value)
     if isinstance(value, bool):
         return "1" if value else "0"
+    if value.__class__ is float and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)) if value else "0"
     if isinstance(value, (int, float, Decimal)):
         try:
             d = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)

@@ -76,7 +76,7 @@ class Submission:
             return form_layout(self.catalog_version, self.level, self.form)
         return None
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str | None:
         """The fingerprint of the figures (``qcdc_excel.fingerprint``), printed on the appendix."""
         if self.status == "unreadable" or not self.catalog_version or not self.values:

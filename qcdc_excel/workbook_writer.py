@@ -316,9 +316,13 @@ def _lines(text: object, width: float, size: float = 12) -> int:
 
 
 def _fit_row(ws, row: int, cells: list[tuple[object, float]], size: float = 12, minimum: float = LINE_PT) -> None:
-    """Set the height of ``row`` to hold the tallest of its wrapped ``cells`` ((text, width) pairs)."""
+    """Set the height of ``row`` to hold the tallest of its wrapped ``cells`` ((text, width) pairs);
+    a row whose texts all fit one line keeps the default height."""
+    if all(len(text or "") < width for text, width in cells):
+        return
     lines = max((_lines(text, width, size) for text, width in cells), default=1)
-    ws.set_row(row, max(minimum, lines * LINE_PT * size / 12 + 2))
+    if lines > 1:
+        ws.set_row(row, max(minimum, lines * LINE_PT * size / 12 + 2))
 
 
 def _footer(ws, cons: Consolidation) -> None:
@@ -452,7 +456,6 @@ def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats
             continue
         value = values.get(ind.code)
         if value is None:
-            ws.write_blank(row, col, None, f.d_text)
             continue
         if how == "flag":
             if own:
