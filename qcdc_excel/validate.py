@@ -166,6 +166,8 @@ def read_submission(path: str | Path, roster: Roster | None = None, period: str 
     except Exception as exc:  # noqa: BLE001 - the last guard: a finding, never a traceback
         sub.findings.append(finding("file-unreadable", reason=f"{type(exc).__name__}: {exc}"[:200]))
     sub.status = _status(sub.findings)
+    if sub.status != "unreadable":
+        sub.fingerprint  # noqa: B018 - computed here, on the reading worker, not later in the parent
     return sub
 
 
