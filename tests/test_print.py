@@ -230,3 +230,21 @@ def test_merge_pdf_writes_the_consolidated_pdf(tmp_path, soffice):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "th.pdf").is_file()
     assert "th.pdf" in res.output
+
+
+def test_feedback_copy_prints_its_front_sheet_one_page_wide(tmp_path, soffice):
+    poppler()
+    from qcdc_excel.feedback import write_feedback_files
+
+    sub = read_submission(INBOX / "23650_2020 (gui lan 1).xlsx")
+    assert sub.status == "rejected"
+    (copy,) = write_feedback_files([sub], tmp_path / "gop-y")
+    [made] = to_pdf([copy], tmp_path / "pdf", soffice=soffice)
+    got = pages(made.pdf)
+    assert all(sorted(p["size"]) == sorted(A4) for p in got)
+    front = got[0]
+    assert front["landscape"] and "KẾT QUẢ KIỂM TRA BÁO CÁO" in front["text"]
+    # every column of the findings table, the last one included, is on the first page
+    for heading in ("STT", "Vấn đề", "Việc cần làm", "Tình trạng", "Mức độ", "Mã chỉ tiêu"):
+        assert heading in front["text"], heading
+    assert "Chưa sửa" in front["text"] and "rule-failed" not in front["text"]
