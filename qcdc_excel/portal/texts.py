@@ -84,6 +84,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "severity-warning": ("Cảnh báo", "Warning"),
     "cell": ("Ô", "Cell"),
     "feedback-copy": ("Tải tệp góp ý (chính tệp của đơn vị, ô sai tô đỏ)", "Download the feedback copy (your file, wrong cells in red)"),
+    "receipt": ("Tải tệp kết quả kiểm tra (bản xác nhận)", "Download the check result (receipt)"),
     "original": ("Tệp gốc", "Original file"),
     "comment": ("Ý kiến của Văn phòng", "The office's comment"),
     "counts-yes": ("Đang được tính vào tổng hợp", "Counts in the consolidation"),
