@@ -29,14 +29,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import http.client
 import http.cookiejar
 import io
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -56,7 +54,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from bench import EXCEL_EPOCH, PERIOD, _cell_xml, make_roster  # noqa: E402
+from bench import EXCEL_EPOCH, PERIOD, fill, make_roster  # noqa: E402
 
 PARENT = "99"
 CLI = [sys.executable, "-c", "from qcdc_excel.cli import run; run()"]
@@ -157,38 +155,9 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
-# --- the forms ------------------------------------------------------------------------------------------
-EMPTY_CELL = re.compile(r'<c r="([A-Z]+\d+)"((?: s="\d+")?)(?: t="n")?\s*(?:/>|></c>)')
-
-
-def fill(template: bytes, cells: dict[str, object]) -> bytes:
-    """``bench.fill`` for the current templates: an empty input cell is written ``<c …></c>`` now,
-    not ``<c …/>``, which ``bench.fill`` no longer matches (its forms come out blank)."""
-    with zipfile.ZipFile(io.BytesIO(template)) as zf:
-        parts = {name: zf.read(name) for name in zf.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
-    done = set()
-
-    def repl(m):
-        ref = m.group(1)
-        if ref not in cells:
-            return m.group(0)
-        done.add(ref)
-        return _cell_xml(ref, m.group(2), cells[ref])
-
-    sheet = EMPTY_CELL.sub(repl, sheet)
-    if done != set(cells):
-        raise SystemExit(f"template cells not found: {sorted(set(cells) - done)[:5]}")
-    parts["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
-        for name, data in parts.items():
-            out.writestr(name, data)
-    return buf.getvalue()
-
-
+# --- the forms (bench.fill refuses to leave a form blank) --------------------------------------------------
 def make_inbox(folder: Path, n: int, seed: int = 1) -> int:
-    """``bench.make_inbox`` with :func:`fill`: N filled forms, ~5 % with a mistake a person makes."""
+    """N filled forms, ~5 % with a mistake a person makes (as ``bench.make_inbox``)."""
     from qcdc_excel import load_catalog
     from qcdc_excel.layout import form_layout
     from qcdc_excel.synthetic import valid_values

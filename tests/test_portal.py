@@ -20,9 +20,8 @@ from click.testing import CliRunner
 from qcdc_excel.cli import main
 from qcdc_excel.merge import merge
 from qcdc_excel.portal.checker import CheckPool, InlineRunner
-from qcdc_excel.portal.service import (ADMIN, CHECKED, DB_NAME, Portal, init_portal, safe_name, write_codes)
+from qcdc_excel.portal.service import ADMIN, DB_NAME, Portal, init_portal, safe_name, write_codes
 from qcdc_excel.portal.web import LOGIN_MAX_FAILURES, create_app, next_periods
-from qcdc_excel.reader import open_workbook
 from qcdc_excel.roster import load_roster
 from qcdc_excel.validate import read_submission
 
@@ -395,34 +394,35 @@ def _sheet_values(path: Path) -> list:
     return [[c.value for c in row] for row in ws.iter_rows()]
 
 
-def _other_period_file(tmp_path: Path) -> bytes:
-    from qcdc_excel import parse_period
-    from qcdc_excel.synthetic import fill_workbook, valid_values
-    from qcdc_excel.template import Identity, write_template
-    from qcdc_excel.layout import form_layout
-    from qcdc_excel.catalog import load_catalog
+def _filled_form(tmp_path: Path, identity, period: str, seed: int, report_date: dt.datetime) -> bytes:
+    """A filled commune form of ``identity`` for ``period``, with valid figures."""
     import random
 
+    from qcdc_excel import parse_period
+    from qcdc_excel.catalog import load_catalog
+    from qcdc_excel.layout import form_layout
+    from qcdc_excel.synthetic import fill_workbook, valid_values
+    from qcdc_excel.template import write_template
+
     cat = load_catalog()
-    tpl = write_template(tmp_path / "t2019.xlsx", "xa", parse_period("2019"),
-                         Identity("23644", "Xã Đak Rong", "625", "Huyện Kbang"))
-    values = valid_values(cat, form_layout(cat.version, "xa").input_codes, random.Random(7))
-    return fill_workbook(tpl, values, tmp_path / "f2019.xlsx", report_date=dt.datetime(2019, 10, 20)).read_bytes()
+    tpl = write_template(tmp_path / f"t-{identity.unit_code}-{period}.xlsx", "xa", parse_period(period), identity)
+    values = valid_values(cat, form_layout(cat.version, "xa").input_codes, random.Random(seed))
+    return fill_workbook(tpl, values, tmp_path / f"f-{identity.unit_code}-{period}.xlsx",
+                         report_date=report_date).read_bytes()
+
+
+def _other_period_file(tmp_path: Path) -> bytes:
+    from qcdc_excel.template import Identity
+
+    return _filled_form(tmp_path, Identity("23644", "Xã Đak Rong", "625", "Huyện Kbang"), "2019", 7,
+                        dt.datetime(2019, 10, 20))
 
 
 def _outside_roster_file(tmp_path: Path) -> bytes:
-    from qcdc_excel import parse_period
-    from qcdc_excel.synthetic import fill_workbook, valid_values
-    from qcdc_excel.template import Identity, write_template
-    from qcdc_excel.layout import form_layout
-    from qcdc_excel.catalog import load_catalog
-    import random
+    from qcdc_excel.template import Identity
 
-    cat = load_catalog()
-    tpl = write_template(tmp_path / "t99.xlsx", "xa", parse_period("2020"),
-                         Identity("99999", "Xã Ngoài Danh Sách", "625", "Huyện Kbang"))
-    values = valid_values(cat, form_layout(cat.version, "xa").input_codes, random.Random(8))
-    return fill_workbook(tpl, values, tmp_path / "f99.xlsx", report_date=dt.datetime(2020, 10, 20)).read_bytes()
+    return _filled_form(tmp_path, Identity("99999", "Xã Ngoài Danh Sách", "625", "Huyện Kbang"), "2020", 8,
+                        dt.datetime(2020, 10, 20))
 
 
 def test_return_with_comment_approve_and_undo(desk, tmp_path):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import threading
 import time
 from collections import defaultdict, deque
@@ -22,7 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..i18n import QcdcError
 from ..periods import parse_period
-from .service import ADMIN, MAX_UPLOAD_BYTES, Portal, refusal_text
+from .service import ADMIN, MAX_UPLOAD_BYTES, Portal
 from .texts import text
 
 HERE = Path(__file__).parent
@@ -288,15 +287,18 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         return render_template("unit.html", rnd=rnd, unit=portal.unit(rnd, who()), history=history, latest=latest,
                                reviews={s["id"]: portal.review_history(s["id"]) for s in history})
 
-    @app.get("/unit/template")
-    @need("unit")
-    def unit_template():
+    def template_download(code: str, round_id: int | None = None):
         try:
-            data, name = portal.template(who())
+            data, name = portal.template(code, round_id)
         except KeyError:
             abort(404)
         return send_file(io.BytesIO(data), download_name=name, as_attachment=True,
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @app.get("/unit/template")
+    @need("unit")
+    def unit_template():
+        return template_download(who())
 
     @app.post("/unit/upload")
     @need("unit")
@@ -394,12 +396,7 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
     @app.get("/desk/units/<code>/template")
     @need("admin")
     def desk_unit_template(code: str):
-        try:
-            data, name = portal.template(code, current_round().id)
-        except KeyError:
-            abort(404)
-        return send_file(io.BytesIO(data), download_name=name, as_attachment=True,
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return template_download(code, current_round().id)
 
     @app.get("/desk/submissions")
     @need("admin")
