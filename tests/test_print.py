@@ -248,3 +248,43 @@ def test_feedback_copy_prints_its_front_sheet_one_page_wide(tmp_path, soffice):
     for heading in ("STT", "Vấn đề", "Việc cần làm", "Tình trạng", "Mức độ", "Mã chỉ tiêu"):
         assert heading in front["text"], heading
     assert "Chưa sửa" in front["text"] and "rule-failed" not in front["text"]
+
+
+def test_a_60_unit_province_prints_with_headers_on_every_page(tmp_path, soffice):
+    """Units run over several pages down: every page of the details repeats the header and the
+    unit names; the charts stay one to a page; every page is A4."""
+    poppler()
+    import random
+
+    from qcdc_excel.catalog import load_catalog
+    from qcdc_excel.layout import form_layout
+    from qcdc_excel.synthetic import fill_workbook, valid_values
+    from qcdc_excel.template import Identity, Personaliser
+
+    rows = [("09", "Tỉnh Thử", "tinh", "")] + [(f"09{k:03d}", f"Xã Thử Số {k}", "xa", "09") for k in range(1, 61)]
+    (tmp_path / "r.csv").write_text("code,name,level,parent\n" + "\n".join(",".join(r) for r in rows), "utf-8")
+    roster = load_roster(tmp_path / "r.csv")
+    cat = load_catalog()
+    layout = form_layout(cat.version, "xa")
+    personaliser = Personaliser()
+    from qcdc_excel import parse_period
+
+    period = parse_period("2024")
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for k, (code, name, _, _) in enumerate(rows[1:]):
+        template = personaliser.bytes_for("xa", period, Identity(code, name, "09", "Tỉnh Thử"))
+        fill_workbook(template, valid_values(cat, layout.input_codes, random.Random(k)), inbox / f"{code}.xlsx",
+                      report_date=dt.datetime(2024, 12, 20))
+    result = merge(inbox, tmp_path / "tong-hop.xlsx", roster, "2024")
+    assert result.consolidation.counts()["accepted"] == 60
+    [made] = to_pdf([result.out], soffice=soffice)
+    got = pages(made.pdf)
+    assert all(sorted(p["size"]) == sorted(A4) for p in got)
+    details = [p for p in got if sheet_of(p) == DETAILS_SHEET]
+    blocks = len(detail_page_breaks(detail_indicators(cat))) + 1
+    assert len(details) % blocks == 0 and len(details) > blocks  # every block runs over more than one page
+    for p in details:
+        assert "Mã đơn vị" in p["text"] and "Tên đơn vị" in p["text"]  # the header, repeated
+        assert re.search(r"Xã Thử Số \d+", p["text"])  # the names, repeated
+    assert len([p for p in got if sheet_of(p) == CHARTS_SHEET]) == 2
