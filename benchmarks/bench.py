@@ -108,6 +108,8 @@ def make_inbox(folder: Path, roster_path: Path, n: int, seed: int = 1) -> int:
         template = personaliser.bytes_for("xa", PERIOD, Identity(code, f"Xã Số {k}", "99", "Tỉnh Thử Nghiệm"))
         cells = {layout.cells[c]: v for c, v in values.items()}
         cells[layout.identity_cells["report_date"]] = report_date
+        cells[layout.identity_cells["preparer"]] = "Nguyễn Văn A"
+        cells[layout.identity_cells["head"]] = "Trần Văn B"
         (folder / f"{code}_{PERIOD.code}.xlsx").write_bytes(fill(template, cells))
     return faulty
 

@@ -28,13 +28,11 @@ CPU from it, so the throughput is a lower bound.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import http.cookiejar
 import io
 import json
 import os
-import random
 import secrets
 import shutil
 import signal
@@ -54,12 +52,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from bench import EXCEL_EPOCH, PERIOD, fill, make_roster  # noqa: E402
+from bench import PERIOD, make_inbox, make_roster  # noqa: E402
 
 PARENT = "99"
 CLI = [sys.executable, "-c", "from qcdc_excel.cli import run; run()"]
 TIMEOUT = 120
-GENERATOR = 2  # forms made by an older version of this script are made again
+GENERATOR = 3  # forms made by an older version of this script are made again
 TARGETS = {"latency_median_ms": 150, "latency_p95_ms": 300, "throughput_per_s": 50, "desk_ms": 500}
 
 
@@ -155,39 +153,6 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
-# --- the forms (bench.fill refuses to leave a form blank) --------------------------------------------------
-def make_inbox(folder: Path, n: int, seed: int = 1) -> int:
-    """N filled forms, ~5 % with a mistake a person makes (as ``bench.make_inbox``)."""
-    from qcdc_excel import load_catalog
-    from qcdc_excel.layout import form_layout
-    from qcdc_excel.synthetic import valid_values
-    from qcdc_excel.template import Identity, Personaliser
-
-    catalog = load_catalog()
-    layout = form_layout(catalog.version, "xa")
-    rng = random.Random(seed)
-    personaliser = Personaliser()
-    folder.mkdir(parents=True, exist_ok=True)
-    faulty = 0
-    report_date = (dt.date(2025, 12, 20) - EXCEL_EPOCH).days
-    for k in range(n):
-        code = f"{10000 + k:05d}"
-        values = valid_values(catalog, layout.input_codes, rng)
-        if rng.random() < 0.05:
-            faulty += 1
-            if rng.random() < 0.5:
-                values["II.9.4"] = values["II.9.3"] + rng.randint(1, 9)
-            else:
-                values["II.5.1"] = f"{values['II.5.1']} tổ"
-        template = personaliser.bytes_for("xa", PERIOD, Identity(code, f"Xã Số {k}", "99", "Tỉnh Thử Nghiệm"))
-        cells = {layout.cells[c]: v for c, v in values.items()}
-        cells[layout.identity_cells["report_date"]] = report_date
-        cells[layout.identity_cells["preparer"]] = "Nguyễn Văn A"
-        cells[layout.identity_cells["head"]] = "Trần Văn B"
-        (folder / f"{code}_{PERIOD.code}.xlsx").write_bytes(fill(template, cells))
-    return faulty
-
-
 # --- the benchmark --------------------------------------------------------------------------------------
 def prepare(work: Path, n: int) -> tuple[Path, Path, dict]:
     base = work / f"n{n}"
@@ -197,7 +162,7 @@ def prepare(work: Path, n: int) -> tuple[Path, Path, dict]:
         base.mkdir(parents=True, exist_ok=True)
         make_roster(roster, n)
         t = time.perf_counter()
-        faulty = make_inbox(inbox, n)
+        faulty = make_inbox(inbox, roster, n)
         marker.write_text(json.dumps({"n": n, "faulty": faulty, "seconds": time.perf_counter() - t,
                                       "generator": GENERATOR}))
     return inbox, roster, json.loads(marker.read_text())

@@ -448,24 +448,18 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
     def chase_message(rnd, rows, links: dict[str, str]) -> str:
         l = lang()
         label = parse_period(rnd.period).label(l)
-        due = f" ({'hạn' if l == 'vi' else 'due'} {fmt_date(rnd.deadline)})" if rnd.deadline else ""
+        words = CHASE_WORDS[l]
+        due = f" ({words['due']} {fmt_date(rnd.deadline)})" if rnd.deadline else ""
         out = []
         for r in rows:
-            link = links.get(r["code"])
-            if l == "vi":
-                if r["state"] == "missing":
-                    line = f"- {r['name']} ({r['code']}): chưa nộp phụ lục số liệu QCDC {label.lower()}{due}."
-                else:
-                    line = (f"- {r['name']} ({r['code']}): báo cáo {label.lower()} bị trả lại"
-                            + (f" — {comment(r)}" if r.get("comment") else "") + ". Đề nghị sửa và gửi lại.")
-                line += f" Nộp tại: {link}" if link else " Nộp qua đường link cá nhân đã được gửi."
+            head = f"- {r['name']} ({r['code']}): "
+            if r["state"] == "missing":
+                line = head + words["missing"].format(period=label.lower() if l == "vi" else label, due=due)
             else:
-                if r["state"] == "missing":
-                    line = f"- {r['name']} ({r['code']}): has not sent the QCDC data appendix for {label}{due}."
-                else:
-                    line = (f"- {r['name']} ({r['code']}): the {label} report was returned"
-                            + (f" — {comment(r)}" if r.get("comment") else "") + ". Please fix and resend.")
-                line += f" Send at: {link}" if link else " Send through your personal link."
+                why = f" — {comment(r)}" if r.get("comment") else ""
+                line = head + words["returned"].format(period=label.lower() if l == "vi" else label, why=why)
+            link = links.get(r["code"])
+            line += words["at"].format(link=link) if link else words["own-link"]
             out.append(line)
         return "\n".join(out)
 
@@ -586,6 +580,16 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         return resp
 
     return app
+
+
+CHASE_WORDS = {
+    "vi": {"due": "hạn", "missing": "chưa nộp phụ lục số liệu QCDC {period}{due}.",
+           "returned": "báo cáo {period} bị trả lại{why}. Đề nghị sửa và gửi lại.",
+           "at": " Nộp tại: {link}", "own-link": " Nộp qua đường link cá nhân đã được gửi."},
+    "en": {"due": "due", "missing": "has not sent the QCDC data appendix for {period}{due}.",
+           "returned": "the {period} report was returned{why}. Please fix and resend.",
+           "at": " Send at: {link}", "own-link": " Send through your personal link."},
+}
 
 
 def next_periods(code: str) -> list[str]:
