@@ -371,9 +371,14 @@ ROSTER_METAVAR = ("DS.csv", "ROSTER.csv")
         help=("Phiên bản danh mục chỉ tiêu dùng cho biểu mẫu.", "Version of the indicator catalog of the forms."))
 @option("--password", default=DEFAULT_PASSWORD, show_default=True, metavar=("MẬT_KHẨU", "PASSWORD"),
         help=("Mật khẩu khóa trang tính và cấu trúc sổ.", "Password protecting the sheets and the workbook structure."))
+@option("--style", type=click.Choice(["nd30", "hd36"]), default="nd30", show_default=True,
+        help=("Khối chữ ký của biểu mẫu: nd30 (TM. Ủy ban nhân dân – Chủ tịch, Nghị định 30/2020) hoặc hd36 "
+              "(T/M Ban Chỉ đạo – Trưởng ban, thể thức của Đảng).",
+              "The form's signature block: nd30 (on behalf of the People's Committee, its chair; Decree "
+              "30/2020) or hd36 (on behalf of the steering committee, its head; the Party's layout)."))
 @click.pass_obj
 def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str, roster: str | None,
-                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str) -> None:
+                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str, style: str) -> None:
     lang = obj["lang"]
     try:
         if (units or all_units) and roster is None:
@@ -392,7 +397,8 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
         load_catalog(catalog_version)
         check_output(out_dir, "--out", folder=True)
         with writing(lang, [out_dir]):
-            written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password)
+            written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password,
+                                     style)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     for path in written:
@@ -666,8 +672,10 @@ def render_headline(result, lang: str) -> None:
         help=("Viết luôn dự thảo báo cáo Word từ cùng số liệu (xem lệnh report).",
               "Also write the draft Word report from the same figures (see the report command)."))
 @option("--style", "report_style", type=click.Choice(["nd30", "hd36"]), default="nd30", show_default=True,
-        help=("Thể thức báo cáo: nd30 (cơ quan nhà nước, Nghị định 30/2020) hoặc hd36 (Ban Chỉ đạo, Hướng dẫn 36-HD/VPTW).",
-              "Report layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
+        help=("Thể thức báo cáo Word và khối chữ ký của sổ tổng hợp: nd30 (cơ quan nhà nước, Nghị định 30/2020) "
+              "hoặc hd36 (Ban Chỉ đạo, Hướng dẫn 36-HD/VPTW).",
+              "Layout of the Word report and of the consolidated workbook's signatures: nd30 (state body, "
+              "Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"),
         help=("Người ký báo cáo Word.", "Who signs the Word report."))
 @option("--pdf", "with_pdf", is_flag=True,

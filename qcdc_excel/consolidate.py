@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from .catalog import LEVELS, Catalog, Indicator
 from .i18n import QcdcError
+from .periods import parse_period
 from .roster import Roster, Unit
 from .validate import Submission
 
@@ -107,6 +108,15 @@ class Consolidation:
         return {"expected": len(self.expected), "received": received,
                 "accepted": c["on-time"] + c["late"], "on-time": c["on-time"], "late": c["late"],
                 "rejected": c["rejected"], "missing": c["missing"]}
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date] | None:
+        """The figures' window: from the earliest to the latest day the used reports count, or
+        the period's usual window when none of them says (form version 1 has no window)."""
+        windows = [d.sub.window for d in self.details if d.sub.window_stated]
+        if windows:
+            return min(w[0] for w in windows), max(w[1] for w in windows)
+        return parse_period(self.period).window if self.period else None
 
     def role_of(self, sub: Submission) -> FileRole:
         return next(r for r in self.files if r.sub is sub)

@@ -52,6 +52,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "It is kept but does not count; send your own unit's report."),
     "not-from-template": ("Tệp không được tạo từ biểu mẫu của Ban Chỉ đạo (không có trang định danh). Hãy điền số liệu vào biểu mẫu đã được gửi.",
                           "The workbook was not made from the steering committee's template (no identity sheet). Fill the template you were sent."),
+    "form-version-unknown": ("Biểu mẫu là mẫu số {version}, mới hơn phần mềm này (đã biết: {known}). Hãy cập nhật qcdc-excel hoặc dùng biểu mẫu được gửi.",
+                             "The form is version {version}, newer than this program knows ({known}). Update qcdc-excel or use the template you were sent."),
     "catalog-version-unknown": ("Biểu mẫu dùng danh mục «{version}» mà phần mềm không biết (đã biết: {known}). Hãy dùng biểu mẫu mới nhất được gửi.",
                                 "The form uses catalog '{version}', which is unknown (known: {known}). Use the latest template you were sent."),
     # identity
@@ -114,6 +116,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report-date-missing": ("Chưa ghi ngày báo cáo (ô {cell}).", "No report date ({cell})."),
     "report-date-invalid": ("Ngày báo cáo ở ô {cell} («{shown}») không đọc được; ghi dạng ngày/tháng/năm.",
                             "The report date in {cell} ('{shown}') cannot be read; use day/month/year."),
+    "window-invalid": ("Ngày ở ô {cell} («{shown}») của «Số liệu tính từ ngày … đến ngày …» không đọc được; ghi dạng ngày/tháng/năm.",
+                       "The date in {cell} ('{shown}') of the data window cannot be read; use day/month/year."),
+    "window-reversed": ("«Số liệu tính từ ngày {start} đến ngày {end}» (ô {cell}): ngày cuối trước ngày đầu. Hãy sửa lại hai ngày.",
+                        "The data window {start} to {end} ({cell}) ends before it starts. Correct the two dates."),
+    "window-outside-period": ("Số liệu tính từ ngày {start} đến ngày {end} (ô {cell}) không trùng kỳ {period_words}. Thường là từ ngày {usual_start} đến ngày {usual_end}; hãy kiểm tra lại.",
+                              "The data window {start} to {end} ({cell}) does not overlap {period_words}. It is usually {usual_start} to {usual_end}; check it."),
     # rules
     "rule-failed": ("{message} Số liệu đang nhập: {left_side} = {left}; {right_side} = {right} (yêu cầu vế trái {op} vế phải). Hãy kiểm tra lại các ô {cells}.",
                     "{message} As typed: {left_side} = {left}; {right_side} = {right} (required: left {op} right). Check cells {cells}."),
@@ -151,6 +159,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "unit-mismatch": ("error", "Báo cáo của đơn vị khác", "Another unit's report"),
     "not-from-template": ("unreadable", "Không phải biểu mẫu", "Not the template"),
     "catalog-version-unknown": ("unreadable", "Phiên bản danh mục lạ", "Unknown catalog version"),
+    "form-version-unknown": ("unreadable", "Mẫu biểu mới hơn phần mềm", "Newer form version"),
     "metadata-invalid": ("error", "Trang định danh bị sửa", "Identity sheet altered"),
     "unit-code-missing": ("error", "Thiếu mã đơn vị", "Unit code missing"),
     "unit-code-mismatch": ("error", "Mã đơn vị bị sửa", "Unit code changed"),
@@ -180,6 +189,9 @@ CODES: dict[str, tuple[str, str, str]] = {
     "text-too-long": ("warning", "Nội dung quá dài", "Text too long"),
     "report-date-missing": ("warning", "Thiếu ngày báo cáo", "Report date missing"),
     "report-date-invalid": ("warning", "Ngày báo cáo sai", "Invalid report date"),
+    "window-invalid": ("warning", "Ngày tính số liệu sai", "Invalid data window date"),
+    "window-reversed": ("warning", "Thời gian tính số liệu ngược", "Data window reversed"),
+    "window-outside-period": ("warning", "Số liệu ngoài kỳ báo cáo", "Data window outside the period"),
     "rule-failed": ("rule", "Số liệu không khớp quy tắc", "Rule not met"),
 }
 UNREADABLE_CODES = frozenset(code for code, (kind, _, _) in CODES.items() if kind == "unreadable")

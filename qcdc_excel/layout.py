@@ -26,11 +26,57 @@ PRINT_LAST_COL = COL_VALUE  # the check column shows on screen, never on paper
 # Result words written by the in-sheet rule checks (and read back by tests).
 CHECK_OK, CHECK_ERROR, CHECK_WARNING = "ĐẠT", "LỖI", "CẢNH BÁO"
 
-# Fixed rows of the header block.
-ROW_MOTTO, ROW_MOTTO2, ROW_TITLE, ROW_PERIOD_LINE = 1, 2, 4, 5
+# Form versions. Any change to where things sit on the form is a new version; a workbook records
+# its version in the metadata sheet ("form_version", absent before version 2) and is always read by
+# the layout of its own version. Only the current version is written.
+FORM_VERSIONS = ("1", "2")
+CURRENT_FORM_VERSION = "2"
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The fixed rows of one form version's header block."""
+    version: str
+    motto: int
+    motto2: int
+    banner: int  # a consolidated workbook's warning line
+    title: int
+    period_line: int
+    window: int | None  # «Số liệu tính từ ngày … đến ngày …» (version 2)
+    unit_code: int
+    unit_name: int
+    parent: int
+    units: int  # consolidated forms: how many units the figures cover
+    table_header: int
+    first_table_row: int
+    period_ref: str  # where the period is read from
+    summary_ref: str  # the self-check line
+    catalog_ref: str  # "Mẫu biểu:" value
+
+
+GEOMETRIES = {
+    # Version 1 (published until 2026-11): period code in C10, self-check printed in C11.
+    "1": Geometry("1", motto=1, motto2=2, banner=3, title=4, period_line=5, window=None, unit_code=7,
+                  unit_name=8, parent=9, units=12, table_header=13, first_table_row=14,
+                  period_ref="C10", summary_ref="C11", catalog_ref="E10"),
+    # Version 2: the period once, in words, under the title (A5); the data window in D6:E6; the
+    # self-check beside the identity block in the check column, which never prints; free text in
+    # a wide paragraph row; the date line and signatures in the administrative layout.
+    "2": Geometry("2", motto=1, motto2=2, banner=3, title=4, period_line=5, window=6, unit_code=7,
+                  unit_name=8, parent=9, units=10, table_header=12, first_table_row=13,
+                  period_ref="A5", summary_ref="F8", catalog_ref="E9"),
+}
+
+# Version 1's rows, kept for the writers of that version's tests and for old imports.
+_V1 = GEOMETRIES["1"]
+ROW_MOTTO, ROW_MOTTO2, ROW_TITLE, ROW_PERIOD_LINE = _V1.motto, _V1.motto2, _V1.title, _V1.period_line
 ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_PARENT, ROW_PERIOD, ROW_SUMMARY, ROW_UNITS = 7, 8, 9, 10, 11, 12
-ROW_TABLE_HEADER = 13
-FIRST_TABLE_ROW = 14
+ROW_TABLE_HEADER, FIRST_TABLE_ROW = _V1.table_header, _V1.first_table_row
+
+# The administrative words stripped from a unit's name to give the place of the date line
+# (Decree 30/2020: "Kon Pne, ngày … tháng … năm …" for Xã Kon Pne).
+PLACE_PREFIXES = ("Thành phố ", "Thị trấn ", "Thị xã ", "Phường ", "Huyện ", "Quận ", "Tỉnh ", "Xã ")
+DATE_LINE_BLANK = "…………, ngày …… tháng …… năm ……"
 
 SUMMARY_CLEAN_CONSOLIDATED = "Số liệu tổng hợp không vi phạm quy tắc kiểm tra"
 KIND_HINTS = {
@@ -53,10 +99,16 @@ class FormRow:
     row: int
     item: Heading | Indicator
     stt: str
+    value_ref: str | None = None  # version 2 free text: the paragraph cell on the row below
 
     @property
     def cell(self) -> str:
-        return f"{COL_VALUE}{self.row}"
+        return self.value_ref or f"{COL_VALUE}{self.row}"
+
+    @property
+    def last_row(self) -> int:
+        """The last sheet row the item takes (two for a version 2 free-text indicator)."""
+        return int(self.value_ref[1:]) if self.value_ref else self.row
 
 
 @dataclass(frozen=True)
@@ -85,6 +137,11 @@ class FormLayout:
     sign_title_row: int
     sign_name_row: int
     check_title_row: int
+    geometry: Geometry = GEOMETRIES[CURRENT_FORM_VERSION]
+
+    @property
+    def form_version(self) -> str:
+        return self.geometry.version
 
     # --- lookups -----------------------------------------------------------------------------
     @functools.cached_property
@@ -118,28 +175,45 @@ class FormLayout:
     def sheet_name(self) -> str:
         return SHEET_NAMES[self.form]
 
-    @property
+    @functools.cached_property
     def identity_cells(self) -> dict[str, str]:
+        g = self.geometry
         cells = {
-            "unit_code": f"C{ROW_UNIT_CODE}", "unit_name": f"C{ROW_UNIT_NAME}",
-            "parent": f"C{ROW_PARENT}", "period": f"C{ROW_PERIOD}",
-            "level_label": f"E{ROW_UNIT_CODE}", "catalog_version": f"E{ROW_PERIOD}",
-            "report_date": f"{COL_VALUE}{self.report_date_row}",
+            "unit_code": f"C{g.unit_code}", "unit_name": f"C{g.unit_name}",
+            "parent": f"C{g.parent}", "period": g.period_ref,
+            "level_label": f"E{g.unit_code}", "catalog_version": g.catalog_ref,
+            "report_date": f"{COL_VALUE if g.version == '1' else COL_CHECK}{self.report_date_row}",
             "preparer": f"B{self.sign_name_row}", "head": f"D{self.sign_name_row}",
         }
+        if g.window:
+            cells["window_from"], cells["window_to"] = f"D{g.window}", f"E{g.window}"
         if self.form == "consolidated":
-            cells["units"] = f"C{ROW_UNITS}"  # how many units the figures cover
+            cells["units"] = f"C{g.units}"  # how many units the figures cover
         return cells
 
     @property
     def free_input_cells(self) -> tuple[str, ...]:
         """Cells always open to the unit besides the indicator inputs."""
         ids = self.identity_cells
-        return (ids["report_date"], ids["preparer"], ids["head"])
+        window = (ids["window_from"], ids["window_to"]) if "window_from" in ids else ()
+        return (ids["report_date"], ids["preparer"], ids["head"], *window)
+
+    @property
+    def summary_ref(self) -> str:
+        return self.geometry.summary_ref
+
+    @property
+    def first_table_row(self) -> int:
+        return self.geometry.first_table_row
 
     @property
     def last_table_row(self) -> int:
-        return self.rows[-1].row
+        return self.rows[-1].last_row
+
+    @property
+    def date_line_ref(self) -> str | None:
+        """Version 2: the printed "<place>, ngày … tháng … năm …" line above the signatures."""
+        return f"{COL_LABEL}{self.report_date_row}" if self.form_version != "1" else None
 
     @property
     def print_area(self) -> str:
@@ -206,8 +280,19 @@ class FormLayout:
                  if c.rule.severity == "warning"]
         return (f"OR({','.join(terms)})" if len(terms) > 1 else terms[0]) if terms else None
 
+    def date_line_formula(self) -> str:
+        """The place (the unit's name without its administrative word) and the report date in
+        words, or dotted blanks to write by hand; DAY/MONTH/YEAR read the same in every locale."""
+        name, date = f"$C${self.geometry.unit_name}", self.identity_cells["report_date"]
+        place = name
+        for prefix in reversed(PLACE_PREFIXES):
+            place = f'IF(LEFT({name},{len(prefix)})="{prefix}",MID({name},{len(prefix) + 1},200),{place})'
+        place = f'IF(LEN(TRIM({name}))=0,"…………",TRIM({place}))'
+        return (f'={place}&IF(ISNUMBER({date}),", ngày "&DAY({date})&" tháng "&MONTH({date})'
+                f'&" năm "&YEAR({date}),", ngày …… tháng …… năm ……")')
+
     def summary_formula(self) -> str:
-        first, last = FIRST_TABLE_ROW, self.last_table_row
+        first, last = self.first_table_row, self.last_table_row
         problems = f"SUMPRODUCT(--(LEN({COL_CHECK}{first}:{COL_CHECK}{last})>0))"
         if self.form == "consolidated":  # totals: blanks are legitimate, only rules speak
             return (f"=IF({problems}>0,\"Có \"&{problems}&\" dòng cần xem lại (xem cột Kiểm tra)\","
@@ -230,7 +315,9 @@ class FormLayout:
                 if check:
                     out.append((f"{COL_CHECK}{r.row}", check))
         out += [(c.cell, self.check_formula(c)) for c in self.checks]
-        out.append((f"C{ROW_SUMMARY}", self.summary_formula()))
+        out.append((self.summary_ref, self.summary_formula()))
+        if self.date_line_ref:
+            out.append((self.date_line_ref, self.date_line_formula()))
         return tuple(out)
 
     # --- identity ----------------------------------------------------------------------------
@@ -246,9 +333,14 @@ class FormLayout:
                          item.kind if isinstance(item, Indicator) else item.kind, r.cell, formula,
                          self.row_check_formula(r) if isinstance(item, Indicator) else None])
         checks = [[c.row, c.rule.id, c.rule.message, self.check_formula(c)] for c in self.checks]
-        return {"catalog_version": self.catalog.version, "level": self.level, "form": self.form,
-                "sheet": self.sheet_name, "rows": rows, "checks": checks,
-                "identity": self.identity_cells, "summary": self.summary_formula()}
+        out = {"catalog_version": self.catalog.version, "level": self.level, "form": self.form,
+               "sheet": self.sheet_name, "rows": rows, "checks": checks,
+               "identity": self.identity_cells, "summary": self.summary_formula()}
+        if self.form_version != "1":  # version 1's fingerprint is what its files carry: unchanged
+            out["form_version"] = self.form_version
+            out["summary_ref"] = self.summary_ref
+            out["date_line"] = [self.date_line_ref, self.date_line_formula()]
+        return out
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -280,30 +372,41 @@ def _items_for(catalog: Catalog, level: str, form: str) -> list[Heading | Indica
 
 
 @functools.lru_cache(maxsize=None)
-def form_layout(catalog_version: str, level: str, form: str = "own") -> FormLayout:
-    """The layout of ``form`` at ``level`` for a shipped catalog version (cached)."""
-    return build_layout(load_catalog(catalog_version), level, form)
+def form_layout(catalog_version: str, level: str, form: str = "own",
+                form_version: str = CURRENT_FORM_VERSION) -> FormLayout:
+    """The layout of ``form`` at ``level`` for a shipped catalog version and a form version (cached)."""
+    return build_layout(load_catalog(catalog_version), level, form, form_version)
 
 
-def build_layout(catalog: Catalog, level: str, form: str = "own") -> FormLayout:
+def build_layout(catalog: Catalog, level: str, form: str = "own",
+                 form_version: str = CURRENT_FORM_VERSION) -> FormLayout:
     if form not in FORM_KINDS:
         raise ValueError(f"form must be one of {FORM_KINDS}")
+    if form_version not in GEOMETRIES:
+        raise ValueError(f"form_version must be one of {FORM_VERSIONS}")
+    g = GEOMETRIES[form_version]
     items = _items_for(catalog, level, form)
-    rows, row, n = [], FIRST_TABLE_ROW, 0
+    rows, row, n = [], g.first_table_row, 0
     for item in items:
         if isinstance(item, Heading):
             stt = item.code if item.kind == "section" else ""
         else:
             n += 1
             stt = str(n)
+        if form_version != "1" and isinstance(item, Indicator) and item.kind == "text":
+            rows.append(FormRow(row, item, stt, f"{COL_CODE}{row + 1}"))  # label, then a paragraph row
+            row += 2
+            continue
         rows.append(FormRow(row, item, stt))
         row += 1
     shown = {r.item.code for r in rows if isinstance(r.item, Indicator)}
     report_date_row = row + 1
-    sign_title_row = report_date_row + 2
+    # version 1: the date, a blank row, then the signature titles; version 2: the date line sits
+    # right above the signature titles, as Decree 30/2020 places it
+    sign_title_row = report_date_row + (2 if form_version == "1" else 1)
     sign_name_row = sign_title_row + 6
     check_title_row = sign_name_row + 3
     checks = tuple(CheckRow(check_title_row + 2 + k, rule)
                    for k, rule in enumerate(catalog.rules_for(shown)))
     return FormLayout(catalog, level, form, tuple(rows), checks, report_date_row, sign_title_row,
-                      sign_name_row, check_title_row)
+                      sign_name_row, check_title_row, g)

@@ -49,6 +49,10 @@ class MergeResult:
         data = self.report.to_json(lang)
         data["totals"] = cons.totals.as_json(cons.catalog)
         data["flag_units"] = dict(sorted(cons.totals.flag_units.items()))
+        window = cons.window
+        data["window"] = ({"from": window[0].isoformat(), "to": window[1].isoformat(),
+                           "stated_by": sorted({d.code for d in cons.details if d.sub.window_stated})}
+                          if window else None)
         counts = cons.counts()
         data["units"] = {
             "parent": cons.parent_code,
@@ -109,7 +113,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     writer = (FeedbackWriter(wanted, feedback_dir, lang, default_workers(jobs, busy=1))
               if feedback_dir is not None else None)
     try:
-        write_consolidated(out, cons, report, password, today, base=inbox)
+        write_consolidated(out, cons, report, password, today, base=inbox, style=report_style)
     finally:
         feedback = writer.result() if writer is not None else []
     if report_path is not None:

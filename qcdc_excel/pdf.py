@@ -60,11 +60,39 @@ def _print_copy(source: Path, folder: Path, name: str) -> tuple[Path, str | None
             footer.left.text = f"Mã số liệu: {mark}"
             footer.left.size = 9
             footer.left.font = "Times New Roman,Italic"
+        if sub.layout is not None and sub.layout.form_version != "1":
+            _fit_paragraphs(ws, sub)
         target = folder / name
         wb.save(target)
         return target, mark
     except Exception:  # noqa: BLE001 - an odd file still prints, without the mark in the footer
         return source, mark
+
+
+def _fit_paragraphs(ws, sub) -> None:
+    """Free text longer than its paragraph row gets a row that holds it, and the page breaks are
+    worked out again so that section headings and the signatures still keep with their rows."""
+    from openpyxl.worksheet.pagebreak import Break, RowBreak
+
+    from .form_sheet import Heading_, describe_form, fit_height, page_breaks
+
+    layout = sub.layout
+    sheet = describe_form(layout, Heading_(layout.catalog.title))
+    changed = False
+    for r in layout.rows:
+        text = sub.values.get(r.item.code) if r.value_ref else None
+        if not isinstance(text, str) or not text:
+            continue
+        row = r.last_row
+        need = min(409.0, fit_height(text, sheet.width_of(r.cell, sheet.cells[r.cell].merge_to)))
+        if need > sheet.height_of(row):
+            sheet.heights[row] = need
+            ws.row_dimensions[row].height = need
+            changed = True
+    if changed:
+        ws.row_breaks = RowBreak()
+        for row in page_breaks(sheet, layout):
+            ws.row_breaks.append(Break(id=row - 1))
 
 
 def to_pdf(files: list[str | Path], out_dir: str | Path | None = None,

@@ -1,10 +1,12 @@
 """Reporting periods: 2023Q1..2023Q4 (quarter), 2023S1/2023S2 (half-year), 2023 (year)."""
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .i18n import QcdcError
+from .i18n import QcdcError, fold
 
 _PATTERN = re.compile(r"^(\d{4})(?:([QS])(\d))?$")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -34,15 +36,68 @@ class Period:
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def months(self) -> tuple[int, int]:
+        """First and last calendar month of the period."""
+        if self.kind == "Q":
+            return 3 * self.number - 2, 3 * self.number
+        if self.kind == "S":
+            return 6 * self.number - 5, 6 * self.number
+        return 1, 12
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date]:
+        """The calendar days the period names (a quarter: its three months)."""
+        first, last = self.months
+        return (dt.date(self.year, first, 1),
+                dt.date(self.year, last, calendar.monthrange(self.year, last)[1]))
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date]:
+        """The usual cut-off window of the figures (Decree 09/2019/NĐ-CP, art. 12): from the 15th
+        of the month before the period to the 14th of its last month. Quý I 2023 counts from
+        15/12/2022 to 14/03/2023; 6 tháng đầu năm from 15/12 to 14/06; a year from 15/12 to 14/12."""
+        first, last = self.months
+        start = dt.date(self.year - 1, 12, 15) if first == 1 else dt.date(self.year, first - 1, 15)
+        return start, dt.date(self.year, last, 14)
+
+
+# The period in words, as a form prints it and as people type it (accents and case folded):
+# "Quý I năm 2023", "Quý 1/2023", "6 tháng đầu năm 2023", "6 tháng cuối năm 2023", "Năm 2023".
+_ROMAN_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_WORDS = (
+    (re.compile(r"^quy\s*(iv|iii|ii|i|[1-4])\s*(?:nam|/|-)?\s*(\d{4})$"), "Q"),
+    (re.compile(r"^(?:06|6)\s*thang\s*(dau|cuoi)\s*(?:nam|/|-)?\s*(\d{4})$"), "S"),
+    (re.compile(r"^nam\s*(\d{4})$"), "Y"),
+)
+
+
+def _parse_words(text: str) -> tuple[int, str, int] | None:
+    folded = " ".join(fold(text).replace("ky bao cao:", "").split())
+    for pattern, kind in _WORDS:
+        m = pattern.match(folded)
+        if not m:
+            continue
+        if kind == "Q":
+            return int(m.group(2)), kind, _ROMAN_NUMBER[m.group(1)]
+        if kind == "S":
+            return int(m.group(2)), kind, 1 if m.group(1) == "dau" else 2
+        return int(m.group(1)), kind, 0
+    return None
+
 
 def parse_period(value: object) -> Period:
-    """Parse a period code; anything else raises a QcdcError with the accepted forms."""
+    """Parse a period code (2023Q1, 2023S1, 2023) or its words (Quý I năm 2023, 6 tháng đầu năm
+    2023, Năm 2023); anything else raises a QcdcError with the accepted forms."""
     text = str(value).strip().upper() if value is not None else ""
     m = _PATTERN.match(text)
+    parts = None
     if m:
-        year = int(m.group(1))
-        kind = m.group(2) or "Y"
-        number = int(m.group(3) or 0)
+        parts = int(m.group(1)), m.group(2) or "Y", int(m.group(3) or 0)
+    elif text:
+        parts = _parse_words(text)
+    if parts:
+        year, kind, number = parts
         valid = (kind == "Y") or (kind == "Q" and 1 <= number <= 4) or (kind == "S" and 1 <= number <= 2)
         if valid and 2000 <= year <= 2100:
             return Period(year, kind, number)

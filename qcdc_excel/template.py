@@ -18,23 +18,20 @@ from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Heading, Indicator
 from .form import DEFAULT_PASSWORD, FONT, META_FORMAT, META_FORMAT_VERSION  # noqa: F401 (re-exported)
 from .i18n import LEVEL_LABELS, QcdcError
-from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE, FIRST_TABLE_ROW,
-                     FORM_SHEET, KIND_HINTS, META_SHEET, NUMBER_FORMATS, ROW_MOTTO, ROW_MOTTO2,
-                     ROW_PARENT, ROW_PERIOD, ROW_PERIOD_LINE, ROW_SUMMARY, ROW_TABLE_HEADER,
-                     ROW_TITLE, ROW_UNIT_CODE, ROW_UNIT_NAME, TEXT_MAX, FormLayout, form_layout)
+from .form_sheet import MARGINS, STYLES, FormSheet, Heading_, Style, Validation, describe_form
+from .layout import FORM_SHEET, META_SHEET, TEXT_MAX, FormLayout, form_layout
 from .periods import Period
 from .roster import Roster, Unit
 
 
 def _load_openpyxl() -> None:
-    """Import openpyxl and build the shared styles on first use.
+    """Import openpyxl on first use.
 
     Only template building needs openpyxl; ``merge`` and ``validate`` never import it, which
     saves ~0.1 s on every run of those commands.
     """
     global Workbook, FormulaRule, Alignment, Border, Font, PatternFill, Protection, WorkbookProtection
-    global DataValidation, BORDER, INPUT_FILL, COMPUTED_FILL, SECTION_FILL, ERROR_FILL, WARNING_FILL
-    global UNLOCKED, WRAP, CENTER
+    global DataValidation, BORDER, UNLOCKED
     if "BORDER" in globals():
         return
     from openpyxl import Workbook
@@ -44,20 +41,8 @@ def _load_openpyxl() -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     thin = Side(style="thin", color="000000")
-    INPUT_FILL = PatternFill("solid", fgColor="FFF9E1")
-    COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
-    SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
-    ERROR_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
-    WARNING_FILL = PatternFill("solid", fgColor="FFEB9C", bgColor="FFEB9C")
     UNLOCKED = Protection(locked=False)
-    WRAP = Alignment(wrap_text=True, vertical="center")
-    CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
     BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)  # last: its presence means "loaded"
-
-
-def font(size: float = 12, bold: bool = False, italic: bool = False, color: str | None = None,
-         underline: str | None = None) -> Font:
-    return Font(name=FONT, size=size, bold=bold, italic=italic, color=color, underline=underline)
 
 
 @dataclass(frozen=True)
@@ -83,6 +68,7 @@ def metadata(layout: FormLayout, period: Period | None, identity: Identity) -> l
     return [
         ("format", META_FORMAT),
         ("format_version", META_FORMAT_VERSION),
+        ("form_version", layout.form_version),
         ("catalog_version", layout.catalog.version),
         ("level", layout.level),
         ("form", layout.form),
@@ -98,27 +84,25 @@ def metadata(layout: FormLayout, period: Period | None, identity: Identity) -> l
     ]
 
 
+def form_heading(layout: FormLayout, period: Period | None, identity: Identity, style: str = "nd30") -> Heading_:
+    """What a unit's form says in its header."""
+    return Heading_(layout.catalog.title, period.label("vi") if period else "", period.window if period else None,
+                    identity.unit_code, identity.unit_name, identity.parent_text, bool(identity.unit_code), style)
+
+
 def build_template(level: str, period: Period | None = None, identity: Identity | None = None,
-                   catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD) -> Workbook:
+                   catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD,
+                   style: str = "nd30") -> Workbook:
     """The template workbook of ``level``; personalised when ``identity`` names a unit."""
     _load_openpyxl()
+    if style not in STYLES:
+        raise QcdcError("report-style", value=style, known=", ".join(STYLES))
     layout = form_layout(catalog_version, level, "own")
     identity = identity or Identity()
-    personal = bool(identity.unit_code)
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = FORM_SHEET
-    _write_header(ws, layout, period, identity, personal)
-    dv = _Validations(ws)
-    _write_table(ws, layout, dv)
-    _write_footer(ws, layout, dv)
-    _write_checks(ws, layout)
-    _identity_inputs(ws, layout, period, personal, dv)
-    _page_setup(ws, layout)
-    ws.protection.sheet = True
-    ws.protection.password = password
-    ws.protection.selectLockedCells = False
-    ws.protection.selectUnlockedCells = False
+    render_openpyxl(ws, describe_form(layout, form_heading(layout, period, identity, style)), password)
 
     meta = wb.create_sheet(META_SHEET)
     for r, (key, value) in enumerate(metadata(layout, period, identity), start=1):
@@ -132,6 +116,20 @@ def build_template(level: str, period: Period | None = None, identity: Identity 
     meta.protection.password = password
     wb.security = WorkbookProtection(workbookPassword=password, lockStructure=True)
     wb.active = 0
+    return wb
+
+
+def new_workbook() -> "Workbook":
+    """An openpyxl workbook whose default font is the form's (Times New Roman 12), as the
+    consolidated workbook's: column widths are counted in that font's characters in both."""
+    from openpyxl.styles.named_styles import NamedStyle, NamedStyleList
+    from openpyxl.utils.indexed_list import IndexedList
+
+    wb = Workbook()
+    normal = Font(name=FONT, size=12, family=1)
+    wb._fonts = IndexedList([normal])
+    wb._named_styles = NamedStyleList()
+    wb.add_named_style(NamedStyle(name="Normal", font=normal, builtinId=0))
     return wb
 
 
@@ -156,8 +154,9 @@ class Personaliser:
     that unit; a test compares the two.
     """
 
-    def __init__(self, catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD) -> None:
-        self.catalog_version, self.password = catalog_version, password
+    def __init__(self, catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD,
+                 style: str = "nd30") -> None:
+        self.catalog_version, self.password, self.style = catalog_version, password, style
         self._prototypes: dict[tuple, tuple[dict[str, bytes], list[str]]] = {}
 
     def _prototype(self, level: str, period: Period | None, identity: Identity):
@@ -166,7 +165,7 @@ class Personaliser:
             tokens = Identity(_TOKENS.unit_code, _TOKENS.unit_name,
                               _TOKENS.parent_code if identity.parent_code else "",
                               _TOKENS.parent_name if identity.parent_name else "")
-            data = template_bytes(level, period, tokens, self.catalog_version, self.password)
+            data = template_bytes(level, period, tokens, self.catalog_version, self.password, self.style)
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 parts = {name: zf.read(name) for name in zf.namelist()}
             self._prototypes[key] = (parts, list(parts))
@@ -174,7 +173,7 @@ class Personaliser:
 
     def bytes_for(self, level: str, period: Period | None, identity: Identity) -> bytes:
         if not identity.unit_code or not identity.unit_name:
-            return template_bytes(level, period, identity, self.catalog_version, self.password)
+            return template_bytes(level, period, identity, self.catalog_version, self.password, self.style)
         parts, order = self._prototype(level, period, identity)
         swaps = [(_TOKENS.unit_code, identity.unit_code), (_TOKENS.unit_name, identity.unit_name),
                  (_TOKENS.parent_code, identity.parent_code), (_TOKENS.parent_name, identity.parent_name)]
@@ -194,8 +193,8 @@ class Personaliser:
 
 def write_template(path: str | Path, level: str, period: Period | None = None,
                    identity: Identity | None = None, catalog_version: str = CURRENT_VERSION,
-                   password: str = DEFAULT_PASSWORD) -> Path:
-    data = template_bytes(level, period, identity, catalog_version, password)
+                   password: str = DEFAULT_PASSWORD, style: str = "nd30") -> Path:
+    data = template_bytes(level, period, identity, catalog_version, password, style)
     return atomic_write_bytes(Path(path), data)
 
 
@@ -208,7 +207,7 @@ def template_filename(level: str, period: Period | None, unit_code: str = "") ->
 def make_templates(out_dir: str | Path, level: str | None = None, period: Period | None = None,
                    roster: Roster | None = None, units: list[str] | None = None,
                    all_units: bool = False, catalog_version: str = CURRENT_VERSION,
-                   password: str = DEFAULT_PASSWORD) -> list[Path]:
+                   password: str = DEFAULT_PASSWORD, style: str = "nd30") -> list[Path]:
     """Write blank or personalised templates into ``out_dir``; returns the files written.
 
     Without a roster: the blank template of ``level``. With a roster and ``all_units``: one per
@@ -228,7 +227,7 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
     out.mkdir(parents=True, exist_ok=True)
     if roster is None:
         return [write_template(out / template_filename(level, period), level, period, None,
-                               catalog_version, password)]
+                               catalog_version, password, style)]
     if all_units:
         chosen = [u for u in roster.units.values() if level is None or u.level == level]
         if not chosen:
@@ -243,223 +242,118 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
                 raise QcdcError("template-level-mismatch", code=code, name=unit.name,
                                 unit_level=unit.level, level=level)
             chosen.append(unit)
-    personaliser = Personaliser(catalog_version, password)
+    personaliser = Personaliser(catalog_version, password, style)
     return [atomic_write_bytes(out / template_filename(u.level, period, u.code),
                                personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
             for u in chosen]
 
 
-# --- sheet parts -----------------------------------------------------------------------------
-class _Validations:
-    """Data validations of one sheet, one object per input cell so each has its own prompt."""
-
-    def __init__(self, ws) -> None:
-        self.ws = ws
-
-    def add(self, cell: str, kind: str, title: str, prompt: str) -> None:
-        common = dict(allow_blank=True, showInputMessage=True, showErrorMessage=True,
-                      promptTitle=title[:32], prompt=prompt[:255], errorTitle="Giá trị không hợp lệ")
-        if kind == "count":
-            dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                                error="Chỉ nhập số nguyên ≥ 0, không có chữ hay đơn vị.", **common)
-        elif kind == "amount":
-            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                                error="Chỉ nhập số ≥ 0, không có chữ hay đơn vị.", **common)
-        elif kind == "flag":
-            dv = DataValidation(type="list", formula1='"Có,Không"',
-                                error="Chọn Có hoặc Không trong danh sách.", **common)
-        elif kind == "date":
-            dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73050",
-                                error="Nhập ngày dạng ngày/tháng/năm, ví dụ 15/06/2023.", **common)
-        elif kind == "period":
-            dv = DataValidation(type="textLength", operator="between", formula1="4", formula2="6",
-                                error="Kỳ báo cáo dạng 2023Q1, 2023S1 hoặc 2023.", **common)
-        else:  # free text
-            dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(TEXT_MAX),
-                                error=f"Tối đa {TEXT_MAX:,} ký tự.".replace(",", "."), **common)
-        dv.add(cell)
-        self.ws.add_data_validation(dv)
+# --- rendering the form's description with openpyxl ------------------------------------------------
+_VALIDATION_ERRORS = {
+    "count": "Chỉ nhập số nguyên ≥ 0, không có chữ hay đơn vị.",
+    "amount": "Chỉ nhập số ≥ 0, không có chữ hay đơn vị.",
+    "flag": "Chọn Có hoặc Không trong danh sách.",
+    "date": "Nhập ngày dạng ngày/tháng/năm, ví dụ 15/06/2023.",
+    "period": "Ghi kỳ báo cáo, ví dụ Quý I năm 2023, 6 tháng đầu năm 2023, Năm 2023 (hoặc 2023Q1).",
+    "text": f"Tối đa {TEXT_MAX:,} ký tự.".replace(",", "."),
+}
 
 
-def _put(ws, cell: str, value, f: Font | None = None, align: Alignment | None = None,
-         fill: PatternFill | None = None, border: bool = False, fmt: str | None = None):
-    c = ws[cell]
-    c.value = value
-    c.font = f or font()
-    if align:
-        c.alignment = align
-    if fill:
-        c.fill = fill
-    if border:
-        c.border = BORDER
-    if fmt:
-        c.number_format = fmt
-    return c
+def _validation(v: Validation) -> "DataValidation":
+    common = dict(allow_blank=True, showInputMessage=True, showErrorMessage=True, promptTitle=v.title[:32],
+                  prompt=v.prompt[:255], errorTitle="Giá trị không hợp lệ", error=_VALIDATION_ERRORS[v.kind])
+    if v.kind == "count":
+        dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", **common)
+    elif v.kind == "amount":
+        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", **common)
+    elif v.kind == "flag":
+        dv = DataValidation(type="list", formula1='"Có,Không"', **common)
+    elif v.kind == "date":
+        dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73050", **common)
+    elif v.kind == "period":
+        dv = DataValidation(type="textLength", operator="between", formula1="4", formula2="40", **common)
+    else:
+        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(TEXT_MAX), **common)
+    dv.add(v.ref)
+    return dv
 
 
-def _height(label: str, chars_per_line: int = 60) -> float:
-    """Row height for a wrapped label: spreadsheet programs do not re-fit rows on opening."""
-    lines = max(1, -(-len(label) // chars_per_line))
-    return 16.5 * lines + 1.5
+class _Looks:
+    """openpyxl style objects per description Style, made once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Style, tuple] = {}
+
+    def __call__(self, st: Style) -> tuple:
+        if st not in self._cache:
+            f = Font(name=FONT, size=st.size, bold=st.bold, italic=st.italic,
+                     color=st.color, underline="single" if st.underline else None)
+            fill = PatternFill("solid", fgColor=st.fill) if st.fill else None
+            align = Alignment(horizontal=st.halign, vertical=st.valign, wrap_text=st.wrap or None,
+                              shrink_to_fit=st.shrink or None)
+            self._cache[st] = (f, fill, BORDER if st.border else None, align,
+                               None if st.locked else UNLOCKED)
+        return self._cache[st]
 
 
-def _merge_put(ws, first: str, last: str, value, **kw):
-    ws.merge_cells(f"{first}:{last}")
-    return _put(ws, first, value, **kw)
+_LOOK_FILLS = {"error": ("FFC7CE", "9C0006"), "warning": ("FFEB9C", "9C5700"), "ok": (None, "1E7B34")}
 
 
-def _write_header(ws, layout: FormLayout, period: Period | None, identity: Identity, personal: bool):
-    widths = {COL_STT: 6, COL_CODE: 10, COL_LABEL: 58, COL_UNIT: 13, COL_VALUE: 16, COL_CHECK: 48}
-    for col, width in widths.items():
+def render_openpyxl(ws, sheet: FormSheet, password: str) -> None:
+    """Write the description ``sheet`` into the openpyxl worksheet ``ws``."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    for col, width in sheet.widths.items():
         ws.column_dimensions[col].width = width
-    _merge_put(ws, f"A{ROW_MOTTO}", f"E{ROW_MOTTO}", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-               f=font(13, bold=True), align=CENTER)
-    _merge_put(ws, f"A{ROW_MOTTO2}", f"E{ROW_MOTTO2}", "Độc lập - Tự do - Hạnh phúc",
-               f=font(13, bold=True, underline="single"), align=CENTER)
-    _merge_put(ws, f"A{ROW_TITLE}", f"E{ROW_TITLE}", layout.catalog.title, f=font(14, bold=True),
-               align=CENTER)
-    ws.row_dimensions[ROW_TITLE].height = 36
-    period_line = f"Kỳ báo cáo: {period.label('vi')}" if period else "Kỳ báo cáo: ……………………"
-    _merge_put(ws, f"A{ROW_PERIOD_LINE}", f"E{ROW_PERIOD_LINE}", period_line,
-               f=font(12, italic=True), align=CENTER)
-    labels = {ROW_UNIT_CODE: "Mã đơn vị:", ROW_UNIT_NAME: "Tên đơn vị:", ROW_PARENT: "Đơn vị cấp trên:",
-              ROW_PERIOD: "Kỳ báo cáo:", ROW_SUMMARY: "Tự kiểm tra:"}
-    for row, text in labels.items():
-        _put(ws, f"B{row}", text, f=font(12, bold=True))
-    values = {ROW_UNIT_CODE: identity.unit_code, ROW_UNIT_NAME: identity.unit_name,
-              ROW_PARENT: identity.parent_text, ROW_PERIOD: period.code if period else ""}
-    for row, value in values.items():
-        c = _put(ws, f"C{row}", value or None, f=font(12, bold=personal), fmt="@",
-                 align=Alignment(horizontal="left", vertical="center"))
-        if value:
-            c.data_type = "s"  # a roster name is text even when it starts with "="
-    _put(ws, f"D{ROW_UNIT_CODE}", "Cấp:", f=font(12, bold=True), align=Alignment(horizontal="right"))
-    _put(ws, f"E{ROW_UNIT_CODE}", LEVEL_LABELS[layout.level]["vi"], f=font(12))
-    _put(ws, f"D{ROW_PERIOD}", "Mẫu biểu:", f=font(12, bold=True), align=Alignment(horizontal="right"))
-    _put(ws, f"E{ROW_PERIOD}", layout.catalog.version, f=font(11))
-    _merge_put(ws, f"C{ROW_SUMMARY}", f"F{ROW_SUMMARY}", layout.summary_formula(),
-               f=font(12, bold=True, color="C00000"), align=Alignment(vertical="center"))
-    headers = {COL_STT: "STT", COL_CODE: "Mã chỉ tiêu", COL_LABEL: "Nội dung chỉ tiêu",
-               COL_UNIT: "Đơn vị tính", COL_VALUE: "Số liệu", COL_CHECK: "Kiểm tra (tự động, không in)"}
-    for col, text in headers.items():
-        _put(ws, f"{col}{ROW_TABLE_HEADER}", text, f=font(12, bold=True), align=CENTER,
-             fill=SECTION_FILL, border=True)
-    ws.row_dimensions[ROW_TABLE_HEADER].height = 32
-    ws.freeze_panes = f"A{FIRST_TABLE_ROW}"
-
-
-def _write_table(ws, layout: FormLayout, dv: _Validations) -> None:
-    for r in layout.rows:
-        item, row = r.item, r.row
-        if isinstance(item, Heading):
-            section = item.kind == "section"
-            style = dict(f=font(12, bold=True, italic=not section), border=True,
-                         fill=SECTION_FILL if section else None)
-            _put(ws, f"{COL_STT}{row}", r.stt or None, align=CENTER, **style)
-            _put(ws, f"{COL_CODE}{row}", None if section else item.code, align=CENTER, **style)
-            ws.row_dimensions[row].height = _height(item.label)
-            _put(ws, f"{COL_LABEL}{row}", item.label.upper() if section else item.label, align=WRAP, **style)
-            for col in (COL_UNIT, COL_VALUE):
-                _put(ws, f"{col}{row}", None, **style)
-            continue
-        ind: Indicator = item
-        _put(ws, f"{COL_STT}{row}", r.stt, align=CENTER, border=True)
-        _put(ws, f"{COL_CODE}{row}", ind.code, align=CENTER, border=True)
-        _put(ws, f"{COL_LABEL}{row}", ind.label, align=WRAP, border=True)
-        ws.row_dimensions[row].height = _height(ind.label)
-        unit = {"flag": "Có/Không", "text": "", "ratio": "%"}.get(ind.kind, ind.unit)
-        _put(ws, f"{COL_UNIT}{row}", unit or None, align=CENTER, border=True)
-        cell = r.cell
-        if ind.kind == "ratio":
-            _put(ws, cell, layout.ratio_formula(ind), fill=COMPUTED_FILL, border=True,
-                 fmt=NUMBER_FORMATS["ratio"], align=Alignment(horizontal="right", vertical="center"))
-        else:
-            c = _put(ws, cell, None, border=True, fill=INPUT_FILL, fmt=NUMBER_FORMATS.get(ind.kind),
-                     align=WRAP if ind.kind == "text" else Alignment(
-                         horizontal="center" if ind.kind == "flag" else "right", vertical="center"))
-            c.protection = UNLOCKED
-            required = "Bắt buộc nhập. " if ind.required else ""
-            dv.add(cell, ind.kind, f"{ind.code}", f"{ind.label.lstrip('- ')}. {required}{KIND_HINTS[ind.kind]}")
-            if ind.kind == "text":
-                ws.row_dimensions[row].height = 75
-        check = layout.row_check_formula(r)
-        _put(ws, f"{COL_CHECK}{row}", check, f=font(11, color="C00000"), align=WRAP)
-        red = layout.error_highlight_condition(ind) if ind.kind != "ratio" else None
-        if red:
-            ws.conditional_formatting.add(cell, FormulaRule(formula=[red], fill=ERROR_FILL,
-                                                            font=Font(color="9C0006"), stopIfTrue=True))
-        yellow = layout.warning_highlight_condition(ind) if ind.kind != "ratio" else None
-        if yellow:
-            ws.conditional_formatting.add(cell, FormulaRule(formula=[yellow], fill=WARNING_FILL,
-                                                            font=Font(color="9C5700")))
-
-
-def _write_footer(ws, layout: FormLayout, dv: _Validations) -> None:
-    ids = layout.identity_cells
-    d = layout.report_date_row
-    _put(ws, f"{COL_UNIT}{d}", "Ngày báo cáo:", f=font(12, italic=True),
-         align=Alignment(horizontal="right", vertical="center"))
-    c = _put(ws, ids["report_date"], None, fill=INPUT_FILL, border=True, fmt=NUMBER_FORMATS["date"],
-             align=Alignment(horizontal="center"))
-    c.protection = UNLOCKED
-    dv.add(ids["report_date"], "date", "Ngày báo cáo", "Nhập ngày lập báo cáo, dạng ngày/tháng/năm (ví dụ 15/06/2023).")
-    s = layout.sign_title_row
-    _merge_put(ws, f"B{s}", f"C{s}", "NGƯỜI LẬP BIỂU", f=font(12, bold=True), align=CENTER)
-    _merge_put(ws, f"D{s}", f"E{s}", "THỦ TRƯỞNG ĐƠN VỊ", f=font(12, bold=True), align=CENTER)
-    _merge_put(ws, f"B{s + 1}", f"C{s + 1}", "(Ký, ghi rõ họ tên)", f=font(12, italic=True), align=CENTER)
-    _merge_put(ws, f"D{s + 1}", f"E{s + 1}", "(Ký tên, đóng dấu)", f=font(12, italic=True), align=CENTER)
-    n = layout.sign_name_row
-    for first, last, key, title in (("B", "C", "preparer", "Người lập biểu"), ("D", "E", "head", "Thủ trưởng đơn vị")):
-        c = _merge_put(ws, f"{first}{n}", f"{last}{n}", None, f=font(12, bold=True), align=CENTER)
-        c.protection = UNLOCKED
-        dv.add(ids[key], "text", title, f"Họ và tên {title.lower()}.")
-
-
-def _write_checks(ws, layout: FormLayout) -> None:
-    t = layout.check_title_row
-    _merge_put(ws, f"A{t}", f"F{t}", "KIỂM TRA TỰ ĐỘNG THEO QUY TẮC CỦA DANH MỤC (phần này không in)",
-               f=font(12, bold=True), fill=SECTION_FILL)
-    heads = {COL_STT: "STT", COL_CODE: "Mã quy tắc", COL_LABEL: "Nội dung kiểm tra",
-             COL_UNIT: "Mức độ", COL_VALUE: "Kết quả", COL_CHECK: "Biểu thức"}
-    for col, text in heads.items():
-        _put(ws, f"{col}{t + 1}", text, f=font(11, bold=True), align=CENTER, border=True)
-    for k, check in enumerate(layout.checks, start=1):
-        row, rule = check.row, check.rule
-        _put(ws, f"{COL_STT}{row}", k, f=font(11), align=CENTER, border=True)
-        _put(ws, f"{COL_CODE}{row}", rule.id, f=font(10), align=WRAP, border=True)
-        _put(ws, f"{COL_LABEL}{row}", rule.message, f=font(11), align=WRAP, border=True)
-        _put(ws, f"{COL_UNIT}{row}", "Lỗi" if rule.severity == "error" else "Cảnh báo", f=font(11),
-             align=CENTER, border=True)
-        _put(ws, check.cell, layout.check_formula(check), f=font(11, bold=True), align=CENTER, border=True)
-        _put(ws, f"{COL_CHECK}{row}", rule.expression.text, f=font(10), align=WRAP, border=True)
-
-
-def _identity_inputs(ws, layout: FormLayout, period: Period | None, personal: bool, dv: _Validations):
-    """A blank template leaves unit code, name and parent (and the period if not given) open."""
-    ids = layout.identity_cells
-    if not personal:
-        for key, title, prompt in (("unit_code", "Mã đơn vị", "Nhập mã đơn vị hành chính (ví dụ 23641)."),
-                                   ("unit_name", "Tên đơn vị", "Nhập tên đơn vị (ví dụ Xã Kon Pne)."),
-                                   ("parent", "Đơn vị cấp trên", "Nhập mã và tên đơn vị cấp trên.")):
-            ws[ids[key]].protection = UNLOCKED
-            ws[ids[key]].fill = INPUT_FILL
-            dv.add(ids[key], "text", title, prompt)
-    if period is None:
-        ws[ids["period"]].protection = UNLOCKED
-        ws[ids["period"]].fill = INPUT_FILL
-        dv.add(ids["period"], "period", "Kỳ báo cáo", "Nhập 2023Q1…2023Q4 (quý), 2023S1, 2023S2 (6 tháng) hoặc 2023 (năm).")
-
-
-def _page_setup(ws, layout: FormLayout) -> None:
-    ws.print_area = layout.print_area
-    ws.print_title_rows = f"{ROW_TABLE_HEADER}:{ROW_TABLE_HEADER}"
+    for row, height in sheet.heights.items():
+        ws.row_dimensions[row].height = height
+    looks = _Looks()
+    for put in sheet.cells.values():
+        if put.merge_to:
+            ws.merge_cells(f"{put.ref}:{put.merge_to}")
+        c = ws[put.ref]
+        if put.formula is not None:
+            c.value = put.formula
+        elif put.value is not None:
+            c.value = put.value
+            if isinstance(put.value, str):
+                c.data_type = "s"  # a roster name is text even when it starts with "="
+        f, fill, border, align, protection = looks(put.style)
+        c.font, c.alignment = f, align
+        if fill:
+            c.fill = fill
+        if border:
+            c.border = border
+        if put.style.num_format:
+            c.number_format = put.style.num_format
+        if protection:
+            c.protection = protection
+        if put.merge_to and border:  # a merged range keeps its border on every edge cell
+            for row in ws[f"{put.ref}:{put.merge_to}"]:
+                for cell in row:
+                    cell.border = border
+    for v in sheet.validations:
+        ws.add_data_validation(_validation(v))
+    for cf in sheet.cond_formats:
+        fill, color = _LOOK_FILLS[cf.look]
+        kw = {"fill": PatternFill("solid", fgColor=fill, bgColor=fill)} if fill else {}
+        ws.conditional_formatting.add(cf.ref, FormulaRule(formula=[cf.formula], font=Font(color=color),
+                                                          stopIfTrue=cf.look == "error", **kw))
+    ws.print_area = sheet.print_area
+    ws.print_title_rows = f"{sheet.repeat_row}:{sheet.repeat_row}"
+    ws.freeze_panes = f"A{sheet.freeze_row + 1}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_setup.scale = sheet.scale
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # fixed scale: manual page breaks are kept
+    for row in sheet.breaks_before:
+        ws.row_breaks.append(Break(id=row - 1))
+    for side, inches in MARGINS.items():
+        setattr(ws.page_margins, side, inches)
     ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "Trang &P/&N"
-    ws.oddFooter.center.font = FONT
+    for side, text in sheet.footer.items():
+        getattr(ws.oddFooter, side).text = text
+    ws.protection.sheet = True
+    ws.protection.password = password
+    ws.protection.selectLockedCells = sheet.select_locked
+    ws.protection.selectUnlockedCells = False

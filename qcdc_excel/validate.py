@@ -24,7 +24,7 @@ from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
 from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
 from .formulas import same_meaning
 from .i18n import LEVEL_LABELS, QcdcError, fold
-from .layout import COL_CODE, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
+from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
 from .roster import Roster
@@ -55,6 +55,9 @@ class Submission:
     parent_code: str | None = None
     period: str | None = None
     report_date: dt.date | None = None
+    window: tuple[dt.date, dt.date] | None = None  # «Số liệu tính từ ngày … đến ngày …» (form version 2)
+    window_stated: bool = False  # typed on the form, not taken from the period
+    form_version: str = "1"
     values: dict[str, object] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
 
@@ -73,7 +76,7 @@ class Submission:
     @property
     def layout(self) -> FormLayout | None:
         if self.catalog_version and self.level and self.form:
-            return form_layout(self.catalog_version, self.level, self.form)
+            return form_layout(self.catalog_version, self.level, self.form, self.form_version)
         return None
 
     @functools.cached_property
@@ -87,7 +90,8 @@ class Submission:
 
     def to_json(self, lang: str = "vi") -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "unit_code": self.unit_code,
-                "period": self.period, "catalog_version": self.catalog_version, "status": self.status,
+                "period": self.period, "catalog_version": self.catalog_version, "form_version": self.form_version,
+                "window": [d.isoformat() for d in self.window] if self.window else None, "status": self.status,
                 "fingerprint": self.fingerprint, "findings": [f.to_json(lang) for f in self.findings]}
 
 
@@ -216,8 +220,11 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
         sub.findings.append(finding("metadata-invalid", sheet=META_SHEET,
                                     detail=(f"cấp «{level}», loại «{form}»", f"level '{level}', form '{form}'")))
         return
-    sub.catalog_version, sub.level, sub.form = version, level, form
-    layout = form_layout(version, level, form)
+    form_version = meta.get("form_version") or "1"  # version 1 did not record it
+    if form_version not in FORM_VERSIONS:
+        raise Unreadable("form-version-unknown", version=form_version, known=", ".join(FORM_VERSIONS))
+    sub.catalog_version, sub.level, sub.form, sub.form_version = version, level, form, form_version
+    layout = form_layout(version, level, form, form_version)
     f = sub.findings
     if meta.get("fingerprint") != layout.fingerprint:
         f.append(finding("metadata-invalid", sheet=META_SHEET,
@@ -338,7 +345,7 @@ def _check_identity(sub: Submission, sheet: SheetData, layout: FormLayout, roste
 
     shown_period = _as_text(sheet.value(ids["period"]) or "")
     per_text = meta.get("period") or shown_period
-    if meta.get("period") and shown_period and shown_period != meta["period"]:
+    if meta.get("period") and shown_period and _period_code(shown_period) != meta["period"]:
         f.append(finding("metadata-invalid", sheet=name, cell=ids["period"],
                          detail=(f"kỳ {shown_period} khác kỳ của biểu mẫu {meta['period']}",
                                  f"period {shown_period} differs from the form's {meta['period']}")))
@@ -363,6 +370,14 @@ def _check_identity(sub: Submission, sheet: SheetData, layout: FormLayout, roste
             if unit.level != layout.level:
                 f.append(finding("unit-level-mismatch", sheet=name, cell=ids["unit_code"], unit=sub.unit_code,
                                  roster_level=_level_pair(unit.level), form_level=_level_pair(layout.level)))
+
+
+def _period_code(text: str) -> str:
+    """The code of a period as shown (words on a version 2 form, the code on version 1)."""
+    try:
+        return parse_period(text).code
+    except QcdcError:
+        return text
 
 
 def _level_pair(level: str) -> tuple[str, str]:
@@ -459,6 +474,44 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
     sub.report_date, problem = parse_report_date(sheet.value(ref))
     if problem:
         f.append(finding(problem, sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
+    if "window_from" in layout.identity_cells:
+        _read_window(sub, sheet, layout, name)
+
+
+def _read_window(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> None:
+    """«Số liệu tính từ ngày … đến ngày …»: two real dates, in order, that overlap the period
+    (a warning otherwise: the figures are still taken, the secretariat decides). Left blank (a
+    blank template, where the unit typed only the period), the figures count the period's usual
+    window and ``window_stated`` stays False."""
+    f, ids = sub.findings, layout.identity_cells
+    refs = (ids["window_from"], ids["window_to"])
+    raw = [sheet.value(r) for r in refs]
+    if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
+        if sub.period:
+            sub.window = parse_period(sub.period).window
+        return
+    days = []
+    for ref, value in zip(refs, raw):
+        day, problem = parse_report_date(value)
+        if problem:
+            f.append(finding("window-invalid", sheet=name, cell=ref, shown=_as_text(value or "") or "—"))
+            return
+        days.append(day)
+    start, end = days
+    if end < start:
+        f.append(finding("window-reversed", sheet=name, cell=f"{refs[0]}:{refs[1]}",
+                         start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y")))
+        return
+    sub.window, sub.window_stated = (start, end), True
+    if sub.period:
+        period = parse_period(sub.period)
+        first, last = period.span
+        if end < first or start > last:
+            usual = period.window
+            f.append(finding("window-outside-period", sheet=name, cell=f"{refs[0]}:{refs[1]}",
+                             start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"),
+                             period_words=(period.label("vi"), period.label("en")),
+                             usual_start=usual[0].strftime("%d/%m/%Y"), usual_end=usual[1].strftime("%d/%m/%Y")))
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,11 +24,10 @@ from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Indicator
 from .consolidate import Consolidation, Totals
 from .i18n import LEVEL_LABELS
-from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT,
-                     COL_VALUE, META_SHEET, NUMBER_FORMATS, ROW_MOTTO, ROW_MOTTO2,
-                     ROW_PARENT, ROW_PERIOD, ROW_PERIOD_LINE, ROW_SUMMARY, ROW_TABLE_HEADER, ROW_TITLE,
-                     ROW_UNIT_CODE, ROW_UNIT_NAME, ROW_UNITS, SUMMARY_CLEAN_CONSOLIDATED, FormLayout,
-                     form_layout)
+from .form_sheet import (MARGINS, S_CELL, S_HEAD, FormSheet, Heading_, Style, Validation, date_line_text,
+                         describe_form)
+from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
+                     SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
 from .periods import parse_period
 from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
                    STATUS_SHEET)
@@ -48,10 +48,11 @@ MAX_CHART_UNITS = 60
 
 def write_consolidated(path: str | Path, cons: Consolidation, report: ValidationReport,
                        password: str = DEFAULT_PASSWORD, today: dt.date | None = None,
-                       base: Path | None = None) -> Path:
-    """Write the consolidated workbook of ``cons`` atomically; returns its path."""
+                       base: Path | None = None, style: str = "nd30") -> Path:
+    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``style`` is the
+    signature block's layout (``form_sheet.STYLES``)."""
     with _collector_paused():
-        data = _build(cons, report, password, today, base)
+        data = _build(cons, report, password, today, base, style)
     return atomic_write_bytes(Path(path), data)
 
 
@@ -69,7 +70,7 @@ def _collector_paused():
 
 
 def _build(cons: Consolidation, report: ValidationReport, password: str, today: dt.date | None,
-           base: Path | None) -> bytes:
+           base: Path | None, style: str = "nd30") -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False,
@@ -77,7 +78,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, today: 
     wb.set_properties({"title": cons.catalog.title, "author": "qcdc-excel"})
     f = _Formats(wb)
     layout = form_layout(CURRENT_VERSION, cons.level, "consolidated")
-    _summary_sheet(wb, f, layout, cons, password, today or dt.date.today())
+    _summary_sheet(wb, f, layout, cons, password, today or dt.date.today(), style)
     _details_sheet(wb, f, cons)
     status_range = _status_sheet(wb, f, cons, report, base)
     _findings_sheet(wb, f, cons, report, base)
@@ -195,114 +196,161 @@ def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
     return out
 
 
-def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, today: dt.date):
+def _summary_value(ind: Indicator, totals: Totals, base: Style) -> tuple[object, Style]:
+    """A consolidated value and how it looks, for its kind (a count of Có shown as 'x/n đơn vị')."""
+    value = totals.values.get(ind.code)
+    if value is None:
+        return None, base
+    if ind.kind == "flag" and ind.rollup == "count":
+        n = totals.flag_units.get(ind.code, 0)
+        return value, replace(base, num_format=f'0"/{n} đơn vị"', halign="right", wrap=False)
+    if isinstance(value, str):
+        return value, base if ind.kind == "text" else replace(base, halign="center")
+    return _num(value), replace(base, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
+                                halign="right")
+
+
+def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, today: dt.date,
+                   style: str = "nd30"):
+    """The appendix, described by ``form_sheet`` like a unit's template, holding the totals."""
     ws = wb.add_worksheet(layout.sheet_name)
     ws.activate()
     t = cons.totals
-    for col, width in zip("ABCDEFGH", (6, 10, 58, 13, 16, 40, 16, 16)):
-        ws.set_column(f"{col}:{col}", width)
-    ws.merge_range(f"A{ROW_MOTTO}:E{ROW_MOTTO}", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", f.motto)
-    ws.merge_range(f"A{ROW_MOTTO2}:E{ROW_MOTTO2}", "Độc lập - Tự do - Hạnh phúc", f.motto2)
-    if cons.unverified:
-        ws.merge_range("A3:F3", UNVERIFIED, f.banner)
-        ws.set_row(2, 32)
-    ws.merge_range(f"A{ROW_TITLE}:E{ROW_TITLE}", f"{layout.catalog.title} (TỔNG HỢP)", f.title)
-    ws.set_row(ROW_TITLE - 1, 36)
     period = parse_period(cons.period) if cons.period else None
-    ws.merge_range(f"A{ROW_PERIOD_LINE}:E{ROW_PERIOD_LINE}",
-                   f"Kỳ báo cáo: {period.label('vi')}" if period else "Kỳ báo cáo: ……", f.center_italic)
-    labels = {ROW_UNIT_CODE: "Mã đơn vị:", ROW_UNIT_NAME: "Tên đơn vị:", ROW_PARENT: "Cấp trên:",
-              ROW_PERIOD: "Kỳ báo cáo:", ROW_SUMMARY: "Tự kiểm tra:", ROW_UNITS: "Số đơn vị:"}
-    for row, text in labels.items():
-        ws.write_string(f"B{row}", text, f.label)  # shrunk to its cell, never cut by the value beside it
-    ws.write_string(f"C{ROW_UNIT_CODE}", cons.parent_code or "", f.bold)
-    ws.write_string(f"C{ROW_UNIT_NAME}", cons.parent_name or "", f.bold)
-    ws.write_string(f"C{ROW_PARENT}", " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x), f.text)
-    ws.write_string(f"C{ROW_PERIOD}", cons.period or "", f.text)
-    ws.write_number(f"C{ROW_UNITS}", t.units, f.left_count)
-    ws.write_string(f"D{ROW_UNIT_CODE}", "Cấp:", f.right_bold)
-    ws.write_string(f"E{ROW_UNIT_CODE}", LEVEL_LABELS[cons.level]["vi"], f.text)
-    ws.write_string(f"D{ROW_PERIOD}", "Mẫu biểu:", f.right_bold)
-    ws.write_string(f"E{ROW_PERIOD}", layout.catalog.version, f.text)
-
+    parent_text = " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x)
+    head = Heading_(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
+                    cons.parent_code or "", cons.parent_name or "", parent_text, True, style,
+                    UNVERIFIED if cons.unverified else "", t.units, today)
+    sheet = describe_form(layout, head)
+    cells = sheet.cells
     results = _check_results(layout, t)
     messages = _row_messages(layout, results)
-    problems = sum(1 for m in messages.values() if m)
-    summary_value = (f"Có {problems} dòng cần xem lại (xem cột Kiểm tra)" if problems
-                     else SUMMARY_CLEAN_CONSOLIDATED)
-    summary_format = f.summary if problems else f.summary_ok  # a clean self-check prints green, not red
-    ws.merge_range(f"C{ROW_SUMMARY}:F{ROW_SUMMARY}", "", summary_format)
-    ws.write_formula(f"C{ROW_SUMMARY}", layout.summary_formula(), summary_format, summary_value)
-
-    heads = [(COL_STT, "STT"), (COL_CODE, "Mã chỉ tiêu"), (COL_LABEL, "Nội dung chỉ tiêu"), (COL_UNIT, "Đơn vị tính"),
-             (COL_VALUE, "Tổng hợp"), (COL_CHECK, "Kiểm tra (tự động, không in)"),
-             ("G", f"Của {cons.parent_name or 'đơn vị'} tự báo cáo"), ("H", "Từ các đơn vị cấp dưới")]
-    for col, text in heads:
-        ws.write_string(f"{col}{ROW_TABLE_HEADER}", text, f.head)
-    ws.set_row(ROW_TABLE_HEADER - 1, 32)
+    hdr = layout.geometry.table_header
+    sheet.put(f"G{hdr}", f"Của {cons.parent_name or 'đơn vị'} tự báo cáo", S_HEAD)
+    sheet.put(f"H{hdr}", "Từ các đơn vị cấp dưới", S_HEAD)
     for r in layout.rows:
-        item, row = r.item, r.row
-        if not isinstance(item, Indicator):
-            section = item.kind == "section"
-            fc, fl = (f.section_c, f.section) if section else (f.group_c, f.group)
-            ws.write(f"{COL_STT}{row}", r.stt or None, fc)
-            ws.write(f"{COL_CODE}{row}", None if section else item.code, fc)
-            ws.write_string(f"{COL_LABEL}{row}", item.label.upper() if section else item.label, fl)
-            ws.write_blank(f"{COL_UNIT}{row}", None, fl)
-            ws.write_blank(f"{COL_VALUE}{row}", None, fl)
-            ws.set_row(row - 1, 16.5 * max(1, -(-len(item.label) // (44 if section else 52))) + 1.5)
+        ind = r.item
+        if not isinstance(ind, Indicator):
             continue
-        ind = item
-        ws.write_string(f"{COL_STT}{row}", r.stt, f.cell_c)
-        ws.write_string(f"{COL_CODE}{row}", ind.code, f.cell_c)
-        ws.write_string(f"{COL_LABEL}{row}", ind.label, f.cell)
-        unit = {"flag": "đơn vị" if ind.rollup == "count" else "Có/Không", "text": "", "ratio": "%"}.get(ind.kind, ind.unit)
-        ws.write_string(f"{COL_UNIT}{row}", unit, f.cell_c)
-        ws.set_row(row - 1, 75 if ind.kind == "text" else 16.5 * max(1, -(-len(ind.label) // 60)) + 1.5)
+        cell = cells[r.cell]
         if ind.kind == "ratio":
             value = t.ratio(ind)
-            ws.write_formula(r.cell, layout.ratio_formula(ind), f.ratio, "" if value is None else value)
+            cell.result = "" if value is None else value
         else:
-            _write_value(ws, r.cell, ind, t, f)
+            cell.value, cell.style = _summary_value(ind, t, cell.style)
             if ind.kind != "text" and ind.rollup in ("sum", "count"):
-                _write_value(ws, f"G{row}", ind, cons.own, f)
-                _write_value(ws, f"H{row}", ind, cons.below, f)
-            elif ind.rollup == "own":
-                _write_value(ws, f"G{row}", ind, cons.own, f)
-        check = layout.row_check_formula(r)
-        if check:
-            ws.write_formula(f"{COL_CHECK}{row}", check, f.check, messages.get(ind.code, ""))
-    ids = layout.identity_cells
-    d = layout.report_date_row
-    ws.write_string(f"{COL_UNIT}{d}", "Ngày báo cáo:", f.right_bold)
-    ws.write_datetime(ids["report_date"], dt.datetime.combine(today, dt.time()), f.date)
-    s = layout.sign_title_row
-    ws.merge_range(f"B{s}:C{s}", "NGƯỜI LẬP BIỂU", f.motto)
-    ws.merge_range(f"D{s}:E{s}", "THỦ TRƯỞNG ĐƠN VỊ", f.motto)
-    ws.merge_range(f"B{s + 1}:C{s + 1}", "(Ký, ghi rõ họ tên)", f.center_italic)
-    ws.merge_range(f"D{s + 1}:E{s + 1}", "(Ký tên, đóng dấu)", f.center_italic)
-    c = layout.check_title_row
-    ws.merge_range(f"A{c}:F{c}", "KIỂM TRA TỰ ĐỘNG THEO QUY TẮC CỦA DANH MỤC (phần này không in)", f.section)
-    for col, text in zip("ABCDEF", ("STT", "Mã quy tắc", "Nội dung kiểm tra", "Mức độ", "Kết quả", "Biểu thức")):
-        ws.write_string(f"{col}{c + 1}", text, f.head)
-    for k, check in enumerate(layout.checks, start=1):
-        rule = check.rule
-        ws.write_number(f"A{check.row}", k, f.cell_c)
-        ws.write_string(f"B{check.row}", rule.id, f.cell)
-        ws.write_string(f"C{check.row}", rule.message, f.cell)
-        ws.write_string(f"D{check.row}", "Lỗi" if rule.severity == "error" else "Cảnh báo", f.cell_c)
-        ws.write_formula(check.cell, layout.check_formula(check), f.cell_c, results[rule.id])
-        ws.write_string(f"F{check.row}", rule.expression.text, f.cell)
-    ws.freeze_panes(ROW_TABLE_HEADER, 0)
+                for col, part in (("G", cons.own), ("H", cons.below)):
+                    value, look = _summary_value(ind, part, S_CELL)
+                    sheet.put(f"{col}{r.row}", value, look)
+            elif ind.rollup == "own" and ind.kind != "text":
+                value, look = _summary_value(ind, cons.own, S_CELL)
+                sheet.put(f"G{r.row}", value, look)
+        check = cells.get(f"{COL_CHECK}{r.row}")
+        if check is not None and check.formula:
+            check.result = messages.get(ind.code, "")
+    for check in layout.checks:
+        cells[check.cell].result = results[check.rule.id]
+    problems = sum(1 for m in messages.values() if m)
+    summary = cells[layout.summary_ref]
+    summary.result = f"Có {problems} dòng cần xem lại (xem cột Kiểm tra)" if problems else SUMMARY_CLEAN_CONSOLIDATED
+    if not problems:
+        summary.style = replace(summary.style, color="1E7B34")  # clean: green, also where formats are not live
+    cells[layout.date_line_ref].result = date_line_text(cons.parent_name or "", today)
+    sheet.footer = _footer_parts(cons)
+    render_xlsxwriter(wb, ws, sheet, password)
+
+
+class _XlsxLooks:
+    """xlsxwriter formats per description Style, made once per workbook."""
+
+    def __init__(self, wb) -> None:
+        self._wb, self._cache = wb, {}
+
+    def __call__(self, st: Style):
+        fmt = self._cache.get(st)
+        if fmt is None:
+            props = {"font_size": st.size, "valign": {"center": "vcenter"}.get(st.valign, st.valign)}
+            for key, on in (("bold", st.bold), ("italic", st.italic), ("text_wrap", st.wrap), ("shrink", st.shrink)):
+                if on:
+                    props[key] = True
+            if st.underline:
+                props["underline"] = 1
+            if st.color:
+                props["font_color"] = f"#{st.color}"
+            if st.fill:
+                props["bg_color"] = f"#{st.fill}"
+            if st.border:
+                props["border"] = 1
+            if st.halign:
+                props["align"] = st.halign
+            if st.num_format:
+                props["num_format"] = st.num_format
+            if not st.locked:
+                props["locked"] = False
+            fmt = self._cache[st] = self._wb.add_format(props)
+        return fmt
+
+
+_XLSX_LOOKS = {"error": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+               "warning": {"bg_color": "#FFEB9C", "font_color": "#9C5700"}, "ok": {"font_color": "#1E7B34"}}
+
+
+def render_xlsxwriter(wb, ws, sheet: FormSheet, password: str) -> None:
+    """Write the description ``sheet`` into the xlsxwriter worksheet ``ws``."""
+    looks = _XlsxLooks(wb)
+    for col, width in sheet.widths.items():
+        ws.set_column(f"{col}:{col}", width)
+    for row, height in sheet.heights.items():
+        ws.set_row(row - 1, height)
+    for put in sheet.cells.values():
+        fmt = looks(put.style)
+        if put.merge_to:
+            ws.merge_range(f"{put.ref}:{put.merge_to}", "", fmt)
+        if put.formula is not None:
+            ws.write_formula(put.ref, put.formula, fmt, "" if put.result is None else put.result)
+        elif put.value is None:
+            ws.write_blank(put.ref, None, fmt)
+        elif isinstance(put.value, str):
+            ws.write_string(put.ref, put.value, fmt)
+        elif isinstance(put.value, dt.date):
+            ws.write_datetime(put.ref, dt.datetime.combine(put.value, dt.time()), fmt)
+        else:
+            ws.write_number(put.ref, put.value, fmt)
+    for v in sheet.validations:
+        ws.data_validation(v.ref, _xlsx_validation(v))
+    for cf in sheet.cond_formats:
+        ws.conditional_format(cf.ref, {"type": "formula", "criteria": f"={cf.formula}",
+                                       "format": wb.add_format(_XLSX_LOOKS[cf.look]),
+                                       "stop_if_true": cf.look == "error"})
+    ws.print_area(sheet.print_area)
+    ws.repeat_rows(sheet.repeat_row - 1)
+    ws.freeze_panes(sheet.freeze_row, 0)
     ws.set_paper(9)
     ws.set_portrait()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(ROW_TABLE_HEADER - 1)
-    ws.print_area(layout.print_area)
+    ws.set_print_scale(sheet.scale)
+    ws.set_h_pagebreaks([row - 1 for row in sheet.breaks_before])
     ws.center_horizontally()
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    _footer(ws, cons)
-    ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+    ws.set_margins(left=MARGINS["left"], right=MARGINS["right"], top=MARGINS["top"], bottom=MARGINS["bottom"])
+    ws.set_header("", {"margin": MARGINS["header"]})
+    ws.set_footer("".join(f"&{side[0].upper()}{text}" for side, text in sheet.footer.items()),
+                  {"margin": MARGINS["footer"]})
+    ws.protect(password, {"select_locked_cells": sheet.select_locked, "select_unlocked_cells": True})
+
+
+def _xlsx_validation(v: Validation) -> dict:
+    common = {"input_title": v.title[:32], "input_message": v.prompt[:255], "error_title": "Giá trị không hợp lệ"}
+    if v.kind == "count":
+        return {"validate": "integer", "criteria": ">=", "value": 0, **common}
+    if v.kind == "amount":
+        return {"validate": "decimal", "criteria": ">=", "value": 0, **common}
+    if v.kind == "flag":
+        return {"validate": "list", "source": ["Có", "Không"], **common}
+    if v.kind == "date":
+        return {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2099, 12, 31), **common}
+    if v.kind == "period":
+        return {"validate": "length", "criteria": "between", "minimum": 4, "maximum": 40, **common}
+    return {"validate": "length", "criteria": "<=", "value": TEXT_MAX, **common}
 
 
 LINE_PT = 15.75  # one line of 12-point Times New Roman, as Excel and LibreOffice space it
@@ -325,14 +373,20 @@ def _fit_row(ws, row: int, cells: list[tuple[object, float]], size: float = 12, 
         ws.set_row(row, max(minimum, lines * LINE_PT * size / 12 + 2))
 
 
-def _footer(ws, cons: Consolidation) -> None:
+def _footer_parts(cons: Consolidation) -> dict[str, str]:
     """Page number in the middle, the figures' fingerprint on the left (``validate`` prints the same),
-    the sheet's name on the right, inside the margins."""
+    the sheet's name on the right."""
     from .fingerprint import figures_fingerprint
 
     mark = figures_fingerprint(cons.totals.values, cons.catalog, cons.parent_code, cons.period)
-    ws.set_footer(f'&L&"Times New Roman,Italic"&9Mã số liệu: {mark}&C&"Times New Roman,Regular"&10Trang &P/&N'
-                  f'&R&"Times New Roman,Italic"&9&A', {"margin": 0.25})
+    return {"left": f'&"Times New Roman,Italic"&9Mã số liệu: {mark}',
+            "center": '&"Times New Roman,Regular"&10Trang &P/&N', "right": '&"Times New Roman,Italic"&9&A'}
+
+
+def _footer(ws, cons: Consolidation) -> None:
+    """The footer of the workbook's other sheets, inside the margins."""
+    parts = _footer_parts(cons)
+    ws.set_footer(f'&L{parts["left"]}&C{parts["center"]}&R{parts["right"]}', {"margin": 0.25})
 
 
 def _row_messages(layout: FormLayout, results: dict[str, str]) -> dict[str, str]:

@@ -91,7 +91,7 @@ def test_every_template_opens_and_resaves_cleanly(converted, catalog):
         layout = form_layout(catalog.version, meta["level"])
         required = sum(1 for c in layout.input_codes if layout.indicator_rows[c].item.required)
         # The self-check summary was computed by LibreOffice, not left empty.
-        assert ws["C11"].value == f"Còn {required} chỉ tiêu bắt buộc chưa nhập", src.name
+        assert ws[layout.summary_ref].value == f"Còn {required} chỉ tiêu bắt buộc chưa nhập", src.name
         for check in layout.checks:
             assert ws[check.cell].value in (None, ""), (src.name, check.rule.id)  # all skipped when blank
 
@@ -145,7 +145,7 @@ def test_check_column_and_summary_speak_to_the_user(converted, catalog):
     for level in ("xa", "huyen", "tinh"):
         layout = form_layout(catalog.version, level)
         clean = load_recalculated(out[by_label[(level, "clean")].path])[FORM_SHEET]
-        assert clean["C11"].value == "Đã nhập đủ, không phát hiện lỗi"
+        assert clean[layout.summary_ref].value == "Đã nhập đủ, không phát hiện lỗi"
         assert all(not clean[f"F{r.row}"].value for r in layout.indicator_rows.values())
 
         wrong = by_label[(level, "typed-wrong")]
@@ -154,7 +154,8 @@ def test_check_column_and_summary_speak_to_the_user(converted, catalog):
         for code in bad:
             text = ws[f"F{layout.indicator_rows[code].row}"].value
             assert text and "số nguyên" in text, (level, code, text)
-        assert ws["C11"].value.startswith("Có ") and "dòng cần xem lại" in ws["C11"].value
+        summary = ws[layout.summary_ref].value
+        assert summary.startswith("Có ") and "dòng cần xem lại" in summary
 
     # A broken total speaks on its own row, in the catalog's words.
     f = by_label[("xa", "broken-II.5.2-tong")]

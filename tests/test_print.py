@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from qcdc_excel.catalog import load_catalog
 from qcdc_excel.cli import main
 from qcdc_excel.form import CHARTS_SHEET, CONSOLIDATED_SHEET, DETAILS_SHEET, FINDINGS_SHEET, NOTES_SHEET, STATUS_SHEET
+from qcdc_excel.layout import SUMMARY_CLEAN_CONSOLIDATED, form_layout
 from qcdc_excel.merge import merge
 from qcdc_excel.pdf import to_pdf
 from qcdc_excel.roster import load_roster
@@ -110,11 +111,13 @@ def test_consolidated_workbook_prints_sheet_by_sheet_on_a4(kbang, soffice):
     mark = read_submission(result.out).fingerprint
     assert mark == made.fingerprint
     assert all(f"Mã số liệu: {mark}" in p["text"] for p in got)
-    # a clean self-check is not printed in red: checked on the workbook (colour is not in the PDF text)
+    # the self-check is green when clean, and beside the printed columns, never on paper
     ws = openpyxl.load_workbook(result.out)[CONSOLIDATED_SHEET]
-    summary = next(c for row in ws.iter_rows(max_row=15) for c in row
-                   if isinstance(c.value, str) and c.value.startswith("=") and "Tự" not in c.value)
-    assert summary.font.color.rgb.endswith("1E7B34")
+    layout = form_layout(load_catalog().version, "huyen", "consolidated")
+    summary = ws[layout.summary_ref]
+    assert summary.value == layout.summary_formula() and summary.font.color.rgb.endswith("1E7B34")
+    assert ws.print_area.replace("$", "").split("!")[-1] == f"A1:E{layout.sign_name_row}"
+    assert not any("Tự kiểm tra" in p["text"] or SUMMARY_CLEAN_CONSOLIDATED in p["text"] for p in got)
 
 
 def text_cells(ws, last_col: int):

@@ -166,7 +166,7 @@ ODD_BUT_VALID = {
     "cell-namespace": lambda d: d.replace(b'<c r="E16" ', b'<c xmlns="urn:other" r="E16" ', 1),
     "prefixed-attribute": lambda d: d.replace(b"<worksheet ", b'<worksheet xmlns:x14ac="urn:x14ac" ', 1)
     .replace(b'<row r="15"', b'<row x14ac:dyDescent="0.25" r="15"', 1),
-    "single-quoted-type": lambda d: d.replace(b'<c r="C16" s="15" t="inlineStr">', b"<c r=\"C16\" s=\"15\" t='inlineStr'>", 1),
+    "single-quoted-type": lambda d: re.sub(rb'(<c r="C16" s="\d+") t="inlineStr">', rb"\1 t='inlineStr'>", d, 1),
     "cdata-in-string": lambda d: re.sub(rb'(<c r="C16"[^>]*><is><t>)([^<]*)', rb"\1<![CDATA[\2]]>", d, 1),
     "processing-instruction-in-cell": lambda d: re.sub(rb'(<c r="E15"[^>]*>)<v>', rb"\1<?pi x?><v>", d, count=1),
     "whitespace-in-cells": lambda d: d.replace(b"<v>", b"\n   <v>").replace(b"</c>", b"\n  </c>"),

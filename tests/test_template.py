@@ -1,6 +1,7 @@
 """Templates read back with openpyxl: layout, locking, validation, self-checks, identity."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import zipfile
@@ -22,7 +23,8 @@ from .conftest import KBANG_ROSTER, POST2025_ROSTER, ROOT
 
 LEVELS = ("xa", "huyen", "tinh")
 # Classic functions only: nothing Excel 2016 or older would rewrite with "@" or show as #NAME?.
-ALLOWED_FUNCTIONS = {"IF", "AND", "OR", "ISNUMBER", "INT", "LEN", "ROUND", "COUNT", "N", "SUMPRODUCT"}
+ALLOWED_FUNCTIONS = {"IF", "AND", "OR", "ISNUMBER", "INT", "LEN", "ROUND", "COUNT", "N", "SUMPRODUCT",
+                     "DAY", "MONTH", "YEAR", "LEFT", "MID", "TRIM"}
 
 
 def meta_of(wb) -> dict:
@@ -96,7 +98,12 @@ def test_template_is_locked_validated_and_self_describing(tmp_path, level, perso
         assert ws[f"{COL_CODE}{row.row}"].value == code
         assert ws[f"{COL_LABEL}{row.row}"].value == ind.label
         assert ws[f"A{row.row}"].value == row.stt
-        value = ws[f"{COL_VALUE}{row.row}"]
+        value = ws[row.cell]
+        if ind.kind == "text":  # version 2: a wide paragraph row under the label
+            assert row.cell == f"{COL_CODE}{row.row + 1}"
+            rng = next(r for r in ws.merged_cells.ranges if r.coord.startswith(row.cell + ":"))
+            assert rng.coord == f"{row.cell}:{COL_VALUE}{row.row + 1}" and value.alignment.wrap_text
+            assert ws.row_dimensions[row.row + 1].height >= 8 * 15.75
         if ind.kind == "ratio":  # ratios are formulas, never inputs
             assert str(value.value).startswith("=IF(") and value.protection.locked
         else:
@@ -121,16 +128,21 @@ def test_template_is_locked_validated_and_self_describing(tmp_path, level, perso
     used = {name for f in formulas for name in re.findall(r"([A-Z][A-Z0-9.]*)\(", f)}
     assert used <= ALLOWED_FUNCTIONS, used - ALLOWED_FUNCTIONS
 
-    # Print-ready: A4, one page wide, header row repeated, Times New Roman, signature block.
+    # Print-ready: A4 at a fixed scale (so the page breaks are kept), header row repeated, Times
+    # New Roman, the self-check and the date input outside the printed columns, date line and
+    # signature block.
     assert int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.print_title_rows.replace("$", "") == "13:13"
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and 80 <= ws.page_setup.scale <= 100
+    assert [b.id for b in ws.row_breaks.brk]
+    assert ws.print_title_rows.replace("$", "") == f"{layout.geometry.table_header}:{layout.geometry.table_header}"
     assert ws.print_area.replace("$", "").endswith(f"E{layout.sign_name_row}")
+    assert layout.summary_ref.startswith("F") and ids["report_date"].startswith("F")
     fonts = {c.font.name for row in ws.iter_rows() for c in row if c.value is not None}
     assert fonts == {"Times New Roman"}
     texts = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
-    for words in ("NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)", "Ngày báo cáo:"):
+    for words in ("NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "(Ký tên, đóng dấu)", "Số liệu tính từ ngày"):
         assert words in texts
+    assert ws[layout.date_line_ref].value == layout.date_line_formula()
     assert ws[ids["report_date"]].number_format == "dd/mm/yyyy"
 
     # Identity: metadata consistent with the layout and the visible cells.
@@ -143,8 +155,11 @@ def test_template_is_locked_validated_and_self_describing(tmp_path, level, perso
         assert meta["unit_code"] == "99999" and meta["period"] == "2023Q1" and meta["parent_code"] == "888"
         assert ws[ids["unit_code"]].value == "99999" and ws[ids["unit_code"]].protection.locked
         assert ws[ids["unit_name"]].value == "Xã Thử Nghiệm"
-        assert ws[ids["period"]].value == "2023Q1" and ws[ids["period"]].protection.locked
-        assert "Quý I năm 2023" in ws["A5"].value
+        assert ws[ids["period"]].value == "Quý I năm 2023" and ws[ids["period"]].protection.locked
+        # the usual cut-off window of Quý I 2023, prefilled and editable
+        assert ws[ids["window_from"]].value.date() == dt.date(2022, 12, 15)
+        assert ws[ids["window_to"]].value.date() == dt.date(2023, 3, 14)
+        assert meta["form_version"] == "2"
     else:
         assert meta["unit_code"] in (None, "") and meta["period"] in (None, "")
 

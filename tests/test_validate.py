@@ -365,8 +365,9 @@ def test_cli_json_report_and_exit_codes(tmp_path, base):
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert [f["status"] for f in data["files"]] == ["accepted", "rejected"]
     first = data["files"][0]
-    assert set(first) == {"path", "sha256", "unit_code", "period", "catalog_version", "status", "fingerprint", "findings"}
+    assert set(first) == {"path", "sha256", "unit_code", "period", "catalog_version", "form_version", "window", "status", "fingerprint", "findings"}
     assert first["sha256"] == sha(good) and first["unit_code"] == "23641" and first["period"] == "2020"
+    assert first["form_version"] == "2" and first["window"] == ["2019-12-15", "2020-12-14"]
     finding = data["files"][1]["findings"][0]
     assert set(finding) == {"code", "title", "severity", "rule", "indicator", "sheet", "cell", "left", "op", "right", "message"}
     assert data["stats"]["rejected"] == 1 and data["stats"]["accepted"] == 1

@@ -1,0 +1,505 @@
+"""The printed form, described once: every cell, style, width, height, merge, input rule, page break
+and signature of the appendix sheet, for a unit's own form and for a parent's consolidated form.
+
+``template.py`` renders the description with openpyxl (a unit's locked template) and
+``workbook_writer.py`` with xlsxwriter (the «Tổng hợp» sheet of a consolidated workbook); neither
+lays the form out itself, so the two cannot drift. The description is writer-neutral data: cells
+with a value or a formula (and, for the consolidated form, the formula's computed result), a
+``Style`` per cell, merged ranges, data validations, conditional formats and the print setup.
+
+Widths are in characters of the workbook's default font (Times New Roman 12, in both writers);
+heights in points. Whether a text fits its cell is decided by ``text_width``/``lines_needed``, the
+same model the tests use to check the printed sheet.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from .catalog import Heading, Indicator
+from .i18n import LEVEL_LABELS
+from .layout import (CHECK_ERROR, CHECK_WARNING, COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE,
+                     KIND_HINTS, NUMBER_FORMATS, PLACE_PREFIXES, SUMMARY_CLEAN_CONSOLIDATED, FormLayout)
+
+STYLES = ("nd30", "hd36")  # Decree 30/2020 (state bodies) or the steering committee's Party style
+LINE_PT = 15.75  # one line of 12-point Times New Roman, as Excel and LibreOffice space it
+DIGIT_PX = 8  # width of "0" in 12-point Times New Roman at 96 dpi: the unit of a column's width
+PAGE_HEIGHT_PT, PAGE_WIDTH_PT = 841.9, 595.3  # A4 portrait
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.75, "header": 0.3, "footer": 0.3}  # inches
+TEXT_ROW_LINES = 8  # a free-text paragraph row holds this many lines before the unit types
+
+WIDTHS = {COL_STT: 6, COL_CODE: 10, COL_LABEL: 41, COL_UNIT: 12, COL_VALUE: 16, COL_CHECK: 44}
+CONSOLIDATED_EXTRA_WIDTHS = {"G": 14, "H": 14}
+PRINT_COLS = "ABCDE"
+
+SIGNATURES = {
+    "nd30": ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"),
+    "hd36": ("T/M BAN CHỈ ĐẠO", "TRƯỞNG BAN"),
+}
+MOTTOS = {
+    "nd30": ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
+    "hd36": ("ĐẢNG CỘNG SẢN VIỆT NAM", None),
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a cell looks, in terms both writers understand."""
+    size: float = 12
+    bold: bool = False
+    italic: bool = False
+    underline: bool = False
+    color: str | None = None  # "RRGGBB"
+    fill: str | None = None
+    border: bool = False
+    halign: str | None = None  # left | center | right
+    valign: str = "center"
+    wrap: bool = False
+    shrink: bool = False
+    num_format: str | None = None
+    locked: bool = True
+
+
+@dataclass
+class Put:
+    """One cell: a value (str, number, date or None) or a formula with its computed result."""
+    ref: str
+    value: object = None
+    style: Style = Style()
+    formula: str | None = None
+    result: object = None
+    merge_to: str | None = None  # last cell of a merged range starting here
+
+
+@dataclass(frozen=True)
+class Validation:
+    ref: str
+    kind: str  # count | amount | flag | date | period | text
+    title: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class CondFormat:
+    ref: str
+    formula: str
+    look: str  # error | warning | ok
+
+
+@dataclass
+class FormSheet:
+    name: str
+    widths: dict[str, float]
+    heights: dict[int, float] = field(default_factory=dict)
+    cells: dict[str, Put] = field(default_factory=dict)
+    validations: list[Validation] = field(default_factory=list)
+    cond_formats: list[CondFormat] = field(default_factory=list)
+    print_area: str = ""
+    repeat_row: int = 0
+    breaks_before: list[int] = field(default_factory=list)  # rows that start a printed page
+    scale: int = 100
+    freeze_row: int = 0
+    footer: dict[str, str] = field(default_factory=dict)  # left/center/right, Excel header codes
+    select_locked: bool = False
+
+    def put(self, ref: str, value=None, style: Style = Style(), formula: str | None = None, result=None,
+            merge_to: str | None = None) -> Put:
+        cell = Put(ref, value, style, formula, result, merge_to)
+        self.cells[ref] = cell
+        return cell
+
+    def width_of(self, ref: str, merge_to: str | None = None) -> float:
+        first, last = _col(ref), _col(merge_to or ref)
+        return sum(self.widths.get(chr(c), 8.43) for c in range(ord(first), ord(last) + 1))
+
+    def height_of(self, row: int) -> float:
+        return self.heights.get(row, LINE_PT)
+
+
+def _col(ref: str) -> str:
+    return ref.rstrip("0123456789")
+
+
+def _row(ref: str) -> int:
+    return int(ref[len(_col(ref)):])
+
+
+# --- the text model ----------------------------------------------------------------------------------
+def text_width(text: str, size: float = 12, bold: bool = False) -> float:
+    """Width of ``text`` in column-width units (the "0" of 12-point Times New Roman), on the safe
+    side: capitals and bold are wider than the average letter."""
+    units = 0.0
+    for ch in text:
+        if ch == " ":
+            units += 0.55
+        elif ch.isupper():
+            units += 1.45
+        elif ch.isdigit():
+            units += 1.0
+        elif ch in "iljtfr.,:;'|!()-/":
+            units += 0.6
+        elif ch in "mwMW":
+            units += 1.5
+        else:
+            units += 0.95
+    return units * size / 12 * (1.1 if bold else 1.0)
+
+
+def lines_needed(text: str, width: float, size: float = 12, bold: bool = False) -> int:
+    """Lines ``text`` takes when wrapped at word boundaries in a cell ``width`` units wide."""
+    usable = max(1.0, width - 0.8)  # the cell's own padding
+    total = 0
+    for para in str(text or "").split("\n"):
+        lines, current = 1, 0.0
+        for word in para.split(" "):
+            w = text_width(word, size, bold)
+            space = text_width(" ", size, bold) if current else 0.0
+            if current and current + space + w > usable:
+                lines += 1
+                current = w
+            else:
+                current += space + w
+            while current > usable:  # a word longer than the line breaks mid-way
+                lines += 1
+                current -= usable
+        total += lines
+    return total
+
+
+def fit_height(text: str, width: float, size: float = 12, bold: bool = False, minimum: float = LINE_PT) -> float:
+    """Row height (points) that holds ``text`` wrapped in ``width``."""
+    return max(minimum, round(lines_needed(text, width, size, bold) * LINE_PT * size / 12 + 3, 2))
+
+
+def date_line_text(unit_name: str, date: dt.date | None) -> str:
+    """What the date line's formula shows (``FormLayout.date_line_formula``), computed here."""
+    name = (unit_name or "").strip()
+    place = name
+    for prefix in PLACE_PREFIXES:
+        if name[:len(prefix)].lower() == prefix.lower():
+            place = name[len(prefix):].strip()
+            break
+    place = place or "…………"
+    if date is None:
+        return f"{place}, ngày …… tháng …… năm ……"
+    return f"{place}, ngày {date.day} tháng {date.month} năm {date.year}"
+
+
+# --- styles ----------------------------------------------------------------------------------------------
+SECTION_FILL, INPUT_FILL, COMPUTED_FILL = "DDEBF7", "FFF9E1", "EDEDED"
+S = Style()
+S_MOTTO = Style(size=13, bold=True, halign="center")
+S_MOTTO2 = Style(size=13, bold=True, underline=True, halign="center")
+S_TITLE = Style(size=14, bold=True, halign="center", wrap=True)
+S_PERIOD = Style(bold=True, italic=True, halign="center")
+S_LABEL = Style(bold=True, shrink=True)
+S_LABEL_RIGHT = Style(bold=True, halign="right", shrink=True)
+S_ITALIC_RIGHT = Style(italic=True, halign="right")
+S_VALUE = Style(halign="left")
+S_VALUE_BOLD = Style(bold=True, halign="left", shrink=True)
+S_HEAD = Style(bold=True, halign="center", wrap=True, border=True, fill=SECTION_FILL)
+S_SECTION = Style(bold=True, border=True, fill=SECTION_FILL, wrap=True)
+S_SECTION_C = Style(bold=True, border=True, fill=SECTION_FILL, halign="center")
+S_GROUP = Style(bold=True, italic=True, border=True, wrap=True)
+S_GROUP_C = Style(bold=True, italic=True, border=True, halign="center")
+S_CELL = Style(border=True, wrap=True)
+S_CELL_C = Style(border=True, halign="center", wrap=True)
+S_CHECK = Style(size=11, color="C00000", wrap=True)
+S_SUMMARY = Style(bold=True, color="C00000", wrap=True, valign="top")
+S_SIGN = Style(bold=True, halign="center")
+S_SIGN_NOTE = Style(italic=True, halign="center")
+S_DATE_LINE = Style(italic=True, halign="right", shrink=True)
+S_NOTE = Style(size=10, italic=True, color="595959", wrap=True, valign="bottom")
+S_BANNER = Style(bold=True, color="C00000", wrap=True)
+
+
+def input_style(kind: str) -> Style:
+    """A cell the unit types in."""
+    if kind == "text":
+        return Style(border=True, fill=INPUT_FILL, wrap=True, valign="top", halign="left", locked=False)
+    if kind == "date":
+        return Style(border=True, fill=INPUT_FILL, halign="center", num_format=NUMBER_FORMATS["date"], locked=False)
+    return Style(border=True, fill=INPUT_FILL, num_format=NUMBER_FORMATS.get(kind),
+                 halign="center" if kind == "flag" else "right", locked=False)
+
+
+def value_style(ind: Indicator) -> Style:
+    """A consolidated value (locked; the workbook writer may change the number format)."""
+    if ind.kind == "text":
+        return Style(border=True, wrap=True, valign="top", halign="left")
+    if ind.kind == "ratio":
+        return Style(border=True, num_format=NUMBER_FORMATS["ratio"], fill=COMPUTED_FILL, halign="right")
+    if ind.kind == "flag" and ind.rollup != "count":
+        return Style(border=True, halign="center")
+    return Style(border=True, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
+                 halign="right")
+
+
+# --- the description --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Heading_:
+    """What the header block says (empty strings for a blank template)."""
+    title: str
+    period_words: str = ""  # "Quý I năm 2023"; empty: the unit types the period
+    window: tuple[dt.date, dt.date] | None = None
+    unit_code: str = ""
+    unit_name: str = ""
+    parent_text: str = ""
+    personal: bool = False
+    style: str = "nd30"
+    banner: str = ""  # a consolidated workbook's warning line
+    units: int | None = None  # consolidated: units covered
+    report_date: dt.date | None = None
+
+
+def describe_form(layout: FormLayout, head: Heading_) -> FormSheet:
+    """The appendix sheet of ``layout`` (current form version) with the header ``head``."""
+    if layout.form_version == "1":
+        raise ValueError("version 1 forms are read, never written")
+    own = layout.form == "own"
+    g, ids = layout.geometry, layout.identity_cells
+    widths = dict(WIDTHS)
+    if not own:
+        widths.update(CONSOLIDATED_EXTRA_WIDTHS)
+    sheet = FormSheet(layout.sheet_name, widths, select_locked=not own)
+    _header(sheet, layout, head)
+    _table(sheet, layout)
+    _signatures(sheet, layout, head)
+    _checks(sheet, layout)
+    sheet.print_area = f"A1:E{layout.sign_name_row}"
+    sheet.repeat_row = g.table_header
+    sheet.freeze_row = g.table_header
+    sheet.scale = print_scale(widths)
+    sheet.breaks_before = page_breaks(sheet, layout)
+    sheet.footer = {"center": '&"Times New Roman,Regular"&10Trang &P/&N'}
+    assert ids["report_date"].startswith(COL_CHECK)
+    return sheet
+
+
+def _header(sheet: FormSheet, layout: FormLayout, head: Heading_) -> None:
+    g, ids, own = layout.geometry, layout.identity_cells, layout.form == "own"
+    motto, motto2 = MOTTOS[head.style]
+    sheet.put(f"A{g.motto}", motto, S_MOTTO, merge_to=f"E{g.motto}")
+    if motto2:
+        sheet.put(f"A{g.motto2}", motto2, S_MOTTO2, merge_to=f"E{g.motto2}")
+    if head.banner:
+        sheet.put(f"A{g.banner}", head.banner, S_BANNER, merge_to=f"F{g.banner}")
+        sheet.heights[g.banner] = fit_height(head.banner, sheet.width_of("A1", "F1"), bold=True)
+    sheet.put(f"A{g.title}", head.title, S_TITLE, merge_to=f"E{g.title}")
+    sheet.heights[g.title] = fit_height(head.title, sheet.width_of("A1", "E1"), 14, True)
+    period = ids["period"]
+    if head.period_words or not own:
+        sheet.put(period, head.period_words, S_PERIOD, merge_to=f"E{_row(period)}")
+    else:
+        sheet.put(period, None, replace(S_PERIOD, fill=INPUT_FILL, locked=False), merge_to=f"E{_row(period)}")
+        sheet.validations.append(Validation(period, "period", "Kỳ báo cáo",
+                                            "Ghi kỳ báo cáo, ví dụ: Quý I năm 2023; 6 tháng đầu năm 2023; "
+                                            "Năm 2023 (hoặc 2023Q1, 2023S1, 2023)."))
+    w = g.window
+    sheet.put(f"A{w}", "Số liệu tính từ ngày", S_ITALIC_RIGHT, merge_to=f"C{w}")
+    start, end = head.window or (None, None)
+    date_in = Style(halign="center", num_format=NUMBER_FORMATS["date"], italic=True)
+    end_in = Style(halign="left", num_format='"đến "dd/mm/yyyy', italic=True)
+    if own:
+        date_in = replace(date_in, fill=INPUT_FILL, locked=False, border=True)
+        end_in = replace(end_in, fill=INPUT_FILL, locked=False, border=True)
+        sheet.validations += [
+            Validation(ids["window_from"], "date", "Số liệu từ ngày",
+                       "Ngày đầu của số liệu (thường là ngày 15 tháng cuối kỳ trước, Nghị định 09/2019/NĐ-CP)."),
+            Validation(ids["window_to"], "date", "Số liệu đến ngày",
+                       "Ngày cuối của số liệu (thường là ngày 14 tháng cuối kỳ báo cáo).")]
+    sheet.put(ids["window_from"], start, date_in)
+    sheet.put(ids["window_to"], end, end_in)
+    labels = {g.unit_code: "Mã đơn vị:", g.unit_name: "Tên đơn vị:", g.parent: "Đơn vị cấp trên:"}
+    if not own:
+        labels[g.units] = "Số đơn vị:"
+    for row, text in labels.items():
+        sheet.put(f"A{row}", text, S_LABEL, merge_to=f"B{row}")
+    values = {ids["unit_code"]: head.unit_code, ids["unit_name"]: head.unit_name, ids["parent"]: head.parent_text}
+    for ref, value in values.items():
+        style = S_VALUE_BOLD if (head.personal and ref != ids["parent"]) else replace(S_VALUE, shrink=True)
+        if own and not head.personal:
+            style = replace(style, fill=INPUT_FILL, locked=False, border=True)
+        sheet.put(ref, value or None, style)
+    if own and not head.personal:
+        sheet.validations += [
+            Validation(ids["unit_code"], "text", "Mã đơn vị", "Nhập mã đơn vị hành chính (ví dụ 23641)."),
+            Validation(ids["unit_name"], "text", "Tên đơn vị", "Nhập tên đơn vị (ví dụ Xã Kon Pne)."),
+            Validation(ids["parent"], "text", "Đơn vị cấp trên", "Nhập mã và tên đơn vị cấp trên.")]
+    if not own:
+        sheet.put(ids["units"], head.units, Style(halign="left", num_format=NUMBER_FORMATS["count"]))
+    sheet.put(f"D{g.unit_code}", "Cấp:", S_LABEL_RIGHT)
+    sheet.put(ids["level_label"], LEVEL_LABELS[layout.level]["vi"], S)
+    sheet.put(f"D{g.parent}", "Mẫu biểu:", S_LABEL_RIGHT)
+    sheet.put(ids["catalog_version"], layout.catalog.version, Style(size=10, halign="left", shrink=True))
+    # the self-check, beside the identity block in the check column, which never prints
+    s = layout.summary_ref
+    sheet.put(f"{COL_CHECK}{g.unit_code}", "TỰ KIỂM TRA (không in)", Style(bold=True, size=11))
+    clean = SUMMARY_CLEAN_CONSOLIDATED if not own else "Đã nhập đủ, không phát hiện lỗi"
+    sheet.put(s, None, S_SUMMARY, formula=layout.summary_formula(), merge_to=f"{COL_CHECK}{g.units}")
+    sheet.cond_formats.append(CondFormat(s, f'{s}="{clean}"', "ok"))
+    heads = {COL_STT: "STT", COL_CODE: "Mã chỉ tiêu", COL_LABEL: "Nội dung chỉ tiêu", COL_UNIT: "Đơn vị tính",
+             COL_VALUE: "Số liệu" if own else "Tổng hợp", COL_CHECK: "Kiểm tra (tự động, không in)"}
+    for col, text in heads.items():
+        sheet.put(f"{col}{g.table_header}", text, S_HEAD)
+    sheet.heights[g.table_header] = 2 * LINE_PT + 3
+
+
+def _table(sheet: FormSheet, layout: FormLayout) -> None:
+    own = layout.form == "own"
+    label_w, unit_w = sheet.width_of(f"{COL_LABEL}1"), sheet.width_of(f"{COL_UNIT}1")
+    for r in layout.rows:
+        item, row = r.item, r.row
+        if isinstance(item, Heading):
+            section = item.kind == "section"
+            fc, fl = (S_SECTION_C, S_SECTION) if section else (S_GROUP_C, S_GROUP)
+            label = item.label.upper() if section else item.label
+            sheet.put(f"{COL_STT}{row}", r.stt or None, fc)
+            sheet.put(f"{COL_CODE}{row}", None if section else item.code, fc)
+            sheet.put(f"{COL_LABEL}{row}", label, fl)
+            sheet.put(f"{COL_UNIT}{row}", None, fl)
+            sheet.put(f"{COL_VALUE}{row}", None, fl)
+            sheet.heights[row] = fit_height(label, label_w, bold=True)
+            continue
+        ind: Indicator = item
+        sheet.put(f"{COL_STT}{row}", r.stt, S_CELL_C)
+        sheet.put(f"{COL_CODE}{row}", ind.code, S_CELL_C)
+        sheet.put(f"{COL_LABEL}{row}", ind.label, S_CELL)
+        unit = {"flag": "Có/Không", "text": "", "ratio": "%"}.get(ind.kind, ind.unit)
+        if not own and ind.kind == "flag" and ind.rollup == "count":
+            unit = "đơn vị"
+        sheet.put(f"{COL_UNIT}{row}", unit or None, S_CELL_C)
+        sheet.heights[row] = max(fit_height(ind.label, label_w), fit_height(unit or "", unit_w))
+        if ind.kind == "text":  # the label row, then a wide paragraph row for the text itself
+            sheet.put(f"{COL_VALUE}{row}", None, S_CELL)
+            para = r.last_row
+            sheet.put(f"{COL_STT}{para}", None, S_CELL)
+            style = input_style("text") if own else value_style(ind)
+            sheet.put(r.cell, None, style, merge_to=f"{COL_VALUE}{para}")
+            sheet.heights[para] = TEXT_ROW_LINES * LINE_PT + 4
+            if own:
+                sheet.validations.append(Validation(r.cell, "text", ind.code,
+                                                    f"{ind.label.lstrip('- ')}. {KIND_HINTS['text']}"))
+        elif ind.kind == "ratio":
+            sheet.put(r.cell, None, value_style(ind), formula=layout.ratio_formula(ind))
+        elif own:
+            sheet.put(r.cell, None, input_style(ind.kind))
+            required = "Bắt buộc nhập. " if ind.required else ""
+            sheet.validations.append(Validation(r.cell, ind.kind, ind.code,
+                                                f"{ind.label.lstrip('- ')}. {required}{KIND_HINTS[ind.kind]}"))
+        else:
+            sheet.put(r.cell, None, value_style(ind))
+        check = layout.row_check_formula(r)
+        if check:
+            sheet.put(f"{COL_CHECK}{row}", None, S_CHECK, formula=check)
+        if ind.kind != "ratio":
+            red = layout.error_highlight_condition(ind)
+            if red:
+                sheet.cond_formats.append(CondFormat(r.cell, red, "error"))
+            yellow = layout.warning_highlight_condition(ind)
+            if yellow:
+                sheet.cond_formats.append(CondFormat(r.cell, yellow, "warning"))
+
+
+def _signatures(sheet: FormSheet, layout: FormLayout, head: Heading_) -> None:
+    ids, own = layout.identity_cells, layout.form == "own"
+    d = layout.report_date_row
+    sheet.put(f"{COL_CHECK}{d - 1}", "Ngày lập báo cáo (nhập vào ô dưới; dòng ngày tháng bên trái tự ghi theo):",
+              S_NOTE)
+    sheet.heights[d - 1] = 2 * LINE_PT * 10 / 12 + 3
+    date_style = input_style("date") if own else Style(halign="center", num_format=NUMBER_FORMATS["date"])
+    sheet.put(ids["report_date"], head.report_date, date_style)
+    if own:
+        sheet.validations.append(Validation(ids["report_date"], "date", "Ngày báo cáo",
+                                            "Nhập ngày lập báo cáo, dạng ngày/tháng/năm (ví dụ 15/06/2023)."))
+    line = layout.date_line_ref
+    sheet.put(line, None, S_DATE_LINE, formula=layout.date_line_formula(), merge_to=f"{COL_VALUE}{d}")
+    s = layout.sign_title_row
+    organ, title = SIGNATURES[head.style]
+    sheet.put(f"B{s}", "NGƯỜI LẬP BIỂU", S_SIGN, merge_to=f"C{s}")
+    sheet.put(f"D{s}", organ, S_SIGN, merge_to=f"E{s}")
+    sheet.put(f"B{s + 1}", "(Ký, ghi rõ họ tên)", S_SIGN_NOTE, merge_to=f"C{s + 1}")
+    sheet.put(f"D{s + 1}", title, S_SIGN, merge_to=f"E{s + 1}")
+    sheet.put(f"D{s + 2}", "(Ký tên, đóng dấu)", S_SIGN_NOTE, merge_to=f"E{s + 2}")
+    n = layout.sign_name_row
+    name_style = replace(S_SIGN, locked=not own)
+    sheet.put(ids["preparer"], None, name_style, merge_to=f"C{n}")
+    sheet.put(ids["head"], None, name_style, merge_to=f"E{n}")
+    if own:
+        sheet.validations += [Validation(ids["preparer"], "text", "Người lập biểu", "Họ và tên người lập biểu."),
+                              Validation(ids["head"], "text", "Người ký", "Họ và tên người ký báo cáo.")]
+
+
+def _checks(sheet: FormSheet, layout: FormLayout) -> None:
+    t = layout.check_title_row
+    sheet.put(f"A{t}", "KIỂM TRA TỰ ĐỘNG THEO QUY TẮC CỦA DANH MỤC (phần này không in)", S_SECTION,
+              merge_to=f"F{t}")
+    heads = {COL_STT: "STT", COL_CODE: "Mã quy tắc", COL_LABEL: "Nội dung kiểm tra",
+             COL_UNIT: "Mức độ", COL_VALUE: "Kết quả", COL_CHECK: "Biểu thức"}
+    for col, text in heads.items():
+        sheet.put(f"{col}{t + 1}", text, replace(S_HEAD, size=11))
+    sheet.heights[t + 1] = 2 * LINE_PT + 3
+    small = Style(size=11, border=True, wrap=True)
+    for k, check in enumerate(layout.checks, start=1):
+        row, rule = check.row, check.rule
+        sheet.put(f"{COL_STT}{row}", k, replace(small, halign="center"))
+        sheet.put(f"{COL_CODE}{row}", rule.id, replace(small, size=9))
+        sheet.put(f"{COL_LABEL}{row}", rule.message, small)
+        sheet.put(f"{COL_UNIT}{row}", "Lỗi" if rule.severity == "error" else "Cảnh báo",
+                  replace(small, halign="center"))
+        sheet.put(check.cell, None, replace(small, bold=True, halign="center"), formula=layout.check_formula(check))
+        sheet.put(f"{COL_CHECK}{row}", rule.expression.text, replace(small, size=10))
+        sheet.heights[row] = max(fit_height(rule.message, sheet.width_of(f"{COL_LABEL}1"), 11),
+                                 fit_height(rule.id, sheet.width_of(f"{COL_CODE}1"), 9),
+                                 fit_height(rule.expression.text, sheet.width_of(f"{COL_CHECK}1"), 10))
+
+
+# --- printing -------------------------------------------------------------------------------------------
+def column_px(width: float) -> int:
+    """Pixels of a column ``width`` characters wide (the spreadsheet programs' own rule)."""
+    return int(width * DIGIT_PX + 5)
+
+
+def print_scale(widths: dict[str, float]) -> int:
+    """The largest whole percentage at which the printed columns fit the A4 width."""
+    px = sum(column_px(widths[c]) for c in PRINT_COLS)
+    usable = PAGE_WIDTH_PT - 72 * (MARGINS["left"] + MARGINS["right"])
+    return min(100, int(100 * usable / (px * 0.75)) - 1)
+
+
+def page_capacity(scale: int) -> float:
+    """Points of rows one printed page holds at ``scale`` (a little kept back for rounding)."""
+    usable = PAGE_HEIGHT_PT - 72 * (MARGINS["top"] + MARGINS["bottom"])
+    return usable * 100 / scale * 0.96
+
+
+def page_breaks(sheet: FormSheet, layout: FormLayout) -> list[int]:
+    """Rows that start a printed page: every page filled as far as it goes, except that a section
+    heading never ends a page (it goes over with its first two rows) and the date line, the
+    signatures and the table's last row stay together."""
+    capacity = page_capacity(sheet.scale)
+    header = sheet.height_of(layout.geometry.table_header)
+    last = layout.sign_name_row
+    keep: dict[int, int] = {}  # row -> last row that must be on the same page
+    for r in layout.rows:
+        if isinstance(r.item, Heading):
+            nxt = [x for x in layout.rows if x.row > r.row][:2]
+            keep[r.row] = nxt[-1].last_row if nxt else r.row
+        elif r.last_row != r.row:
+            keep[r.row] = r.last_row
+    keep[layout.rows[-1].row] = last  # the table's last row goes with the signatures
+    for row in range(layout.last_table_row + 1, last + 1):
+        keep[row] = last
+    breaks, used, row = [], 0.0, 1
+    while row <= last:
+        end, x = keep.get(row, row), row
+        while x < end:  # a block ends where the last of its rows' own blocks ends
+            x += 1
+            end = max(end, keep.get(x, x))
+        block = sum(sheet.height_of(x) for x in range(row, end + 1))
+        if used + block > capacity and used > header:
+            breaks.append(row)
+            used = header  # the repeated table header
+        used += block
+        row = end + 1
+    return breaks
