@@ -14,6 +14,8 @@ Plus what a real inbox holds: a commune that first sent a total that does not ad
 first typed more resolved petitions than it had within its competence (the slip of the published
 appendix), each followed by a corrected file; a byte-identical copy saved twice by a mail client;
 and files in the subfolders mail clients make.
+The committed inbox was made with form version 1 and is kept so: it shows that files from an earlier
+form version are still read and merged. Running this script today writes version 2 forms.
 Run from the project root:  python samples/make_kbang_inbox.py
 """
 from __future__ import annotations
