@@ -114,6 +114,120 @@ def make_inbox(folder: Path, roster_path: Path, n: int, seed: int = 1) -> int:
     return faulty
 
 
+SHARES = ("openpyxl", "excel", "libreoffice")  # unit k's file is written as SHARES[k % 3] writes it
+
+
+def _excel_dialect():
+    """The project's own rewriter to Excel's dialect (tests/dialects.py), with its SHA-512
+    protection (100,000 spins, ~0.1 s a sheet) replaced by a fresh random salt and hash of the same
+    sizes for every sheet: each file differs where Excel's files differ, at no cost (nothing here
+    checks the password)."""
+    import base64
+    import secrets
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import dialects
+
+    dialects.sha512_protection = lambda password, salt=None, spins=dialects.SPINS: (
+        base64.b64encode(secrets.token_bytes(64)).decode(), base64.b64encode(secrets.token_bytes(16)).decode())
+    return dialects
+
+
+def _resave_with_libreoffice(files: list[Path], outdir: Path) -> dict[Path, Path]:
+    """Open and save ``files`` with LibreOffice, one start for all (a private profile)."""
+    import shutil
+    import tempfile
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit("the realistic corpus needs LibreOffice (soffice) for its LibreOffice share")
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="qcdc-bench-lo-") as profile:
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                        "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, files)],
+                       capture_output=True, timeout=1800, check=False)
+    got = {f: outdir / f.name for f in files if (outdir / f.name).exists()}
+    if len(got) != len(files):
+        raise SystemExit(f"LibreOffice re-saved {len(got)} of {len(files)} files")
+    return got
+
+
+def _renamed(data: bytes, swaps: list[tuple[str, str]]) -> bytes:
+    """A LibreOffice-saved package with its unit's identity strings replaced in the shared strings
+    (the only part that holds them): the same dialect, another unit."""
+    from xml.sax.saxutils import escape
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            part = zin.read(info.filename)
+            if info.filename == "xl/sharedStrings.xml":
+                text = part.decode("utf-8")
+                for old, new in swaps:
+                    text = text.replace(f">{escape(old)}<", f">{escape(new)}<")
+                part = text.encode("utf-8")
+            zout.writestr(info, part)
+    return buf.getvalue()
+
+
+def make_realistic_inbox(folder: Path, n: int, seed: int = 1, pool: int = 100) -> dict:
+    """N submissions as real programs return them: a third as openpyxl writes (``make_inbox``), a
+    third in Excel's dialect (shared strings, shared formulas, cached values, row spans, calcChain,
+    SHA-512 protection: ``tests/dialects.py``), a third opened and saved by LibreOffice. LibreOffice
+    saves a pool of ``pool`` distinct filled forms in one start; each unit of that share gets one of
+    them with its own code and name put in. About 5 % carry a mistake in every share."""
+    dialects = _excel_dialect()
+    catalog = load_catalog()
+    layout = form_layout(catalog.version, "xa")
+    rng = random.Random(seed)
+    personaliser = Personaliser()
+    folder.mkdir(parents=True, exist_ok=True)
+    report_date = (dt.date(2025, 12, 20) - EXCEL_EPOCH).days
+
+    def filled(code: str, name: str) -> tuple[bytes, bool]:
+        values = valid_values(catalog, layout.input_codes, rng)
+        faulty = rng.random() < 0.05
+        if faulty:
+            if rng.random() < 0.5:
+                values["II.9.4"] = values["II.9.3"] + rng.randint(1, 9)
+            else:
+                values["II.5.1"] = f"{values['II.5.1']} tổ"
+        template = personaliser.bytes_for("xa", PERIOD, Identity(code, name, "99", "Tỉnh Thử Nghiệm"))
+        cells = {layout.cells[c]: v for c, v in values.items()}
+        cells[layout.identity_cells["report_date"]] = report_date
+        cells[layout.identity_cells["preparer"]] = "Nguyễn Văn A"
+        cells[layout.identity_cells["head"]] = "Trần Văn B"
+        return fill(template, cells), faulty
+
+    counts = {share: 0 for share in SHARES}
+    faulty = {share: 0 for share in SHARES}
+    lo_units = [k for k in range(n) if SHARES[k % 3] == "libreoffice"]
+    pool_dir = folder.parent / "lo-pool"
+    pool_files = []
+    if lo_units:
+        (pool_dir / "in").mkdir(parents=True, exist_ok=True)
+        for j in range(min(pool, len(lo_units))):
+            data, bad = filled(f"{90000 + j:05d}", f"Xã Mẫu {j}")
+            path = pool_dir / "in" / f"p{j:03d}.xlsx"
+            path.write_bytes(data)
+            pool_files.append((path, bad))
+        saved = _resave_with_libreoffice([p for p, _ in pool_files], pool_dir / "out")
+    for k in range(n):
+        code, name, share = f"{10000 + k:05d}", f"Xã Số {k}", SHARES[k % 3]
+        if share == "libreoffice":
+            j = (k // 3) % len(pool_files)
+            path, bad = pool_files[j]
+            data = _renamed(saved[path].read_bytes(), [(f"{90000 + j:05d}", code), (f"Xã Mẫu {j}", name)])
+        else:
+            data, bad = filled(code, name)
+            if share == "excel":
+                data = dialects.to_excel(data)
+        counts[share] += 1
+        faulty[share] += bad
+        (folder / f"{code}_{PERIOD.code}.xlsx").write_bytes(data)
+    return {"shares": counts, "faulty_by_share": faulty, "faulty": sum(faulty.values())}
+
+
 def timed(cmd: list[str], env: dict | None = None) -> dict:
     """Run ``cmd``; wall time and the peak memory of it and its workers."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -135,31 +249,58 @@ print(len(files), df.shape)
 """
 
 
-def bench(n: int, work: Path, jobs: int | None, baseline: bool, repeat: int = 3) -> dict:
-    base = work / f"n{n}"
+def per_share(inbox: Path, sample: int = 150) -> dict:
+    """One process, no pool: ms per file to read and check, and to write a feedback copy, for
+    ``sample`` files of each share (unit k is SHARES[k % 3])."""
+    from qcdc_excel.feedback import marked_copy
+    from qcdc_excel.validate import read_submission
+
+    files = sorted(inbox.glob("*.xlsx"))
+    out = {}
+    for s, share in enumerate(SHARES):
+        chosen = [f for f in files if (int(f.name[:5]) - 10000) % 3 == s][:sample]
+        if not chosen:
+            continue
+        read_submission(chosen[0])  # warm: imports and caches
+        t = time.perf_counter()
+        subs = [read_submission(f) for f in chosen]
+        read_ms = (time.perf_counter() - t) / len(chosen) * 1000
+        t = time.perf_counter()
+        for sub in subs:
+            marked_copy(sub)
+        feedback_ms = (time.perf_counter() - t) / len(chosen) * 1000
+        out[share] = {"files": len(chosen), "read_ms": round(read_ms, 2), "feedback_ms": round(feedback_ms, 2)}
+    return out
+
+
+def bench(n: int, work: Path, jobs: int | None, baseline: bool, repeat: int = 3, corpus: str = "realistic",
+          feedback_for: str = "all") -> dict:
+    base = work / f"{corpus}-n{n}"
     inbox, roster = base / "inbox", base / "roster.csv"
     marker = base / "generated.json"
     if not marker.exists():
         base.mkdir(parents=True, exist_ok=True)
         make_roster(roster, n)
         t = time.perf_counter()
-        faulty = make_inbox(inbox, roster, n)
-        marker.write_text(json.dumps({"n": n, "faulty": faulty, "seconds": time.perf_counter() - t}))
+        made = make_realistic_inbox(inbox, n) if corpus == "realistic" else {"faulty": make_inbox(inbox, roster, n)}
+        marker.write_text(json.dumps({"n": n, **made, "seconds": time.perf_counter() - t}))
     info = json.loads(marker.read_text())
     exe = [sys.executable, "-m", "qcdc_excel.cli"]
     out = base / "out"
     merge_cmd = exe + ["merge", str(inbox), "--roster", str(roster), "--period", PERIOD.code,
                        "--out", str(out / "tong-hop.xlsx"), "--feedback-dir", str(out / "gop-y"),
-                       "--feedback-for", "problems", "--json", str(out / "r.json")]
+                       "--feedback-for", feedback_for, "--json", str(out / "r.json")]
     if jobs:
         merge_cmd += ["--jobs", str(jobs)]
     runs = [timed(merge_cmd) for _ in range(max(1, repeat))]  # the median run is reported
     m = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
     report = json.loads((out / "r.json").read_text(encoding="utf-8"))
-    result = {"n": n, "faulty": info["faulty"], "merge_s": m["wall_s"], "merge_ms_per_file": m["wall_s"] / n * 1000,
+    result = {"n": n, "corpus": corpus, "shares": info.get("shares"), "faulty": info["faulty"], "merge_s": m["wall_s"], "merge_ms_per_file": m["wall_s"] / n * 1000,
               "merge_runs_s": [round(r["wall_s"], 2) for r in runs],
               "merge_peak_mb": max(r["peak_mb"] for r in runs), "rejected": report["stats"]["rejected"],
               "feedback_files": len(list((out / "gop-y").iterdir()))}
+    if corpus == "realistic":
+        result["per_share"] = per_share(inbox)
     t = timed(exe + ["template", "--roster", str(roster), "--all", "--period", PERIOD.code,
                      "--out", str(base / "templates")])
     result.update(templates_s=t["wall_s"], templates_ms_each=t["wall_s"] / (n + 1) * 1000, templates_peak_mb=t["peak_mb"])
@@ -177,13 +318,22 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes for merge (default: all cores)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
     parser.add_argument("--repeat", type=int, default=3, help="merge runs per N; the median is reported")
+    parser.add_argument("--corpus", choices=["realistic", "own"], default="realistic",
+                        help="files as Excel, LibreOffice and openpyxl save them (default), or only the toolkit's own")
+    parser.add_argument("--feedback-for", choices=["all", "problems"], default="all",
+                        help="a feedback copy for every file (default) or only for files with findings")
     args = parser.parse_args()
     rows = []
     for n in args.n or [100, 1000]:
-        r = bench(n, args.work, args.jobs, not args.no_baseline, args.repeat)
+        r = bench(n, args.work, args.jobs, not args.no_baseline, args.repeat, args.corpus, args.feedback_for)
         rows.append(r)
         print(json.dumps(r), flush=True)
-    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; corpus {args.corpus}, "
+          f"feedback for {args.feedback_for}")
+    for r in rows:
+        if r.get("per_share"):
+            print(f"N={r['n']:,} shares {r['shares']}: " + "; ".join(
+                f"{k} read {v['read_ms']} ms, feedback {v['feedback_ms']} ms" for k, v in r["per_share"].items()))
     print("| N | merge (s, median) | merge runs (s) | ms/file | peak MB | pandas baseline (s) | baseline/merge | "
           "templates (s) | ms/template |")
     print("|---|---|---|---|---|---|---|---|---|")

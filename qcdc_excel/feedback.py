@@ -65,32 +65,64 @@ PARALLEL_THRESHOLD = 16  # feedback files below which a worker pool costs more t
 class FeedbackWriter:
     """Writes the feedback files of ``subs``, on ``workers`` processes (0: in this one).
 
-    With workers, starting it returns at once and :meth:`result` waits; the paths come back in the
-    order of ``subs`` either way. ``merge`` writes the consolidated workbook meanwhile, so it asks
-    for one worker fewer than there are cores.
+    With workers, starting it returns at once; :meth:`result` then puts this process to work on
+    the files no worker has taken yet, so once ``merge`` has written the consolidated workbook
+    (meanwhile, which is why it asks for one worker fewer than there are cores) every core writes
+    feedback. Workers and this process take the next files from one shared counter, a few at a
+    time; the paths come back in the order of ``subs`` either way.
     """
 
     def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", workers: int = 0):
         self._pool = None
-        tasks = [(sub, Path(out_dir), lang, name) for sub, name in zip(subs, feedback_names(subs))]
-        if workers > 0 and len(tasks) >= PARALLEL_THRESHOLD:
+        self._tasks = [(sub, Path(out_dir), lang, name) for sub, name in zip(subs, feedback_names(subs))]
+        if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
             import multiprocessing
 
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = ctx.Pool(min(workers, 8))
-            self._pending = self._pool.map_async(_write_task, tasks, chunksize=max(1, len(tasks) // (workers * 4)))
+            self._next = ctx.Value("i", 0)
+            workers = min(workers, 8)
+            self._pool = ctx.Pool(workers, initializer=_take_tasks, initargs=(self._tasks, self._next))
+            self._pending = [self._pool.apply_async(_drain) for _ in range(workers)]
         else:
-            self._done = [_write_task(t) for t in tasks]
+            self._done = [_write_task(t) for t in self._tasks]
 
     def result(self) -> list[Path]:
         if self._pool is None:
             return self._done
         try:
-            return self._pending.get()
+            found = dict(_drain_from(self._tasks, self._next))  # this process helps until none is left
+            for pending in self._pending:
+                found.update(pending.get())
+            return [found[k] for k in range(len(self._tasks))]
         finally:
             self._pool.close()
             self._pool.join()
+
+
+_TAKE = 4  # files taken from the counter at a time
+_WORKER_TASKS: tuple = ()
+
+
+def _take_tasks(tasks, counter) -> None:
+    """Pool initializer: the task list (inherited, not copied, when processes fork) and the counter."""
+    global _WORKER_TASKS
+    _WORKER_TASKS = (tasks, counter)
+
+
+def _drain() -> list[tuple[int, Path]]:
+    return _drain_from(*_WORKER_TASKS)
+
+
+def _drain_from(tasks, counter) -> list[tuple[int, Path]]:
+    out = []
+    while True:
+        with counter.get_lock():
+            start = counter.value
+            counter.value = start + _TAKE
+        if start >= len(tasks):
+            return out
+        out += [(k, _write_task(tasks[k])) for k in range(start, min(start + _TAKE, len(tasks)))]
 
 
 def default_workers(jobs: int | None = None, busy: int = 0) -> int:

@@ -40,6 +40,33 @@ its empty ``sheetData`` is a well-formed document, and for such a document the p
 the same cells, values, formulas and protection as the element-by-element path; a test holds the
 two paths equal on every decoy. Anything else is read by the general path, which parses every
 byte with defusedxml.
+
+Skeletons are proved once per distinct skeleton and remembered. Excel writes values that differ in
+every file into it (``hashValue``/``saltValue`` of the protection, base64; ``xr:uid`` GUIDs in
+braces), so before proving, such a value is replaced by a filler of the same length: base64 by
+``A``s, a GUID's hex digits by ``0``s (its dashes and braces kept). Those characters are all ordinary character data (none is ``<``, ``&``,
+``"``, ``'``, ``>`` or white space), so a parser splits the original and the filled bytes into the
+same tokens at the same offsets, wherever the value stands (an attribute, a comment, text); what
+the proof records (well-formedness, the root, the ``sheetData`` offset, the ``sheet`` attribute of
+the protection, the declared prefixes) cannot depend on them.
+
+Shared strings (what Excel, LibreOffice and WPS write every text into) take a fast path on the
+same standard. It answers only when:
+
+1. **The whole part is proved by expat** (DTDs refused), in UTF-8, and its root is ``sst`` in the
+   transitional or Strict main namespace, declared on the root start tag.
+2. **Nothing in the body can hide or rename an element**: between the root's start and end tags
+   there is no ``<!`` (comment, CDATA, DTD), no ``<?`` (instruction), no ``]]>``, no prefixed
+   element and no ``xmlns`` at all. With those gone, every ``<`` in the body starts a tag of the
+   default (main) namespace and every text run is plain character data.
+3. **The body is exactly a sequence of ``<si>`` items** with white space between them, and no
+   item holds another ``<si``. An item's text is the character data of its ``<t>`` elements
+   before its first ``<rPh>`` (phonetic runs), as the general path reads it; line breaks are
+   normalised as an XML parser does, and the only entities left are the five predefined ones and
+   character references, which expat has already checked.
+
+In such a part the patterns find the same items, in the same order, with the same text as the
+element-by-element walk; ``tests/test_reader_proof.py`` holds the two equal on every decoy.
 """
 from __future__ import annotations
 
@@ -326,6 +353,14 @@ def _read_shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     data = read_part(zf, part or "xl/sharedStrings.xml", required=False)
     if not data:
         return []
+    fast = _fast_shared_strings(data)
+    if fast is not None:
+        return fast
+    return _general_shared_strings(data)
+
+
+def _general_shared_strings(data: bytes) -> list[str]:
+    """Every string item, element by element with defusedxml (any well-formed part)."""
     out = []
     for el in _parse(data, "sharedStrings"):
         if _local(el.tag) == "si":
@@ -428,6 +463,59 @@ def _expat_ok(data: bytes) -> bool:
     return True
 
 
+# The shared-strings fast path (see "Shared strings" in the module docstring).
+_SST_START = re.compile(rb'(?:\xef\xbb\xbf)?(?:<\?xml\s[^>]*?\?>)?\s*<sst((?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*)\s*>')
+_SST_NS = re.compile(rb'\sxmlns="([^"]*)"')
+_SST_ODD = re.compile(rb'<!|<\?|</?[A-Za-z_][\w.-]*:|xmlns|\]\]>')
+_SI = re.compile(rb'<si(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*(?:/>|>(.*?)</si>)', re.S)
+# The common part: nothing but plain items, one <t> each (what Excel and LibreOffice write for text
+# without formatting runs); its pattern leaves no room for anything else, so it is checked whole.
+_SIMPLE_ITEM = rb'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>'
+_SIMPLE_BODY = re.compile(rb'(?:\s*' + _SIMPLE_ITEM.replace(b"([^<]*)", b"[^<]*") + rb')*\s*')
+_SIMPLE_SI = re.compile(_SIMPLE_ITEM)
+
+
+def _fast_shared_strings(data: bytes) -> list[str] | None:
+    """The string items of a shared-strings part, or None when the general path must read it."""
+    m = _SST_START.match(data)
+    if m is None:
+        return None
+    ns = _SST_NS.search(m.group(1))
+    if ns is None or ns.group(1).decode("ascii", "replace") not in MAIN_NAMESPACES:
+        return None
+    decl = _XML_DECL.match(data)
+    enc = _XML_ENCODING.search(decl.group(0)) if decl else None
+    if enc is not None and enc.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    end = data.rfind(b"</sst>")
+    if end < m.end() or data[end + 6:].strip():
+        return None
+    body = data[m.end():end]
+    if _SIMPLE_BODY.fullmatch(body):
+        if not _expat_ok(data):
+            return None
+        if b"\r" in body:  # an XML parser reads a line break as \n, whatever the file holds
+            body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return [_unescape(t) for t in _SIMPLE_SI.findall(body)]
+    if _SST_ODD.search(body) or not _expat_ok(data):
+        return None
+    out, pos = [], 0
+    for si in _SI.finditer(body):
+        if body[pos:si.start()].strip():
+            return None  # text or another element between the items
+        pos = si.end()
+        inner = si.group(1) or b""
+        if b"<si" in inner:
+            return None  # an item inside an item: well-formed, but not what the split assumes
+        runs = inner.split(b"<rPh", 1)[0]  # phonetic runs (and whatever follows them) are not read
+        if b"\r" in runs:  # an XML parser reads a line break as \n, whatever the file holds
+            runs = runs.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        out.append("".join(_unescape(x.group(1) or b"") for x in _FAST_TEXT.finditer(runs)))
+    if body[pos:].strip():
+        return None
+    return out
+
+
 def _inline_text(inner: bytes) -> str:
     """Text of an inline string (<is>), phonetic runs left out."""
     if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and inner.count(b"<") == 4:
@@ -508,6 +596,20 @@ _SKELETON_LIMIT = 64
 _SKELETONS: dict[tuple[bytes, bytes], tuple[bool, frozenset] | None] = {}
 
 
+# Values that differ in every file Excel saves (a random salt and its hash for the sheet protection,
+# a GUID per sheet): replaced by a filler of the same length and the same harmless characters
+# before the skeleton is proved and cached (see "Skeletons" in the module docstring).
+_VOLATILE = re.compile(rb'(?<=Value=")[A-Za-z0-9+/=]{8,200}(?=")|\{[0-9A-Fa-f-]{32,36}\}')
+_HEX = re.compile(rb"[0-9A-Fa-f]")
+
+
+def _canonical(part: bytes) -> bytes:
+    if b"Value=\"" not in part and b"{" not in part:
+        return part
+    return _VOLATILE.sub(lambda m: b"A" * len(m.group(0)) if m.group(0)[:1] != b"{" else
+                         _HEX.sub(b"0", m.group(0)), part)
+
+
 def _prove_skeleton(head: bytes, tail: bytes) -> tuple[bool, frozenset] | None:
     """(sheet protected, declared prefixes) when head + <sheetData></sheetData> + tail is a
     well-formed worksheet whose one sheetData starts at len(head); None for the general path.
@@ -571,10 +673,10 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
     if start < 0 or end < 0:
         return None
     head, tail = data[:start], data[end + 12:]
-    key = (head, tail)
+    key = (_canonical(head), _canonical(tail))
     proved = _SKELETONS.get(key, False)
     if proved is False:
-        proved = _prove_skeleton(head, tail)
+        proved = _prove_skeleton(*key)
         if len(_SKELETONS) >= _SKELETON_LIMIT:
             _SKELETONS.clear()
         _SKELETONS[key] = proved

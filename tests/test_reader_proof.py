@@ -298,3 +298,71 @@ def test_every_formula_of_every_form_is_understood():
         for form in ("own", "consolidated"):
             for ref, formula in form_layout(catalog.version, level, form).expected_formulas:
                 assert canonical(formula), (level, form, ref)
+
+
+# --- shared strings and Excel's per-file values ------------------------------------------------------
+from qcdc_excel.reader import _SKELETONS, _fast_shared_strings, _general_shared_strings  # noqa: E402
+
+from .dialects import to_excel  # noqa: E402
+
+SST_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">')
+SST_DECOYS = {
+    # taken by the fast path, and read as a parser reads them
+    "plain": ('<si><t>Xã Kon Pne</t></si><si><t xml:space="preserve"> a  b </t></si>'.encode(), True),
+    "entities": (b"<si><t>A &amp; B &lt;3 &#x1EA0;&#7840;&quot;</t></si>", True),
+    "line-breaks": (b"<si><t>m\xe1\xbb\x99t\r\nhai\rba</t></si>", True),
+    "rich-runs": ('<si><r><rPr><b/><sz val="11"/></rPr><t>Đậm</t></r><r><t xml:space="preserve"> thường</t></r></si>'
+                  .encode(), True),
+    "phonetic": (b"<si><t>Kanji</t><rPh sb=\"0\" eb=\"1\"><t>kana</t></rPh><phoneticPr fontId=\"1\"/></si>", True),
+    "empty-items": (b"<si/><si><t/></si><si><t></t></si>", True),
+    # left to the general path (or read the same)
+    "comment": (b"<si><t>A</t></si><!-- <si><t>decoy</t></si> --><si><t>B</t></si>", False),
+    "cdata": (b"<si><t><![CDATA[<b>x</b>]]></t></si>", False),
+    "instruction": (b"<si><t>A<?pi x?>B</t></si>", False),
+    "prefixed": (b'<si><x:t xmlns:x="urn:x">decoy</x:t><t>real</t></si>', False),
+    "default-namespace": (b'<si xmlns="urn:other"><t>other</t></si>', False),
+    "nested-item": (b"<si><foo><si><t>inner</t></si></foo><t>outer</t></si>", False),
+    "text-between": (b"<si><t>A</t></si>stray<si><t>B</t></si>", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SST_DECOYS))
+def test_shared_strings_fast_path_reads_what_a_parser_reads(name):
+    body, fast_expected = SST_DECOYS[name]
+    data = SST_HEAD + body + b"</sst>"
+    fast, general = _fast_shared_strings(data), _general_shared_strings(data)
+    assert (fast is not None) == fast_expected, name
+    assert fast is None or fast == general, (name, fast, general)
+
+
+def test_shared_strings_that_are_not_xml_or_not_utf8_go_the_general_way():
+    assert _fast_shared_strings(SST_HEAD + b"<si><t>A</si></sst>") is None  # not well-formed
+    latin = SST_HEAD.replace(b"UTF-8", b"ISO-8859-1") + "<si><t>Xã</t></si></sst>".encode("latin-1")
+    assert _fast_shared_strings(latin) is None and _general_shared_strings(latin) == ["Xã"]
+    dtd = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "b">]>' + SST_HEAD[SST_HEAD.index(b"<sst"):] + b"</sst>"
+    assert _fast_shared_strings(dtd) is None
+
+
+def test_excel_files_with_their_own_salt_share_one_proof_and_read_alike(tmp_path, plain):
+    """Every file Excel saves has a new salt and hash in its protection: one skeleton proof serves
+    them all, and a protection that really differs is still read as it is."""
+    layout, values, path = plain
+    a, b = to_excel(path.read_bytes()), to_excel(path.read_bytes())
+    def salt(data):
+        with zipfile.ZipFile(__import__("io").BytesIO(data)) as zf:
+            return re.search(rb'saltValue="([^"]+)"', zf.read(FORM_PART)).group(1)
+    assert salt(a) != salt(b)
+    (tmp_path / "a.xlsx").write_bytes(a)
+    (tmp_path / "b.xlsx").write_bytes(b)
+    fa, ga = both_paths(tmp_path / "a.xlsx")
+    before = len(_SKELETONS)
+    fb, gb = both_paths(tmp_path / "b.xlsx")
+    assert len(_SKELETONS) == before  # the second file's skeleton was already proved
+    assert fa.cells == ga.cells == fb.cells == gb.cells and fb.protected is gb.protected is True
+    # same salt and hash, protection switched off: a new skeleton, read as unprotected
+    off = rewrite(tmp_path / "b.xlsx", tmp_path / "off.xlsx",
+                  lambda d: re.sub(rb'(<sheetProtection\b[^>]*?)\ssheet="1"', rb'\1 sheet="0"', d, 1))
+    fo, go = both_paths(off)
+    assert go.protected is False and fo is not None and fo.protected is False
+    assert read_submission(tmp_path / "b.xlsx").values == read_submission(path).values
