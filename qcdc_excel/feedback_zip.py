@@ -335,14 +335,15 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
     parts["xl/workbook.xml"] = _workbook_xml(workbook, rid).encode("utf-8")
 
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+    # Level 1: a third of the time of the default level for a file ~10 % larger (~60 KB).
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for item in zf.infolist():
             if item.filename in parts:
-                zout.writestr(_fresh(item.filename), parts.pop(item.filename))
+                zout.writestr(_fresh(item.filename), parts.pop(item.filename), compresslevel=1)
             else:
-                zout.writestr(item, read_part(zf, item.filename))
+                zout.writestr(item, read_part(zf, item.filename), zipfile.ZIP_DEFLATED, 1)
         for name, body in parts.items():
-            zout.writestr(_fresh(name), body)
+            zout.writestr(_fresh(name), body, compresslevel=1)
     return out.getvalue()
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from .catalog import Heading, Indicator
 from .i18n import LEVEL_LABELS
-from .layout import (CHECK_ERROR, CHECK_WARNING, COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE,
+from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE,
                      KIND_HINTS, NUMBER_FORMATS, PLACE_PREFIXES, SUMMARY_CLEAN_CONSOLIDATED, FormLayout)
 
 STYLES = ("nd30", "hd36")  # Decree 30/2020 (state bodies) or the steering committee's Party style

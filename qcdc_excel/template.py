@@ -15,9 +15,9 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import atomic_write_bytes
-from .catalog import CURRENT_VERSION, Heading, Indicator
+from .catalog import CURRENT_VERSION
 from .form import DEFAULT_PASSWORD, FONT, META_FORMAT, META_FORMAT_VERSION  # noqa: F401 (re-exported)
-from .i18n import LEVEL_LABELS, QcdcError
+from .i18n import QcdcError
 from .form_sheet import MARGINS, STYLES, FormSheet, Heading_, Style, Validation, describe_form
 from .layout import FORM_SHEET, META_SHEET, TEXT_MAX, FormLayout, form_layout
 from .periods import Period

@@ -92,23 +92,11 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, today: 
 class _Formats:
     def __init__(self, wb) -> None:
         add = wb.add_format
-        self.title = add({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter", "text_wrap": True})
-        self.motto = add({"bold": True, "font_size": 13, "align": "center"})
-        self.motto2 = add({"bold": True, "font_size": 13, "align": "center", "underline": 1})
-        self.center_italic = add({"italic": True, "align": "center"})
         self.bold = add({"bold": True})
-        self.right_bold = add({"bold": True, "align": "right"})
-        self.label = add({"bold": True, "shrink": True})
-        self.text = add({})
-        self.wrap = add({"text_wrap": True, "valign": "top"})
-        self.summary = add({"bold": True, "font_color": "#C00000"})
-        self.summary_ok = add({"bold": True, "font_color": "#1E7B34"})
-        self.left_count = add({"num_format": NUMBER_FORMATS["count"], "align": "left"})
         self.small_wrap = add({"text_wrap": True, "valign": "bottom", "font_size": 9, "align": "center"})
         self.row_text = add({"text_wrap": True, "valign": "top", "border": 1})
         self.row_center = add({"align": "center", "valign": "top", "border": 1})
         self.row_date = add({"num_format": NUMBER_FORMATS["date"], "align": "center", "valign": "top", "border": 1})
-        self.row_count = add({"num_format": NUMBER_FORMATS["count"], "valign": "top", "border": 1})
         # the details sheet: thin grey rules so a printed row can be followed across the page
         grid = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter"}
         self.d_text = add(grid)
@@ -121,22 +109,8 @@ class _Formats:
         self.banner = add({"bold": True, "font_color": "#C00000", "text_wrap": True})
         self.head = add({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
                          "bg_color": "#DDEBF7"})
-        self.section = add({"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter"})
-        self.section_c = add({"bold": True, "border": 1, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
-        self.group = add({"bold": True, "italic": True, "border": 1, "text_wrap": True, "valign": "vcenter"})
-        self.group_c = add({"bold": True, "italic": True, "border": 1, "align": "center", "valign": "vcenter"})
-        self.cell = add({"border": 1, "text_wrap": True, "valign": "vcenter"})
-        self.cell_c = add({"border": 1, "align": "center", "valign": "vcenter", "text_wrap": True})
-        self.count = add({"border": 1, "num_format": NUMBER_FORMATS["count"], "valign": "vcenter"})
-        self.amount = add({"border": 1, "num_format": NUMBER_FORMATS["amount"], "valign": "vcenter"})
-        self.ratio = add({"border": 1, "num_format": NUMBER_FORMATS["ratio"], "valign": "vcenter", "bg_color": "#EDEDED"})
         self.plain_count = add({"num_format": NUMBER_FORMATS["count"]})
-        self.plain_amount = add({"num_format": NUMBER_FORMATS["amount"]})
         self.plain_ratio = add({"num_format": NUMBER_FORMATS["ratio"]})
-        self.date = add({"num_format": NUMBER_FORMATS["date"], "align": "center", "border": 1})
-        self.plain_date = add({"num_format": NUMBER_FORMATS["date"]})
-        self.check = add({"font_color": "#C00000", "text_wrap": True, "font_size": 11, "valign": "vcenter"})
-        self.grey = add({"border": 1, "font_color": "#595959", "valign": "vcenter", "num_format": "#,##0.0##"})
         self._flag_formats: dict[int, object] = {}
         self._wb = wb
 
@@ -157,32 +131,6 @@ def _num(value):
     if isinstance(value, Decimal):
         return float(value)
     return value
-
-
-def _write_value(ws, ref: str | tuple[int, int], ind: Indicator, totals: Totals, f: _Formats,
-                 plain: bool = False) -> None:
-    """One consolidated value in the right form for its kind (``ref`` "E15" or (row, col))."""
-    cell = (ref,) if isinstance(ref, str) else ref
-    value = totals.values.get(ind.code)
-    if ind.kind == "ratio":
-        r = totals.ratio(ind)
-        if r is None:
-            ws.write_blank(*cell, None, f.plain_ratio if plain else f.ratio)
-        else:
-            ws.write_number(*cell, r, f.plain_ratio if plain else f.ratio)
-        return
-    if value is None:
-        if not plain:
-            ws.write_blank(*cell, None, f.cell)
-        return
-    if ind.kind == "flag" and ind.rollup == "count":
-        ws.write_number(*cell, value, f.flag(totals.flag_units.get(ind.code, 0), plain))
-    elif isinstance(value, str):
-        ws.write_string(*cell, value, None if plain else f.cell_c)
-    elif ind.kind == "amount":
-        ws.write_number(*cell, _num(value), f.plain_amount if plain else f.amount)
-    else:
-        ws.write_number(*cell, _num(value), f.plain_count if plain else f.count)
 
 
 def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
@@ -495,8 +443,7 @@ def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
 
 
 def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats, own: bool = True) -> None:
-    """One unit's values on the details sheet: what _write_value(plain=True) writes, in a loop
-    tight enough for ~800,000 cells at national scale. A unit's own answer to a yes/no question
+    """One unit's values on the details sheet, in a loop tight enough for ~800,000 cells at national scale. A unit's own answer to a yes/no question
     reads Có or Không; a consolidated report's is a count of units."""
     values = totals.values
     write_number = ws.write_number

@@ -11,8 +11,6 @@ import json
 import random
 import re
 import shutil
-import subprocess
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -252,7 +250,6 @@ def printed(tmp_path_factory, soffice):
 def test_the_form_prints_whole_on_a4(printed, catalog, level, kind):
     got, files = printed
     ps = got[(kind, level)]
-    layout = form_layout(catalog.version, level)
     text = "".join(p["text"] for p in ps)
     for n, p in enumerate(ps, start=1):
         assert p["size"] == (595, 842) and not p["landscape"]
