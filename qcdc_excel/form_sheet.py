@@ -237,7 +237,7 @@ def value_style(ind: Indicator) -> Style:
 
 # --- the description --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Heading_:
+class FormHeader:
     """What the header block says (empty strings for a blank template)."""
     title: str
     period_words: str = ""  # "Quý I năm 2023"; empty: the unit types the period
@@ -252,7 +252,7 @@ class Heading_:
     report_date: dt.date | None = None
 
 
-def describe_form(layout: FormLayout, head: Heading_) -> FormSheet:
+def describe_form(layout: FormLayout, head: FormHeader) -> FormSheet:
     """The appendix sheet of ``layout`` (current form version) with the header ``head``."""
     if layout.form_version == "1":
         raise ValueError("version 1 forms are read, never written")
@@ -272,11 +272,10 @@ def describe_form(layout: FormLayout, head: Heading_) -> FormSheet:
     sheet.scale = print_scale(widths)
     sheet.breaks_before = page_breaks(sheet, layout)
     sheet.footer = {"center": '&"Times New Roman,Regular"&10Trang &P/&N'}
-    assert ids["report_date"].startswith(COL_CHECK)
     return sheet
 
 
-def _header(sheet: FormSheet, layout: FormLayout, head: Heading_) -> None:
+def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     g, ids, own = layout.geometry, layout.identity_cells, layout.form == "own"
     motto, motto2 = MOTTOS[head.style]
     sheet.put(f"A{g.motto}", motto, S_MOTTO, merge_to=f"E{g.motto}")
@@ -401,7 +400,7 @@ def _table(sheet: FormSheet, layout: FormLayout) -> None:
                 sheet.cond_formats.append(CondFormat(r.cell, yellow, "warning"))
 
 
-def _signatures(sheet: FormSheet, layout: FormLayout, head: Heading_) -> None:
+def _signatures(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     ids, own = layout.identity_cells, layout.form == "own"
     d = layout.report_date_row
     sheet.put(f"{COL_CHECK}{d - 1}", "Ngày lập báo cáo (nhập vào ô dưới; dòng ngày tháng bên trái tự ghi theo):",

@@ -74,10 +74,10 @@ def _fit_paragraphs(ws, sub) -> None:
     worked out again so that section headings and the signatures still keep with their rows."""
     from openpyxl.worksheet.pagebreak import Break, RowBreak
 
-    from .form_sheet import Heading_, describe_form, fit_height, page_breaks
+    from .form_sheet import FormHeader, describe_form, fit_height, page_breaks
 
     layout = sub.layout
-    sheet = describe_form(layout, Heading_(layout.catalog.title))
+    sheet = describe_form(layout, FormHeader(layout.catalog.title))
     changed = False
     for r in layout.rows:
         text = sub.values.get(r.item.code) if r.value_ref else None

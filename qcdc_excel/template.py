@@ -18,7 +18,7 @@ from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION
 from .form import DEFAULT_PASSWORD, FONT, META_FORMAT, META_FORMAT_VERSION  # noqa: F401 (re-exported)
 from .i18n import QcdcError
-from .form_sheet import MARGINS, STYLES, FormSheet, Heading_, Style, Validation, describe_form
+from .form_sheet import MARGINS, STYLES, FormSheet, FormHeader, Style, Validation, describe_form
 from .layout import FORM_SHEET, META_SHEET, TEXT_MAX, FormLayout, form_layout
 from .periods import Period
 from .roster import Roster, Unit
@@ -84,9 +84,9 @@ def metadata(layout: FormLayout, period: Period | None, identity: Identity) -> l
     ]
 
 
-def form_heading(layout: FormLayout, period: Period | None, identity: Identity, style: str = "nd30") -> Heading_:
+def form_heading(layout: FormLayout, period: Period | None, identity: Identity, style: str = "nd30") -> FormHeader:
     """What a unit's form says in its header."""
-    return Heading_(layout.catalog.title, period.label("vi") if period else "", period.window if period else None,
+    return FormHeader(layout.catalog.title, period.label("vi") if period else "", period.window if period else None,
                     identity.unit_code, identity.unit_name, identity.parent_text, bool(identity.unit_code), style)
 
 

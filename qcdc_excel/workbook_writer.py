@@ -24,7 +24,7 @@ from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Indicator
 from .consolidate import Consolidation, Totals
 from .i18n import LEVEL_LABELS
-from .form_sheet import (MARGINS, S_CELL, S_HEAD, FormSheet, Heading_, Style, Validation, date_line_text,
+from .form_sheet import (MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
                      SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
@@ -166,7 +166,7 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     t = cons.totals
     period = parse_period(cons.period) if cons.period else None
     parent_text = " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x)
-    head = Heading_(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
+    head = FormHeader(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
                     cons.parent_code or "", cons.parent_name or "", parent_text, True, style,
                     UNVERIFIED if cons.unverified else "", t.units, today)
     sheet = describe_form(layout, head)

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from qcdc_excel.catalog import load_catalog
 from qcdc_excel.cli import main
 from qcdc_excel.form import CONSOLIDATED_SHEET, FORM_SHEET, META_SHEET
-from qcdc_excel.form_sheet import (LINE_PT, Heading_, date_line_text, describe_form, lines_needed, page_breaks,
+from qcdc_excel.form_sheet import (LINE_PT, FormHeader, date_line_text, describe_form, lines_needed, page_breaks,
                                    text_width)
 from qcdc_excel.layout import CURRENT_FORM_VERSION, FORM_VERSIONS, form_layout
 from qcdc_excel.merge import merge
@@ -183,7 +183,7 @@ def test_one_description_lays_out_the_template_and_the_consolidated_form_alike(t
         assert ws.print_title_rows.replace("$", "") == "12:12"
         assert ws["A1"].value == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" and ws["A1"].font.name == "Times New Roman"
     layout = form_layout(catalog.version, "huyen", "consolidated")
-    assert [b.id + 1 for b in cons.row_breaks.brk] == describe_form(layout, Heading_("x")).breaks_before
+    assert [b.id + 1 for b in cons.row_breaks.brk] == describe_form(layout, FormHeader("x")).breaks_before
 
 
 @pytest.mark.parametrize("level", LEVELS)
