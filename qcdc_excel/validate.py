@@ -499,7 +499,7 @@ def _read_window(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         days.append(day)
     start, end = days
     if end < start:
-        f.append(finding("window-reversed", sheet=name, cell=f"{refs[0]}:{refs[1]}",
+        f.append(finding("window-reversed", sheet=name, cell=refs[0],
                          start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y")))
         return
     sub.window, sub.window_stated = (start, end), True
@@ -508,7 +508,7 @@ def _read_window(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         first, last = period.span
         if end < first or start > last:
             usual = period.window
-            f.append(finding("window-outside-period", sheet=name, cell=f"{refs[0]}:{refs[1]}",
+            f.append(finding("window-outside-period", sheet=name, cell=refs[0],
                              start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y"),
                              period_words=(period.label("vi"), period.label("en")),
                              usual_start=usual[0].strftime("%d/%m/%Y"), usual_end=usual[1].strftime("%d/%m/%Y")))
