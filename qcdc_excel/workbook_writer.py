@@ -24,7 +24,7 @@ from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Indicator
 from .consolidate import Consolidation, Totals
 from .i18n import LEVEL_LABELS
-from .form_sheet import (MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
+from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
                      SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
@@ -301,7 +301,6 @@ def _xlsx_validation(v: Validation) -> dict:
     return {"validate": "length", "criteria": "<=", "value": TEXT_MAX, **common}
 
 
-LINE_PT = 15.75  # one line of 12-point Times New Roman, as Excel and LibreOffice space it
 
 
 def _lines(text: object, width: float, size: float = 12) -> int:
