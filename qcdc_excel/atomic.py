@@ -54,6 +54,45 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+# --- many files at once ----------------------------------------------------------------------------
+# A thousand feedback files each written with its own fsync cost a journal commit each (0.3 to 1 ms
+# apiece on an ext4 disk, more when two processes take turns). Staged, they are all written first,
+# made durable together by one sync, and only then renamed into place: the same guarantee as
+# atomic_write_bytes (a target is either its old self or the whole new file) at one sync's cost.
+def stage_bytes(path: Path, data: bytes) -> tuple[Path, Path]:
+    """Write ``data`` to a temporary file beside ``path``, not yet synced nor in place; the pair
+    (temporary, target) for :func:`commit_staged` (or :func:`discard_staged`)."""
+    path = Path(path)
+    fd, tmp = _create_temp(path.parent, path.name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        discard_staged([(tmp, path)])
+        raise
+    return tmp, path
+
+
+def commit_staged(pairs: list[tuple[Path, Path]]) -> None:
+    """Make every staged file durable, then move each into place."""
+    if hasattr(os, "sync"):
+        os.sync()  # one flush for all (Unix)
+    else:  # pragma: no cover - Windows has no sync(): each file on its own
+        for tmp, _ in pairs:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+    for tmp, path in pairs:
+        os.replace(tmp, path)
+
+
+def discard_staged(pairs: list[tuple[Path, Path]]) -> None:
+    for tmp, _ in pairs:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
 # --- checking an output path before the work ----------------------------------------------------
 def _reason(key: str, **params: object) -> dict[str, str]:
     return both(t(key, "vi", **params), t(key, "en", **params))

@@ -8,13 +8,14 @@ saying why and what to send instead.
 from __future__ import annotations
 
 import functools
+import glob
 import io
 import os
 from pathlib import Path
 
-from .atomic import atomic_write_bytes, atomic_write_text
+from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
-from .feedback_zip import patched_copy, transitional
+from .feedback_zip import opened_transitional, patched_copy
 from .template import DEFAULT_PASSWORD, FONT
 from .form import FEEDBACK_SHEET
 from .reader import open_workbook
@@ -74,7 +75,9 @@ class FeedbackWriter:
 
     def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", workers: int = 0):
         self._pool = None
-        self._tasks = [(sub, Path(out_dir), lang, name) for sub, name in zip(subs, feedback_names(subs))]
+        self._out_dir = Path(out_dir)
+        self._out_dir.mkdir(parents=True, exist_ok=True)
+        self._tasks = [(sub, self._out_dir, lang, name) for sub, name in zip(subs, feedback_names(subs))]
         if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
             import multiprocessing
 
@@ -85,19 +88,42 @@ class FeedbackWriter:
             self._pool = ctx.Pool(workers, initializer=_take_tasks, initargs=(self._tasks, self._next))
             self._pending = [self._pool.apply_async(_drain) for _ in range(workers)]
         else:
-            self._done = [_write_task(t) for t in self._tasks]
+            self._done = []
+            try:
+                for task in self._tasks:
+                    self._done.append(_write_task(task))
+            except BaseException:
+                discard_staged(self._done)
+                raise
 
     def result(self) -> list[Path]:
+        """The feedback files, in the order of ``subs``: every one is written (staged), then all
+        are made durable at once and put in place (``atomic.commit_staged``)."""
         if self._pool is None:
-            return self._done
-        try:
-            found = dict(_drain_from(self._tasks, self._next))  # this process helps until none is left
-            for pending in self._pending:
-                found.update(pending.get())
-            return [found[k] for k in range(len(self._tasks))]
-        finally:
-            self._pool.close()
-            self._pool.join()
+            staged = self._done
+        else:
+            found: dict[int, tuple[Path, Path]] = {}
+            try:
+                found.update(_drain_from(self._tasks, self._next))  # this process helps until none is left
+                for pending in self._pending:
+                    found.update(pending.get())
+            except BaseException:
+                discard_staged(list(found.values()))
+                self._sweep()
+                raise
+            finally:
+                self._pool.close()
+                self._pool.join()
+            staged = [found[k] for k in range(len(self._tasks))]
+        commit_staged(staged)
+        return [target for _, target in staged]
+
+    def _sweep(self) -> None:
+        """Remove what a failed worker staged and could not report (its temporary files)."""
+        for sub, out_dir, _, name in self._tasks:
+            for target in {name, feedback_name(sub, True)}:
+                for tmp in out_dir.glob(f".{glob.escape(target)}.*.tmp"):
+                    tmp.unlink(missing_ok=True)
 
 
 _TAKE = 4  # files taken from the counter at a time
@@ -134,9 +160,11 @@ def default_workers(jobs: int | None = None, busy: int = 0) -> int:
     return max(cores - busy, 1) if cores > 1 else 0
 
 
-def _write_task(task) -> Path:
+def _write_task(task) -> tuple[Path, Path]:
+    """Stage the feedback file of one task: (temporary file, target)."""
     sub, out_dir, lang, name = task
-    return write_feedback(sub, out_dir, lang, name)
+    target, data = feedback_content(sub, lang, name)
+    return stage_bytes(out_dir / target, data)
 
 
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
@@ -145,17 +173,22 @@ def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str 
     return FeedbackWriter(subs, out_dir, lang, default_workers(jobs)).result()
 
 
-def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:
-    """Write the feedback file of ``sub`` into ``out_dir`` and return its path."""
-    out_dir = Path(out_dir)
+def feedback_content(sub: Submission, lang: str = "vi", name: str | None = None) -> tuple[str, bytes]:
+    """(file name, bytes) of the feedback of ``sub``: its marked copy, or a text note when the
+    file is unreadable or cannot be rebuilt (``name`` is then replaced by the note's name)."""
     if sub.status != "unreadable":
         try:
-            data = marked_copy(sub, lang)
-            return atomic_write_bytes(out_dir / (name or feedback_name(sub, False)), data)
+            return name or feedback_name(sub, False), marked_copy(sub, lang)
         except Exception:  # noqa: BLE001 - the file could not be rebuilt: fall back to a note
             name = None
-    target = out_dir / (name if name and name.endswith(".txt") else feedback_name(sub, True))
-    return atomic_write_text(target, "\ufeff" + note_text(sub, lang))
+    target = name if name and name.endswith(".txt") else feedback_name(sub, True)
+    return target, ("\ufeff" + note_text(sub, lang)).encode("utf-8")
+
+
+def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:
+    """Write the feedback file of ``sub`` into ``out_dir`` and return its path."""
+    target, data = feedback_content(sub, lang, name)
+    return atomic_write_bytes(Path(out_dir) / target, data)
 
 
 def note_text(sub: Submission, lang: str = "vi") -> str:
@@ -208,8 +241,9 @@ def _password_hash(password: str) -> str:
 def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) -> bytes:
     """The unit's workbook with the findings marked: by editing its package when it is laid out as
     expected (~2 ms), otherwise through openpyxl (~40 ms)."""
-    data = transitional(sub.path.read_bytes() if data is None else data)
-    patched = patched_copy(sub, data, lang, FONT, lambda: _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang))
+    data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
+    patched = patched_copy(sub, data, lang, FONT, lambda: _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang),
+                           raw=raw)
     return patched if patched is not None else _openpyxl_copy(sub, lang, data)
 
 

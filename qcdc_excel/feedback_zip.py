@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
@@ -57,32 +58,65 @@ def _merged_tail(ref: str, merged: list[tuple[int, int, int, int]]) -> bool:
     return any(c1 <= col <= c2 and r1 <= row <= r2 and (col, row) != (c1, r1) for c1, r1, c2, r2 in merged)
 
 
+_STYLE_TAGS = {"fonts": "font", "fills": "fill", "borders": "border", "cellXfs": "xf"}
+
+
+class _StylesBase:
+    """What :class:`_Styles` needs to know of one styles.xml, found once per distinct part (files
+    saved by one program share it): where each list is, how many items it has, the cell formats."""
+
+    def __init__(self, xml: str) -> None:
+        if "<styleSheet" not in xml or "<borders" not in xml:
+            raise _GiveUp("styles")
+        self.sections: dict[str, tuple[int, int, str, str]] = {}  # tag: (start, end, attributes, body)
+        self.base: dict[str, int] = {}
+        for tag, item in _STYLE_TAGS.items():
+            m = re.search(rf"<{tag}\b([^>]*)>(.*?)</{tag}>", xml, re.S)
+            if m is None:
+                raise _GiveUp(tag)
+            self.sections[tag] = (m.start(), m.end(), re.sub(r'\scount="\d+"', "", m.group(1)), m.group(2))
+            self.base[tag] = len(re.findall(rf"<{item}\b[^>]*?(?:/>|>.*?</{item}>)", m.group(2), re.S))
+        self.xfs = _XF.findall(self.sections["cellXfs"][3])
+        if len(self.xfs) != self.base["cellXfs"]:
+            raise _GiveUp("cellXfs")
+        m = re.search(r"<dxfs\b([^>]*?)(/>|>(.*?)</dxfs>)", xml, re.S)
+        if m is None:  # schema order: dxfs follow cellStyles
+            at = next((i for i in (xml.find(t) for t in ("<tableStyles", "<colors", "<extLst", "</styleSheet>"))
+                       if i >= 0), -1)
+            if at < 0:
+                raise _GiveUp("styleSheet end")
+            self.dxfs = (at, at, "", "")
+        else:
+            self.dxfs = (m.start(), m.end(), re.sub(r'\scount="\d+"', "", m.group(1)), m.group(3) or "")
+        self.dxf_count = len(re.findall(r"<dxf\b", self.dxfs[3]))
+
+
+_STYLE_BASES: dict[str, _StylesBase] = {}
+_STYLE_BASES_LIMIT = 32
+
+
+def _styles_base(xml: str) -> _StylesBase:
+    base = _STYLE_BASES.get(xml)
+    if base is None:
+        base = _StylesBase(xml)
+        if len(_STYLE_BASES) >= _STYLE_BASES_LIMIT:
+            _STYLE_BASES.clear()
+        _STYLE_BASES[xml] = base
+    return base
+
+
 class _Styles:
     """Appends fonts, fills and cell formats to styles.xml and hands out their indices."""
 
     def __init__(self, xml: str, font_name: str) -> None:
-        if "<styleSheet" not in xml or "<borders" not in xml:
-            raise _GiveUp("styles")
         self.xml = xml
         self.font_name = font_name
-        self.new = {"fonts": [], "fills": [], "borders": [], "cellXfs": []}
+        self._base = _styles_base(xml)
+        self.new = {k: [] for k in _STYLE_TAGS}
         self.dxfs: list[str] = []
-        self.base = {k: self._count(k) for k in self.new}
-        self._xfs = _XF.findall(self._section("cellXfs"))
-        if len(self._xfs) != self.base["cellXfs"]:
-            raise _GiveUp("cellXfs")
+        self.base = self._base.base
+        self._xfs = self._base.xfs
         self._clones: dict[tuple[int, int], int] = {}
-
-    def _section(self, tag: str) -> str:
-        m = re.search(rf"<{tag}\b[^>]*>(.*?)</{tag}>", self.xml, re.S)
-        if m is None:
-            raise _GiveUp(tag)
-        return m.group(1)
-
-    def _count(self, tag: str) -> int:
-        body = self._section(tag)
-        item = {"fonts": "font", "fills": "fill", "borders": "border", "cellXfs": "xf"}[tag]
-        return len(re.findall(rf"<{item}\b[^>]*?(?:/>|>.*?</{item}>)", body, re.S))
 
     def _add(self, tag: str, xml: str) -> int:
         self.new[tag].append(xml)
@@ -111,13 +145,11 @@ class _Styles:
 
     def dxf(self, rgb: str | None = None, font_rgb: str | None = None) -> int:
         """A differential format (a fill, or a font colour) for conditional formatting; its index."""
-        m = re.search(r"<dxfs\b[^>]*?(/>|>(.*?)</dxfs>)", self.xml, re.S)
-        base = 0 if m is None or m.group(1) == "/>" else len(re.findall(r"<dxf\b", m.group(2)))
         font = f'<font><b/><color rgb="FF{font_rgb}"/></font>' if font_rgb else ""
         fill = (f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
                 f"</patternFill></fill>") if rgb else ""
         self.dxfs.append(f"<dxf>{font}{fill}</dxf>")
-        return base + len(self.dxfs) - 1
+        return self._base.dxf_count + len(self.dxfs) - 1
 
     def filled(self, style: int, fill: int) -> int:
         """A copy of cell format ``style`` with ``fill`` as its fill."""
@@ -135,27 +167,21 @@ class _Styles:
         return self._clones[key]
 
     def result(self) -> str:
-        xml = self.xml
+        base, edits = self._base, []
         for tag, items in self.new.items():
-            if not items:
-                continue
-            m = re.search(rf"<{tag}\b([^>]*)>(.*?)</{tag}>", xml, re.S)
-            attrs = re.sub(r'\scount="\d+"', "", m.group(1)) + f' count="{self.base[tag] + len(items)}"'
-            xml = xml[:m.start()] + f"<{tag}{attrs}>{m.group(2)}{''.join(items)}</{tag}>" + xml[m.end():]
+            if items:
+                start, end, attrs, body = base.sections[tag]
+                edits.append((start, end, f'<{tag}{attrs} count="{base.base[tag] + len(items)}">{body}'
+                                          f'{"".join(items)}</{tag}>'))
         if self.dxfs:
-            m = re.search(r"<dxfs\b([^>]*?)(/>|>(.*?)</dxfs>)", xml, re.S)
-            if m is None:  # schema order: dxfs follow cellStyles
-                at = xml.find("<tableStyles")
-                at = at if at >= 0 else xml.find("<colors")
-                at = at if at >= 0 else xml.find("<extLst")
-                at = at if at >= 0 else xml.find("</styleSheet>")
-                xml = xml[:at] + f'<dxfs count="{len(self.dxfs)}">{"".join(self.dxfs)}</dxfs>' + xml[at:]
-            else:
-                old = m.group(3) or ""
-                count = len(re.findall(r"<dxf\b", old)) + len(self.dxfs)
-                attrs = re.sub(r'\scount="\d+"', "", m.group(1))
-                xml = xml[:m.start()] + f'<dxfs{attrs} count="{count}">{old}{"".join(self.dxfs)}</dxfs>' + xml[m.end():]
-        return xml
+            start, end, attrs, body = base.dxfs
+            edits.append((start, end, f'<dxfs{attrs} count="{base.dxf_count + len(self.dxfs)}">{body}'
+                                      f'{"".join(self.dxfs)}</dxfs>'))
+        out, at = [], 0
+        for start, end, text in sorted(edits):
+            out += [self.xml[at:start], text]
+            at = end
+        return "".join(out) + self.xml[at:]
 
 
 # Strict Open XML -> transitional: the same elements under other namespace URIs (ECMA-376 Part 1,
@@ -183,9 +209,19 @@ def transitional(data: bytes) -> bytes:
     """``data`` itself, or, for a Strict Open XML package, the same package in the transitional
     namespaces that every program (and openpyxl) writes and edits. Values, formulas, styles and
     protection are untouched; only namespace URIs and the conformance mark change."""
+    return opened_transitional(data)[0]
+
+
+def opened_transitional(data: bytes):
+    """(package, its RawWorkbook): :func:`transitional` and the package opened once."""
     raw = open_workbook(data)
     if not raw.strict:
-        return data
+        return data, raw
+    data = _to_transitional(raw)
+    return data, open_workbook(data)
+
+
+def _to_transitional(raw) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in raw.zf.infolist():
@@ -200,15 +236,79 @@ def transitional(data: bytes) -> bytes:
     return out.getvalue()
 
 
+# A local file header (APPNOTE.TXT 4.3.7): signature, 22 bytes of versions, flags, method, time,
+# CRC and sizes, then the lengths of the name and of the extra field that precede the data.
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+_PLAIN_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _copy_member(zout: zipfile.ZipFile, data: bytes, item: zipfile.ZipInfo) -> bool:
+    """Put member ``item`` of the package ``data`` into ``zout`` as it is, still compressed: no
+    inflating and deflating again. zipfile itself writes the member's local header
+    (``ZipInfo.FileHeader``) and, on closing, the central directory; only the compressed bytes are
+    taken from ``data``, found from the member's own local header. The CRC is the one the unit's
+    program wrote, so the copy is exactly as sound as the original member (every part the check
+    reads was inflated and CRC-checked then). False, with nothing written, when the member cannot
+    be copied this way (another method, encrypted, Zip64, a header not where the directory says);
+    the caller then recompresses it."""
+    if item.compress_type not in _PLAIN_METHODS or item.flag_bits & 0x1 \
+            or max(item.file_size, item.compress_size, item.header_offset) >= zipfile.ZIP64_LIMIT:
+        return False
+    if not all(hasattr(zout, a) for a in ("fp", "start_dir", "filelist", "NameToInfo")):
+        return False  # a zipfile without the attributes it has had since Python 2: recompress
+    try:
+        signature, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, item.header_offset)
+    except struct.error:
+        return False
+    start = item.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+    end = start + item.compress_size
+    if signature != b"PK\x03\x04" or end > len(data) or item.filename in zout.NameToInfo:
+        return False
+    copy = zipfile.ZipInfo(item.filename, item.date_time)
+    copy.compress_type, copy.CRC = item.compress_type, item.CRC
+    copy.compress_size, copy.file_size = item.compress_size, item.file_size
+    copy.external_attr = item.external_attr or 0o600 << 16
+    zout.fp.seek(zout.start_dir)
+    copy.header_offset = zout.fp.tell()
+    zout.fp.write(copy.FileHeader(False))
+    zout.fp.write(memoryview(data)[start:end])
+    zout.start_dir = zout.fp.tell()
+    zout.filelist.append(copy)
+    zout.NameToInfo[copy.filename] = copy
+    return True
+
+
+def write_package(data: bytes, infos: list[zipfile.ZipInfo], parts: dict[str, bytes], zf: zipfile.ZipFile) -> bytes:
+    """The package ``data`` (whose members are ``infos``, opened as ``zf``) with ``parts`` in place
+    of its members of those names, or added after them. Changed parts are compressed at level 1 (a
+    third of the time of the default level for a file ~10 % larger); the others are copied still
+    compressed (:func:`_copy_member`)."""
+    parts = dict(parts)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for item in infos:
+            body = parts.pop(item.filename, None)
+            if body is not None:
+                zout.writestr(_fresh(item.filename), body, compresslevel=1)
+            elif not _copy_member(zout, data, item):
+                zout.writestr(item, read_part(zf, item.filename), zipfile.ZIP_DEFLATED, 1)
+        for name, body in parts.items():
+            zout.writestr(_fresh(name), body, compresslevel=1)
+    return out.getvalue()
+
+
 def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, password_hash,
-                 status_text: str, guide: str, header: list[str], info: list[tuple[str, str]]) -> bytes | None:
+                 status_text: str, guide: str, header: list[str], info: list[tuple[str, str]],
+                 raw=None) -> bytes | None:
     """The feedback copy of ``data`` (the unit's file), or None when the openpyxl path must make it.
 
     The findings sheet is locked with the form sheet's own password (its hash is copied);
     ``password_hash`` (a string, or a function giving one) is used when the form has none.
+    ``raw``: ``data`` already opened (``open_workbook``), when the caller has it.
     """
     try:
-        return _patch(sub, data, lang, font_name, password_hash, status_text, guide, header, info)
+        return _patch(sub, data, raw or open_workbook(data), lang, font_name, password_hash, status_text, guide,
+                      header, info)
     except (_GiveUp, ValueError, KeyError, IndexError, AttributeError, UnicodeError, zipfile.BadZipFile):
         return None
     except Exception as exc:  # noqa: BLE001 - e.g. Unreadable: the slower path decides
@@ -217,9 +317,8 @@ def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, passwo
         raise
 
 
-def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_hash, status_text: str,
+def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, password_hash, status_text: str,
            guide: str, header: list[str], info: list[tuple[str, str]]) -> bytes:
-    raw = open_workbook(data)
     zf = raw.zf
     names = zf.namelist()
     if any(s.name == FEEDBACK_SHEET for s in raw.sheets) or any(n.endswith(".vml") for n in names) \
@@ -227,11 +326,15 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
         raise _GiveUp("already marked or annotated")
     parts: dict[str, bytes] = {}
 
-    def text_of(name: str) -> str:
-        got = read_part(zf, name, required=False)
-        if got is None:
-            raise _GiveUp(name)
-        return got.decode("utf-8")
+    texts: dict[str, str] = {}
+
+    def text_of(name: str) -> str:  # each part inflated and decoded once (opening read some)
+        if name not in texts:
+            got = raw.read[name] if name in raw.read else read_part(zf, name, required=False)
+            if got is None:
+                raise _GiveUp(name)
+            texts[name] = got.decode("utf-8")
+        return texts[name]
 
     workbook = text_of("xl/workbook.xml")
     wb_rels = text_of("xl/_rels/workbook.xml.rels")
@@ -334,17 +437,7 @@ def _patch(sub: Submission, data: bytes, lang: str, font_name: str, password_has
     parts[styles_part] = styles.result().encode("utf-8")
     parts["xl/workbook.xml"] = _workbook_xml(workbook, rid).encode("utf-8")
 
-    out = io.BytesIO()
-    # Level 1: a third of the time of the default level for a file ~10 % larger (~60 KB).
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
-        for item in zf.infolist():
-            if item.filename in parts:
-                zout.writestr(_fresh(item.filename), parts.pop(item.filename), compresslevel=1)
-            else:
-                zout.writestr(item, read_part(zf, item.filename), zipfile.ZIP_DEFLATED, 1)
-        for name, body in parts.items():
-            zout.writestr(_fresh(name), body, compresslevel=1)
-    return out.getvalue()
+    return write_package(data, zf.infolist(), parts, zf)
 
 
 def _protection(raw, text_of, password_hash) -> str:

@@ -158,6 +158,8 @@ class RawWorkbook:
     strings_part: str | None = None
     strict: bool = False
     _strings: list[str] | None = None
+    # The parts opening it read, as bytes (None: absent), for callers that need them again.
+    read: dict[str, bytes | None] = field(default_factory=dict)
 
     def sheet(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -217,9 +219,14 @@ def _local(tag: str, prefixes: tuple[str, ...] = _MAIN_PREFIXES) -> str | None:
 _RELS_CACHE: dict[tuple[bytes, str], tuple[tuple[str, str, str], ...]] = {}
 
 
-def _relationships(zf: zipfile.ZipFile, rels_part: str, base_dir: str) -> tuple[tuple[str, str, str], ...]:
-    """(Id, type, target part) of each relationship in ``rels_part`` (none when it is absent)."""
-    data = read_part(zf, rels_part, required=False) or b"<r/>"
+def _relationships(zf: zipfile.ZipFile, rels_part: str, base_dir: str,
+                   read: dict[str, bytes | None] | None = None) -> tuple[tuple[str, str, str], ...]:
+    """(Id, type, target part) of each relationship in ``rels_part`` (none when it is absent).
+    ``read``: where to keep the part's bytes."""
+    data = read_part(zf, rels_part, required=False)
+    if read is not None:
+        read[rels_part] = data
+    data = data or b"<r/>"
     key = (data, base_dir)
     hit = _RELS_CACHE.get(key)
     if hit is None:
@@ -259,23 +266,44 @@ def open_workbook(data: bytes) -> RawWorkbook:
         raise Unreadable("file-ods")
     if "xl/workbook.bin" in names:
         raise Unreadable("file-xlsb")
-    content_types = read_part(zf, "[Content_Types].xml", required=False) or b""
-    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
+    read: dict[str, bytes | None] = {}
+    content_types = read["[Content_Types].xml"] = read_part(zf, "[Content_Types].xml", required=False)
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in (content_types or b""):
         raise Unreadable("file-xlsm")
     # The main part, as the package relationships name it (xl/workbook.xml in every known program).
-    book = next((part for _, kind, part in _relationships(zf, "_rels/.rels", "")
+    book = next((part for _, kind, part in _relationships(zf, "_rels/.rels", "", read)
                  if kind.endswith("/officeDocument") and part in names), "xl/workbook.xml")
     kind = "Word" if "word/document.xml" in names else ("PowerPoint" if "ppt/presentation.xml" in names else "zip")
     if book not in names:
         raise Unreadable("file-not-xlsx", kind=kind)
 
     rels, strings_part = {}, None
-    for rid, kind, part in _relationships(zf, _rels_of(book), posixpath.dirname(book)):
+    for rid, kind_, part in _relationships(zf, _rels_of(book), posixpath.dirname(book), read):
         rels[rid] = part
-        if kind.endswith("/sharedStrings"):
+        if kind_.endswith("/sharedStrings"):
             strings_part = part
+    data = read[book] = read_part(zf, book)
+    found = _BOOKS.get(data)
+    if found is None:
+        found = _read_book(data, kind)
+        if len(_BOOKS) >= 256:
+            _BOOKS.clear()
+        _BOOKS[data] = found
+    entries, protected, strict = found
+    sheets = [SheetInfo(name, state, rels.get(rid, "")) for name, state, rid in entries]
+    external = any(n.startswith("xl/externalLinks/") for n in names)
+    return RawWorkbook(zf, sheets, protected, external, strings_part, strict, read=read)
+
+
+# What the workbook part says, by its bytes (files saved by one program share them): bounded.
+_BOOKS: dict[bytes, tuple[tuple[tuple[str, str, str | None], ...], bool, bool]] = {}
+
+
+def _read_book(data: bytes, kind: str) -> tuple[tuple[tuple[str, str, str | None], ...], bool, bool]:
+    """(name, state, relationship id) of each sheet, whether the structure is protected, and
+    whether the workbook is Strict Open XML."""
     sheets, protected, strict, root_seen = [], False, False, False
-    for el in _parse_small(read_part(zf, book)):
+    for el in _parse_small(data):
         tag = _local(el.tag)
         if not root_seen:
             root_seen = True
@@ -284,12 +312,11 @@ def open_workbook(data: bytes) -> RawWorkbook:
             strict = el.tag.startswith(_MAIN_PREFIXES[1])
         elif tag == "sheet":
             rid = next((el.get(a) for a in _REL_ID_ATTRS if el.get(a) is not None), None)
-            sheets.append(SheetInfo(el.get("name", ""), el.get("state", "visible"), rels.get(rid, "")))
+            sheets.append((el.get("name", ""), el.get("state", "visible"), rid))
         elif tag == "workbookProtection":
             # LibreOffice re-saves a protected structure as a bare <workbookProtection/>.
             protected = True
-    external = any(n.startswith("xl/externalLinks/") for n in names)
-    return RawWorkbook(zf, sheets, protected, external, strings_part, strict)
+    return tuple(sheets), protected, strict
 
 
 def read_part(zf: zipfile.ZipFile, name: str, required: bool = True, limit: int = MAX_PART_BYTES) -> bytes | None:
@@ -475,6 +502,10 @@ _SIMPLE_BODY = re.compile(rb'(?:\s*' + _SIMPLE_ITEM.replace(b"([^<]*)", b"[^<]*"
 _SIMPLE_SI = re.compile(_SIMPLE_ITEM)
 
 
+# Texts of plain items already unescaped (most of a form's strings are in every file): bounded.
+_ITEM_TEXT: dict[bytes, str] = {}
+
+
 def _fast_shared_strings(data: bytes) -> list[str] | None:
     """The string items of a shared-strings part, or None when the general path must read it."""
     m = _SST_START.match(data)
@@ -496,7 +527,15 @@ def _fast_shared_strings(data: bytes) -> list[str] | None:
             return None
         if b"\r" in body:  # an XML parser reads a line break as \n, whatever the file holds
             body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        return [_unescape(t) for t in _SIMPLE_SI.findall(body)]
+        cache, out = _ITEM_TEXT, []
+        for t in _SIMPLE_SI.findall(body):
+            text = cache.get(t)
+            if text is None:
+                text = _unescape(t)
+                if len(cache) < _CACHE_LIMIT:
+                    cache[t] = text
+            out.append(text)
+        return out
     if _SST_ODD.search(body) or not _expat_ok(data):
         return None
     out, pos = [], 0
@@ -599,15 +638,40 @@ _SKELETONS: dict[tuple[bytes, bytes], tuple[bool, frozenset] | None] = {}
 # Values that differ in every file Excel saves (a random salt and its hash for the sheet protection,
 # a GUID per sheet): replaced by a filler of the same length and the same harmless characters
 # before the skeleton is proved and cached (see "Skeletons" in the module docstring).
-_VOLATILE = re.compile(rb'(?<=Value=")[A-Za-z0-9+/=]{8,200}(?=")|\{[0-9A-Fa-f-]{32,36}\}')
+_BASE64_AT = re.compile(rb'[A-Za-z0-9+/=]{8,200}(?=")')
+_GUID_AT = re.compile(rb"\{[0-9A-Fa-f-]{32,36}\}")
 _HEX = re.compile(rb"[0-9A-Fa-f]")
 
 
 def _canonical(part: bytes) -> bytes:
-    if b"Value=\"" not in part and b"{" not in part:
+    """``part`` with every run of 8 to 200 base64 characters that follows ``Value="`` and ends at
+    a quote replaced by as many "A", and every {GUID} by {000…} of its length.
+
+    Found with ``bytes.find`` rather than one pattern with a look-behind, which tried every byte of
+    Excel's ~50 KB of validations and formats (0.8 ms a file). The two kinds cannot overlap: "{" is
+    not a base64 character and "Value=" holds no "{"."""
+    spans = []
+    at = part.find(b'Value="')
+    while at >= 0:
+        m = _BASE64_AT.match(part, at + 7)
+        if m:
+            spans.append((m.start(), m.end()))
+        at = part.find(b'Value="', at + 7)
+    at = part.find(b"{")
+    while at >= 0:
+        m = _GUID_AT.match(part, at)
+        if m:
+            spans.append((m.start(), m.end()))
+        at = part.find(b"{", m.end() if m else at + 1)
+    if not spans:
         return part
-    return _VOLATILE.sub(lambda m: b"A" * len(m.group(0)) if m.group(0)[:1] != b"{" else
-                         _HEX.sub(b"0", m.group(0)), part)
+    out, done = [], 0
+    for start, end in sorted(spans):
+        piece = part[start:end]
+        out += [part[done:start], _HEX.sub(b"0", piece) if piece[:1] == b"{" else b"A" * (end - start)]
+        done = end
+    out.append(part[done:])
+    return b"".join(out)
 
 
 def _prove_skeleton(head: bytes, tail: bytes) -> tuple[bool, frozenset] | None:
@@ -691,23 +755,24 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
         return None  # a namespace declared on a row, or a prefix the root does not declare
     decoded = _CELL_CACHE
     wholes = pieces[1::2]
-    sheet = _known_cells(raw, name, wholes, protected, decoded)
-    if sheet is None:  # cells no earlier file had: prove them, decode them, read again
-        if len(decoded) + len(wholes) > _CACHE_LIMIT:
+    new = [w for w in wholes if w not in decoded]
+    if new:  # cells no earlier file had: prove them and decode them first
+        if len(decoded) + len(new) > _CACHE_LIMIT:
             decoded.clear()
-        new = list(dict.fromkeys(w for w in wholes if w not in decoded))
+            new = wholes
+        new = list(dict.fromkeys(new))
         # Proof first: no entity of a cell is expanded before expat has accepted the cell.
         if not _expat_ok(b"<x>" + b"".join(new) + b"</x>"):
             raise Unreadable("file-corrupt")
         for whole in new:
             decoded[whole] = _decode_whole(whole, raw)
-        sheet = _known_cells(raw, name, wholes, protected, decoded)
+    sheet = _known_cells(raw, name, wholes, protected, decoded)
     return None if sheet is _GENERAL else sheet
 
 
 def _known_cells(raw: RawWorkbook, name: str, wholes: list[bytes], protected: bool, decoded: dict):
-    """The sheet from cells already proved and decoded; None when one is not yet known, _GENERAL
-    when one needs the general path."""
+    """The sheet from cells already proved and decoded; _GENERAL when one needs the general path
+    (None, for the general path too, should a cell not be known)."""
     cells: dict[str, Cell] = {}
     masters: dict[str, tuple[str, str]] | None = None
     for whole in wholes:
