@@ -7,6 +7,7 @@ saying why and what to send instead.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import glob
 import io
@@ -44,7 +45,7 @@ def feedback_names(subs: list[Submission]) -> list[str]:
     file it answers, so none overwrites another and the unit can tell them apart.
     """
     names = [feedback_name(sub, sub.status == "unreadable") for sub in subs]
-    clashes = {n for n in names if names.count(n) > 1}
+    clashes = {n for n, k in collections.Counter(names).items() if k > 1}
     used: set[str] = set()
     out = []
     for sub, name in zip(subs, names):

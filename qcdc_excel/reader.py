@@ -402,7 +402,10 @@ def _typed(t: str, text: str | None, raw: RawWorkbook) -> object:
         return None
     if t == "s":
         try:
-            return raw.shared_strings()[int(text)]
+            index = int(text)
+            if index < 0:
+                raise IndexError(index)  # not the last string, as Python would read it
+            return raw.shared_strings()[index]
         except (ValueError, IndexError):
             raise Unreadable("file-corrupt") from None
     if t == "b":
@@ -571,9 +574,29 @@ _CELL_CACHE: dict[bytes, object] = {}
 _GENERAL, _EMPTY = object(), object()
 
 
+class _SharedString(NamedTuple):
+    """A decoded cell whose text is item ``index`` of its workbook's shared strings."""
+    ref: str
+    index: int
+
+
+class _Master(NamedTuple):
+    """A decoded cell holding the formula its shared-formula group ``si`` copies."""
+    ref: str
+    cell: Cell
+    si: str
+
+
+class _FollowerCell(NamedTuple):
+    """A decoded cell whose formula is its shared-formula group's, moved."""
+    ref: str
+    cell: Cell
+
+
 def _decode_whole(whole: bytes, raw: RawWorkbook):
-    """(ref, Cell) for one proved <c> element's bytes; (ref, int) for a shared string (its index),
-    _EMPTY for no content, _GENERAL when the general path must read the sheet."""
+    """One proved <c> element's bytes, decoded: a plain tuple (ref, Cell); a _SharedString,
+    _Master or _FollowerCell; _EMPTY for no content; _GENERAL when the general path must read
+    the sheet."""
     m = _FAST_CELL.match(whole)
     ref, attrs, inner = m.group(1).decode(), m.group(2), m.group(3)
     if not _FAST_ATTRS.fullmatch(attrs) or b"xmlns" in attrs:
@@ -592,12 +615,19 @@ def _decode_whole(whole: bytes, raw: RawWorkbook):
         if v is None:
             return _EMPTY
         try:
-            return ref, int(v.group(1))
+            index = int(v.group(1))
         except ValueError:
             raise Unreadable("file-corrupt") from None
+        if index < 0:
+            raise Unreadable("file-corrupt")
+        return _SharedString(ref, index)
     cell = _decode_cell(t, inner, raw)
     if cell is None:
         return _EMPTY
+    if cell.__class__ is tuple:  # the master of a shared formula, and its si
+        return _Master(ref, cell[0], cell[1])
+    if cell.formula.__class__ is _Follower:
+        return _FollowerCell(ref, cell)
     return ref, cell
 
 
@@ -633,6 +663,7 @@ def _decode_cell(t: str, inner: bytes, raw: RawWorkbook):
 # protection, or None when the general path must read the part. Same bounded-cache idea.
 _SKELETON_LIMIT = 64
 _SKELETONS: dict[tuple[bytes, bytes], tuple[bool, frozenset] | None] = {}
+_ROWS_OK: dict[tuple[bytes, frozenset], bool] = {}  # the text between the cells, judged
 
 
 # Values that differ in every file Excel saves (a random salt and its hash for the sheet protection,
@@ -749,10 +780,18 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
     protected, prefixes = proved
     pieces = _FAST_CELL_SPLIT.split(data[start + 11:end])
     between = b"".join(pieces[0::2])
-    if not _FAST_ROWS.fullmatch(between):
-        return None  # comments, CDATA, text or broken tags among the cells: the general path judges
-    if b"xmlns" in between or b":" in between and not {m.group(1) for m in _ROW_PREFIX.finditer(between)} <= prefixes:
-        return None  # a namespace declared on a row, or a prefix the root does not declare
+    rows_ok = _ROWS_OK.get((between, prefixes))
+    if rows_ok is None:  # the row tags, judged once per distinct text (files of one program share it)
+        # Not: comments, CDATA, text or broken tags among the cells; a namespace declared on a
+        # row, or a prefix the root does not declare. The general path judges those.
+        rows_ok = bool(_FAST_ROWS.fullmatch(between)) and not (
+            b"xmlns" in between
+            or b":" in between and not {m.group(1) for m in _ROW_PREFIX.finditer(between)} <= prefixes)
+        if len(_ROWS_OK) >= _SKELETON_LIMIT:
+            _ROWS_OK.clear()
+        _ROWS_OK[(between, prefixes)] = rows_ok
+    if not rows_ok:
+        return None
     decoded = _CELL_CACHE
     wholes = pieces[1::2]
     new = [w for w in wholes if w not in decoded]
@@ -772,31 +811,39 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
 
 def _known_cells(raw: RawWorkbook, name: str, wholes: list[bytes], protected: bool, decoded: dict):
     """The sheet from cells already proved and decoded; _GENERAL when one needs the general path
-    (None, for the general path too, should a cell not be known)."""
-    cells: dict[str, Cell] = {}
-    masters: dict[str, tuple[str, str]] | None = None
-    for whole in wholes:
-        hit = decoded.get(whole)
-        if hit is _EMPTY:
-            continue
-        if hit is None or hit is _GENERAL:
-            return hit
-        ref, cell = hit
-        if cell.__class__ is int:  # a shared string: its text depends on this workbook
-            try:
-                cell = Cell(raw.shared_strings()[cell], None, "s")
-            except IndexError:
-                raise Unreadable("file-corrupt") from None
-        elif cell.__class__ is tuple:  # the master of a shared formula, and its si
-            cell, si = cell
-            masters = {} if masters is None else masters
-            masters.setdefault(si, (ref, cell.formula))
-        elif cell.formula.__class__ is _Follower and masters is None:
-            masters = {}
-        cells[ref] = cell
+    (None, for the general path too, should a cell not be known).
+
+    Most cells decode to a plain (ref, Cell) tuple that is the same for every file: those go into
+    the sheet's dict without a Python-level step each; the few kinds that depend on this workbook
+    (shared strings, shared formulas) are resolved first, in document order."""
+    hits = list(map(decoded.get, wholes))
+    kinds = set(map(type, hits))
+    if kinds - _PLAIN_KINDS:  # None (not known) or a sentinel
+        if None in hits or _GENERAL in hits:
+            for hit in hits:  # the first of them decides, as a cell-by-cell reading would
+                if hit is None or hit is _GENERAL:
+                    return hit
+        hits = [h for h in hits if h is not _EMPTY]
+    masters = None
+    if _SharedString in kinds:
+        strings = raw.shared_strings()
+        try:
+            hits = [(h[0], Cell(strings[h[1]], None, "s")) if h.__class__ is _SharedString else h for h in hits]
+        except IndexError:
+            raise Unreadable("file-corrupt") from None
+    if _Master in kinds or _FollowerCell in kinds:
+        masters = {}
+        for h in hits:
+            if h.__class__ is _Master:
+                masters.setdefault(h.si, (h.ref, h.cell.formula))
+        hits = [(h[0], h[1]) if h.__class__ is _Master or h.__class__ is _FollowerCell else h for h in hits]
+    cells: dict[str, Cell] = dict(hits)
     if masters is not None:
         _expand_shared(cells, masters)
     return SheetData(name, cells, protected)
+
+
+_PLAIN_KINDS = frozenset({tuple, _SharedString, _Master, _FollowerCell})
 
 
 def read_sheet(raw: RawWorkbook, info: SheetInfo, only: set[str] | None = None,
