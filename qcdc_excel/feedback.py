@@ -241,7 +241,7 @@ def _password_hash(password: str) -> str:
 
 def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) -> bytes:
     """The unit's workbook with the findings marked: by editing its package when it is laid out as
-    expected (~2 ms), otherwise through openpyxl (~40 ms)."""
+    expected (~1.2 ms), otherwise through openpyxl (~40 ms)."""
     data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
     patched = patched_copy(sub, data, lang, FONT, lambda: _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang),
                            raw=raw)

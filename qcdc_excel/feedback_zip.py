@@ -4,7 +4,8 @@ An openpyxl load and save of a filled form costs ~40 ms (it parses and rewrites 
 conditional format and validation). The marks a feedback copy needs touch little: a new first
 sheet with the findings, a red or yellow fill and a note on each offending cell, a few entries in
 the styles, workbook and content-type parts. This module makes exactly those edits on the
-package's XML and copies every other part byte for byte, in ~2 ms.
+package's XML and copies every other part byte for byte, still compressed (:func:`_copy_member`),
+in ~1.2 ms.
 
 It only edits packages laid out the way Excel, LibreOffice, WPS and our own templates write them
 (unprefixed SpreadsheetML, the offending cells present in the sheet XML, no notes or VML drawings
@@ -267,7 +268,7 @@ def _copy_member(zout: zipfile.ZipFile, data: bytes, item: zipfile.ZipInfo) -> b
     copy = zipfile.ZipInfo(item.filename, item.date_time)
     copy.compress_type, copy.CRC = item.compress_type, item.CRC
     copy.compress_size, copy.file_size = item.compress_size, item.file_size
-    copy.external_attr = item.external_attr or 0o600 << 16
+    copy.create_system, copy.external_attr = item.create_system, item.external_attr
     zout.fp.seek(zout.start_dir)
     copy.header_offset = zout.fp.tell()
     zout.fp.write(copy.FileHeader(False))

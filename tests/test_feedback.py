@@ -213,3 +213,143 @@ def test_a_fixed_copy_no_longer_says_it_is_rejected(tmp_path, faulty, catalog, l
     lo = openpyxl.load_workbook(out[fixed])[FORM_SHEET]
     for ref in live_marks(lo):
         assert lo[ref].fill.fill_type != "solid" or lo[ref].fill.fgColor.rgb[-6:] not in MARK_COLOURS
+
+
+def _stored(data: bytes, name: str) -> tuple[int, int, bytes]:
+    """(CRC, size, compressed bytes) of member ``name`` as the package stores it."""
+    import io
+    import struct
+    import zipfile
+
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    return info.CRC, info.file_size, data[start:start + info.compress_size]
+
+
+# What a feedback copy edits: the workbook, its relationships, the content types, the styles and
+# the sheets (a mark, or the selected tab). Everything else is the unit's, byte for byte.
+EDITED = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml")
+
+
+@pytest.mark.soffice
+def test_unchanged_parts_are_copied_still_compressed(tmp_path, faulty, soffice):
+    """In files as openpyxl, Excel and LibreOffice write them, every part the copy does not edit
+    (theme, document properties, shared strings, calculation chain, ...) is the unit's own
+    compressed bytes with the unit's CRC, and the copy passes zipfile's CRC check throughout."""
+    import io
+    import zipfile
+
+    from . import dialects
+
+    excel = tmp_path / "excel.xlsx"
+    excel.write_bytes(dialects.to_excel(faulty.read_bytes()))
+    lo = convert_with_soffice(soffice, [faulty], tmp_path / "lo")[faulty]
+    copied_kinds = set()
+    for path in (faulty, excel, lo):
+        sub = read_submission(path)
+        data = path.read_bytes()
+        copy = marked_copy(sub)
+        with zipfile.ZipFile(io.BytesIO(copy)) as zf:
+            assert zf.testzip() is None
+            names = zf.namelist()
+        assert FEEDBACK_SHEET in marks_of_bytes(copy)["sheets"]
+        kept = [n for n in zipfile.ZipFile(io.BytesIO(data)).namelist()
+                if n not in EDITED and not n.startswith("xl/worksheets/")]
+        assert kept, path
+        for name in kept:
+            assert name in names
+            assert _stored(copy, name) == _stored(data, name), (path.name, name)
+            copied_kinds.add(name)
+    assert {"xl/sharedStrings.xml", "xl/theme/theme1.xml", "docProps/core.xml"} <= copied_kinds
+
+
+def marks_of_bytes(data: bytes) -> dict:
+    wb = openpyxl.load_workbook(__import__("io").BytesIO(data))
+    return {"sheets": wb.sheetnames}
+
+
+def _repacked(data: bytes, how: str) -> bytes:
+    """``data`` with every member stored another way: behind a data descriptor (what a writer
+    that cannot seek produces), or compressed with bzip2 (which the copy cannot keep)."""
+    import io
+    import zipfile
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.buf = io.BytesIO()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            return self.buf.write(b)
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        items = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    if how == "descriptor":
+        sink = Unseekable()
+        with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zout:
+            for name, body in items:
+                zout.writestr(name, body)
+        return sink.buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, body in items:
+            zout.writestr(name, body, zipfile.ZIP_BZIP2 if name.startswith("docProps/") else zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("how", ["descriptor", "bzip2"])
+def test_members_stored_otherwise_are_copied_right(tmp_path, faulty, how):
+    """Members behind a data descriptor are copied with their sizes in the header; a member in a
+    method the copy cannot keep is recompressed. Either way the copy reads back whole and marks
+    the same findings as the copy of the ordinary file."""
+    import io
+    import zipfile
+
+    data = _repacked(faulty.read_bytes(), how)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+        assert all(i.flag_bits & 0x08 for i in infos) if how == "descriptor" else \
+            any(i.compress_type == zipfile.ZIP_BZIP2 for i in infos)
+        source = {i.filename: zf.read(i.filename) for i in infos}
+    path = tmp_path / f"{how}.xlsx"
+    path.write_bytes(data)
+    sub = read_submission(path)
+    copy = marked_copy(sub)
+    with zipfile.ZipFile(io.BytesIO(copy)) as zf:
+        assert zf.testzip() is None
+        for info in zf.infolist():
+            assert info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+            assert not info.flag_bits & 0x08
+            if info.filename.startswith("docProps/"):
+                assert zf.read(info.filename) == source[info.filename]
+    again = tmp_path / "again.xlsx"
+    again.write_bytes(copy)
+    assert [f.code for f in read_submission(again).findings] == [f.code for f in read_submission(faulty).findings]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failure_while_writing_feedback_leaves_the_folder_as_it_was(tmp_path, faulty, monkeypatch, jobs):
+    """Feedback files are all staged, made durable together, then put in place: when writing one
+    fails, no new file appears, no temporary file stays, and the files of an earlier run are
+    untouched."""
+    sub = read_submission(faulty)
+    subs = [sub] * 20
+    out = tmp_path / "gop-y"
+    earlier = write_feedback_files(subs, out, jobs=jobs)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) == 20 and not any(n.startswith(".") for n in before)
+    real = feedback.stage_bytes
+
+    def failing(path, data):
+        if "(faulty 13)" in path.name:
+            raise OSError(28, "No space left on device")
+        return real(path, data)
+    monkeypatch.setattr(feedback, "stage_bytes", failing)
+    monkeypatch.setattr(feedback, "marked_copy", lambda s, lang="vi": b"changed")
+    with pytest.raises(OSError):
+        write_feedback_files(subs, out, jobs=jobs)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in earlier) == sorted(before)

@@ -366,3 +366,63 @@ def test_excel_files_with_their_own_salt_share_one_proof_and_read_alike(tmp_path
     fo, go = both_paths(off)
     assert go.protected is False and fo is not None and fo.protected is False
     assert read_submission(tmp_path / "b.xlsx").values == read_submission(path).values
+
+
+# The specification of the volatile values (salts, hashes, GUIDs) that are blanked before a
+# skeleton is proved: one pattern with a look-behind, as it was first written. The reader finds
+# them with bytes.find; both must blank exactly the same bytes.
+_VOLATILE_SPEC = re.compile(rb'(?<=Value=")[A-Za-z0-9+/=]{8,200}(?=")|\{[0-9A-Fa-f-]{32,36}\}')
+
+
+def _canonical_spec(part: bytes) -> bytes:
+    return _VOLATILE_SPEC.sub(lambda m: b"A" * len(m.group(0)) if m.group(0)[:1] != b"{"
+                              else re.sub(rb"[0-9A-Fa-f]", b"0", m.group(0)), part)
+
+
+def test_volatile_values_are_blanked_exactly_as_the_pattern_says(plain):
+    """Random mixtures of the pieces that matter (quotes, braces, base64 runs of every length
+    around the limits, GUIDs, near-misses), and the real parts of Excel files."""
+    import random
+
+    from qcdc_excel.reader import _canonical
+    from .dialects import to_excel
+
+    rng = random.Random(13)
+    pieces = [b'Value="', b'hashValue="', b'"', b"{", b"}", b"-", b"A", b"f", b"0", b"+", b"/", b"=", b"x", b" ",
+              b"Value=\"" + b"Q" * 7, b"Q" * 8, b"Q" * 200, b"Q" * 201, b"{" + b"a" * 32 + b"}",
+              b"{" + b"1" * 36 + b"}", b"{" + b"1" * 37 + b"}", b"{{" + b"B" * 32 + b"}"]
+    for _ in range(30_000):
+        part = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert _canonical(part) == _canonical_spec(part), part
+    _, _, path = plain
+    with zipfile.ZipFile(__import__("io").BytesIO(to_excel(path.read_bytes()))) as zf:
+        for name in zf.namelist():
+            if name.endswith(".xml"):
+                data = zf.read(name)
+                assert _canonical(data) == _canonical_spec(data)
+                if name == FORM_PART:
+                    assert _canonical(data) != data  # the salt, the hash and the GUID were there
+
+
+def test_a_negative_shared_string_index_is_a_damaged_file_on_both_paths(tmp_path, plain):
+    """Python would read index -1 as the last string; a shared-string cell that points before the
+    table is a damaged file, whichever path reads it."""
+    from qcdc_excel.reader import Unreadable
+    from .dialects import to_excel
+
+    _, _, path = plain
+    excel = tmp_path / "excel.xlsx"
+    excel.write_bytes(to_excel(path.read_bytes()))
+    with zipfile.ZipFile(excel) as zf:
+        sheet = zf.read(FORM_PART)
+    m = re.search(rb'(<c r="[A-Z]+[0-9]+"[^>]*\st="s"[^>]*><v>)([0-9]+)(</v>)', sheet)
+    assert m, "the Excel dialect keeps labels as shared strings"
+    bad = rewrite(excel, tmp_path / "negative.xlsx",
+                  lambda d: d[:m.start()] + m.group(1) + b"-1" + m.group(3) + d[m.end():])
+    raw = open_workbook(bad.read_bytes())
+    info = raw.sheet(FORM_SHEET)
+    with pytest.raises(Unreadable):
+        _fast_sheet(raw, info.name, read_part(raw.zf, info.part))
+    with pytest.raises(Unreadable):
+        read_sheet(raw, info, fast=False)
+    assert read_submission(bad).status == "unreadable"
