@@ -59,10 +59,14 @@ def atomic_write_text(path: Path, text: str) -> Path:
 # apiece on an ext4 disk, more when two processes take turns). Staged, they are all written first,
 # made durable together by one sync, and only then renamed into place: the same guarantee as
 # atomic_write_bytes (a target is either its old self or the whole new file) at one sync's cost.
-def stage_bytes(path: Path, data: bytes) -> tuple[Path, Path]:
+def stage_bytes(path: Path, data: bytes) -> tuple[Path | None, Path]:
     """Write ``data`` to a temporary file beside ``path``, not yet synced nor in place; the pair
-    (temporary, target) for :func:`commit_staged` (or :func:`discard_staged`)."""
+    (temporary, target) for :func:`commit_staged` (or :func:`discard_staged`). When ``path``
+    already holds exactly ``data`` (a merge run again over files that did not change), nothing is
+    written and the pair is (None, target): the file stays as it is, with its date."""
     path = Path(path)
+    if _holds(path, data):
+        return None, path
     fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -73,20 +77,35 @@ def stage_bytes(path: Path, data: bytes) -> tuple[Path, Path]:
     return tmp, path
 
 
-def commit_staged(pairs: list[tuple[Path, Path]]) -> None:
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+def commit_staged(pairs: list[tuple[Path | None, Path]]) -> None:
     """Make every staged file durable, then move each into place."""
+    staged = [(tmp, path) for tmp, path in pairs if tmp is not None]
+    if not staged:
+        return
     if hasattr(os, "sync"):
         os.sync()  # one flush for all (Unix)
     else:  # pragma: no cover - Windows has no sync(): each file on its own
-        for tmp, _ in pairs:
+        for tmp, _ in staged:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
-    for tmp, path in pairs:
+    for tmp, path in staged:
         os.replace(tmp, path)
 
 
-def discard_staged(pairs: list[tuple[Path, Path]]) -> None:
+def discard_staged(pairs: list[tuple[Path | None, Path]]) -> None:
     for tmp, _ in pairs:
+        if tmp is None:
+            continue
         try:
             os.unlink(tmp)
         except FileNotFoundError:

@@ -103,7 +103,7 @@ class FeedbackWriter:
         if self._pool is None:
             staged = self._done
         else:
-            found: dict[int, tuple[Path, Path]] = {}
+            found: dict[int, tuple[Path | None, Path]] = {}
             try:
                 found.update(_drain_from(self._tasks, self._next))  # this process helps until none is left
                 for pending in self._pending:
@@ -161,7 +161,7 @@ def default_workers(jobs: int | None = None, busy: int = 0) -> int:
     return max(cores - busy, 1) if cores > 1 else 0
 
 
-def _write_task(task) -> tuple[Path, Path]:
+def _write_task(task) -> tuple[Path | None, Path]:
     """Stage the feedback file of one task: (temporary file, target)."""
     sub, out_dir, lang, name = task
     target, data = feedback_content(sub, lang, name)

@@ -353,3 +353,27 @@ def test_a_failure_while_writing_feedback_leaves_the_folder_as_it_was(tmp_path, 
         write_feedback_files(subs, out, jobs=jobs)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in earlier) == sorted(before)
+
+
+def test_a_merge_run_again_leaves_unchanged_feedback_files_alone(tmp_path, faulty, monkeypatch):
+    """Run again over the same files, the feedback folder keeps its files as they are (same file,
+    same date); a file whose feedback changed is replaced whole."""
+    import os
+
+    sub = read_submission(faulty)
+    subs = [sub] * 3
+    out = tmp_path / "gop-y"
+    first = write_feedback_files(subs, out, jobs=1)
+    stamps = {p.name: (os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in first}
+    again = write_feedback_files(subs, out, jobs=1)
+    assert [p.name for p in again] == [p.name for p in first]
+    assert {p.name: (os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in again} == stamps
+    real = feedback.marked_copy
+    monkeypatch.setattr(feedback, "marked_copy",
+                        lambda s, lang="vi": real(s, lang) if s is not subs[1] else b"other")
+    subs[1] = read_submission(faulty)
+    third = write_feedback_files(subs, out, jobs=1)
+    assert third[1].read_bytes() == b"other" and os.stat(third[1]).st_ino != stamps[third[1].name][0]
+    assert {p.name: os.stat(p).st_ino for p in (third[0], third[2])} == {
+        n: stamps[n][0] for n in (third[0].name, third[2].name)}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
