@@ -158,6 +158,7 @@ class RawWorkbook:
     strings_part: str | None = None
     strict: bool = False
     _strings: list[str] | None = None
+    _string_cells: list | None = None
     # The parts opening it read, as bytes (None: absent), for callers that need them again.
     read: dict[str, bytes | None] = field(default_factory=dict)
 
@@ -168,6 +169,25 @@ class RawWorkbook:
         if self._strings is None:
             self._strings = _read_shared_strings(self.zf, self.strings_part)
         return self._strings
+
+    def string_cells(self) -> list["Cell"]:
+        """A text cell for each shared string, made once per distinct text (most of a form's
+        strings are in every file)."""
+        if self._string_cells is None:
+            cache = _STRING_CELLS
+            out = []
+            for text in self.shared_strings():
+                cell = cache.get(text)
+                if cell is None:
+                    cell = Cell(text, None, "s")
+                    if len(cache) < 50_000:
+                        cache[text] = cell
+                out.append(cell)
+            self._string_cells = out
+        return self._string_cells
+
+
+_STRING_CELLS: dict[str, "Cell"] = {}
 
 
 def sniff(data: bytes) -> None:
@@ -794,8 +814,9 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
         return None
     decoded = _CELL_CACHE
     wholes = pieces[1::2]
-    new = [w for w in wholes if w not in decoded]
-    if new:  # cells no earlier file had: prove them and decode them first
+    hits = list(map(decoded.get, wholes))
+    if None in hits:  # cells no earlier file had: prove them and decode them first
+        new = [w for w, h in zip(wholes, hits) if h is None]
         if len(decoded) + len(new) > _CACHE_LIMIT:
             decoded.clear()
             new = wholes
@@ -805,18 +826,18 @@ def _fast_sheet(raw: RawWorkbook, name: str, data: bytes) -> SheetData | None:
             raise Unreadable("file-corrupt")
         for whole in new:
             decoded[whole] = _decode_whole(whole, raw)
-    sheet = _known_cells(raw, name, wholes, protected, decoded)
+        hits = list(map(decoded.get, wholes))
+    sheet = _known_cells(raw, name, hits, protected)
     return None if sheet is _GENERAL else sheet
 
 
-def _known_cells(raw: RawWorkbook, name: str, wholes: list[bytes], protected: bool, decoded: dict):
-    """The sheet from cells already proved and decoded; _GENERAL when one needs the general path
-    (None, for the general path too, should a cell not be known).
+def _known_cells(raw: RawWorkbook, name: str, hits: list, protected: bool):
+    """The sheet from its cells as proved and decoded (``hits``, in document order); _GENERAL
+    when one needs the general path (None, for the general path too, should a cell not be known).
 
     Most cells decode to a plain (ref, Cell) tuple that is the same for every file: those go into
     the sheet's dict without a Python-level step each; the few kinds that depend on this workbook
     (shared strings, shared formulas) are resolved first, in document order."""
-    hits = list(map(decoded.get, wholes))
     kinds = set(map(type, hits))
     if kinds - _PLAIN_KINDS:  # None (not known) or a sentinel
         if None in hits or _GENERAL in hits:
@@ -826,9 +847,9 @@ def _known_cells(raw: RawWorkbook, name: str, wholes: list[bytes], protected: bo
         hits = [h for h in hits if h is not _EMPTY]
     masters = None
     if _SharedString in kinds:
-        strings = raw.shared_strings()
         try:
-            hits = [(h[0], Cell(strings[h[1]], None, "s")) if h.__class__ is _SharedString else h for h in hits]
+            cells_of = raw.string_cells()
+            hits = [(h[0], cells_of[h[1]]) if h.__class__ is _SharedString else h for h in hits]
         except IndexError:
             raise Unreadable("file-corrupt") from None
     if _Master in kinds or _FollowerCell in kinds:
