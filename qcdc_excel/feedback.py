@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import collections
 import functools
-import glob
 import io
 import os
+import re
 from pathlib import Path
 
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
@@ -79,6 +79,7 @@ class FeedbackWriter:
         self._out_dir = Path(out_dir)
         self._out_dir.mkdir(parents=True, exist_ok=True)
         self._tasks = [(sub, self._out_dir, lang, name) for sub, name in zip(subs, feedback_names(subs))]
+        self._sweep()  # what a killed run may have left
         if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
             import multiprocessing
 
@@ -109,24 +110,34 @@ class FeedbackWriter:
                 for pending in self._pending:
                     found.update(pending.get())
             except BaseException:
+                # Stop the workers where they are (no file is in place yet), then remove what they
+                # and this process staged, reported or not.
+                self._pool.terminate()
+                self._pool.join()
                 discard_staged(list(found.values()))
                 self._sweep()
                 raise
-            finally:
-                self._pool.close()
-                self._pool.join()
+            self._pool.close()
+            self._pool.join()
             staged = [found[k] for k in range(len(self._tasks))]
         commit_staged(staged)
         return [target for _, target in staged]
 
     def _sweep(self) -> None:
-        """Remove what a failed worker staged and could not report (its temporary files)."""
-        for sub, out_dir, _, name in self._tasks:
-            for target in {name, feedback_name(sub, True)}:
-                for tmp in out_dir.glob(f".{glob.escape(target)}.*.tmp"):
-                    tmp.unlink(missing_ok=True)
+        """Remove the temporary files of this writer's targets that are left in the folder: what a
+        failed worker staged and could not report, or what a run that was killed left behind."""
+        targets = {name for _, _, _, name in self._tasks} | {feedback_name(sub, True) for sub, _, _, _ in self._tasks}
+        try:
+            entries = os.listdir(self._out_dir)
+        except OSError:
+            return
+        for entry in entries:
+            m = _TEMP_NAME.fullmatch(entry)
+            if m and m.group(1) in targets:
+                (self._out_dir / entry).unlink(missing_ok=True)
 
 
+_TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{12}\.tmp")  # atomic._create_temp's names
 _TAKE = 4  # files taken from the counter at a time
 _WORKER_TASKS: tuple = ()
 

@@ -377,3 +377,20 @@ def test_a_merge_run_again_leaves_unchanged_feedback_files_alone(tmp_path, fault
     assert {p.name: os.stat(p).st_ino for p in (third[0], third[2])} == {
         n: stamps[n][0] for n in (third[0].name, third[2].name)}
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_temporary_files_a_killed_run_left_are_cleared_and_nothing_else(tmp_path, faulty):
+    """A merge killed between staging and putting files in place leaves hidden temporary files;
+    the next run over the same files removes them, and leaves other files of the folder alone."""
+    sub = read_submission(faulty)
+    out = tmp_path / "gop-y"
+    out.mkdir()
+    name = feedback.feedback_names([sub])[0]
+    left = out / f".{name}.0123456789ab.tmp"
+    left.write_bytes(b"half")
+    others = [out / ".ghi-chu.txt", out / f".{name}.not-ours.tmp", out / "ban-cu.xlsx"]
+    for p in others:
+        p.write_bytes(b"keep")
+    (written,) = write_feedback_files([sub], out, jobs=1)
+    assert not left.exists() and all(p.read_bytes() == b"keep" for p in others)
+    assert written.name == name and written.read_bytes()[:2] == b"PK"
