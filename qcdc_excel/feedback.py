@@ -19,6 +19,8 @@ from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: 
 from .feedback_zip import opened_transitional, patched_copy
 from .template import DEFAULT_PASSWORD, FONT
 from .form import FEEDBACK_SHEET
+from .i18n import QcdcError
+from .periods import parse_period
 from .reader import open_workbook
 from .validate import Submission
 
@@ -221,6 +223,39 @@ def note_text(sub: Submission, lang: str = "vi") -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def _period_words(code: str | None, lang: str) -> str:
+    """'Quý IV năm 2025' for '2025Q4' (the code itself if it is not one)."""
+    if not code:
+        return ""
+    try:
+        return parse_period(code).label(lang)
+    except QcdcError:
+        return code
+
+
+# What the front sheet tells the unit to do, by result. Most units get a clean file back: for them
+# it is a receipt (the SHA-256 above names exactly the file received), with nothing to fix.
+GUIDES = {
+    "accepted": (
+        "Báo cáo đã được tiếp nhận, không phát hiện lỗi: không cần gửi lại. Giữ tệp này làm biên nhận "
+        "(dấu tệp SHA-256 ở trên xác định đúng tệp đã nhận).",
+        "The report was received and no problem was found: nothing to send again. Keep this file as your "
+        "receipt (the SHA-256 fingerprint above identifies the very file received)."),
+    "accepted-with-warnings": (
+        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang «Phụ lục», di chuột vào ô "
+        "để xem ghi chú): nếu số liệu đúng thì không cần gửi lại; nếu sai, sửa ngay trên tệp này, lưu dạng "
+        ".xlsx và gửi lại chính tệp này.",
+        "The report is accepted. Read the warnings below (yellow cells on the 'Phụ lục' sheet; hover a cell "
+        "for its note): if the figures are right, nothing to send again; if not, fix them in this file, save "
+        "as .xlsx and send this same file back."),
+    "rejected": (
+        "Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (di chuột vào ô để xem ghi chú): ô sửa đúng "
+        "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này.",
+        "Fix the coloured cells on the 'Phụ lục' sheet (hover a cell to read its note): a fixed cell loses "
+        "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
+}
+
+
 def _texts(sub: Submission, lang: str) -> dict:
     vi = lang != "en"
     return {
@@ -228,15 +263,13 @@ def _texts(sub: Submission, lang: str) -> dict:
         "info": [
             ("Tệp" if vi else "File", sub.path.name),
             ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
-            ("Kỳ báo cáo" if vi else "Period", sub.period or ""),
+            ("Kỳ báo cáo" if vi else "Period", _period_words(sub.period, lang)),
             ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),
             ("Số lỗi / cảnh báo khi kiểm tra" if vi else "Errors / warnings when checked",
              f"{len(sub.errors)} / {len(sub.warnings)}"),
+            ("Dấu tệp (SHA-256)" if vi else "File fingerprint (SHA-256)", sub.sha256 or "-"),
         ],
-        "guide": ("Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (di chuột vào ô để xem ghi chú): ô sửa đúng "
-                  "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này." if vi else
-                  "Fix the coloured cells on the 'Phụ lục' sheet (hover a cell to read its note): a fixed cell loses "
-                  "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
+        "guide": GUIDES[sub.status if sub.status in GUIDES else "rejected"][0 if vi else 1],
         "header": ["STT", "Vấn đề" if vi else "Problem", "Ô" if vi else "Cell", "Việc cần làm" if vi else "What to do",
                    "Tình trạng" if vi else "State", "Mức độ" if vi else "Severity",
                    "Mã chỉ tiêu" if vi else "Indicator"],
@@ -360,6 +393,7 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
                 c.font = Font(name=FONT, size=11, bold=True)
         ws.row_dimensions[11 + n].height = 15 * max(1, -(-len(values[3]) // 62), -(-len(values[1]) // 20)) + 3
     if not rows:
+        ws.merge_cells("A12:G12")
         ws.cell(12, 1, "Không phát hiện lỗi." if vi else "No problems found.").font = normal
     for col, width in zip("ABCDEFG", FINDING_WIDTHS):
         ws.column_dimensions[col].width = width

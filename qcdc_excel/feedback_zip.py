@@ -593,6 +593,7 @@ def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str
             links.append(f'<hyperlink ref="C{r}" location={quoteattr(_ILLEGAL_XML.sub("", target))} display='
                          f"{quoteattr(_ILLEGAL_XML.sub('', where))}/>")
     if not sub.findings:
+        merges.append("A12:G12")  # the sentence reads across the table, not in the narrow STT column
         rows.append(f'<row r="12">{cell("A12", "Không phát hiện lỗi." if lang != "en" else "No problems found.", normal)}</row>')
     last = 11 + max(1, len(sub.findings))
     verdict_row = next((r for r, (_, v) in enumerate(info, start=3) if v == status_text), None)

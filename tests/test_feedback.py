@@ -394,3 +394,32 @@ def test_temporary_files_a_killed_run_left_are_cleared_and_nothing_else(tmp_path
     (written,) = write_feedback_files([sub], out, jobs=1)
     assert not left.exists() and all(p.read_bytes() == b"keep" for p in others)
     assert written.name == name and written.read_bytes()[:2] == b"PK"
+
+
+@pytest.mark.soffice
+@pytest.mark.parametrize("path_kind", ["package", "openpyxl"])
+def test_a_clean_file_gets_a_receipt_that_prints_whole(tmp_path, catalog, layout, soffice, monkeypatch, path_kind):
+    """Most units get a clean file back: its front sheet is a receipt. It says there is nothing to
+    send again, names the very file received by its SHA-256, and "no problems found" prints whole
+    across the table (it was cut to «Khôn» in the narrow STT column)."""
+    from .test_print import pages, poppler
+
+    poppler()
+    good = fill_workbook(template_bytes("xa", PERIOD, UNIT), make_values(catalog, layout.input_codes, seed=5),
+                         tmp_path / "sach.xlsx", report_date=dt.datetime(2020, 10, 20),
+                         names=("Nguyễn Văn A", "Nguyễn Văn Dũng"))
+    sub = read_submission(good)
+    assert sub.status == "accepted" and not sub.findings
+    if path_kind == "openpyxl":
+        monkeypatch.setattr(feedback, "patched_copy", lambda *a, **k: None)
+    (receipt,) = write_feedback_files([sub], tmp_path / "gop-y", jobs=1)
+    ws = openpyxl.load_workbook(receipt)[FEEDBACK_SHEET]
+    shown = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(3, 9)}
+    assert shown["Dấu tệp (SHA-256)"] == sub.sha256 and len(sub.sha256) == 64
+    assert shown["Kết quả"] == "ĐƯỢC CHẤP NHẬN"
+    assert ws["A9"].value.startswith("Báo cáo đã được tiếp nhận, không phát hiện lỗi: không cần gửi lại.")
+    assert "A12:G12" in {str(m) for m in ws.merged_cells.ranges}
+    (pdf,) = convert_with_soffice(soffice, [receipt], tmp_path / "pdf", fmt="pdf").values()
+    front = pages(pdf)[0]["text"]
+    assert "Không phát hiện lỗi." in front and sub.sha256 in front
+    assert "không cần gửi lại" in front and "Sửa trực tiếp" not in front
