@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from qcdc_excel import load_catalog, parse_period  # noqa: E402
 from qcdc_excel.layout import form_layout  # noqa: E402
-from qcdc_excel.synthetic import valid_values  # noqa: E402
+from qcdc_excel.synthetic import valid_values, varied_draw  # noqa: E402
 from qcdc_excel.template import Identity, Personaliser  # noqa: E402
 
 PERIOD = parse_period("2025Q4")
@@ -177,13 +177,14 @@ def _renamed(data: bytes, swaps: list[tuple[str, str]]) -> bytes:
     return buf.getvalue()
 
 
-def make_realistic_inbox(folder: Path, n: int, seed: int = 1, pool: int = 100) -> dict:
+def make_realistic_inbox(folder: Path, n: int, seed: int = 1, pool: int = 100, values: str = "typical") -> dict:
     """N submissions as real programs return them: a third as openpyxl writes (``make_inbox``), a
     third in Excel's dialect (shared strings, shared formulas, cached values, row spans, calcChain,
     SHA-512 protection: ``tests/dialects.py``), a third opened and saved by LibreOffice. LibreOffice
     saves a pool of ``pool`` distinct filled forms in one start; each unit of that share gets one of
     them with its own code and name put in. About 5 % carry a mistake in every share."""
     dialects = _excel_dialect()
+    draw = varied_draw if values == "varied" else None
     catalog = load_catalog()
     layout = form_layout(catalog.version, "xa")
     rng = random.Random(seed)
@@ -192,7 +193,7 @@ def make_realistic_inbox(folder: Path, n: int, seed: int = 1, pool: int = 100) -
     report_date = (dt.date(2025, 12, 20) - EXCEL_EPOCH).days
 
     def filled(code: str, name: str) -> tuple[bytes, bool]:
-        values = valid_values(catalog, layout.input_codes, rng)
+        values = valid_values(catalog, layout.input_codes, rng, draw)
         faulty = rng.random() < 0.05
         if faulty:
             if rng.random() < 0.5:
@@ -287,15 +288,16 @@ def per_share(inbox: Path, sample: int = 150) -> dict:
 
 
 def bench(n: int, work: Path, jobs: int | None, baseline: bool, repeat: int = 3, corpus: str = "realistic",
-          feedback_for: str = "all") -> dict:
-    base = work / f"{corpus}-n{n}"
+          feedback_for: str = "all", values: str = "typical") -> dict:
+    base = work / (f"{corpus}-n{n}" if values == "typical" else f"{corpus}-{values}-n{n}")
     inbox, roster = base / "inbox", base / "roster.csv"
     marker = base / "generated.json"
     if not marker.exists():
         base.mkdir(parents=True, exist_ok=True)
         make_roster(roster, n)
         t = time.perf_counter()
-        made = make_realistic_inbox(inbox, n) if corpus == "realistic" else {"faulty": make_inbox(inbox, roster, n)}
+        made = (make_realistic_inbox(inbox, n, values=values) if corpus == "realistic"
+                else {"faulty": make_inbox(inbox, roster, n)})
         marker.write_text(json.dumps({"n": n, **made, "seconds": time.perf_counter() - t}))
     info = json.loads(marker.read_text())
     exe = [sys.executable, "-m", "qcdc_excel.cli"]
@@ -347,15 +349,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="merge runs per N; the median is reported")
     parser.add_argument("--corpus", choices=["realistic", "own"], default="realistic",
                         help="files as Excel, LibreOffice and openpyxl save them (default), or only the toolkit's own")
+    parser.add_argument("--values", choices=["typical", "varied"], default="typical",
+                        help="realistic corpus: a few typical counts (default) or counts spread from 0 to 5,000 "
+                             "and free texts that differ per unit")
     parser.add_argument("--feedback-for", choices=["all", "problems"], default="all",
                         help="a feedback copy for every file (default) or only for files with findings")
     args = parser.parse_args()
     rows = []
     for n in args.n or [100, 1000]:
-        r = bench(n, args.work, args.jobs, not args.no_baseline, args.repeat, args.corpus, args.feedback_for)
+        r = bench(n, args.work, args.jobs, not args.no_baseline, args.repeat, args.corpus, args.feedback_for,
+                  args.values)
         rows.append(r)
         print(json.dumps(r), flush=True)
-    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; corpus {args.corpus}, "
+    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; corpus {args.corpus} ({args.values} values), "
           f"feedback for {args.feedback_for}")
     for r in rows:
         if r.get("per_share"):

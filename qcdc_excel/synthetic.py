@@ -6,6 +6,7 @@ to the catalog is enough for generated data to respect it.
 """
 from __future__ import annotations
 
+import math
 import random
 
 from .catalog import Catalog, Indicator
@@ -25,10 +26,23 @@ def _draw(ind: Indicator, rng: random.Random):
     return None
 
 
-def valid_values(catalog: Catalog, codes, rng: random.Random) -> dict[str, object]:
-    """Random values for ``codes`` (non-ratio indicators) that pass every applicable rule."""
+def varied_draw(ind: Indicator, rng: random.Random):
+    """Like the default draw, but counts spread log-uniformly from 0 to 5,000 and free texts that
+    differ from unit to unit, as real returns do (the default repeats a few values often)."""
+    if ind.kind == "count":
+        return int(math.exp(rng.uniform(0, math.log(5001)))) - 1
+    if ind.kind == "text":
+        return f"Ý kiến số {rng.randint(1, 10**6)}: " + rng.choice(
+            ["thực hiện tốt quy chế dân chủ.", "đề nghị tăng cường tập huấn."])
+    return _draw(ind, rng)
+
+
+def valid_values(catalog: Catalog, codes, rng: random.Random, draw=None) -> dict[str, object]:
+    """Random values for ``codes`` (non-ratio indicators) that pass every applicable rule.
+    ``draw``: how one value is drawn (default: a few typical values, see :func:`varied_draw`)."""
+    draw = draw or _draw
     codes = [c for c in codes if catalog.indicators[c].kind != "ratio"]
-    values = {c: _draw(catalog.indicators[c], rng) for c in codes}
+    values = {c: draw(catalog.indicators[c], rng) for c in codes}
     rules = catalog.rules_for(set(codes))
     for _ in range(50):
         changed = False
