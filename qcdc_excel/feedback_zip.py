@@ -206,15 +206,11 @@ _STRICT_TO_TRANSITIONAL = sorted({
 }.items(), key=lambda kv: -len(kv[0]))
 
 
-def transitional(data: bytes) -> bytes:
-    """``data`` itself, or, for a Strict Open XML package, the same package in the transitional
-    namespaces that every program (and openpyxl) writes and edits. Values, formulas, styles and
-    protection are untouched; only namespace URIs and the conformance mark change."""
-    return opened_transitional(data)[0]
-
-
 def opened_transitional(data: bytes):
-    """(package, its RawWorkbook): :func:`transitional` and the package opened once."""
+    """(package, its RawWorkbook): ``data`` itself, or, for a Strict Open XML package, the same
+    package in the transitional namespaces that every program (and openpyxl) writes and edits.
+    Values, formulas, styles and protection are untouched; only namespace URIs and the conformance
+    mark change. The package is opened once when it is transitional already."""
     raw = open_workbook(data)
     if not raw.strict:
         return data, raw

@@ -29,7 +29,8 @@ A sheet part is split as P + ``<sheetData>`` + S + ``</sheetData>`` + E, at the 
 2. **S is nothing but cells, row tags and white space.** Row tags must match a strict pattern
    (double-quoted attributes without ``<`` or ``&``, prefixes declared on the root); everything
    else must split into ``<c …>…</c>`` pieces. A comment, CDATA, instruction or text between
-   cells fails the pattern and sends the part to the general path.
+   cells fails the pattern and sends the part to the general path. The text between the cells is
+   judged once per distinct text and the verdict remembered (files one program saves share it).
 3. **Every cell is proved before it is decoded**: each distinct cell's bytes pass expat (in this
    file or, cached, an earlier one) *before* any entity in it is expanded; a cell the strict
    cell grammar (double-quoted attributes, ``<f>``/``<v>``/``<is>`` children only, no prefixes,
