@@ -449,16 +449,21 @@ def render_report(report, lang: str) -> None:
 
 
 def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | None = None,
-                   feedback: Sequence[Path] = (), json_path: str | None = None, report: str | None = None) -> None:
-    """Name every output written: the workbook, the feedback folder (with its file count), the JSON."""
+                   feedback: Sequence[Path] = (), json_path: str | None = None, report: str | None = None,
+                   to_fix: int = 0) -> None:
+    """Name every output written: the workbook, the feedback folder (with its file count: how many
+    are receipts and how many go back to be fixed, ``to_fix``), the JSON."""
     vi = lang == "vi"
     rows = []
     if workbook is not None:
         rows.append(("sổ tổng hợp" if vi else "consolidated workbook", str(workbook)))
     if feedback_dir is not None:
         count = len(feedback)
+        kinds = (f": {count - to_fix} biên nhận, {to_fix} cần sửa" if vi
+                 else f": {count - to_fix} receipt{'s' * (count - to_fix != 1)}, {to_fix} to fix") if count else ""
         rows.append(("tệp góp ý" if vi else "feedback files",
-                     f"{feedback_dir} ({count} tệp)" if vi else f"{feedback_dir} ({count} file{'s' * (count != 1)})"))
+                     f"{feedback_dir} ({count} tệp{kinds})" if vi
+                     else f"{feedback_dir} ({count} file{'s' * (count != 1)}{kinds})"))
     if json_path is not None:
         rows.append(("báo cáo JSON" if vi else "JSON report", json_path))
     if report is not None:
@@ -533,7 +538,8 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
         if json_path:
             atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     render_report(report, lang)
-    render_written(lang, feedback_dir=feedback_dir, feedback=feedback, json_path=json_path)
+    render_written(lang, feedback_dir=feedback_dir, feedback=feedback, json_path=json_path,
+                   to_fix=sum(s.status in ("rejected", "unreadable") for s in report.submissions))
     sys.exit(0 if report.ok else 1)
 
 
@@ -730,7 +736,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
     render_report(result.report, lang)
     render_headline(result, lang)
     render_written(lang, workbook=result.out, feedback_dir=feedback_dir, feedback=result.feedback,
-                   json_path=json_path, report=report_path)
+                   json_path=json_path, report=report_path,
+                   to_fix=sum(s.status in ("rejected", "unreadable") for s in result.report.submissions))
     pdf_ok = True
     if with_pdf:
         from .pdf import to_pdf

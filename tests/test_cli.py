@@ -535,12 +535,17 @@ def test_written_names_workbook_feedback_and_json(kbang_run):
     r, d = kbang_run["vi"]
     assert "Đã ghi:" in r.stdout
     assert f"sổ tổng hợp:  {d / 'th.xlsx'}" in r.stdout
-    assert f"tệp góp ý:    {d / 'gop-y'} ({KBANG_FILES} tệp)" in r.stdout
+    statuses = [f["status"] for f in json.loads((d / "th.json").read_text())["files"]]
+    to_fix = sum(s in ("rejected", "unreadable") for s in statuses)
+    assert 0 < to_fix < KBANG_FILES  # the sample has files sent back, and receipts
+    assert (f"tệp góp ý:    {d / 'gop-y'} ({KBANG_FILES} tệp: {KBANG_FILES - to_fix} biên nhận, "
+            f"{to_fix} cần sửa)") in r.stdout
     assert f"báo cáo JSON: {d / 'th.json'}" in r.stdout
-    assert len(list((d / "gop-y").iterdir())) == KBANG_FILES and json.loads((d / "th.json").read_text())
+    assert len(list((d / "gop-y").iterdir())) == KBANG_FILES
     r, d = kbang_run["en"]
     assert r.exit_code == 0
-    assert "Written:" in r.stdout and f"{d / 'gop-y'} ({KBANG_FILES} files)" in r.stdout
+    assert "Written:" in r.stdout and (f"{d / 'gop-y'} ({KBANG_FILES} files: {KBANG_FILES - to_fix} receipts, "
+                                       f"{to_fix} to fix)") in r.stdout
     assert f"JSON report:           {d / 'th.json'}" in r.stdout
     assert "Đã ghi" not in r.stdout
     codes = [c for c, _ in headline_rows(r.stdout)]
@@ -553,8 +558,10 @@ def test_validate_writes_feedback_and_names_it(tmp_path):
                "--feedback-dir", tmp_path / "gop-y", "--json", tmp_path / "r.json")
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "gop-y").iterdir())) == 3
-    assert f"tệp góp ý:    {tmp_path / 'gop-y'} (3 tệp)" in r.stdout and str(tmp_path / "r.json") in r.stdout
-    assert len(json.loads((tmp_path / "r.json").read_text())["files"]) == 3
+    files = json.loads((tmp_path / "r.json").read_text())["files"]
+    to_fix = sum(f["status"] in ("rejected", "unreadable") for f in files)
+    assert f"tệp góp ý:    {tmp_path / 'gop-y'} (3 tệp: {3 - to_fix} biên nhận, {to_fix} cần sửa)" in r.stdout
+    assert str(tmp_path / "r.json") in r.stdout and len(files) == 3
 
 
 @pytest.mark.parametrize("codes", [
