@@ -22,8 +22,9 @@ _TEMP_ATTEMPTS = 100
 def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
     """A new, empty file beside ``name`` in ``folder``, opened for writing (mode 0666 & ~umask)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    short = name.encode("utf-8")[:200].decode("utf-8", "ignore")  # within the 255-byte limit of a name
     for _ in range(_TEMP_ATTEMPTS):
-        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        tmp = folder / f".{short}.{secrets.token_hex(6)}.tmp"
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:

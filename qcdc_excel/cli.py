@@ -27,9 +27,10 @@ import click
 from . import __version__
 from .atomic import check_output, os_error_reason
 from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
-from .i18n import LANGS, SEVERITY_LABELS, QcdcError, click_translations, t
+from .i18n import LANGS, SEVERITY_LABELS, SKIP_REASONS, QcdcError, click_translations, t
 from .periods import parse_period
 from .roster import load_roster, normalise_level
+from .safe_paths import refuse_outputs_among_inputs
 from .template import DEFAULT_PASSWORD, make_templates
 
 KIND_LABELS = {
@@ -413,9 +414,7 @@ STATUS_WORDS = {
     "rejected": ({"vi": "TRẢ LẠI", "en": "REJECTED"}, "red"),
     "unreadable": ({"vi": "KHÔNG ĐỌC ĐƯỢC", "en": "UNREADABLE"}, "red"),
 }
-SKIP_WORDS = {"lock-file": {"vi": "tệp khóa của Excel", "en": "Excel lock file"},
-              "hidden-file": {"vi": "tệp ẩn", "en": "hidden file"},
-              "not-a-spreadsheet": {"vi": "không phải bảng tính", "en": "not a spreadsheet"}}
+SKIP_WORDS = SKIP_REASONS
 
 
 def render_report(report, lang: str) -> None:
@@ -450,7 +449,7 @@ def render_report(report, lang: str) -> None:
 
 def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | None = None,
                    feedback: Sequence[Path] = (), json_path: str | None = None, report: str | None = None,
-                   to_fix: int = 0) -> None:
+                   to_fix: int = 0, retired: Sequence[Path] = ()) -> None:
     """Name every output written: the workbook, the feedback folder (with its file count: how many
     are receipts and how many go back to be fixed, ``to_fix``), the JSON."""
     vi = lang == "vi"
@@ -464,6 +463,11 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
         rows.append(("tệp góp ý" if vi else "feedback files",
                      f"{feedback_dir} ({count} tệp{kinds})" if vi
                      else f"{feedback_dir} ({count} file{'s' * (count != 1)}{kinds})"))
+        if retired:
+            rows.append(("tệp góp ý cũ đã chuyển" if vi else "earlier feedback moved",
+                         f"{retired[0].parent} ({len(retired)} tệp của lần chạy trước cho cùng đơn vị và kỳ)" if vi
+                         else f"{retired[0].parent} ({len(retired)} file{'s' * (len(retired) != 1)} from an earlier "
+                              "run for the same units and periods)"))
     if json_path is not None:
         rows.append(("báo cáo JSON" if vi else "JSON report", json_path))
     if report is not None:
@@ -521,26 +525,35 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
             check_output(json_path, "--json")
         if feedback_dir is not None:
             check_output(feedback_dir, "--feedback-dir", folder=True)
+        warnings = refuse_outputs_among_inputs(files, {"--json": json_path}, feedback_dir)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
+    _say(warnings, lang)
     collected = collect_files(files)
     if not collected[0]:
         _nothing_found(lang, files, collected[1])
     feedback: list[Path] = []
+    retired: list[Path] = []
     with writing(lang, [json_path, feedback_dir]):
         with click.progressbar(length=len(collected[0]), label="Đang kiểm tra" if lang == "vi" else "Checking",
                                file=sys.stderr, show_pos=True) as bar:
             report = validate(files, ros, period, progress=lambda _s: bar.update(1), collected=collected)
         if feedback_dir is not None:
-            from .feedback import write_feedback_files
+            from .feedback import FeedbackWriter, default_workers
 
-            feedback = write_feedback_files(report.submissions, feedback_dir, lang)
+            writer = FeedbackWriter(report.submissions, feedback_dir, lang, default_workers())
+            feedback, retired = writer.result(), writer.retired
         if json_path:
             atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     render_report(report, lang)
     render_written(lang, feedback_dir=feedback_dir, feedback=feedback, json_path=json_path,
-                   to_fix=sum(s.status in ("rejected", "unreadable") for s in report.submissions))
+                   to_fix=sum(s.status in ("rejected", "unreadable") for s in report.submissions), retired=retired)
     sys.exit(0 if report.ok else 1)
+
+
+def _say(warnings: Sequence[QcdcError], lang: str) -> None:
+    for warning in warnings:
+        click.echo(click.style(warning.render(lang), fg="yellow"), err=True)
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -730,14 +743,17 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
                 result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
                                include_rejected, lang, password, progress=lambda _s: bar.update(1),
                                jobs=jobs, feedback_for=feedback_for, collected=collected,
-                               report_path=report_path, report_style=report_style, report_signer=signer)
+                               report_path=report_path, report_style=report_style, report_signer=signer,
+                               with_pdf=with_pdf)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
+    _say(result.warnings, lang)
     render_report(result.report, lang)
     render_headline(result, lang)
     render_written(lang, workbook=result.out, feedback_dir=feedback_dir, feedback=result.feedback,
                    json_path=json_path, report=report_path,
-                   to_fix=sum(s.status in ("rejected", "unreadable") for s in result.report.submissions))
+                   to_fix=sum(s.status in ("rejected", "unreadable") for s in result.report.submissions),
+                   retired=result.retired)
     pdf_ok = True
     if with_pdf:
         from .pdf import to_pdf

@@ -13,6 +13,7 @@ import io
 import os
 import re
 from pathlib import Path
+from typing import Iterable
 
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
@@ -22,6 +23,7 @@ from .form import FEEDBACK_SHEET
 from .i18n import QcdcError
 from .periods import parse_period
 from .reader import open_workbook
+from .safe_paths import is_plain_code, path_inside, safe_component
 from .validate import Submission
 
 STATUS_TEXT = {
@@ -34,31 +36,37 @@ AUTHOR = "qcdc-excel"
 
 
 def feedback_name(sub: Submission, unreadable: bool) -> str:
-    if unreadable or not sub.unit_code:
-        stem = sub.path.stem
+    """The name of the feedback of ``sub``: ``MÃ_KỲ_ket-qua-kiem-tra.xlsx`` when the unit code read
+    from the file is a plain code, else named after the file (``TÊN-TỆP_ket-qua-kiem-tra.xlsx``, or
+    ``TÊN-TỆP_khong-doc-duoc.txt`` for an unreadable file). Every part is reduced to a safe bounded
+    name (``qcdc_excel.safe_paths``): nothing read from the file becomes a path as it is."""
+    if unreadable or not is_plain_code(sub.unit_code):
+        stem = safe_component(sub.path.stem, 60)
         return f"{stem}_khong-doc-duoc.txt" if unreadable else f"{stem}_ket-qua-kiem-tra.xlsx"
-    return f"{sub.unit_code}_{sub.period or 'ky'}_ket-qua-kiem-tra.xlsx"
+    return f"{sub.unit_code}_{safe_component(sub.period or 'ky', 20)}_ket-qua-kiem-tra.xlsx"
 
 
-def feedback_names(subs: list[Submission]) -> list[str]:
-    """File names of the feedback for ``subs``, none clashing with another.
+def feedback_names(subs: list[Submission], taken: Iterable[str] = ()) -> list[str]:
+    """File names of the feedback for ``subs``, none clashing with another nor with ``taken``
+    (the names of files being read that lie in the feedback folder: never replaced).
 
     When a unit sent several files for a period, each feedback name also carries the name of the
-    file it answers, so none overwrites another and the unit can tell them apart.
+    file it answers (``23653_2020_ket-qua-kiem-tra_23653_2020-gui-lan-1.xlsx``), so none overwrites
+    another and the unit can tell them apart; a number follows if that is not enough.
     """
     names = [feedback_name(sub, sub.status == "unreadable") for sub in subs]
-    clashes = {n for n, k in collections.Counter(names).items() if k > 1}
-    used: set[str] = set()
+    counts = collections.Counter(names)
+    used: set[str] = {n.casefold() for n in taken}
     out = []
     for sub, name in zip(subs, names):
-        if name in clashes:
-            stem, _, ext = name.rpartition(".")
-            name = f"{stem} ({sub.path.stem}).{ext}"
+        stem, _, ext = name.rpartition(".")
+        if counts[name] > 1 or name.casefold() in used:
+            name = f"{stem}_{safe_component(sub.path.stem, 60)}.{ext}"
             n = 2
-            while name in used:
-                name = f"{stem} ({sub.path.stem} {n}).{ext}"
+            while name.casefold() in used:
+                name = f"{stem}_{safe_component(sub.path.stem, 60)}_{n}.{ext}"
                 n += 1
-        used.add(name)
+        used.add(name.casefold())
         out.append(name)
     return out
 
@@ -80,7 +88,13 @@ class FeedbackWriter:
         self._pool = None
         self._out_dir = Path(out_dir)
         self._out_dir.mkdir(parents=True, exist_ok=True)
-        self._tasks = [(sub, self._out_dir, lang, name) for sub, name in zip(subs, feedback_names(subs))]
+        self._subs = subs
+        folder = os.path.realpath(self._out_dir)
+        taken = [sub.path.name for sub in subs if os.path.realpath(sub.path.parent) == folder]
+        names = feedback_names(subs, taken)
+        for name in names:
+            path_inside(self._out_dir, name)  # checked before any file is written
+        self._tasks = [(sub, self._out_dir, lang, name) for sub, name in zip(subs, names)]
         self._sweep()  # what a killed run may have left
         if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
             import multiprocessing
@@ -123,7 +137,9 @@ class FeedbackWriter:
             self._pool.join()
             staged = [found[k] for k in range(len(self._tasks))]
         commit_staged(staged)
-        return [target for _, target in staged]
+        written = [target for _, target in staged]
+        self.retired = retire_earlier(self._out_dir, self._subs, written)
+        return written
 
     def _sweep(self) -> None:
         """Remove the temporary files of this writer's targets that are left in the folder: what a
@@ -178,7 +194,7 @@ def _write_task(task) -> tuple[Path | None, Path]:
     """Stage the feedback file of one task: (temporary file, target)."""
     sub, out_dir, lang, name = task
     target, data = feedback_content(sub, lang, name)
-    return stage_bytes(out_dir / target, data)
+    return stage_bytes(path_inside(out_dir, target), data)
 
 
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
@@ -202,7 +218,64 @@ def feedback_content(sub: Submission, lang: str = "vi", name: str | None = None)
 def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:
     """Write the feedback file of ``sub`` into ``out_dir`` and return its path."""
     target, data = feedback_content(sub, lang, name)
-    return atomic_write_bytes(Path(out_dir) / target, data)
+    return atomic_write_bytes(path_inside(out_dir, target), data)
+
+
+RETIRED_FOLDER = "da-thay-{:%Y%m%d-%H%M%S}"  # where feedback an earlier run made for the same units goes
+
+
+def retire_earlier(out_dir: str | Path, subs: list[Submission], written: list[Path]) -> list[Path]:
+    """Move out of ``out_dir`` the feedback files an earlier run made for the units and periods (or
+    the files) of ``subs`` that this run did not write again, into a dated subfolder, so that the
+    folder says only what this run decided. Only files this tool made are moved (a feedback
+    workbook with its findings sheet, or a note with its heading); nothing else is touched.
+    Returns where the moved files now are."""
+    import datetime as dt
+
+    out_dir = Path(out_dir)
+    keep = {p.name for p in written}
+    stems = set()
+    for sub in subs:
+        stems.add(feedback_name(sub, False).rpartition(".")[0])
+        stems.add(feedback_name(sub, True).rpartition(".")[0])
+    try:
+        entries = sorted(os.listdir(out_dir))
+    except OSError:
+        return []
+    moved = []
+    folder = None
+    for entry in entries:
+        base, dot, ext = entry.rpartition(".")
+        if entry in keep or ext.lower() not in ("xlsx", "txt") or not dot:
+            continue
+        if not any(base == stem or base.startswith(stem + "_") for stem in stems):
+            continue
+        path = out_dir / entry
+        if not path.is_file() or path.is_symlink() or not _made_by_us(path):
+            continue
+        if folder is None:
+            folder = out_dir / RETIRED_FOLDER.format(dt.datetime.now())
+            folder.mkdir(exist_ok=True)
+        os.replace(path, folder / entry)
+        moved.append(folder / entry)
+    return moved
+
+
+_NOTE_HEADS = ("\ufeffKẾT QUẢ KIỂM TRA TỆP BÁO CÁO\r\n".encode(), "\ufeffFILE CHECK RESULT\r\n".encode())
+
+
+def _made_by_us(path: Path) -> bool:
+    """A feedback workbook (its first sheet is the findings sheet) or a note this tool wrote."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            if path.suffix.lower() == ".txt":
+                return head.startswith(_NOTE_HEADS)
+            fh.seek(0)
+            raw = open_workbook(fh.read())
+        return bool(raw.sheets) and raw.sheets[0].name == FEEDBACK_SHEET
+    except Exception:  # noqa: BLE001 - not a workbook we can read: not ours
+        return False
 
 
 def note_text(sub: Submission, lang: str = "vi") -> str:
@@ -332,6 +405,11 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
         cell.comment = Comment(text, AUTHOR, width=360, height=140)
 
     ws = wb.create_sheet(FEEDBACK_SHEET, 0)
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from .fingerprint import COPY_MARK_NAME
+
+    wb.defined_names[COPY_MARK_NAME] = DefinedName(COPY_MARK_NAME, attr_text=f'"{sub.copy_mark}"', hidden=True)
     vi = lang != "en"
     bold = Font(name=FONT, size=12, bold=True)
     normal = Font(name=FONT, size=11)

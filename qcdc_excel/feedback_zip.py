@@ -23,6 +23,7 @@ import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
 from .reader import cell_index, open_workbook, read_part
+from .fingerprint import COPY_MARK_NAME
 from .feedback_live import DONE_CONDITION, finding_state, still_wrong, verdict_formula
 from .form import FEEDBACK_SHEET
 from .validate import Submission
@@ -432,7 +433,7 @@ def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, passwor
     types = types.replace("</Types>", f'<Override PartName="/{new_part}" ContentType="{CT_SHEET}"/></Types>')
     parts["[Content_Types].xml"] = types.encode("utf-8")
     parts[styles_part] = styles.result().encode("utf-8")
-    parts["xl/workbook.xml"] = _workbook_xml(workbook, rid).encode("utf-8")
+    parts["xl/workbook.xml"] = _workbook_xml(workbook, rid, sub.copy_mark).encode("utf-8")
 
     return write_package(data, zf.infolist(), parts, zf)
 
@@ -463,7 +464,7 @@ def _styles_part(wb_rels: str) -> str:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
-def _workbook_xml(xml: str, rid: str) -> str:
+def _workbook_xml(xml: str, rid: str, mark: str) -> str:
     ids = [int(x) for x in re.findall(r'<sheet\b[^>]*?\ssheetId="(\d+)"', xml)]
     sheet = f'<sheet name="{FEEDBACK_SHEET}" sheetId="{max(ids, default=0) + 1}" r:id="{rid}"/>'
     root = re.search(r"<workbook\b[^>]*>", xml)
@@ -475,8 +476,11 @@ def _workbook_xml(xml: str, rid: str) -> str:
     xml = xml.replace("<sheets>", "<sheets>" + sheet, 1)
     # Sheet-scoped names (print areas, titles) point at sheets by position: one more sheet in front.
     xml = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m.group(1)) + 1}"', xml)
+    if COPY_MARK_NAME in xml:
+        raise _GiveUp("already carries a copy mark")
     title = (f'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
-             f"'{FEEDBACK_SHEET}'!$11:$11</definedName>")
+             f"'{FEEDBACK_SHEET}'!$11:$11</definedName>"
+             f'<definedName name="{COPY_MARK_NAME}" hidden="1">&quot;{mark}&quot;</definedName>')
     if "<definedNames>" in xml:
         xml = xml.replace("<definedNames>", "<definedNames>" + title, 1)
     else:

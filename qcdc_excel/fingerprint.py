@@ -49,4 +49,20 @@ def figures_fingerprint(values: Mapping[str, object], catalog: Catalog, unit_cod
     return f"{digest[:4]}-{digest[4:8]}-{digest[8:]}"
 
 
-__all__ = ["figures_fingerprint"]
+COPY_MARK_NAME = "_qcdc_copy"  # the defined name a feedback copy carries (see copy_mark)
+
+
+def copy_mark(values: Mapping[str, object], catalog_version: str | None, unit_code: str | None,
+              period: str | None) -> str:
+    """``GY-`` and 16 hex digits of SHA-256 over every value of a report, free texts included.
+
+    A feedback copy or receipt carries the mark of the figures it was made from, as the defined
+    name ``_qcdc_copy``; a file read back with the same mark is that copy, unchanged, and is skipped
+    (a unit that fixes figures in it changes its mark, and its file is read as a new report).
+    """
+    parts = [catalog_version or "", unit_code or "", period or ""]
+    parts += [f"{code}={_canonical(values[code])}" for code in sorted(values) if _canonical(values[code]) is not None]
+    return "GY-" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16].upper()
+
+
+__all__ = ["figures_fingerprint", "copy_mark", "COPY_MARK_NAME"]

@@ -164,6 +164,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot write {path} ({option}): {reason}. Choose for {option} a path in a folder you "
               "can write to and run again.",
     },
+    "output-is-input": {
+        "vi": "{option} {path}: tệp kết quả sẽ ghi đè hoặc nằm lẫn trong các tệp đang được đọc ({input}). "
+              "Không ghi gì cả. Hãy chọn chỗ ghi ở ngoài hộp thư, ví dụ cạnh nó: ket-qua/…",
+        "en": "{option} {path}: the output would replace or land among the files being read ({input}). "
+              "Nothing was written. Choose a place outside the inbox, e.g. beside it: results/…",
+    },
+    "feedback-dir-in-inbox": {
+        "vi": "Lưu ý: thư mục tệp góp ý {path} nằm trong hộp thư {inbox}. Tệp góp ý do qcdc-excel tạo được "
+              "nhận ra và bỏ qua ở lần đọc sau, nhưng nên để thư mục góp ý ở ngoài hộp thư.",
+        "en": "Note: the feedback folder {path} is inside the inbox {inbox}. Feedback files made by "
+              "qcdc-excel are recognised and skipped by the next run, but keep the feedback folder outside "
+              "the inbox.",
+    },
+    "unsafe-output-name": {
+        "vi": "Tên tệp {name} không nằm gọn trong thư mục {folder}: không ghi.",
+        "en": "The file name {name} does not stay inside the folder {folder}: not written.",
+    },
+    "template-would-replace": {
+        "vi": "Thư mục {out} đã có {count} tệp không phải biểu mẫu trống do qcdc-excel tạo (có thể là báo cáo "
+              "đơn vị đã điền và gửi về): {files}. Không ghi gì cả, không tệp nào bị thay. Hãy chọn thư mục "
+              "khác cho --out, ví dụ {suggest}.",
+        "en": "The folder {out} already holds {count} file(s) that are not blank forms made by qcdc-excel "
+              "(perhaps reports units filled in and sent back): {files}. Nothing was written and no file "
+              "was replaced. Choose another folder for --out, e.g. {suggest}.",
+    },
     "output-write-failed": {
         "vi": "Lỗi khi ghi {path}: {reason}. Kiểm tra chỗ trống trên ổ đĩa và quyền ghi thư mục "
               "(hoặc chọn thư mục khác) rồi chạy lại.",
@@ -246,6 +271,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pdf-not-found": {
         "vi": "Không tìm thấy tệp {path}.",
         "en": "File not found: {path}.",
+    },
+    "pdf-would-replace-input": {
+        "vi": "{path}: tệp PDF sẽ ghi đè một tệp đang được đọc; không ghi. Hãy chọn --out là thư mục khác.",
+        "en": "{path}: the PDF would replace a file being read; not written. Choose another folder for --out.",
     },
     "pdf-failed": {
         "vi": "LibreOffice không xuất được PDF cho {path}: hãy mở tệp bằng Excel hoặc LibreOffice để xem tệp có hỏng không.",
@@ -334,6 +363,15 @@ def both(vi: str, en: str) -> dict[str, str]:
 def pick(vi: str, en: str | None, lang: str) -> str:
     """Choose the Vietnamese or English rendering of a catalog string."""
     return en if (lang == "en" and en) else vi
+
+
+# Why a file found in an inbox was not read (``validate.collect_files`` and the feedback copies).
+SKIP_REASONS: dict[str, dict[str, str]] = {
+    "lock-file": {"vi": "tệp khóa của Excel", "en": "Excel lock file"},
+    "hidden-file": {"vi": "tệp ẩn", "en": "hidden file"},
+    "not-a-spreadsheet": {"vi": "không phải bảng tính", "en": "not a spreadsheet"},
+    "feedback-copy": {"vi": "tệp góp ý do qcdc-excel tạo: bỏ qua", "en": "feedback file made by qcdc-excel: skipped"},
+}
 
 
 def fold(text: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -17,7 +17,9 @@ from .i18n import QcdcError
 from .periods import parse_period
 from .roster import Roster
 from .template import DEFAULT_PASSWORD
-from .validate import SPREADSHEET_SUFFIXES, Submission, ValidationReport, collect_files, read_submissions
+from .safe_paths import refuse_outputs_among_inputs
+from .validate import (SPREADSHEET_SUFFIXES, Submission, ValidationReport, collect_files, read_submissions,
+                       set_aside_copies)
 
 
 class NothingFound(QcdcError):
@@ -34,6 +36,8 @@ class MergeResult:
     report: ValidationReport
     out: Path
     feedback: list[Path]
+    warnings: list[QcdcError] = field(default_factory=list)  # said to the user, nothing to act on
+    retired: list[Path] = field(default_factory=list)  # earlier feedback moved aside (feedback.retire_earlier)
 
     @property
     def ok(self) -> bool:
@@ -80,13 +84,16 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all",
           collected: tuple[list[Path], list[tuple[Path, str]]] | None = None,
           report_path: str | Path | None = None, report_style: str = "nd30",
-          report_signer: str | None = None) -> MergeResult:
+          report_signer: str | None = None, with_pdf: bool = False) -> MergeResult:
     """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
 
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
     the same as with one). ``feedback_for``: "all" files, or only those with "problems".
     ``collected``: what ``collect_files([inbox])`` gave, when the caller already has it.
     ``report_path``: also write the draft Word report (``qcdc_excel.report``) from the same figures.
+    ``with_pdf``: the caller will print ``out`` as a PDF beside it (checked with the other outputs).
+    Outputs that would replace or land among the inbox's files are refused before any work
+    (``output-is-input``); unchanged feedback copies found in the inbox are skipped.
     """
     from .feedback import FeedbackWriter, default_workers
     from .workbook_writer import write_consolidated
@@ -98,14 +105,15 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
         period = parse_period(period).code
     if parent is not None and roster is None:
         raise QcdcError("merge-parent-needs-roster", code=parent)
+    out = Path(out)
+    # No output may replace or land among the files being read: refused before any work.
+    warnings = refuse_outputs_among_inputs([inbox], {"--out": out, "--json": json_path, "--report": report_path,
+                                                     "--pdf": out.with_suffix(".pdf") if with_pdf else None},
+                                           feedback_dir)
     files, skipped = collected if collected is not None else collect_files([inbox])
     if not files:
         raise NothingFound(str(inbox), skipped)
-    out = Path(out)
-    target = out.resolve()
-    # never merge our own output (resolving only the files that could be it: it costs a system call)
-    files = [p for p in files if p.name != out.name or p.resolve() != target]
-    subs = read_submissions(files, roster, period, jobs, progress)
+    subs, skipped = set_aside_copies(read_submissions(files, roster, period, jobs, progress), skipped)
     report = ValidationReport(subs, skipped)
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
     wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]
@@ -116,11 +124,12 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
         write_consolidated(out, cons, report, password, today, base=inbox, style=report_style)
     finally:
         feedback = writer.result() if writer is not None else []
+    retired = writer.retired if writer is not None else []
     if report_path is not None:
         from .report import figures_from_consolidation, render_report
 
         render_report(figures_from_consolidation(cons), report_path, style=report_style, signer=report_signer)
-    result = MergeResult(cons, report, out, feedback)
+    result = MergeResult(cons, report, out, feedback, warnings, retired)
     if json_path is not None:
         atomic_write_text(Path(json_path), json.dumps(result.to_json(lang), ensure_ascii=False, indent=2))
     return result

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .atomic import atomic_write_bytes
 from .i18n import QcdcError
+from .safe_paths import path_inside
 
 BATCH = 100
 TIMEOUT = 900  # seconds for one LibreOffice start
@@ -117,6 +118,7 @@ def to_pdf(files: list[str | Path], out_dir: str | Path | None = None,
                 printable = work / (stem + (f.suffix.lower() or ".xlsx"))
                 shutil.copyfile(f, printable)
             jobs.append((res, printable, stem))
+        targets = pdf_targets(results, out_dir)
         outdir = work / "out"
         for start in range(0, len(jobs), BATCH):
             batch = jobs[start:start + BATCH]
@@ -126,9 +128,30 @@ def to_pdf(files: list[str | Path], out_dir: str | Path | None = None,
                 if not made.is_file():
                     res.problem = "pdf-failed"
                     continue
-                target = (Path(out_dir) if out_dir else res.source.parent) / (res.source.stem + ".pdf")
+                target = targets[id(res)]
+                if target is None:
+                    res.problem = "pdf-would-replace-input"
+                    continue
                 res.pdf = atomic_write_bytes(target, made.read_bytes())
     return results
+
+
+def pdf_targets(results: list[PdfResult], out_dir: str | Path | None) -> dict[int, Path | None]:
+    """Where each PDF goes: ``<name>.pdf`` beside its workbook or in ``out_dir``, checked to lie in
+    that folder; two workbooks of one name in ``out_dir`` get ``<name>_2.pdf``…; None where the PDF
+    would replace one of the files being read."""
+    inputs = {os.path.realpath(r.source) for r in results}
+    used: set[str] = set()
+    out: dict[int, Path | None] = {}
+    for res in results:
+        folder = Path(out_dir) if out_dir else res.source.parent
+        name, n = res.source.stem + ".pdf", 2
+        while os.path.realpath(folder / name).casefold() in used:
+            name, n = f"{res.source.stem}_{n}.pdf", n + 1
+        target = path_inside(folder, name)
+        used.add(os.path.realpath(target).casefold())
+        out[id(res)] = None if os.path.realpath(target) in inputs else target
+    return out
 
 
 def _convert(binary: str, files: list[Path], outdir: Path, work: Path) -> None:

@@ -162,6 +162,7 @@ class RawWorkbook:
     _string_cells: list | None = None
     # The parts opening it read, as bytes (None: absent), for callers that need them again.
     read: dict[str, bytes | None] = field(default_factory=dict)
+    book: str = "xl/workbook.xml"  # the main part, as the package names it
 
     def sheet(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -313,7 +314,7 @@ def open_workbook(data: bytes) -> RawWorkbook:
     entries, protected, strict = found
     sheets = [SheetInfo(name, state, rels.get(rid, "")) for name, state, rid in entries]
     external = any(n.startswith("xl/externalLinks/") for n in names)
-    return RawWorkbook(zf, sheets, protected, external, strings_part, strict, read=read)
+    return RawWorkbook(zf, sheets, protected, external, strings_part, strict, read=read, book=book)
 
 
 # What the workbook part says, by its bytes (files saved by one program share them): bounded.

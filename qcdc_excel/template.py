@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
@@ -22,6 +23,7 @@ from .form_sheet import MARGINS, STYLES, FormSheet, FormHeader, Style, Validatio
 from .layout import FORM_SHEET, META_SHEET, TEXT_MAX, FormLayout, form_layout
 from .periods import Period
 from .roster import Roster, Unit
+from .safe_paths import is_plain_code, path_inside, safe_component
 
 
 def _load_openpyxl() -> None:
@@ -199,9 +201,33 @@ def write_template(path: str | Path, level: str, period: Period | None = None,
 
 
 def template_filename(level: str, period: Period | None, unit_code: str = "") -> str:
+    """``MÃ_KỲ.xlsx`` (the name units send back), or ``bieu-mau-CẤP[_KỲ].xlsx`` for a blank form; a
+    roster code that is not a plain code is reduced to a safe name (``safe_paths``)."""
     if unit_code:
-        return f"{unit_code}_{period.code if period else 'ky'}.xlsx"
-    return f"bieu-mau-{level}" + (f"_{period.code}" if period else "") + ".xlsx"
+        code = unit_code if is_plain_code(unit_code) else safe_component(unit_code, 40)
+        return f"{code}_{period.code if period else 'ky'}.xlsx"
+    return f"bieu-mau-{safe_component(level, 10)}" + (f"_{period.code}" if period else "") + ".xlsx"
+
+
+def refuse_replacing_reports(targets: list[Path]) -> None:
+    """Refuse, before anything is written, to replace a file that is not a blank form this tool made
+    (a filled return has the very name a form is written under: ``MÃ_KỲ.xlsx``)."""
+    from .validate import read_submission
+
+    kept = []
+    for path in targets:
+        if not os.path.lexists(path):
+            continue
+        sub = read_submission(path) if path.is_file() and not path.is_symlink() else None
+        blank = (sub is not None and sub.status != "unreadable" and sub.form == "own" and not sub.copy_of
+                 and not any(v not in (None, "") for v in sub.values.values()))
+        if not blank:
+            kept.append(path)
+    if kept:
+        folder = targets[0].parent
+        raise QcdcError("template-would-replace", out=str(folder), count=len(kept),
+                        files=", ".join(p.name for p in kept[:5]) + (" …" if len(kept) > 5 else ""),
+                        suggest=str(folder.with_name(folder.name + "-moi")))
 
 
 def make_templates(out_dir: str | Path, level: str | None = None, period: Period | None = None,
@@ -224,10 +250,12 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
         raise QcdcError("template-needs-period")  # a unit's own form is for one period
     if roster is None and level is None:
         raise QcdcError("template-level-missing")
-    out.mkdir(parents=True, exist_ok=True)
     if roster is None:
-        return [write_template(out / template_filename(level, period), level, period, None,
-                               catalog_version, password, style)]
+        target = path_inside(out, template_filename(level, period)) if out.is_dir() else out / template_filename(
+            level, period)
+        refuse_replacing_reports([target])
+        out.mkdir(parents=True, exist_ok=True)
+        return [write_template(target, level, period, None, catalog_version, password, style)]
     if all_units:
         chosen = [u for u in roster.units.values() if level is None or u.level == level]
         if not chosen:
@@ -242,10 +270,12 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
                 raise QcdcError("template-level-mismatch", code=code, name=unit.name,
                                 unit_level=unit.level, level=level)
             chosen.append(unit)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = [path_inside(out, template_filename(u.level, period, u.code)) for u in chosen]
+    refuse_replacing_reports(targets)
     personaliser = Personaliser(catalog_version, password, style)
-    return [atomic_write_bytes(out / template_filename(u.level, period, u.code),
-                               personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
-            for u in chosen]
+    return [atomic_write_bytes(target, personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
+            for target, u in zip(targets, chosen)]
 
 
 # --- rendering the form's description with openpyxl ------------------------------------------------

@@ -52,6 +52,7 @@ class Submission:
     form: str | None = None
     unit_code: str | None = None
     unit_name: str | None = None
+    copy_of: str | None = None  # the mark of the figures it is a feedback copy of (``fingerprint.copy_mark``)
     parent_code: str | None = None
     period: str | None = None
     report_date: dt.date | None = None
@@ -78,6 +79,18 @@ class Submission:
         if self.catalog_version and self.level and self.form:
             return form_layout(self.catalog_version, self.level, self.form, self.form_version)
         return None
+
+    @property
+    def copy_mark(self) -> str:
+        """The mark a feedback copy of this report carries (``fingerprint.copy_mark``)."""
+        from .fingerprint import copy_mark
+
+        return copy_mark(self.values, self.catalog_version, self.unit_code, self.period)
+
+    @property
+    def is_feedback_copy(self) -> bool:
+        """A feedback copy or receipt made by this tool, with its figures as they were made."""
+        return self.copy_of is not None and self.copy_of == self.copy_mark
 
     @functools.cached_property
     def fingerprint(self) -> str | None:
@@ -264,6 +277,12 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     if aligned:
         _read_values(sub, sheet, layout, form_info.name)
         _check_rules(sub, layout, form_info.name)
+    if raw.sheet(FEEDBACK_SHEET) is not None:
+        m = _COPY_MARK.search(raw.read.get(raw.book) or b"")
+        sub.copy_of = m.group(1).decode() if m else None
+
+
+_COPY_MARK = re.compile(rb'name="_qcdc_copy"[^>]*>\s*(?:&quot;|")?(GY-[0-9A-F]{16})')
 
 
 # --- structure ------------------------------------------------------------------------------------
@@ -640,7 +659,17 @@ def validate(paths: Iterable[str | Path], roster: Roster | None = None, period: 
         parse_period(period)  # a bad --period is a usage error, raised before any work
     files, skipped = collected if collected is not None else collect_files(paths)
     subs = read_submissions(files, roster, period, jobs, progress)
-    return ValidationReport(subs, skipped)
+    return ValidationReport(*set_aside_copies(subs, skipped))
+
+
+def set_aside_copies(subs: list[Submission], skipped: list[tuple[Path, str]]
+                     ) -> tuple[list[Submission], list[tuple[Path, str]]]:
+    """The reports, and what was skipped with the unchanged feedback copies this tool made added
+    (a feedback folder kept inside the inbox must not be read back as reports)."""
+    copies = [s for s in subs if s.is_feedback_copy]
+    if not copies:
+        return subs, skipped
+    return [s for s in subs if not s.is_feedback_copy], list(skipped) + [(s.path, "feedback-copy") for s in copies]
 
 
 __all__ = ["Submission", "ValidationReport", "validate", "read_submission", "collect_files",

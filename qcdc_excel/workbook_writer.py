@@ -23,7 +23,7 @@ import xlsxwriter
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Indicator
 from .consolidate import Consolidation, Totals
-from .i18n import LEVEL_LABELS
+from .i18n import LEVEL_LABELS, SKIP_REASONS
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
@@ -550,8 +550,7 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
         _fit_row(ws, r, [(shown, 28), (VALIDATION_VI[s_.status], 13), (ROLE_VI[role.role], 30), (role.note[0], 46)])
     for path, reason in report.skipped:
         r += 1
-        reason_vi = {"lock-file": "tệp khóa của Excel", "hidden-file": "tệp ẩn",
-                     "not-a-spreadsheet": "không phải bảng tính"}[reason]
+        reason_vi = SKIP_REASONS[reason]["vi"]
         shown = _shown(path, base)
         ws.write_blank(r, 0, None, f.row_center)
         for c, value in enumerate(["", shown, "", "", "Bỏ qua", reason_vi], start=1):

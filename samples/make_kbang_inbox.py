@@ -16,7 +16,10 @@ appendix), each followed by a corrected file; a byte-identical copy saved twice 
 and files in the subfolders mail clients make.
 The committed inbox was made with form version 1 and is kept so: it shows that files from an earlier
 form version are still read and merged. Running this script today writes version 2 forms.
-Run from the project root:  python samples/make_kbang_inbox.py
+Run from the project root:  python samples/make_kbang_inbox.py [--out FOLDER]
+It writes into a NEW folder (by default ./hop-thu-kbang-2020-<date-time>) and never into an existing,
+non-empty one: the committed inbox samples/kbang-2020/inbox is not rewritten unless you remove it and
+name it with --out yourself.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ from qcdc_excel.synthetic import fill_workbook  # noqa: E402
 from qcdc_excel.template import Identity, template_bytes  # noqa: E402
 
 ROSTER = HERE / "rosters" / "kbang-2020.csv"
-INBOX = HERE / "kbang-2020" / "inbox"
+COMMITTED = HERE / "kbang-2020" / "inbox"
 PERIOD = parse_period("2020")
 
 
@@ -129,34 +132,48 @@ def main() -> None:
     layout = form_layout(catalog.version, "xa")
     assert set(figures[0]) | {"V.2"} >= set(layout.input_codes) - {"V.2"}
 
-    if INBOX.exists():
-        shutil.rmtree(INBOX)
-    mail = INBOX / "thu-dien-tu" / "2020-10-28"
+    inbox = target_folder(sys.argv[1:])
+    mail = inbox / "thu-dien-tu" / "2020-10-28"
     mail.mkdir(parents=True)
     days = [dt.date(2020, 10, 14 + k) for k in range(len(communes))]  # deadline 2020-10-25: two late
     for unit, values, day in zip(communes, figures, days):
         template = template_bytes("xa", PERIOD, Identity.of(unit, roster))
-        folder = mail if day >= dt.date(2020, 10, 24) else INBOX
+        folder = mail if day >= dt.date(2020, 10, 24) else inbox
         path = write(folder / f"{unit.code}_2020.xlsx", template, values, day, ("Nguyễn Văn An", "Trần Văn Bình"))
         if unit.code == "23650":
             # Xã Krong first sent a total that does not add up (13 cases, parts 12), then corrected it.
             wrong = dict(values, **{"II.5.2": values["II.5.2"] + 1})
-            write(INBOX / f"{unit.code}_2020 (gui lan 1).xlsx", template, wrong, day - dt.timedelta(days=3),
+            write(inbox / f"{unit.code}_2020 (gui lan 1).xlsx", template, wrong, day - dt.timedelta(days=3),
                   ("Nguyễn Văn An", "Trần Văn Bình"))
         if unit.code == "23653":
             # Xã Sơ Pai first sent the slip of the published appendix: resolved petitions typed above
             # those within its competence. Rejected with a feedback file; its corrected file is used.
             wrong = dict(values, **{"II.9.4": values["II.9.3"] + 1, "II.9.5": 0})
-            write(INBOX / f"{unit.code}_2020 (gui lan 1).xlsx", template, wrong, day - dt.timedelta(days=4),
+            write(inbox / f"{unit.code}_2020 (gui lan 1).xlsx", template, wrong, day - dt.timedelta(days=4),
                   ("Nguyễn Văn An", "Trần Văn Bình"))
         if unit.code == "23641":
             # The mail client saved Xã Kon Pne's attachment twice.
             copy = mail / path.name
             shutil.copy2(path, copy)
     district = roster["625"]
-    write(INBOX / "625_2020_huyen.xlsx", template_bytes("huyen", PERIOD, Identity.of(district, roster)),
+    write(inbox / "625_2020_huyen.xlsx", template_bytes("huyen", PERIOD, Identity.of(district, roster)),
           district_figures(), dt.date(2020, 10, 30), ("Lê Thị Cúc", "Nguyễn Văn Dũng"))
-    print(f"wrote {sum(1 for _ in INBOX.rglob('*.xlsx'))} files under {INBOX}")
+    print(f"Đã ghi {sum(1 for _ in inbox.rglob('*.xlsx'))} tệp vào thư mục mới {inbox} "
+          f"(hộp thư mẫu trong {COMMITTED.relative_to(HERE.parent)} không bị sửa).")
+
+
+def target_folder(argv: list[str]) -> Path:
+    """The folder to write: ``--out FOLDER`` (new, or empty), by default a new dated folder here."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Sinh hộp thư mẫu của huyện Kbang năm 2020 vào một thư mục mới.")
+    parser.add_argument("--out", help="thư mục mới (hoặc rỗng) để ghi hộp thư mẫu")
+    args = parser.parse_args(argv)
+    folder = Path(args.out) if args.out else Path(f"hop-thu-kbang-2020-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        sys.exit(f"{folder} đã có và không rỗng: không ghi gì. Hãy chọn --out là một thư mục mới.")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 if __name__ == "__main__":

@@ -339,7 +339,7 @@ def test_a_failure_while_writing_feedback_leaves_the_folder_as_it_was(tmp_path, 
     real = feedback.stage_bytes
 
     def failing(path, data):
-        if "(faulty 13)" in path.name:
+        if "_faulty_13." in path.name:
             raise OSError(28, "No space left on device")
         return real(path, data)
     monkeypatch.setattr(feedback, "stage_bytes", failing)

@@ -366,8 +366,8 @@ def test_kbang_sample_shows_the_faulty_files(kbang):
     texts = " ".join(str(c.value) for row in status.iter_rows() for c in row if c.value)
     assert "23653_2020 (gui lan 1).xlsx" in texts and "Trả lại" in texts and "Bị thay bằng bản sau" in texts
     feedback = {p.name for p in (out / "gop-y").iterdir()}
-    assert "23653_2020_ket-qua-kiem-tra (23653_2020 (gui lan 1)).xlsx" in feedback
-    copy = openpyxl.load_workbook(out / "gop-y" / "23653_2020_ket-qua-kiem-tra (23653_2020 (gui lan 1)).xlsx")
+    assert "23653_2020_ket-qua-kiem-tra_23653_2020-gui-lan-1.xlsx" in feedback
+    copy = openpyxl.load_workbook(out / "gop-y" / "23653_2020_ket-qua-kiem-tra_23653_2020-gui-lan-1.xlsx")
     assert copy.sheetnames[0] == "KẾT QUẢ KIỂM TRA"
     assert result.consolidation.counts()["accepted"] == 14
 
@@ -406,14 +406,20 @@ def test_parallel_reading_gives_the_serial_results(district, tmp_path):
     assert [s.findings for s in serial.report.submissions] == [s.findings for s in parallel.report.submissions]
 
 
-def test_output_written_inside_the_inbox_is_never_merged_again(district, tmp_path):
-    """Secretariats often save the consolidated workbook in the folder they merge: running again
-    must give the same totals, not count the district twice."""
+def test_output_inside_the_inbox_is_refused_before_any_work(district, tmp_path):
+    """Secretariats often save the consolidated workbook in the folder they merge: the next run would
+    read it as a report. The library refuses it before reading or writing anything."""
+    from qcdc_excel.i18n import QcdcError
+
     roster, inbox, first, *_ = district
     copy = tmp_path / "inbox"
     shutil.copytree(inbox, copy)
-    out = copy / "tong-hop.xlsx"
-    once = merge(copy, out, roster, "2020", None, None, None, dt.date(2020, 10, 25))
-    twice = merge(copy, out, roster, "2020", None, None, None, dt.date(2020, 10, 25))
-    assert out.exists() and len(twice.report.submissions) == len(once.report.submissions)
-    assert twice.consolidation.totals.values == once.consolidation.totals.values == first.consolidation.totals.values
+    before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
+    for out, extra in ((copy / "tong-hop.xlsx", {}), (copy / "sub" / "tong-hop.xlsx", {}),
+                       (tmp_path / "tong-hop.xlsx", {"json_path": copy / "kq.json"})):
+        with pytest.raises(QcdcError) as err:
+            merge(copy, out, roster, "2020", None, None, deadline=dt.date(2020, 10, 25), **extra)
+        assert err.value.key == "output-is-input"
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
+    beside = merge(copy, tmp_path / "tong-hop.xlsx", roster, "2020", None, None, None, dt.date(2020, 10, 25))
+    assert beside.consolidation.totals.values == first.consolidation.totals.values
