@@ -19,12 +19,14 @@ from .i18n import QcdcError, both, t
 _TEMP_ATTEMPTS = 100
 
 
-def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
-    """A new, empty file beside ``name`` in ``folder``, opened for writing (mode 0666 & ~umask)."""
+def _create_temp(folder: Path, name: str, tag: str = "") -> tuple[int, Path]:
+    """A new, empty file beside ``name`` in ``folder``, opened for writing (mode 0666 & ~umask):
+    ``.NAME.XXXXXXXXXXXX.tmp``, twelve hex digits that begin with ``tag`` (a run's own, so that it
+    can tell its temporary files from those of another run writing the same folder)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     short = name.encode("utf-8")[:200].decode("utf-8", "ignore")  # within the 255-byte limit of a name
     for _ in range(_TEMP_ATTEMPTS):
-        tmp = folder / f".{short}.{secrets.token_hex(6)}.tmp"
+        tmp = folder / f".{short}.{tag}{secrets.token_hex(6 - len(tag) // 2)}.tmp"
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -60,7 +62,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
 # apiece on an ext4 disk, more when two processes take turns). Staged, they are all written first,
 # made durable together by one sync, and only then renamed into place: the same guarantee as
 # atomic_write_bytes (a target is either its old self or the whole new file) at one sync's cost.
-def stage_bytes(path: Path, data: bytes) -> tuple[Path | None, Path]:
+def stage_bytes(path: Path, data: bytes, tag: str = "") -> tuple[Path | None, Path]:
     """Write ``data`` to a temporary file beside ``path``, not yet synced nor in place; the pair
     (temporary, target) for :func:`commit_staged` (or :func:`discard_staged`). When ``path``
     already holds exactly ``data`` (a merge run again over files that did not change), nothing is
@@ -68,7 +70,7 @@ def stage_bytes(path: Path, data: bytes) -> tuple[Path | None, Path]:
     path = Path(path)
     if _holds(path, data):
         return None, path
-    fd, tmp = _create_temp(path.parent, path.name)
+    fd, tmp = _create_temp(path.parent, path.name, tag)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -12,6 +12,7 @@ import functools
 import io
 import os
 import re
+import secrets
 from pathlib import Path
 from typing import Iterable
 
@@ -94,8 +95,9 @@ class FeedbackWriter:
         names = feedback_names(subs, taken)
         for name in names:
             path_inside(self._out_dir, name)  # checked before any file is written
-        self._tasks = [(sub, self._out_dir, lang, name) for sub, name in zip(subs, names)]
-        self._sweep()  # what a killed run may have left
+        self._tag = secrets.token_hex(3)  # this run's temporary files begin with it
+        self._tasks = [(sub, self._out_dir, lang, name, self._tag) for sub, name in zip(subs, names)]
+        self._sweep(older_than=STALE_TEMP_SECONDS)  # what a killed run left (not what a live one is staging)
         if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
             import multiprocessing
 
@@ -131,7 +133,7 @@ class FeedbackWriter:
                 self._pool.terminate()
                 self._pool.join()
                 discard_staged(list(found.values()))
-                self._sweep()
+                self._sweep(own=True)
                 raise
             self._pool.close()
             self._pool.join()
@@ -141,21 +143,32 @@ class FeedbackWriter:
         self.retired = retire_earlier(self._out_dir, self._subs, written)
         return written
 
-    def _sweep(self) -> None:
-        """Remove the temporary files of this writer's targets that are left in the folder: what a
-        failed worker staged and could not report, or what a run that was killed left behind."""
-        targets = {name for _, _, _, name in self._tasks} | {feedback_name(sub, True) for sub, _, _, _ in self._tasks}
+    def _sweep(self, own: bool = False, older_than: float | None = None) -> None:
+        """Remove the temporary files of this writer's targets that are left in the folder: its
+        ``own`` (what a failed worker staged and could not report), or those ``older_than`` so many
+        seconds (what a run that was killed left behind; another run writing the same folder at
+        this moment keeps its fresh ones)."""
+        import time
+
+        targets = {t[3] for t in self._tasks} | {feedback_name(t[0], True) for t in self._tasks}
         try:
             entries = os.listdir(self._out_dir)
         except OSError:
             return
         for entry in entries:
             m = _TEMP_NAME.fullmatch(entry)
-            if m and m.group(1) in targets:
-                (self._out_dir / entry).unlink(missing_ok=True)
+            if not m or m.group(1) not in targets or (own and not m.group(2).startswith(self._tag)):
+                continue
+            try:
+                if older_than is not None and time.time() - os.stat(self._out_dir / entry).st_mtime < older_than:
+                    continue
+                (self._out_dir / entry).unlink()
+            except FileNotFoundError:
+                continue
 
 
-_TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{12}\.tmp")  # atomic._create_temp's names
+_TEMP_NAME = re.compile(r"\.(.+)\.([0-9a-f]{12})\.tmp")  # atomic._create_temp's names
+STALE_TEMP_SECONDS = 3600  # a staged file this old belongs to no live run
 _TAKE = 4  # files taken from the counter at a time
 _WORKER_TASKS: tuple = ()
 
@@ -192,9 +205,9 @@ def default_workers(jobs: int | None = None, busy: int = 0) -> int:
 
 def _write_task(task) -> tuple[Path | None, Path]:
     """Stage the feedback file of one task: (temporary file, target)."""
-    sub, out_dir, lang, name = task
+    sub, out_dir, lang, name, tag = task
     target, data = feedback_content(sub, lang, name)
-    return stage_bytes(path_inside(out_dir, target), data)
+    return stage_bytes(path_inside(out_dir, target), data, tag)
 
 
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
@@ -256,7 +269,10 @@ def retire_earlier(out_dir: str | Path, subs: list[Submission], written: list[Pa
         if folder is None:
             folder = out_dir / RETIRED_FOLDER.format(dt.datetime.now())
             folder.mkdir(exist_ok=True)
-        os.replace(path, folder / entry)
+        try:
+            os.replace(path, folder / entry)
+        except FileNotFoundError:  # another run over the same folder moved it first
+            continue
         moved.append(folder / entry)
     return moved
 

@@ -8,6 +8,7 @@ the marks.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import openpyxl
@@ -338,10 +339,10 @@ def test_a_failure_while_writing_feedback_leaves_the_folder_as_it_was(tmp_path, 
     assert len(before) == 20 and not any(n.startswith(".") for n in before)
     real = feedback.stage_bytes
 
-    def failing(path, data):
+    def failing(path, data, tag=""):
         if "_faulty_13." in path.name:
             raise OSError(28, "No space left on device")
-        return real(path, data)
+        return real(path, data, tag)
     monkeypatch.setattr(feedback, "stage_bytes", failing)
     monkeypatch.setattr(feedback, "marked_copy", lambda s, lang="vi": b"changed")
     with pytest.raises(OSError):
@@ -383,7 +384,9 @@ def test_temporary_files_a_killed_run_left_are_cleared_and_nothing_else(tmp_path
     name = feedback.feedback_names([sub])[0]
     left = out / f".{name}.0123456789ab.tmp"
     left.write_bytes(b"half")
-    others = [out / ".ghi-chu.txt", out / f".{name}.not-ours.tmp", out / "ban-cu.xlsx"]
+    os.utime(left, (left.stat().st_mtime - 7200,) * 2)  # the killed run was two hours ago
+    live = out / f".{name}.abcdef012345.tmp"  # another run staging into this folder right now
+    others = [out / ".ghi-chu.txt", out / f".{name}.not-ours.tmp", out / "ban-cu.xlsx", live]
     for p in others:
         p.write_bytes(b"keep")
     (written,) = write_feedback_files([sub], out, jobs=1)

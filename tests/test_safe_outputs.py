@@ -352,3 +352,24 @@ def test_a_merge_killed_part_way_leaves_the_inbox_as_it_was(inbox, tmp_path, mon
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert tree(inbox) == before
     assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
+
+
+def test_sixteen_runs_at_once_into_one_feedback_folder_leave_it_whole(tmp_path):
+    """The same command 16 times at once (an impatient officer, a script in a loop): every run gets
+    its verdict, the folder ends with exactly one feedback file per input and no temporary file."""
+    box = tmp_path / "hop-thu"
+    box.mkdir()
+    for name in ("23641_2020.xlsx", "23644_2020.xlsx", "23650_2020 (gui lan 1).xlsx"):
+        shutil.copy(KBANG_INBOX / name, box)
+    before = tree(box)
+    script = Path(sys.executable).with_name("qcdc-excel")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "qcdc_excel.cli"]
+    runs = [subprocess.Popen([*cmd, "validate", str(box), "--feedback-dir", str(tmp_path / "gop-y")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(16)]
+    results = [(p.wait(timeout=600), p.communicate()) for p in runs]
+    bad = [(code, err) for code, (_, err) in results if code != 1 or "Traceback" in err]
+    assert not bad, bad[0]
+    made = sorted(p.name for p in (tmp_path / "gop-y").iterdir())
+    assert made == ["23641_2020_ket-qua-kiem-tra.xlsx", "23644_2020_ket-qua-kiem-tra.xlsx",
+                    "23650_2020_ket-qua-kiem-tra.xlsx"]
+    assert tree(box) == before

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..atomic import atomic_write_bytes, atomic_write_text
+from ..safe_paths import path_inside, safe_component
 from ..findings import finding
 from ..i18n import QcdcError
 from ..periods import Period, parse_period
@@ -686,9 +687,9 @@ class Portal:
         rnd = self.round(round_id)
         folder = self.data / "outputs" / str(rnd.id)
         key = json.dumps([list(self._state_key(rnd.id)), lang])
-        names = {"xlsx": f"tong-hop_{rnd.parent}_{rnd.period}.xlsx", "json": f"tong-hop_{rnd.parent}_{rnd.period}.json",
-                 "docx": f"bao-cao_{rnd.parent}_{rnd.period}.docx"}
-        paths = {k: folder / v for k, v in names.items()}
+        tag = f"{safe_component(rnd.parent, 30)}_{safe_component(rnd.period, 10)}"
+        names = {"xlsx": f"tong-hop_{tag}.xlsx", "json": f"tong-hop_{tag}.json", "docx": f"bao-cao_{tag}.docx"}
+        paths = {k: path_inside(folder, v) for k, v in names.items()}
         with self._output_lock:
             stamp = folder / "state.json"
             if stamp.is_file() and stamp.read_text("utf-8") == key and all(p.is_file() for p in paths.values()):
