@@ -17,6 +17,7 @@ from pathlib import Path
 from .i18n import QcdcError, both, t
 
 _TEMP_ATTEMPTS = 100
+MAX_NAME_BYTES = 255  # the longest file or folder name common file systems take
 
 
 def _create_temp(folder: Path, name: str, tag: str = "") -> tuple[int, Path]:
@@ -154,6 +155,10 @@ def check_output(path: str | Path, option: str, folder: bool = False, example: s
     def refuse(reason: dict[str, str]) -> QcdcError:
         return QcdcError("output-not-writable", path=str(path), option=option, reason=reason)
 
+    if "\x00" in str(path):
+        raise refuse(_reason("reason-name-invalid"))
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in path.parts):
+        raise refuse(_reason("reason-name-too-long"))
     if os.path.exists(path):
         if folder and not os.path.isdir(path):
             raise refuse(_reason("reason-is-file"))

@@ -231,6 +231,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "tên tệp hoặc đường dẫn quá dài",
         "en": "the file name or path is too long",
     },
+    "reason-name-invalid": {
+        "vi": "tên có ký tự không dùng được trong tên tệp (ký tự NUL)",
+        "en": "the name holds a character no file name may hold (NUL)",
+    },
     "reason-os-error": {
         "vi": "lỗi hệ thống {name}",
         "en": "system error {name} ({detail})",

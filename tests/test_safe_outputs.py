@@ -373,3 +373,15 @@ def test_sixteen_runs_at_once_into_one_feedback_folder_leave_it_whole(tmp_path):
     assert made == ["23641_2020_ket-qua-kiem-tra.xlsx", "23644_2020_ket-qua-kiem-tra.xlsx",
                     "23650_2020_ket-qua-kiem-tra.xlsx"]
     assert tree(box) == before
+
+
+@pytest.mark.parametrize("option,value", [("--feedback-dir", "x" * 300), ("--json", "y" * 300 + ".json"),
+                                          ("--feedback-dir", "gop\x00y"), ("--out", "z" * 300 + ".xlsx")])
+def test_an_output_name_no_disk_takes_is_refused_before_any_work(option, value, tmp_path, inbox, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = tree(tmp_path)
+    args = ["--out", "th.xlsx"] if option != "--out" else []
+    r = invoke("merge", inbox, *args, option, value)
+    assert r.exit_code == 2, r.output
+    assert ("quá dài" in r.output or "NUL" in r.output) and option in r.output and "Đang đọc" not in r.output
+    assert tree(tmp_path) == before
