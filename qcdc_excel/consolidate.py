@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from .catalog import LEVELS, Catalog, Indicator
 from .i18n import QcdcError
-from .periods import parse_period
+from .periods import VN_TIME, parse_period
 from .roster import Roster, Unit
 from .validate import Submission
 
@@ -179,7 +179,19 @@ def combine(catalog: Catalog, own: Totals | None, below: list[Totals]) -> Totals
 
 # --- which file counts ----------------------------------------------------------------------------------
 def _order_key(sub: Submission):
-    return (sub.report_date or dt.date.min, sub.mtime, str(sub.path))
+    """Which of a unit's files is the later: the one received later when the office knows (the web
+    desk records every arrival), else the later report date typed in the form, then the file time."""
+    arrival = sub.received.timestamp() if sub.received is not None else float("-inf")
+    return (arrival, sub.report_date or dt.date.min, sub.mtime, str(sub.path))
+
+
+def delivered_on(sub: Submission) -> dt.date:
+    """The day a report counts as delivered for the deadline: the day it was received when the
+    office knows (in Vietnam's time), else the report date typed in it, else the file's date."""
+    if sub.received is not None:
+        when = sub.received if sub.received.tzinfo else sub.received.replace(tzinfo=dt.timezone.utc)
+        return when.astimezone(VN_TIME).date()
+    return sub.report_date or dt.date.fromtimestamp(sub.mtime)
 
 
 def assign_roles(subs: list[Submission], in_scope: dict[int, tuple[str, str] | None],
@@ -402,8 +414,7 @@ def _expected(roster: Roster, parent: str, used, subs, role_by_id, deadline) -> 
         if chosen is None and unit.code in used_units:
             chosen = used.get((unit.code, "consolidated")) or used.get((unit.code, "own"))
         if chosen is not None and chosen.accepted:
-            when = chosen.report_date or dt.date.fromtimestamp(chosen.mtime)
-            status = "late" if (deadline and when > deadline) else "on-time"
+            status = "late" if (deadline and delivered_on(chosen) > deadline) else "on-time"
         elif chosen is not None or files:
             status = "rejected"
         else:

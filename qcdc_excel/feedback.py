@@ -8,6 +8,7 @@ saying why and what to send instead.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import functools
 import io
 import os
@@ -22,7 +23,7 @@ from .feedback_zip import opened_transitional, patched_copy
 from .template import DEFAULT_PASSWORD, FONT
 from .form import FEEDBACK_SHEET
 from .i18n import QcdcError
-from .periods import parse_period
+from .periods import VN_TIME, parse_period
 from .reader import open_workbook
 from .safe_paths import is_plain_code, path_inside, safe_component
 from .validate import Submission
@@ -299,7 +300,7 @@ def note_text(sub: Submission, lang: str = "vi") -> str:
     lines = [
         "KẾT QUẢ KIỂM TRA TỆP BÁO CÁO" if vi else "FILE CHECK RESULT",
         "",
-        f"{'Tệp' if vi else 'File'}: {sub.path.name}",
+        f"{'Tệp' if vi else 'File'}: {received_text(sub, lang)}",
         f"SHA-256: {sub.sha256 or '-'}",
         f"{'Kết quả' if vi else 'Result'}: {STATUS_TEXT[sub.status][0 if vi else 1]}",
         "",
@@ -345,12 +346,25 @@ GUIDES = {
 }
 
 
+def received_text(sub: Submission, lang: str = "vi") -> str:
+    """The file as the sender named it, and when the office received it when that is known:
+    «BaoCao-Q3.xlsx — nhận lúc 14:32 ngày 05/12/2026»."""
+    name = sub.received_name or sub.path.name
+    if sub.received is None:
+        return name
+    when = sub.received if sub.received.tzinfo else sub.received.replace(tzinfo=dt.timezone.utc)
+    when = when.astimezone(VN_TIME)
+    if lang == "en":
+        return f"{name} — received {when:%H:%M} on {when:%d/%m/%Y} (Vietnam time)"
+    return f"{name} — nhận lúc {when:%H:%M} ngày {when:%d/%m/%Y}"
+
+
 def _texts(sub: Submission, lang: str) -> dict:
     vi = lang != "en"
     return {
         "status_text": STATUS_TEXT[sub.status][0 if vi else 1],
         "info": [
-            ("Tệp" if vi else "File", sub.path.name),
+            ("Tệp" if vi else "File", received_text(sub, lang)),
             ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
             ("Kỳ báo cáo" if vi else "Period", _period_words(sub.period, lang)),
             ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),

@@ -84,7 +84,8 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all",
           collected: tuple[list[Path], list[tuple[Path, str]]] | None = None,
           report_path: str | Path | None = None, report_style: str = "nd30",
-          report_signer: str | None = None, with_pdf: bool = False) -> MergeResult:
+          report_signer: str | None = None, with_pdf: bool = False,
+          submissions: list[Submission] | None = None) -> MergeResult:
     """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
 
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
@@ -92,6 +93,8 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     ``collected``: what ``collect_files([inbox])`` gave, when the caller already has it.
     ``report_path``: also write the draft Word report (``qcdc_excel.report``) from the same figures.
     ``with_pdf``: the caller will print ``out`` as a PDF beside it (checked with the other outputs).
+    ``submissions``: the reports already read and recorded (the web desk's, each with the time it
+    was received); the inbox is then not read: the consolidation lists exactly these.
     Outputs that would replace or land among the inbox's files are refused before any work
     (``output-is-input``); unchanged feedback copies found in the inbox are skipped.
     """
@@ -110,10 +113,13 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     warnings = refuse_outputs_among_inputs([inbox], {"--out": out, "--json": json_path, "--report": report_path,
                                                      "--pdf": out.with_suffix(".pdf") if with_pdf else None},
                                            feedback_dir)
-    files, skipped = collected if collected is not None else collect_files([inbox])
-    if not files:
-        raise NothingFound(str(inbox), skipped)
-    subs, skipped = set_aside_copies(read_submissions(files, roster, period, jobs, progress), skipped)
+    if submissions is not None:
+        subs, skipped = list(submissions), []
+    else:
+        files, skipped = collected if collected is not None else collect_files([inbox])
+        if not files:
+            raise NothingFound(str(inbox), skipped)
+        subs, skipped = set_aside_copies(read_submissions(files, roster, period, jobs, progress), skipped)
     report = ValidationReport(subs, skipped)
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
     wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from .i18n import QcdcError, fold
 
+VN_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam's clock (no daylight saving): deadlines are its dates
+
 _PATTERN = re.compile(r"^(\d{4})(?:([QS])(\d))?$")
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 

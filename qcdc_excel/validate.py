@@ -53,6 +53,10 @@ class Submission:
     unit_code: str | None = None
     unit_name: str | None = None
     copy_of: str | None = None  # the mark of the figures it is a feedback copy of (``fingerprint.copy_mark``)
+    # When and as what the office received it (the web desk: the server's clock and the sender's file
+    # name; a file the office took in from mail: the date it gives). Unknown on the command line.
+    received: dt.datetime | None = None
+    received_name: str | None = None
     parent_code: str | None = None
     period: str | None = None
     report_date: dt.date | None = None

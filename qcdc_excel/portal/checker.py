@@ -62,9 +62,10 @@ def run_task(task: tuple):
 
         from ..merge import merge
 
-        _, inbox, out, roster_path, period, parent, json_path, deadline, lang, report_path = task
+        _, inbox, out, roster_path, period, parent, json_path, deadline, lang, report_path, subs = task
         merge(inbox, out, _roster(roster_path), period, parent, json_path=json_path,
-              deadline=dt.date.fromisoformat(deadline) if deadline else None, lang=lang, report_path=report_path)
+              deadline=dt.date.fromisoformat(deadline) if deadline else None, lang=lang, report_path=report_path,
+              submissions=subs)
         return out
     if kind == "sleep":  # for the pool's own tests: a task that stalls
         import time

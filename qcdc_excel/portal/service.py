@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..atomic import atomic_write_bytes, atomic_write_text
-from ..safe_paths import path_inside, safe_component
+from ..safe_paths import is_plain_code, path_inside, safe_component
 from ..findings import finding
 from ..i18n import QcdcError
-from ..periods import Period, parse_period
+from ..periods import VN_TIME, Period, parse_period
 from ..roster import Roster, Unit, load_roster
 from ..validate import SPREADSHEET_SUFFIXES, Submission
 from .checker import CheckFailed, CheckPool
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     sha256 TEXT NOT NULL, state TEXT NOT NULL, status TEXT, refusal TEXT,
     unit_code TEXT, unit_name TEXT, period TEXT, form TEXT, mismatch INTEGER NOT NULL DEFAULT 0,
     review TEXT, review_comment TEXT, reviewed_by TEXT, reviewed_at TEXT,
-    inbox TEXT, checked_at TEXT, result BLOB);
+    inbox TEXT, checked_at TEXT, result BLOB, received_on TEXT);
 CREATE INDEX IF NOT EXISTS submissions_round ON submissions(round_id, unit_code);
 CREATE INDEX IF NOT EXISTS submissions_sender ON submissions(round_id, sender);
 CREATE TABLE IF NOT EXISTS reviews (
@@ -154,6 +154,7 @@ class Portal:
         self._memo: dict[int, Submission] = {}
         self._output_lock = threading.Lock()
         self.runner = runner if runner is not None else CheckPool()
+        self._migrate()
         if recover:
             self.recover()
 
@@ -168,6 +169,13 @@ class Portal:
 
     def close(self) -> None:
         self.runner.close()
+
+    def _migrate(self) -> None:
+        """Bring a data folder made by an earlier version up to this schema (columns added only)."""
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
+        if "received_on" not in columns:
+            with self.db:
+                self.db.execute("ALTER TABLE submissions ADD COLUMN received_on TEXT")
 
     def meta(self, key: str, default: str = "") -> str:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -265,12 +273,17 @@ class Portal:
 
     # --- receiving -------------------------------------------------------------------------------
     def receive(self, data: bytes, original_name: str, sender: str, channel: str = "web",
-                round_id: int | None = None, lang: str = "vi") -> dict:
-        """Store an upload, record it, check it; returns the submission as the API shows it."""
+                round_id: int | None = None, lang: str = "vi", received_on: dt.date | None = None) -> dict:
+        """Store an upload, record it, check it; returns the submission as the API shows it.
+
+        A unit's upload is received when the server stores it (its clock, never the form's date);
+        for a file the office took in from mail or Zalo, the office may give ``received_on``, the
+        day it reached the office (default: now)."""
         rnd = self.round(round_id)
         name = safe_name(original_name, 120)
         suffix = Path(name).suffix.lower()
-        sid = self._store(rnd, data, original_name, sender, channel, suffix)
+        sid = self._store(rnd, data, original_name, sender, channel, suffix,
+                          received_on if sender == ADMIN else None)
         if len(data) > MAX_UPLOAD_BYTES:
             self._refuse(sid, "upload-too-large")
         elif suffix == ".zip":
@@ -282,11 +295,12 @@ class Portal:
         return self.submission(sid, lang)
 
     def receive_archive(self, data: bytes, original_name: str, sender: str, channel: str = "web",
-                        round_id: int | None = None, lang: str = "vi") -> list[dict]:
+                        round_id: int | None = None, lang: str = "vi",
+                        received_on: dt.date | None = None) -> list[dict]:
         """A .zip of files received by Zalo or e-mail: the archive itself is kept, then every
         member is received as its own upload (folders and hidden files included, nothing dropped)."""
         rnd = self.round(round_id)
-        sid = self._store(rnd, data, original_name, sender, channel, ".zip")
+        sid = self._store(rnd, data, original_name, sender, channel, ".zip", received_on)
         try:
             zf = zipfile.ZipFile(io.BytesIO(data))
             members = [m for m in zf.infolist() if not m.is_dir()]
@@ -305,16 +319,16 @@ class Portal:
                     raise ValueError("too large")
                 member = zf.read(m)
             except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
-                msid = self._store(rnd, b"", label, sender, channel + "-zip", "")
+                msid = self._store(rnd, b"", label, sender, channel + "-zip", "", received_on)
                 self._refuse(msid, "upload-archive-member-unreadable")
                 out.append(self.submission(msid, lang))
                 continue
-            out.append(self.receive(member, m.filename, sender, channel + "-zip", rnd.id, lang)
+            out.append(self.receive(member, m.filename, sender, channel + "-zip", rnd.id, lang, received_on)
                        | {"archive": safe_name(original_name)})
         return out
 
     def _store(self, rnd: Round, data: bytes, original_name: str, sender: str, channel: str,
-               suffix: str) -> int:
+               suffix: str, received_on: dt.date | None = None) -> int:
         folder = self.data / "files" / str(rnd.id)
         folder.mkdir(parents=True, exist_ok=True)
         received = now()
@@ -336,9 +350,10 @@ class Portal:
         with self.db:
             sid = self.db.execute(
                 "INSERT INTO submissions(round_id, received_at, sender, channel, original_name, stored, size, "
-                "sha256, state) VALUES (?,?,?,?,?,?,?,?, 'received')",
+                "sha256, state, received_on) VALUES (?,?,?,?,?,?,?,?, 'received', ?)",
                 (rnd.id, received.isoformat(), sender, channel, shown, str(stored.relative_to(self.data)),
-                 len(data), hashlib.sha256(data).hexdigest())).lastrowid
+                 len(data), hashlib.sha256(data).hexdigest(),
+                 received_on.isoformat() if received_on else None)).lastrowid
         return sid
 
     def _refuse(self, sid: int, reason: str) -> None:
@@ -458,6 +473,7 @@ class Portal:
             sub = pickle.loads(self._row(row["id"])["result"])
         if row["inbox"]:
             sub.path = self.data / row["inbox"]  # wherever the data folder is now
+        sub.received, sub.received_name = received_time(row), row["original_name"]
         return sub
 
     def submission(self, sid: int, lang: str = "vi") -> dict:
@@ -476,16 +492,57 @@ class Portal:
                 "catalog_version": sub.catalog_version if sub else None, "findings": findings,
                 "review": row["review"], "review_comment": row["review_comment"],
                 "reviewed_by": row["reviewed_by"], "reviewed_at": row["reviewed_at"],
-                "counts": row["inbox"] is not None and self._in_force(row),
+                **self._standing(row, lang),
                 "file_url": f"/api/v1/submissions/{row['id']}/file",
                 "feedback_url": f"/api/v1/submissions/{row['id']}/feedback" if row["state"] == "checked" else None}
+
+    def _standing(self, row, lang: str) -> dict:
+        """Whether the record counts in the round's consolidation and, when not, why: only the
+        record that counts says so; the others say «đã có bản mới hơn», «bị trả lại», «trùng với
+        tệp số …», … (``counts``, ``why_not``: its code, ``why_not_text``: the words)."""
+        why, params = None, {}
+        if row["state"] == "received":
+            why = "checking"
+        elif row["state"] == "refused":
+            why = "refused"
+        elif row["mismatch"]:
+            why, params = "other-unit", {"unit": row["unit_code"] or ""}
+        elif row["review"] == "return":
+            why = "returned"
+        else:
+            role = self._roles(row["round_id"]).get(row["id"])
+            if role is None or role.role == "unreadable":
+                why = "unreadable"
+            elif role.role == "duplicate":
+                first = self.db.execute("SELECT min(id) FROM submissions WHERE round_id=? AND sha256=? AND id<>? "
+                                        "AND state='checked'", (row["round_id"], row["sha256"], row["id"])).fetchone()[0]
+                why, params = "duplicate", {"first": first or "?"}
+            elif role.role != "used":
+                why = {"superseded": "superseded", "rejected": "rejected", "covered": "covered"}.get(role.role, "excluded")
+                params = {"note": role.note[0 if lang != "en" else 1] if role.note else ""}
+        if why is None:
+            return {"counts": True, "why_not": None, "why_not_text": None}
+        return {"counts": False, "why_not": why, "why_not_text": why_not_text(why, lang, **params)}
+
+    def _roles(self, round_id: int) -> dict[int, object]:
+        """Submission id -> its role in the round's consolidation (``consolidate.FileRole``)."""
+        cons, _, ids = self.consolidation(round_id)
+        key = ("roles", self._state_key(round_id))
+        with self._cache_lock:
+            hit = self._cache.get(("roles", round_id))
+            if hit and hit[0] == key:
+                return hit[1]
+        roles = {ids[str(r.sub.path)]: r for r in cons.files if str(r.sub.path) in ids}
+        with self._cache_lock:
+            self._cache[("roles", round_id)] = (key, roles)
+        return roles
 
     def submissions(self, round_id: int | None = None, unit: str | None = None, status: str | None = None,
                     sender: str | None = None, lang: str = "vi", ids: list[int] | None = None) -> list[dict]:
         rnd = self.round(round_id)
         sql, args = "SELECT * FROM submissions WHERE round_id=?", [rnd.id]
-        if unit:
-            sql += " AND (unit_code=? OR sender=?)"
+        if unit:  # a unit's files: what it sent, and what was sent for it (not another unit's misdirected upload)
+            sql += " AND ((unit_code=? AND mismatch=0) OR sender=?)"
             args += [unit, unit]
         if sender:  # what a unit may see: its uploads, and its own files the secretariat took in
             sql += " AND (sender=? OR (sender=? AND unit_code=?))"
@@ -535,7 +592,20 @@ class Portal:
 
                 made = atomic_write_text(folder / (Path(name).stem + ".txt"), "\ufeff" + note_text(source, lang))
             target = Path(made)
-        return target, target.name
+        return target, self.download_name(row, sub, target.suffix)
+
+    def download_name(self, row, sub: Submission, suffix: str) -> str:
+        """The name a feedback copy is downloaded under, one per upload: ``23668_2020_lan-2_bien-nhan.xlsx``
+        (the unit's code, the period, which of its uploads in the round, a receipt or a check result)."""
+        who = row["sender"] if row["sender"] != ADMIN else (row["unit_code"] or "")
+        nth = self.db.execute("SELECT count(*) FROM submissions WHERE round_id=? AND id<=? AND "
+                              "(sender=? OR (sender=? AND unit_code=?))",
+                              (row["round_id"], row["id"], who, ADMIN, who)).fetchone()[0]
+        code = who if is_plain_code(who) else f"{row['id']:06d}"
+        period = safe_component(self.round(row["round_id"]).period, 10)
+        kind = "bien-nhan" if sub.accepted and suffix == ".xlsx" else (
+            "ket-qua-kiem-tra" if suffix == ".xlsx" else "khong-doc-duoc")
+        return f"{code}_{period}_lan-{nth}_{kind}{suffix}"
 
     # --- reviews ---------------------------------------------------------------------------------
     def review(self, ids: list[int], action: str, who: str, comment: str = "") -> list[int]:
@@ -632,12 +702,17 @@ class Portal:
         sent: dict[str, int] = {}
         returned: set[str] = set()
         last: dict[str, str] = {}
-        for r in self.db.execute("SELECT unit_code, sender, review, received_at FROM submissions WHERE round_id=?",
-                                 (rnd.id,)):
-            for who in {r["unit_code"], r["sender"]} - {None, ADMIN}:
+        misdirected: dict[str, set[str]] = {}  # sender -> the units whose report it sent
+        for r in self.db.execute("SELECT unit_code, sender, review, received_at, mismatch FROM submissions "
+                                 "WHERE round_id=?", (rnd.id,)):
+            # a unit that sent another unit's report: its own activity; the other unit's row does not change
+            whos = {r["sender"]} if r["mismatch"] else {r["unit_code"], r["sender"]}
+            for who in whos - {None, ADMIN}:
                 sent[who] = sent.get(who, 0) + 1
                 last[who] = max(last.get(who, ""), r["received_at"])
-            if r["review"] == "return" and r["unit_code"]:
+            if r["mismatch"] and r["unit_code"]:
+                misdirected.setdefault(r["sender"], set()).add(r["unit_code"])
+            if r["review"] == "return" and r["unit_code"] and not r["mismatch"]:
                 returned.add(r["unit_code"])
         out = []
         for e in cons.expected:
@@ -655,7 +730,7 @@ class Portal:
             out.append({"code": e.unit.code, "name": e.unit.name, "level": e.unit.level, "state": state,
                         "submission": sid, "files": sent.get(e.unit.code, 0), "last": last.get(e.unit.code),
                         "report_date": e.used.report_date.isoformat() if e.used is not None and e.used.report_date else None,
-                        "comment": comment})
+                        "comment": comment, "sent_for": sorted(misdirected.get(e.unit.code, ()))})
         return out
 
     def others(self, round_id: int | None = None, lang: str = "vi") -> list[dict]:
@@ -681,9 +756,8 @@ class Portal:
 
     def outputs(self, round_id: int | None = None, lang: str = "vi") -> dict[str, Path]:
         """The consolidated workbook, the JSON report and the Word report of the round, built by
-        ``merge`` on the round's inbox (rebuilt only when something changed)."""
-        from ..validate import collect_files
-
+        ``merge`` from the round's recorded checks (rebuilt only when something changed): it lists
+        what the database says counts, never whatever lies in the inbox folder."""
         rnd = self.round(round_id)
         folder = self.data / "outputs" / str(rnd.id)
         key = json.dumps([list(self._state_key(rnd.id)), lang])
@@ -696,12 +770,13 @@ class Portal:
                 return paths
             inbox = self.inbox(rnd.id)
             inbox.mkdir(parents=True, exist_ok=True)
-            if not collect_files([inbox])[0]:
+            _, subs, _ = self.consolidation(rnd.id)
+            if not subs:
                 raise QcdcError("portal-nothing-yet", period=rnd.period)
             # ``merge`` itself, run in a worker: a clean single-threaded process that may use every core
             self.runner.run(("merge", str(inbox), str(paths["xlsx"]), str(rnd.roster_path), rnd.period, rnd.parent,
                              str(paths["json"]), rnd.deadline.isoformat() if rnd.deadline else None, lang,
-                             str(paths["docx"])), timeout=MERGE_TIMEOUT)
+                             str(paths["docx"]), subs), timeout=MERGE_TIMEOUT)
             atomic_write_text(stamp, key)
         return paths
 
@@ -876,3 +951,32 @@ def refusal_text(code: str | None, lang: str = "vi", title: bool = False) -> str
     if title:
         return ten if lang == "en" else tvi
     return en if lang == "en" else vi
+
+
+# Why a record does not count in the round's consolidation (``Portal._standing``).
+WHY_NOT = {
+    "checking": ("đang được kiểm tra", "being checked"),
+    "refused": ("tệp bị từ chối", "the file was refused"),
+    "other-unit": ("là báo cáo của đơn vị khác ({unit}), không phải của đơn vị gửi",
+                   "it is another unit's report ({unit}), not the sender's"),
+    "returned": ("bị Văn phòng trả lại", "returned by the office"),
+    "unreadable": ("không đọc được tệp", "the file cannot be read"),
+    "duplicate": ("trùng với tệp số {first}", "identical to file no. {first}"),
+    "superseded": ("đã có bản mới hơn", "a newer file replaced it"),
+    "rejected": ("bị trả lại: có lỗi phải sửa", "rejected: it has errors to fix"),
+    "covered": ("đã được tính qua báo cáo tổng hợp ({note})", "counted through a consolidated report ({note})"),
+    "excluded": ("không thuộc đợt này ({note})", "not part of this round ({note})"),
+}
+
+
+def why_not_text(why: str, lang: str = "vi", **params: object) -> str:
+    vi, en = WHY_NOT[why]
+    return (en if lang == "en" else vi).format(**params)
+
+
+def received_time(row) -> dt.datetime:
+    """When the office received a record: the day it gave for a file taken in from mail (the start
+    of that day, Vietnam time), else the server's clock when the upload was stored."""
+    if row["received_on"]:
+        return dt.datetime.combine(dt.date.fromisoformat(row["received_on"]), dt.time(), VN_TIME)
+    return dt.datetime.fromisoformat(row["received_at"])

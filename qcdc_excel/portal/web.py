@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..i18n import QcdcError
-from ..periods import parse_period
+from ..periods import VN_TIME, parse_period
 from .service import ADMIN, MAX_UPLOAD_BYTES, Portal
 from .texts import text
 
@@ -369,15 +369,26 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
     @need("admin")
     def desk_upload():
         rnd = current_round()
+        try:  # the day the office received mailed files; never after today (Vietnam time)
+            day = request.form.get("received_on", "").strip()
+            received_on = dt.date.fromisoformat(day) if day else None
+            if received_on is not None and received_on > dt.datetime.now(VN_TIME).date():
+                raise ValueError(day)
+        except ValueError:
+            if request.headers.get("X-Requested-With") or wants_json():
+                return jsonify({"error": _("received-on-invalid")}), 400
+            return render_template("message.html", message=_("received-on-invalid")), 400
         results = []
         for f in request.files.getlist("file"):
             if not f:
                 continue
             data = f.read()
             if upload_name(f).lower().endswith(".zip"):
-                results += portal.receive_archive(data, upload_name(f), ADMIN, "desk", rnd.id, lang=lang())
+                results += portal.receive_archive(data, upload_name(f), ADMIN, "desk", rnd.id, lang=lang(),
+                                                  received_on=received_on)
             else:
-                results.append(portal.receive(data, upload_name(f), ADMIN, "desk", rnd.id, lang=lang()))
+                results.append(portal.receive(data, upload_name(f), ADMIN, "desk", rnd.id, lang=lang(),
+                                              received_on=received_on))
         if request.headers.get("X-Requested-With") or wants_json():
             return jsonify({"submissions": [decorate(r) for r in results]}), 201 if results else 400
         return redirect(url_for("desk"))

@@ -74,6 +74,8 @@
     }
     var data = new FormData();
     data.append("file", file, file.name);
+    var day = form.querySelector("input[name=received_on]");
+    if (day && day.value) { data.append("received_on", day.value); }
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("X-CSRFToken", token());
