@@ -65,9 +65,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "The unit code in {cell} ({shown}) differs from the form's ({expected}). Do not edit it; use your own unit's template."),
     "unit-not-in-roster": ("Mã đơn vị {unit} không có trong danh sách đơn vị. {hint}",
                            "Unit code {unit} is not in the roster. {hint}"),
-    "unit-code-zero-lost": ("Mã đơn vị ở ô {cell} {what} ({shown}); {matched} Hãy giữ mã đơn vị dạng chữ: dùng lại "
+    "unit-code-zero-lost": ("Mã đơn vị ở ô {cell} {what}; {matched} Hãy giữ mã đơn vị dạng chữ: dùng lại "
                             "biểu mẫu gốc (ô mã đã định dạng Văn bản) hoặc định dạng ô là Văn bản (Text) trước khi gõ mã.",
-                            "The unit code in {cell} {what} ({shown}); {matched} Keep the code as text: reuse the "
+                            "The unit code in {cell} {what}; {matched} Keep the code as text: reuse the "
                             "original form (its code cell is formatted Text) or format the cell as Text before typing."),
     "unit-level-mismatch": ("Đơn vị {unit} thuộc {roster_level} nhưng dùng biểu mẫu {form_level}. Hãy dùng biểu mẫu đúng cấp.",
                             "Unit {unit} is a {roster_level} unit but used the {form_level} form. Use the form of your level."),

@@ -380,9 +380,11 @@ class _ShownCode:
         self.sheet, self.cell = sheet, cell
 
     def zero_lost(self, code: str, matched: tuple[str, str]) -> Finding:
-        what = (("được lưu dạng số nên mất số 0 ở đầu", "was stored as a number and lost its leading zeros")
-                if self.number else ("thiếu số 0 ở đầu", "lacks its leading zeros"))
-        return finding("unit-code-zero-lost", sheet=self.sheet, cell=self.cell, shown=self.text, unit=code,
+        shown = self.text
+        what = ((f"được lưu dạng số ({shown}) nên đã mất số 0 ở đầu",
+                 f"was stored as a number ({shown}) and lost its leading zeros") if self.number
+                else (f"ghi là {shown}, thiếu số 0 ở đầu", f"reads {shown}, without its leading zeros"))
+        return finding("unit-code-zero-lost", sheet=self.sheet, cell=self.cell, shown=shown, unit=code,
                        what=what, matched=matched)
 
 
@@ -410,14 +412,14 @@ def _not_in_roster_hint(roster: Roster, level: str, code: _ShownCode) -> tuple[s
     """Whether the roster or the form is the likely culprit of a code not found."""
     short = roster.short_codes(level)
     if short:
-        width, example = CODE_WIDTHS[level], short[0].code
-        words = _level_pair(level)
-        return (f"Có lẽ danh sách đơn vị bị sai: {len(short)} mã {words[0]} trong danh sách có ít hơn {width} "
-                f"chữ số (ví dụ {example}), như khi mã bị lưu dạng số và mất số 0 ở đầu. Hãy sửa danh sách "
+        width, words = CODE_WIDTHS[level], _level_pair(level)
+        count = f"{len(short)}/{len(roster.at_level(level))}"
+        return (f"Có lẽ danh sách đơn vị bị sai: mã {words[0]} trong danh sách ngắn hơn {width} chữ số ({count} mã, "
+                f"ví dụ {short[0].code}), như khi mã bị lưu dạng số và mất số 0 ở đầu. Hãy sửa danh sách "
                 f"(ghi mã dạng chữ, đủ {width} chữ số) rồi kiểm tra lại.",
-                f"The roster is likely wrong: {len(short)} {words[1]} codes in it have fewer than {width} digits "
-                f"(e.g. {example}), as when codes are stored as numbers and lose their leading zeros. Correct "
-                f"the roster (codes as text, {width} digits) and check again.")
+                f"The roster is likely wrong: its {words[1]} codes are shorter than {width} digits ({count}, "
+                f"e.g. {short[0].code}), as when codes are stored as numbers and lose their leading zeros. "
+                f"Correct the roster (codes as text, {width} digits) and check again.")
     if code.number:
         return (f"Ô {code.cell} lưu mã dạng số nên có thể đã mất số 0 ở đầu, nhưng không mã nào trong danh sách "
                 f"khớp. Kiểm tra lại mã ở ô {code.cell} và ghi mã dạng chữ (định dạng ô là Văn bản).",
