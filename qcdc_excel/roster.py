@@ -259,6 +259,8 @@ def _read_units(rows, col: dict[str, int], width: int, err):
 def _restore_parents(units: dict[str, Unit], codes: list[str]) -> list[tuple[int, str, str]]:
     """A parent cell stored as a number ('4') names the one unit whose code it is without its
     leading zeros (04); returns (row, number, code) for each parent given back its zeros."""
+    if not codes:
+        return []
     probe = Roster(units)
     fixed = []
     for code in codes:
