@@ -222,8 +222,8 @@ def load_roster(path: str | Path) -> Roster:
 
 
 def _read_units(rows, col: dict[str, int], width: int, err):
-    """Units of the data rows; (units, [(row, number, code)] of codes given back their zeros,
-    codes of the units whose parent cell was a number)."""
+    """The units of the data rows, the codes given back their zeros as (row, number, code), and
+    the codes of the units whose parent cell held a number."""
     units: dict[str, Unit] = {}
     padded: list[tuple[int, str, str]] = []
     numeric_parents: list[str] = []

@@ -253,6 +253,24 @@ def test_csv_roster_is_text(tmp_path, post2025):
     assert roster["01273"].parent == "04" and roster.warnings == []
 
 
+def test_web_desk_takes_the_numeric_form_from_its_own_unit(tmp_path, values, layout):
+    """The commune 01273, signed in, sends its form with the code typed as a number: its own
+    report, accepted with the warning, never "another unit's report"."""
+    from qcdc_excel.portal.checker import InlineRunner
+    from qcdc_excel.portal.service import Portal, init_portal
+
+    init_portal(tmp_path / "data", POST2025_ROSTER, "2025Q3", "04")
+    portal = Portal(tmp_path / "data", runner=InlineRunner())
+    try:
+        data = typed_as_number(tmp_path, values, layout, 1273).read_bytes()
+        got = portal.receive(data, "01273_2025Q3.xlsx", "01273")
+    finally:
+        portal.close()
+    assert (got["unit_code"], got["status"]) == ("01273", "accepted-with-warnings"), got["findings"]
+    assert [f["code"] for f in got["findings"] if f["severity"] == "error"] == []
+    assert "unit-code-zero-lost" in [f["code"] for f in got["findings"]]
+
+
 # --- the command line --------------------------------------------------------------------------------
 def test_cli_prints_roster_warnings_and_takes_a_code_without_its_zeros(tmp_path):
     roster = write_xlsx(tmp_path / "r.xlsx", [(4, "Tỉnh Cao Bằng", "tinh", None),
