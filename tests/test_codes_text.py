@@ -346,6 +346,18 @@ def test_nfd_typed_into_a_form_is_read_as_nfc(tmp_path, request, values, layout,
     assert sub.values[text_code] == "Đề nghị tăng cường tập huấn."
 
 
+def test_nfd_catalog_file_is_read_as_nfc(tmp_path, catalog):
+    from importlib import resources
+
+    from qcdc_excel.catalog import load_catalog_file
+
+    shipped = (resources.files("qcdc_excel") / "catalogs" / f"{catalog.version}.yaml").read_text("utf-8")
+    path = tmp_path / "nfd.yaml"
+    path.write_text(nfd(shipped), encoding="utf-8")
+    again = load_catalog_file(path)
+    assert {c: i.label for c, i in again.indicators.items()} == {c: i.label for c, i in catalog.indicators.items()}
+
+
 def test_cli_text_options_are_nfc():
     from qcdc_excel.cli import _text_value
 
