@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from .expressions import MISSING_STRATEGIES, Expression, ExpressionError, Outcome, parse_expression
-from .i18n import MultiError, QcdcError, both, pick
+from .i18n import MultiError, QcdcError, both, nfc, pick
 
 LEVELS = ("tinh", "huyen", "xa")  # top to bottom
 KINDS = ("count", "amount", "flag", "ratio", "text")
@@ -358,7 +358,7 @@ def load_catalog_file(path: str | Path) -> Catalog:
                          problem=both(t(key, "vi", **params), t(key, "en", **params)))
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = nfc(path.read_text(encoding="utf-8"))  # labels as every other text: NFC
     except FileNotFoundError:
         raise unreadable("catalog-not-found") from None
     except IsADirectoryError:

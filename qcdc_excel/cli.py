@@ -27,7 +27,7 @@ import click
 from . import __version__
 from .atomic import check_output, os_error_reason
 from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
-from .i18n import LANGS, SEVERITY_LABELS, SKIP_REASONS, QcdcError, click_translations, t
+from .i18n import LANGS, SEVERITY_LABELS, SKIP_REASONS, QcdcError, click_translations, nfc, t
 from .periods import parse_period
 from .roster import load_roster, normalise_level
 from .safe_paths import refuse_outputs_among_inputs
@@ -204,6 +204,36 @@ class UsageFailure(click.ClickException):
 
 def _fail(exc: QcdcError, lang: str) -> UsageFailure:
     return UsageFailure(exc.render(lang))
+
+
+# --- rosters and codes ---------------------------------------------------------------------------
+def _load_roster(path: str | None, lang: str):
+    """The roster at ``path`` (None without one); what the loader changed is said on stderr."""
+    if path is None:
+        return None
+    ros = load_roster(path)
+    for warning in ros.warnings:
+        click.echo(click.style(warning.render(lang), fg="yellow"), err=True)
+    return ros
+
+
+def _roster_code(ros, code: str | None, option_name: str, lang: str) -> str | None:
+    """A unit code typed on the command line, as the roster spells it: 1273 is 01273 when it is
+    the one roster code that fits once given back its leading zeros (said on stderr)."""
+    if code is None:
+        return None
+    code = nfc(code).strip()
+    unit = ros.zero_lost(code) if (ros is not None and code not in ros) else None
+    if unit is None:
+        return code
+    click.echo(click.style(t("cli-code-zero-lost", lang, option=option_name, shown=code, code=unit.code,
+                             name=unit.name), fg="yellow"), err=True)
+    return unit.code
+
+
+def _text_value(_ctx, _param, value: str | None) -> str | None:
+    """An option's text (a name, a title) in NFC, as every text that enters."""
+    return None if value is None else nfc(value)
 
 
 def _is_output(name: str, outputs: Sequence[Path]) -> Path | None:
@@ -394,7 +424,8 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
         per = parse_period(period) if period is not None else None
         if (units or all_units) and per is None:
             raise QcdcError("template-needs-period")
-        ros = load_roster(roster) if roster else None
+        ros = _load_roster(roster, lang)
+        units = tuple(_roster_code(ros, u, "--unit", lang) for u in units)
         load_catalog(catalog_version)
         check_output(out_dir, "--out", folder=True)
         with writing(lang, [out_dir]):
@@ -520,7 +551,7 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
         if period is not None:
             parse_period(period)
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "ket-qua.json")
-        ros = load_roster(roster) if roster else None
+        ros = _load_roster(roster, lang)
         if json_path is not None:
             check_output(json_path, "--json")
         if feedback_dir is not None:
@@ -695,7 +726,7 @@ def render_headline(result, lang: str) -> None:
               "hoặc hd36 (Ban Chỉ đạo, Hướng dẫn 36-HD/VPTW).",
               "Layout of the Word report and of the consolidated workbook's signatures: nd30 (state body, "
               "Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
-@option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"),
+@option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value,
         help=("Người ký báo cáo Word.", "Who signs the Word report."))
 @option("--pdf", "with_pdf", is_flag=True,
         help=("Xuất thêm sổ tổng hợp ra PDF để ký (cùng tên, đuôi .pdf; cần LibreOffice).",
@@ -720,7 +751,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         due = _parse_date(deadline)
         if parent is not None and roster is None:
             raise QcdcError("merge-parent-needs-roster", code=parent)
-        ros = load_roster(roster) if roster else None
+        ros = _load_roster(roster, lang)
+        parent = _roster_code(ros, parent, "--parent", lang)
         if parent and ros is not None and parent not in ros:
             raise QcdcError("unit-not-in-roster", code=parent, path=ros.source)
         check_output(out_path, "--out", example="tong-hop.xlsx")
@@ -786,8 +818,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
 @option("--style", type=click.Choice(["nd30", "hd36"]), default="nd30", show_default=True,
         help=("Thể thức: nd30 (cơ quan nhà nước, Nghị định 30/2020) hoặc hd36 (Ban Chỉ đạo, Hướng dẫn 36-HD/VPTW).",
               "Layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
-@option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), help=("Người ký.", "Who signs."))
-@option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"),
+@option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value, help=("Người ký.", "Who signs."))
+@option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"), callback=_text_value,
         help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN).", "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN)."))
 @option("--write-template", is_flag=True,
         help=("Ghi mẫu Word mặc định (có thẻ) ra --out để đơn vị sửa thành mẫu riêng, không đọc TỆP.",
@@ -903,8 +935,10 @@ def portal_init_cmd(obj: dict, data: str, roster: str, period: str, parent: str 
         parse_period(period)
         due = _parse_date(deadline)
         _codes_out(codes_out)
+        ros = _load_roster(roster, lang)
+        parent = _roster_code(ros, parent, "--parent", lang)
         with writing(lang, [codes_out, data]):
-            rows = init_portal(data, roster, period, parent, due, base_url)
+            rows = init_portal(data, roster, period, parent, due, base_url, loaded=ros)
             write_codes(codes_out, rows)
     except QcdcError as exc:
         raise _fail(exc, lang) from None

@@ -63,8 +63,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "No unit code in {cell}. Type your unit code."),
     "unit-code-mismatch": ("Mã đơn vị ở ô {cell} ({shown}) khác mã của biểu mẫu ({expected}). Không sửa mã đơn vị; hãy dùng đúng biểu mẫu của đơn vị mình.",
                            "The unit code in {cell} ({shown}) differs from the form's ({expected}). Do not edit it; use your own unit's template."),
-    "unit-not-in-roster": ("Mã đơn vị {unit} không có trong danh sách đơn vị. Kiểm tra lại mã ở ô {cell}.",
-                           "Unit code {unit} is not in the roster. Check the code in {cell}."),
+    "unit-not-in-roster": ("Mã đơn vị {unit} không có trong danh sách đơn vị. {hint}",
+                           "Unit code {unit} is not in the roster. {hint}"),
+    "unit-code-zero-lost": ("Mã đơn vị ở ô {cell} {what}; {matched} Hãy giữ mã đơn vị dạng chữ: dùng lại "
+                            "biểu mẫu gốc (ô mã đã định dạng Văn bản) hoặc định dạng ô là Văn bản (Text) trước khi gõ mã.",
+                            "The unit code in {cell} {what}; {matched} Keep the code as text: reuse the "
+                            "original form (its code cell is formatted Text) or format the cell as Text before typing."),
     "unit-level-mismatch": ("Đơn vị {unit} thuộc {roster_level} nhưng dùng biểu mẫu {form_level}. Hãy dùng biểu mẫu đúng cấp.",
                             "Unit {unit} is a {roster_level} unit but used the {form_level} form. Use the form of your level."),
     "period-missing": ("Chưa ghi kỳ báo cáo ở ô {cell} (dạng 2023Q1, 2023S1 hoặc 2023).",
@@ -164,6 +168,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "unit-code-missing": ("error", "Thiếu mã đơn vị", "Unit code missing"),
     "unit-code-mismatch": ("error", "Mã đơn vị bị sửa", "Unit code changed"),
     "unit-not-in-roster": ("error", "Đơn vị ngoài danh sách", "Unit not in roster"),
+    "unit-code-zero-lost": ("warning", "Mã đơn vị mất số 0 ở đầu", "Unit code lost its leading zeros"),
     "unit-level-mismatch": ("error", "Biểu mẫu sai cấp", "Form of another level"),
     "period-missing": ("error", "Thiếu kỳ báo cáo", "Period missing"),
     "period-invalid": ("error", "Kỳ báo cáo sai", "Invalid period"),

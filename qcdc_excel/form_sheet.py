@@ -319,6 +319,8 @@ def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
         style = S_VALUE_BOLD if (head.personal and ref != ids["parent"]) else replace(S_VALUE, shrink=True)
         if own and not head.personal:
             style = replace(style, fill=INPUT_FILL, locked=False, border=True)
+        if ref != ids["unit_name"]:  # codes are text: Excel keeps the leading zeros of a typed 01273
+            style = replace(style, num_format=NUMBER_FORMATS["code"])
         sheet.put(ref, value or None, style)
     if own and not head.personal:
         sheet.validations += [

@@ -33,6 +33,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Danh sách đơn vị {path}: {reason}",
         "en": "Roster {path}: {reason}",
     },
+    "roster-codes-as-numbers": {
+        "vi": "Danh sách đơn vị {path}: mã ở dòng {rows} được lưu dạng số nên mất số 0 ở đầu; đã đọc lại "
+              "đủ số chữ số theo cấp (ví dụ {example}). Hãy định dạng các cột mã là Văn bản (Text) trong tệp "
+              "danh sách.",
+        "en": "Roster {path}: the codes on rows {rows} were stored as numbers and lost their leading zeros; "
+              "they were read back at their level's width (e.g. {example}). Format the code columns as Text "
+              "in the roster file.",
+    },
     # --- periods ----------------------------------------------------------------------------
     "period-invalid": {
         "vi": "Kỳ báo cáo «{value}» không hợp lệ. Dùng dạng 2023Q1 … 2023Q4 (quý), 2023S1, 2023S2 "
@@ -47,6 +55,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unit-not-in-roster": {
         "vi": "Mã đơn vị «{code}» không có trong danh sách đơn vị {path}.",
         "en": "Unit code '{code}' is not in the roster {path}.",
+    },
+    "cli-code-zero-lost": {
+        "vi": "{option} {shown}: hiểu là mã {code} ({name}) trong danh sách đơn vị; mã đơn vị giữ số 0 ở đầu.",
+        "en": "{option} {shown}: taken as {code} ({name}) from the roster; unit codes keep their leading zeros.",
     },
     "template-needs-roster": {
         "vi": "Cần chỉ ra danh sách đơn vị (--roster) khi dùng --all hoặc --unit.",
@@ -376,6 +388,12 @@ SKIP_REASONS: dict[str, dict[str, str]] = {
     "not-a-spreadsheet": {"vi": "không phải bảng tính", "en": "not a spreadsheet"},
     "feedback-copy": {"vi": "tệp góp ý do qcdc-excel tạo: bỏ qua", "en": "feedback file made by qcdc-excel: skipped"},
 }
+
+
+def nfc(text: str) -> str:
+    """Text as it enters from a file, a form or the command line, in Unicode NFC: a name typed
+    or pasted in NFD compares, sorts and prints like its NFC twin from then on."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def fold(text: str) -> str:

@@ -90,7 +90,8 @@ KIND_ERRORS = {
     "amount": "Phải là số không âm (ví dụ 11796,9), không có chữ.",
     "flag": "Chỉ chọn Có hoặc Không.",
 }
-NUMBER_FORMATS = {"count": "#,##0", "amount": "#,##0.0##", "ratio": "0.0%", "date": "dd/mm/yyyy"}
+# "code": Text, for the cells that hold an administrative code, so that a typed 01273 keeps its zero.
+NUMBER_FORMATS = {"count": "#,##0", "amount": "#,##0.0##", "ratio": "0.0%", "date": "dd/mm/yyyy", "code": "@"}
 TEXT_MAX = 2000
 
 

@@ -12,6 +12,7 @@ Only three parts are read: the workbook (sheet names, states, structure protecti
 sheet and the form sheet (plus the shared strings when a cell uses them). A sheet's cells (typed
 value and formula, shared formulas expanded from their master) and its protection are read by
 the fast path or, for XML it cannot take exactly, by an element-by-element defusedxml pass.
+Every text read (shared strings, inline strings, ``str`` cells) is given in Unicode NFC (:func:`nfc`).
 
 Why the fast path reads exactly what a conforming XML parser reads (its safety argument)
 ---------------------------------------------------------------------------------------------
@@ -85,6 +86,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring, iterparse
 
 from .formulas import FormulaSyntaxError, col_number, translate
+from .i18n import nfc
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a filled form is ~50 KB; anything this big is not one
 MAX_PART_BYTES = 40 * 1024 * 1024  # decompressed cap for any one XML part
@@ -403,9 +405,7 @@ def _read_shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     if not data:
         return []
     fast = _fast_shared_strings(data)
-    if fast is not None:
-        return fast
-    return _general_shared_strings(data)
+    return [nfc(s) for s in (fast if fast is not None else _general_shared_strings(data))]
 
 
 def _general_shared_strings(data: bytes) -> list[str]:
@@ -432,7 +432,9 @@ def _typed(t: str, text: str | None, raw: RawWorkbook) -> object:
             raise Unreadable("file-corrupt") from None
     if t == "b":
         return text == "1"
-    if t in ("str", "e", "d"):
+    if t == "str":
+        return nfc(text)
+    if t in ("e", "d"):
         return text
     try:
         return float(text)
@@ -583,9 +585,9 @@ def _fast_shared_strings(data: bytes) -> list[str] | None:
 def _inline_text(inner: bytes) -> str:
     """Text of an inline string (<is>), phonetic runs left out."""
     if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and inner.count(b"<") == 4:
-        return _unescape(inner[7:-9])
+        return nfc(_unescape(inner[7:-9]))
     runs = inner.split(b"<rPh", 1)[0]
-    return "".join(_unescape(x.group(1) or b"") for x in _FAST_TEXT.finditer(runs))
+    return nfc("".join(_unescape(x.group(1) or b"") for x in _FAST_TEXT.finditer(runs)))
 
 
 # Decoded cells, shared by every file a process reads: the static part of the form (labels, codes,
@@ -927,7 +929,7 @@ def _general_sheet(raw: RawWorkbook, info: SheetInfo, data: bytes, only: set[str
                 value: object = None
                 if formula is None:
                     if t == "inlineStr":
-                        value = _text_of(node) if node is not None else ""
+                        value = nfc(_text_of(node)) if node is not None else ""
                     else:
                         value = _typed(t, v.text if v is not None else None, raw)
                 if value is not None or formula is not None:  # an empty cell is no cell

@@ -6,12 +6,13 @@ one tinh -> xa, and both are just trees whose levels go down at every step.
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .catalog import LEVELS
-from .i18n import MultiError, QcdcError, both, fold
+from .i18n import MultiError, QcdcError, both, fold, nfc, t
 
 _HEADER_ALIASES = {
     "code": "code", "ma": "code", "ma don vi": "code", "ma_don_vi": "code",
@@ -25,6 +26,8 @@ _LEVEL_ALIASES = {
     "xa": "xa", "commune": "xa", "phuong": "xa", "thi tran": "xa", "dac khu": "xa",
 }
 MAX_ROSTER_BYTES = 50 * 1024 * 1024
+# Digits of a code at each level in the national list of administrative units (GSO/NSO).
+CODE_WIDTHS = {"tinh": 2, "huyen": 3, "xa": 5}
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,29 @@ class Unit:
     row: int = 0  # row in the roster file, for messages
 
 
+@dataclass(frozen=True)
+class RosterWarning:
+    """Something the roster loader changed or doubts, said in words (``i18n`` key and parameters)."""
+    key: str
+    params: dict
+
+    def render(self, lang: str = "vi") -> str:
+        return t(self.key, lang, **self.params)
+
+
+def digits_key(code: str) -> str | None:
+    """A code as a number shows it ('01273' -> '1273'); None when the code is not all digits."""
+    if not code.isascii() or not code.isdigit():
+        return None
+    return code.lstrip("0") or "0"
+
+
 @dataclass
 class Roster:
     units: dict[str, Unit]
     source: str = ""
     children: dict[str | None, list[str]] = field(default_factory=dict)
+    warnings: list[RosterWarning] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.children = {}
@@ -71,6 +92,29 @@ class Roster:
             stack.extend(reversed(self.children.get(unit.code, [])))
         return out
 
+    @functools.cached_property
+    def _by_digits(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for code in self.units:
+            key = digits_key(code)
+            if key is not None:
+                out.setdefault(key, []).append(code)
+        return out
+
+    def zero_lost(self, code: str, level: str | None = None) -> Unit | None:
+        """The one unit whose code is ``code`` with the leading zeros a number dropped
+        ('1273' -> 01273), at ``level`` when given; None when none or several fit."""
+        key = digits_key(code)
+        fits = [self.units[c] for c in self._by_digits.get(key, []) if len(c) > len(code)] if key else []
+        fits = [u for u in fits if level is None or u.level == level]
+        return fits[0] if len(fits) == 1 else None
+
+    def short_codes(self, level: str) -> list[Unit]:
+        """Units of ``level`` whose all-digit code is shorter than the national width (as if a
+        spreadsheet had stored it as a number and dropped its leading zeros)."""
+        width = CODE_WIDTHS[level]
+        return [u for u in self.at_level(level) if digits_key(u.code) is not None and len(u.code) < width]
+
     def ancestors(self, code: str) -> list[Unit]:
         out, parent = [], self.units[code].parent
         while parent is not None:
@@ -83,16 +127,24 @@ def normalise_level(value: object) -> str | None:
     return _LEVEL_ALIASES.get(fold(str(value or "")).replace("_", " "))
 
 
-def _cell_text(value: object) -> str:
+def _text(value: str) -> str:
+    return nfc(value).strip()
+
+
+def _cell_value(value: object) -> str | int:
+    """A roster cell as text; a whole number (a code Excel stored as a number) stays an int, so
+    the loader can give it back its leading zeros."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         value = int(value)
-    return str(value).strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _text(str(value))
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """Rows of the roster file as text, header included."""
+def _read_rows(path: Path) -> list[list[str | int]]:
+    """Rows of the roster file (header included): NFC text, or an int for a number cell of an .xlsx."""
     if path.stat().st_size > MAX_ROSTER_BYTES:
         raise QcdcError("roster-file-error", path=str(path),
                         reason=both("tệp quá lớn cho một danh sách đơn vị", "file too large for a roster"))
@@ -107,7 +159,7 @@ def _read_rows(path: Path) -> list[list[str]]:
                             reason=both(f"không đọc được tệp Excel ({type(exc).__name__})",
                                         f"cannot read the Excel file ({type(exc).__name__})")) from None
         ws = wb.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = [[_cell_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
         wb.close()
         return rows
     try:
@@ -120,21 +172,27 @@ def _read_rows(path: Path) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    return [[_text(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
 
 
 def load_roster(path: str | Path) -> Roster:
-    """Load and check a roster; every problem is reported with its row, all at once."""
+    """Load and check a roster; every problem is reported with its row, all at once.
+
+    Codes are text. A code cell of an .xlsx that holds a number (Excel drops the leading zeros
+    of a code typed into a General cell) is read back at its level's width in the national code
+    list (``CODE_WIDTHS``), a numeric parent cell as the one code it fits, and ``warnings`` names
+    the rows.
+    """
     path = Path(path)
     src = str(path)
     if not path.is_file():
         raise QcdcError("roster-file-error", path=src,
                         reason=both("không tìm thấy tệp", "file not found"))
     # Keep each row's line number in the file before blank lines are dropped.
-    rows = [(n, r) for n, r in enumerate(_read_rows(path), start=1) if any(c for c in r)]
+    rows = [(n, r) for n, r in enumerate(_read_rows(path), start=1) if any(c != "" for c in r)]
     if not rows:
         raise QcdcError("roster-file-error", path=src, reason=both("tệp rỗng", "file is empty"))
-    header = [_HEADER_ALIASES.get(fold(h).replace("-", "_"), "") for h in rows[0][1]]
+    header = [_HEADER_ALIASES.get(fold(str(h)).replace("-", "_"), "") for h in rows[0][1]]
     missing = [c for c in ("code", "name", "level", "parent") if c not in header]
     if missing:
         raise QcdcError("roster-file-error", path=src, reason=both(
@@ -146,12 +204,39 @@ def load_roster(path: str | Path) -> Roster:
     def err(row: int, vi: str, en: str) -> None:
         errors.append(QcdcError("roster-error", path=src, row=row, reason=both(vi, en)))
 
+    units, padded, numeric_parents = _read_units(rows[1:], col, len(header), err)
+    padded += _restore_parents(units, numeric_parents)
+    _check_tree(units, err)
+    if not units and not errors:
+        raise QcdcError("roster-file-error", path=src,
+                        reason=both("không có đơn vị nào dưới dòng tiêu đề", "no unit below the header"))
+    if errors:
+        errors.sort(key=lambda e: e.params.get("row", 0))
+        raise errors[0] if len(errors) == 1 else MultiError(errors)
+    roster = Roster(units, src)
+    if padded:
+        roster.warnings.append(RosterWarning("roster-codes-as-numbers", {
+            "path": src, "rows": row_list(sorted(set(r for r, _, _ in padded))),
+            "example": f"{padded[0][1]} → {padded[0][2]}"}))
+    return roster
+
+
+def _read_units(rows, col: dict[str, int], width: int, err):
+    """The units of the data rows, the codes given back their zeros as (row, number, code), and
+    the codes of the units whose parent cell held a number."""
     units: dict[str, Unit] = {}
-    for number, row in rows[1:]:
-        row = row + [""] * (len(header) - len(row))
-        code, name = row[col["code"]], row[col["name"]]
-        raw_level, parent = row[col["level"]], row[col["parent"]] or None
+    padded: list[tuple[int, str, str]] = []
+    numeric_parents: list[str] = []
+    for number, row in rows:
+        row = row + [""] * (width - len(row))
+        raw_code, name = row[col["code"]], str(row[col["name"]])
+        raw_level, parent = str(row[col["level"]]), str(row[col["parent"]]) or None
         level = normalise_level(raw_level)
+        code = str(raw_code)
+        if isinstance(raw_code, int) and raw_code >= 0 and level is not None:
+            code = code.zfill(CODE_WIDTHS[level])
+            if code != str(raw_code):
+                padded.append((number, str(raw_code), code))
         if not code:
             err(number, "thiếu mã đơn vị", "missing unit code")
             continue
@@ -166,7 +251,31 @@ def load_roster(path: str | Path) -> Roster:
                 f"unknown level '{raw_level}' (use tinh, huyen, xa)")
             continue
         units[code] = Unit(code, name, level, parent, number)
+        if isinstance(row[col["parent"]], int):
+            numeric_parents.append(code)
+    return units, padded, numeric_parents
 
+
+def _restore_parents(units: dict[str, Unit], codes: list[str]) -> list[tuple[int, str, str]]:
+    """A parent cell stored as a number ('4') names the one unit whose code it is without its
+    leading zeros (04); returns (row, number, code) for each parent given back its zeros."""
+    if not codes:
+        return []
+    probe = Roster(units)
+    fixed = []
+    for code in codes:
+        unit = units[code]
+        if unit.parent in units:
+            continue
+        fit = probe.zero_lost(unit.parent)
+        if fit is not None:
+            units[code] = replace(unit, parent=fit.code)
+            fixed.append((unit.row, unit.parent, fit.code))
+    return fixed
+
+
+def _check_tree(units: dict[str, Unit], err) -> None:
+    """Parents that exist, no cycles, levels that go down at every step."""
     for unit in units.values():
         if unit.parent is not None and unit.parent not in units:
             err(unit.row, f"mã cấp trên {unit.parent} của {unit.code} không có trong danh sách",
@@ -191,10 +300,14 @@ def load_roster(path: str | Path) -> Roster:
         if LEVELS.index(unit.level) <= LEVELS.index(parent.level):
             err(unit.row, f"{unit.code} cấp {unit.level} không thể trực thuộc {parent.code} cấp {parent.level}",
                 f"{unit.code} ({unit.level}) cannot be under {parent.code} ({parent.level})")
-    if not units and not errors:
-        raise QcdcError("roster-file-error", path=src,
-                        reason=both("không có đơn vị nào dưới dòng tiêu đề", "no unit below the header"))
-    if errors:
-        errors.sort(key=lambda e: e.params.get("row", 0))
-        raise errors[0] if len(errors) == 1 else MultiError(errors)
-    return Roster(units, src)
+
+
+def row_list(rows: list[int]) -> str:
+    """Row numbers for a message, runs shortened: [2, 3, 4, 9] -> '2–4, 9'."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)

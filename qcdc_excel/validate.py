@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,7 +26,7 @@ from .i18n import LEVEL_LABELS, QcdcError, fold
 from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
-from .roster import Roster
+from .roster import CODE_WIDTHS, Roster, digits_key
 
 STATUSES = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv"}
@@ -217,7 +216,7 @@ def read_metadata(sheet: SheetData) -> dict[str, str]:
 def _as_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return unicodedata.normalize("NFC", str(value)).strip()
+    return str(value).strip()  # the reader gave every text in NFC
 
 
 def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period: str | None) -> None:
@@ -351,17 +350,21 @@ def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name
 def _check_identity(sub: Submission, sheet: SheetData, layout: FormLayout, roster: Roster | None,
                     period: str | None, name: str) -> None:
     f, meta, ids = sub.findings, sub.meta, layout.identity_cells
-    shown_code = _as_text(sheet.value(ids["unit_code"]) or "")
+    code = _ShownCode(sheet.value(ids["unit_code"]), name, ids["unit_code"])
     meta_code = meta.get("unit_code", "")
     if meta_code:
-        if shown_code != meta_code:
-            f.append(finding("unit-code-mismatch", sheet=name, cell=ids["unit_code"], shown=shown_code or "—",
-                             expected=meta_code))
+        if code.text != meta_code:
+            if code.number and digits_key(meta_code) == code.text:  # a retyped code, as a number
+                f.append(code.zero_lost(meta_code, (f"đã khớp với mã {meta_code} của biểu mẫu.",
+                                                    f"matched to the form's own code {meta_code}.")))
+            else:
+                f.append(finding("unit-code-mismatch", sheet=name, cell=ids["unit_code"], shown=code.text or "—",
+                                 expected=meta_code))
         sub.unit_code = meta_code
         sub.unit_name = meta.get("unit_name") or _as_text(sheet.value(ids["unit_name"]) or "") or None
         sub.parent_code = meta.get("parent_code") or None
-    elif shown_code:
-        sub.unit_code = shown_code
+    elif code.text:
+        sub.unit_code = code.text
         sub.unit_name = _as_text(sheet.value(ids["unit_name"]) or "") or None
     else:
         f.append(finding("unit-code-missing", sheet=name, cell=ids["unit_code"]))
@@ -384,15 +387,80 @@ def _check_identity(sub: Submission, sheet: SheetData, layout: FormLayout, roste
                          expected=parse_period(period).code))
 
     if roster is not None and sub.unit_code:
-        unit = roster.units.get(sub.unit_code)
-        if unit is None:
-            f.append(finding("unit-not-in-roster", sheet=name, cell=ids["unit_code"], unit=sub.unit_code))
-        else:
-            sub.unit_name = unit.name
-            sub.parent_code = unit.parent
-            if unit.level != layout.level:
-                f.append(finding("unit-level-mismatch", sheet=name, cell=ids["unit_code"], unit=sub.unit_code,
-                                 roster_level=_level_pair(unit.level), form_level=_level_pair(layout.level)))
+        _match_roster(sub, layout, roster, code)
+    elif sub.unit_code and code.number and not meta_code:
+        _pad_without_roster(sub, layout, code)
+
+
+class _ShownCode:
+    """The unit code as the form's code cell holds it: its text, and whether it is a number
+    (a code typed into a General cell, which Excel, LibreOffice and Gnumeric store without its
+    leading zeros)."""
+
+    def __init__(self, value: object, sheet: str, cell: str) -> None:
+        self.number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        self.text = _as_text(value if value is not None else "")
+        self.sheet, self.cell = sheet, cell
+
+    def zero_lost(self, code: str, matched: tuple[str, str]) -> Finding:
+        shown = self.text
+        what = ((f"được lưu dạng số ({shown}) nên đã mất số 0 ở đầu",
+                 f"was stored as a number ({shown}) and lost its leading zeros") if self.number
+                else (f"ghi là {shown}, thiếu số 0 ở đầu", f"reads {shown}, without its leading zeros"))
+        return finding("unit-code-zero-lost", sheet=self.sheet, cell=self.cell, shown=shown, unit=code,
+                       what=what, matched=matched)
+
+
+def _match_roster(sub: Submission, layout: FormLayout, roster: Roster, code: _ShownCode) -> None:
+    """The roster's unit of the form: by its code, or by the one code of the form's level that
+    the code fits once given back its leading zeros; otherwise say who is likely wrong."""
+    f, cell = sub.findings, layout.identity_cells["unit_code"]
+    unit = roster.units.get(sub.unit_code)
+    if unit is None and (unit := roster.zero_lost(sub.unit_code, layout.level)) is not None:
+        f.append(code.zero_lost(unit.code, (f"đã khớp với mã {unit.code} ({unit.name}) trong danh sách đơn vị.",
+                                            f"matched to {unit.code} ({unit.name}) in the roster.")))
+        sub.unit_code = unit.code
+    if unit is None:
+        f.append(finding("unit-not-in-roster", sheet=code.sheet, cell=cell, unit=sub.unit_code,
+                         hint=_not_in_roster_hint(roster, layout.level, code)))
+        return
+    sub.unit_name = unit.name
+    sub.parent_code = unit.parent
+    if unit.level != layout.level:
+        f.append(finding("unit-level-mismatch", sheet=code.sheet, cell=cell, unit=sub.unit_code,
+                         roster_level=_level_pair(unit.level), form_level=_level_pair(layout.level)))
+
+
+def _not_in_roster_hint(roster: Roster, level: str, code: _ShownCode) -> tuple[str, str]:
+    """Whether the roster or the form is the likely culprit of a code not found."""
+    short = roster.short_codes(level)
+    if short:
+        width, words = CODE_WIDTHS[level], _level_pair(level)
+        count = f"{len(short)}/{len(roster.at_level(level))}"
+        return (f"Có lẽ danh sách đơn vị bị sai: mã {words[0]} trong danh sách ngắn hơn {width} chữ số ({count} mã, "
+                f"ví dụ {short[0].code}), như khi mã bị lưu dạng số và mất số 0 ở đầu. Hãy sửa danh sách "
+                f"(ghi mã dạng chữ, đủ {width} chữ số) rồi kiểm tra lại.",
+                f"The roster is likely wrong: its {words[1]} codes are shorter than {width} digits ({count}, "
+                f"e.g. {short[0].code}), as when codes are stored as numbers and lose their leading zeros. "
+                f"Correct the roster (codes as text, {width} digits) and check again.")
+    if code.number:
+        return (f"Ô {code.cell} lưu mã dạng số nên có thể đã mất số 0 ở đầu, nhưng không mã nào trong danh sách "
+                f"khớp. Kiểm tra lại mã ở ô {code.cell} và ghi mã dạng chữ (định dạng ô là Văn bản).",
+                f"{code.cell} holds the code as a number, which may have lost leading zeros, but no roster code "
+                f"fits. Check the code in {code.cell} and keep it as text (cell format Text).")
+    return (f"Danh sách đơn vị có vẻ đúng; có lẽ mã trên biểu mẫu bị ghi sai: kiểm tra lại mã ở ô {code.cell}.",
+            f"The roster looks right; the code on the form is likely wrong: check the code in {code.cell}.")
+
+
+def _pad_without_roster(sub: Submission, layout: FormLayout, code: _ShownCode) -> None:
+    """No roster to match: a code stored as a number is read at its level's width."""
+    width = CODE_WIDTHS[layout.level]
+    if digits_key(sub.unit_code) is not None and len(sub.unit_code) < width:
+        sub.unit_code = sub.unit_code.zfill(width)
+        words = _level_pair(layout.level)
+        sub.findings.append(code.zero_lost(sub.unit_code, (
+            f"đã đọc là {sub.unit_code} (mã {words[0]} có {width} chữ số).",
+            f"read as {sub.unit_code} ({words[1]} codes have {width} digits).")))
 
 
 def _period_code(text: str) -> str:

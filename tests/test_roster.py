@@ -211,6 +211,7 @@ def test_xlsx_codes_as_numbers(tmp_path):
     assert set(r.units) == {"64", "625", "23638", "23641"}  # no "625.0"
     assert r["625"].parent == "64" and r["23641"].parent == "625"
     assert [u.code for u in r.descendants("64")] == ["625", "23638", "23641"]
+    assert r.warnings == []  # numbers at their level's full width lost nothing: nothing to say
 
 
 def test_xlsx_mixed_text_and_number_codes(tmp_path):

@@ -828,14 +828,16 @@ def _copy_roster(data: Path, rid: int, source: Path) -> str:
 
 
 def init_portal(data: str | Path, roster_path: str | Path, period: str, parent: str | None = None,
-                deadline: dt.date | None = None, base_url: str = DEFAULT_BASE_URL) -> list[dict]:
+                deadline: dt.date | None = None, base_url: str = DEFAULT_BASE_URL,
+                loaded: Roster | None = None) -> list[dict]:
     """Create a data folder for the round ``period`` consolidating at ``parent``.
 
     Returns one row per access code (the secretariat's first, code ``admin``): the only time the
-    codes exist in clear. The caller writes them with :func:`write_codes`.
+    codes exist in clear. The caller writes them with :func:`write_codes`. ``loaded``: the roster
+    at ``roster_path`` when the caller has already loaded it.
     """
     data = Path(data)
-    roster = load_roster(roster_path)
+    roster = loaded or load_roster(roster_path)
     code = parse_period(period).code
     if parent is None:
         tops = [u for u in roster.units.values() if u.parent is None]
