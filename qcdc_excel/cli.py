@@ -192,6 +192,13 @@ def option(*decls: str, help: tuple[str, str], **kwargs):  # noqa: A002 - click'
     return click.option(*decls, cls=LocalisedOption, help=help[0], help_en=help[1], **kwargs)
 
 
+# The feedback files go to the units: Vietnamese whatever the office's own --lang, unless asked.
+feedback_lang_option = option(
+    "--feedback-lang", type=click.Choice(list(LANGS)), default="vi", show_default=True,
+    help=("Ngôn ngữ của tệp góp ý gửi đơn vị (không theo --lang của người chạy lệnh).",
+          "Language of the feedback files sent to the units (not the --lang of whoever runs the command)."))
+
+
 # --- errors -------------------------------------------------------------------------------------------
 class UsageFailure(click.ClickException):
     """A usage error rendered in the chosen language; exits with code 2."""
@@ -245,11 +252,7 @@ def _check_suffix(path: str | None, option_name: str, suffix: str, what: dict[st
 
 def _nothing_found(lang: str, folders: Sequence[str], skipped: Sequence[tuple[Path, str]]) -> None:
     """Say that no file to check was found (and what was skipped), then exit 1 having written nothing."""
-    from .validate import SPREADSHEET_SUFFIXES
-
-    suffixes = ", ".join(sorted(SPREADSHEET_SUFFIXES, key=lambda s: (s != ".xlsx", s)))
-    click.echo(click.style(t("nothing-found", lang, path=", ".join(folders), suffixes=suffixes), fg="red"),
-               err=True)
+    click.echo(click.style(t("nothing-found", lang, path=", ".join(folders)), fg="red"), err=True)
     if skipped:
         click.echo(t("nothing-found-skipped", lang, count=len(skipped)), err=True)
         for path, reason in skipped:
@@ -502,9 +505,10 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
 @option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
         help=("Thư mục ghi tệp góp ý cho từng tệp (bản sao có đánh dấu ô sai, hoặc ghi chú .txt khi không đọc được).",
               "Folder for one feedback file per file (a marked-up copy, or a .txt note when unreadable)."))
+@feedback_lang_option
 @click.pass_obj
 def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
-                 json_path: str | None, feedback_dir: str | None) -> None:
+                 json_path: str | None, feedback_dir: str | None, feedback_lang: str) -> None:
     from .atomic import atomic_write_text
     from .validate import collect_files, validate
 
@@ -534,7 +538,7 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
         if feedback_dir is not None:
             from .feedback import write_feedback_files
 
-            feedback = write_feedback_files(report.submissions, feedback_dir, lang)
+            feedback = write_feedback_files(report.submissions, feedback_dir, feedback_lang)
         if json_path:
             atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     render_report(report, lang)
@@ -616,12 +620,31 @@ def render_headline(result, lang: str) -> None:
                 f"{counts['missing']} chưa nộp." if lang == "vi" else
                 f"Reporting: {counts['expected']} expected, {counts['accepted']} accepted ({counts['on-time']} on time, "
                 f"{counts['late']} late), {counts['rejected']} rejected, {counts['missing']} missing.")
+        if counts["unreadable"]:
+            line = line[:-1] + (f", {counts['unreadable']} đã nộp nhưng tệp không đọc được." if lang == "vi" else
+                                f", {counts['unreadable']} sent a file that cannot be read.")
         click.echo(click.style(line, bold=True))
+    _render_scope_warnings(cons, lang)
     roles = Counter(r.role for r in cons.files)
     if roles.get("superseded") or roles.get("duplicate") or roles.get("excluded"):
         click.echo(("Tệp bị thay: {s}, trùng: {d}, ngoài phạm vi: {e}." if lang == "vi" else
                     "Files superseded: {s}, duplicates: {d}, excluded: {e}.").format(
                         s=roles.get("superseded", 0), d=roles.get("duplicate", 0), e=roles.get("excluded", 0)))
+
+
+def _render_scope_warnings(cons, lang: str) -> None:
+    """Warn about what silently fell outside the merge: consolidated workbooks of other units and
+    files that are all of another period."""
+    for r in cons.files:
+        if r.role == "excluded" and r.sub.form == "consolidated":
+            unit = f"{r.sub.unit_code or '?'} – {r.sub.unit_name or ''}".rstrip(" –")
+            click.echo(click.style(t("merge-consolidated-excluded", lang, path=str(r.sub.path), unit=unit,
+                                     parent=cons.parent_code or "?", note=r.note[0 if lang == "vi" else 1]),
+                                   fg="yellow"), err=True)
+    periods = {r.sub.period for r in cons.files if r.sub.period}
+    if cons.period and periods and cons.period not in periods:
+        click.echo(click.style(t("merge-no-file-of-period", lang, period=cons.period, found=", ".join(sorted(periods))),
+                               fg="yellow"), err=True)
 
 
 @main.command("merge", help=(
@@ -656,6 +679,7 @@ def render_headline(result, lang: str) -> None:
               "unit that reported."))
 @option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
         help=("Thư mục ghi tệp góp ý cho từng tệp gửi về.", "Folder for one feedback file per returned file."))
+@feedback_lang_option
 @option("--json", "json_path", default=None, metavar=("KQ.json", "RESULT.json"),
         help=("Ghi kết quả kiểm tra và số tổng hợp ra tệp JSON (đuôi .json).",
               "Write the check results and the totals to a JSON file (ending in .json)."))
@@ -691,14 +715,13 @@ def render_headline(result, lang: str) -> None:
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
-              signer: str | None, with_pdf: bool) -> None:
-    from .merge import merge
+              signer: str | None, with_pdf: bool, feedback_lang: str) -> None:
+    from .merge import check_inbox, merge
     from .validate import collect_files
 
     lang = obj["lang"]
     try:
-        if not Path(inbox).is_dir():
-            raise QcdcError("file-not-found", path=inbox)
+        check_inbox(inbox)
         _check_suffix(out_path, "--out", ".xlsx", {"vi": "sổ tổng hợp", "en": "the consolidated workbook"},
                       "tong-hop.xlsx")
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "tong-hop.json")
@@ -730,7 +753,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
                 result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
                                include_rejected, lang, password, progress=lambda _s: bar.update(1),
                                jobs=jobs, feedback_for=feedback_for, collected=collected,
-                               report_path=report_path, report_style=report_style, report_signer=signer)
+                               report_path=report_path, report_style=report_style, report_signer=signer,
+                               feedback_lang=feedback_lang)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_report(result.report, lang)
@@ -816,6 +840,9 @@ def pdf_cmd(obj: dict, files: tuple[str, ...], out_dir: str | None) -> None:
     try:
         if out_dir is not None:
             check_output(out_dir, "--out", folder=True)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    try:
         with writing(lang, [out_dir] if out_dir else []):
             results = to_pdf(list(files), out_dir)
     except QcdcError as exc:
@@ -831,7 +858,9 @@ def _render_pdfs(results, lang: str) -> None:
             mark = f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {r.fingerprint}]" if r.fingerprint else ""
             click.echo(f"{'Đã ghi' if lang == 'vi' else 'Written'}: {r.pdf}{mark}")
         else:
-            click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source)), fg="red"), err=True)
+            reason = " ".join(f.message(lang) for f in r.findings)
+            click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source), reason=reason), fg="red"),
+                       err=True)
 
 
 # --- the web desk --------------------------------------------------------------------------------------

@@ -247,6 +247,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không tìm thấy tệp {path}.",
         "en": "File not found: {path}.",
     },
+    "pdf-not-a-workbook": {
+        "vi": "Không xuất PDF cho {path}: tệp không phải sổ Excel .xlsx đọc được. {reason}",
+        "en": "No PDF for {path}: it is not a readable Excel .xlsx workbook. {reason}",
+    },
     "pdf-failed": {
         "vi": "LibreOffice không xuất được PDF cho {path}: hãy mở tệp bằng Excel hoặc LibreOffice để xem tệp có hỏng không.",
         "en": "LibreOffice could not make a PDF of {path}: open it in Excel or LibreOffice to see whether it is damaged.",
@@ -289,10 +293,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The access-code file must end in .xlsx or .csv (for example codes.xlsx).",
     },
     "nothing-found": {
-        "vi": "Không tìm thấy tệp báo cáo nào trong {path}: cần các tệp bảng tính ({suffixes}), kể cả "
-              "trong thư mục con. Không ghi tệp nào.",
-        "en": "No report file found in {path}: spreadsheet files ({suffixes}) are looked for, subfolders "
-              "included. Nothing was written.",
+        "vi": "Không tìm thấy tệp báo cáo nào trong {path} (kể cả thư mục con): báo cáo là tệp Excel .xlsx "
+              "điền từ biểu mẫu. Không ghi tệp nào.",
+        "en": "No report file found in {path} (subfolders included): reports are Excel .xlsx files filled "
+              "from the template. Nothing was written.",
+    },
+    "inbox-not-a-folder": {
+        "vi": "{path} là một tệp, không phải thư mục: «merge» tổng hợp cả một thư mục (hộp thư) chứa các tệp "
+              "đơn vị gửi về. Hãy chỉ thư mục chứa tệp này ({folder}), hoặc dùng «qcdc-excel validate {path}» "
+              "để kiểm tra riêng tệp này.",
+        "en": "{path} is a file, not a folder: 'merge' consolidates a whole folder (the inbox) holding the "
+              "files units sent. Give the folder holding it ({folder}), or use 'qcdc-excel validate {path}' to "
+              "check this file alone.",
+    },
+    "merge-consolidated-excluded": {
+        "vi": "Cảnh báo: {path} là sổ tổng hợp của {unit}, không phải báo cáo {parent} phải nhận, nên không "
+              "được tính ({note}). Nếu là sổ cũ để quên trong hộp thư, hãy chuyển ra chỗ khác.",
+        "en": "Warning: {path} is the consolidated workbook of {unit}, not a report {parent} expects, so it "
+              "does not count ({note}). If it is an old workbook left in the inbox, move it elsewhere.",
+    },
+    "merge-no-file-of-period": {
+        "vi": "Cảnh báo: không tệp nào là kỳ {period} đang tổng hợp; các tệp ghi kỳ {found}. Kiểm tra lại --period.",
+        "en": "Warning: no file is for {period}, the period being consolidated; the files say {found}. "
+              "Check --period.",
     },
     "nothing-found-skipped": {
         "vi": "Đã bỏ qua {count} tệp:",

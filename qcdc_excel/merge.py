@@ -17,14 +17,14 @@ from .i18n import QcdcError
 from .periods import parse_period
 from .roster import Roster
 from .template import DEFAULT_PASSWORD
-from .validate import SPREADSHEET_SUFFIXES, Submission, ValidationReport, collect_files, read_submissions
+from .validate import Submission, ValidationReport, collect_files, read_submissions
 
 
 class NothingFound(QcdcError):
     """The inbox holds no spreadsheet file: nothing is written (the CLI exits with 1)."""
 
     def __init__(self, path: str, skipped: list[tuple[Path, str]]) -> None:
-        super().__init__("nothing-found", path=path, suffixes=", ".join(sorted(SPREADSHEET_SUFFIXES)))
+        super().__init__("nothing-found", path=path)
         self.skipped = skipped
 
 
@@ -37,12 +37,13 @@ class MergeResult:
 
     @property
     def ok(self) -> bool:
-        """No file left to act on: nothing returned for correction or unreadable.
+        """No file left to act on: nothing returned for correction (another period's included) or
+        unreadable, and nothing counted without being accepted (``include_rejected``).
 
         A rejected file that the unit has since replaced with an accepted one is superseded, not
         pending: the feedback file still tells the unit what was wrong.
         """
-        return not any(r.role in ("rejected", "unreadable") for r in self.consolidation.files)
+        return not self.consolidation.pending()
 
     def to_json(self, lang: str = "vi") -> dict:
         cons = self.consolidation
@@ -64,6 +65,7 @@ class MergeResult:
             "superseded": [str(r.sub.path) for r in cons.files if r.role == "superseded"],
             "duplicate": [str(r.sub.path) for r in cons.files if r.role == "duplicate"],
             "excluded": [str(r.sub.path) for r in cons.files if r.role == "excluded"],
+            "unreadable": [e.unit.code for e in cons.expected if e.status == "unreadable"],
             "missing": [e.unit.code for e in cons.expected if e.status == "missing"],
             "late": [e.unit.code for e in cons.expected if e.status == "late"],
             "counts": counts,
@@ -73,6 +75,15 @@ class MergeResult:
         return data
 
 
+def check_inbox(inbox: str | Path) -> None:
+    """Refuse an inbox that is not a folder, saying what it is."""
+    inbox = Path(inbox)
+    if inbox.is_file():
+        raise QcdcError("inbox-not-a-folder", path=str(inbox), folder=str(inbox.parent))
+    if not inbox.is_dir():
+        raise QcdcError("file-not-found", path=str(inbox))
+
+
 def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, period: str | None = None,
           parent: str | None = None, feedback_dir: str | Path | None = None, json_path: str | Path | None = None,
           deadline: dt.date | None = None, include_rejected: bool = False, lang: str = "vi",
@@ -80,20 +91,20 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           today: dt.date | None = None, jobs: int | None = None, feedback_for: str = "all",
           collected: tuple[list[Path], list[tuple[Path, str]]] | None = None,
           report_path: str | Path | None = None, report_style: str = "nd30",
-          report_signer: str | None = None) -> MergeResult:
+          report_signer: str | None = None, feedback_lang: str = "vi") -> MergeResult:
     """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
 
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
     the same as with one). ``feedback_for``: "all" files, or only those with "problems".
     ``collected``: what ``collect_files([inbox])`` gave, when the caller already has it.
     ``report_path``: also write the draft Word report (``qcdc_excel.report``) from the same figures.
+    ``lang`` is the office's (the JSON report); ``feedback_lang`` the units' (the feedback files).
     """
     from .feedback import FeedbackWriter, default_workers
     from .workbook_writer import write_consolidated
 
     inbox = Path(inbox)
-    if not inbox.is_dir():
-        raise QcdcError("file-not-found", path=str(inbox))
+    check_inbox(inbox)
     if period is not None:
         period = parse_period(period).code
     if parent is not None and roster is None:
@@ -110,7 +121,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
     wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
-    writer = (FeedbackWriter(wanted, feedback_dir, lang, default_workers(jobs, busy=1))
+    writer = (FeedbackWriter(wanted, feedback_dir, feedback_lang, default_workers(jobs, busy=1))
               if feedback_dir is not None else None)
     try:
         write_consolidated(out, cons, report, password, today, base=inbox, style=report_style)

@@ -369,7 +369,7 @@ def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path
     # completeness as merge sees it
     status = portal.status()
     assert status["counts"] == {"expected": 14, "received": 14, "accepted": 14, "on-time": 12, "late": 2,
-                                "rejected": 0, "missing": 0}
+                                "rejected": 0, "unreadable": 0, "missing": 0}
     assert admin.get("/api/v1/status").get_json() == json.loads(json.dumps(status))
     # the consolidated workbook: exactly merge's figures on the round's inbox
     merged = merge(portal.inbox(), tmp_path / "m.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
