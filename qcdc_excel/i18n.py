@@ -225,12 +225,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No document style '{value}'; use one of: {known}.",
     },
     "report-unknown-tag": {
-        "vi": "Mẫu báo cáo {path} dùng thẻ không có: {reason}. Xem danh sách thẻ trong README (mục «Báo cáo Word»).",
-        "en": "The report template {path} uses an unknown tag: {reason}. See the list of tags in the README.",
+        "vi": "Thẻ «{tag}» trong mẫu Word {path} dùng tên «{name}» không có{where}.{hint} Các tên dùng được: "
+              "{known} (xem README, mục «Báo cáo Word»). Sửa thẻ trong Word rồi chạy lại.",
+        "en": "The tag '{tag}' in the Word template {path} uses '{name}', which does not exist{where}.{hint} "
+              "Names a template can use: {known} (see the README, 'Word report'). Fix the tag in Word and run again.",
     },
     "report-template-syntax": {
-        "vi": "Mẫu báo cáo {path}, dòng {line}: thẻ viết sai ({reason}). Sửa thẻ {{{{ … }}}} hoặc {{% … %}} rồi chạy lại.",
-        "en": "Report template {path}, line {line}: malformed tag ({reason}). Fix the {{{{ … }}}} or {{% … %}} tag.",
+        "vi": "Mẫu Word {path}: {problem}{where}. Sửa thẻ trong Word rồi chạy lại.",
+        "en": "Word template {path}: {problem}{where}. Fix the tag in Word and run again.",
     },
     "report-template-unreadable": {
         "vi": "Không đọc được mẫu báo cáo {path} ({reason}): cần một tệp Word .docx.",
