@@ -165,6 +165,8 @@ def test_an_encrypted_file_named_after_its_unit_is_sent_but_unreadable(tmp_path,
     [note] = (tmp_path / "gop-y").glob("*.txt")
     text = note.read_text(encoding="utf-8-sig")
     assert "bỏ mật khẩu" in text and "gửi lại" in text and ".xlsx" in text
+    # the Vietnamese Excel menus first, the English ones after them
+    assert 0 <= text.index("Tệp > Thông tin > Bảo vệ Sổ làm việc > Mã hóa bằng Mật khẩu") < text.index("File > Info")
     assert (inbox / name).read_bytes() == before
 
 
