@@ -650,16 +650,17 @@ def _render_scope_warnings(cons, lang: str) -> None:
 @main.command("merge", help=(
     "Tổng hợp cả thư mục báo cáo gửi về (HỘP_THƯ, đọc cả thư mục con) thành sổ tổng hợp của huyện/tỉnh: "
     "phụ lục tổng hợp, chi tiết từng đơn vị, tình hình nộp, kết quả kiểm tra, ghi chú, biểu đồ.\n\n"
-    "Mã thoát: 0 khi không còn tệp nào phải xử lý, 1 khi còn tệp bị trả lại (chưa được gửi lại bản đúng), "
-    "không đọc được hoặc hộp thư không có tệp nào, 2 khi dùng sai lệnh.\n\n"
+    "Mã thoát: 0 khi không còn tệp nào phải xử lý, 1 khi còn tệp bị trả lại (kể cả tệp khác kỳ; chưa được gửi "
+    "lại bản đúng, dù có --include-rejected), không đọc được hoặc hộp thư không có tệp nào, 2 khi dùng sai lệnh.\n\n"
     "\b\nVí dụ:\n  qcdc-excel merge hop-thu/ --roster ds.csv --period 2020 \\\n"
     "      --deadline 2020-10-25 --out ket-qua/tong-hop.xlsx \\\n"
     "      --feedback-dir ket-qua/gop-y --json ket-qua/tong-hop.json",
     "Consolidate a whole folder of returned reports (INBOX, subfolders included) into the consolidated "
     "workbook of the district/province: consolidated appendix, per-unit detail, who reported, check "
     "results, notes, charts.\n\n"
-    "Exit code: 0 when no file is left to act on, 1 when a rejected file was not replaced by a good one, a "
-    "file is unreadable or the inbox has no file, 2 on a usage error.\n\n"
+    "Exit code: 0 when no file is left to act on, 1 when a rejected file (of another period too) was not "
+    "replaced by a good one (even with --include-rejected), a file is unreadable or the inbox has no file, "
+    "2 on a usage error.\n\n"
     "\b\nExample:\n  qcdc-excel --lang en merge inbox/ --roster list.csv --period 2020 \\\n"
     "      --deadline 2020-10-25 --out results/total.xlsx \\\n"
     "      --feedback-dir results/feedback --json results/total.json"),
@@ -674,9 +675,8 @@ def _render_scope_warnings(cons, lang: str) -> None:
         help=(f"Kỳ báo cáo cần tổng hợp: {PERIOD_HELP}; bỏ trống thì lấy kỳ của phần lớn tệp.",
               f"Reporting period to consolidate: {PERIOD_HELP_EN}; by default the period of most files."))
 @option("--parent", default=None, metavar=("MÃ", "CODE"),
-        help=("Mã đơn vị tổng hợp (cần --roster); bỏ trống thì lấy đơn vị thấp nhất chứa mọi đơn vị đã gửi.",
-              "Code of the consolidating unit (needs --roster); by default the lowest unit containing every "
-              "unit that reported."))
+        help=("Mã đơn vị tổng hợp (cần --roster); bỏ trống thì lấy đơn vị đứng đầu danh sách đơn vị.",
+              "Code of the consolidating unit (needs --roster); by default the unit at the top of the roster."))
 @option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
         help=("Thư mục ghi tệp góp ý cho từng tệp gửi về.", "Folder for one feedback file per returned file."))
 @feedback_lang_option
