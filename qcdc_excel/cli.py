@@ -193,6 +193,13 @@ def option(*decls: str, help: tuple[str, str], **kwargs):  # noqa: A002 - click'
     return click.option(*decls, cls=LocalisedOption, help=help[0], help_en=help[1], **kwargs)
 
 
+# The feedback files go to the units: Vietnamese whatever the office's own --lang, unless asked.
+feedback_lang_option = option(
+    "--feedback-lang", type=click.Choice(list(LANGS)), default="vi", show_default=True,
+    help=("Ngôn ngữ của tệp góp ý gửi đơn vị (không theo --lang của người chạy lệnh).",
+          "Language of the feedback files sent to the units (not the --lang of whoever runs the command)."))
+
+
 # --- errors -------------------------------------------------------------------------------------------
 class UsageFailure(click.ClickException):
     """A usage error rendered in the chosen language; exits with code 2."""
@@ -276,11 +283,7 @@ def _check_suffix(path: str | None, option_name: str, suffix: str, what: dict[st
 
 def _nothing_found(lang: str, folders: Sequence[str], skipped: Sequence[tuple[Path, str]]) -> None:
     """Say that no file to check was found (and what was skipped), then exit 1 having written nothing."""
-    from .validate import SPREADSHEET_SUFFIXES
-
-    suffixes = ", ".join(sorted(SPREADSHEET_SUFFIXES, key=lambda s: (s != ".xlsx", s)))
-    click.echo(click.style(t("nothing-found", lang, path=", ".join(folders), suffixes=suffixes), fg="red"),
-               err=True)
+    click.echo(click.style(t("nothing-found", lang, path=", ".join(folders)), fg="red"), err=True)
     if skipped:
         click.echo(t("nothing-found-skipped", lang, count=len(skipped)), err=True)
         for path, reason in skipped:
@@ -537,9 +540,10 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
 @option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
         help=("Thư mục ghi tệp góp ý cho từng tệp (bản sao có đánh dấu ô sai, hoặc ghi chú .txt khi không đọc được).",
               "Folder for one feedback file per file (a marked-up copy, or a .txt note when unreadable)."))
+@feedback_lang_option
 @click.pass_obj
 def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
-                 json_path: str | None, feedback_dir: str | None) -> None:
+                 json_path: str | None, feedback_dir: str | None, feedback_lang: str) -> None:
     from .atomic import atomic_write_text
     from .validate import collect_files, validate
 
@@ -572,7 +576,7 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
         if feedback_dir is not None:
             from .feedback import FeedbackWriter, default_workers
 
-            writer = FeedbackWriter(report.submissions, feedback_dir, lang, default_workers())
+            writer = FeedbackWriter(report.submissions, feedback_dir, feedback_lang, default_workers())
             feedback, retired = writer.result(), writer.retired
         if json_path:
             atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
@@ -660,7 +664,11 @@ def render_headline(result, lang: str) -> None:
                 f"{counts['missing']} chưa nộp." if lang == "vi" else
                 f"Reporting: {counts['expected']} expected, {counts['accepted']} accepted ({counts['on-time']} on time, "
                 f"{counts['late']} late), {counts['rejected']} rejected, {counts['missing']} missing.")
+        if counts["unreadable"]:
+            line = line[:-1] + (f", {counts['unreadable']} đã nộp nhưng tệp không đọc được." if lang == "vi" else
+                                f", {counts['unreadable']} sent a file that cannot be read.")
         click.echo(click.style(line, bold=True))
+    _render_scope_warnings(cons, lang)
     roles = Counter(r.role for r in cons.files)
     if roles.get("superseded") or roles.get("duplicate") or roles.get("excluded"):
         click.echo(("Tệp bị thay: {s}, trùng: {d}, ngoài phạm vi: {e}." if lang == "vi" else
@@ -668,19 +676,35 @@ def render_headline(result, lang: str) -> None:
                         s=roles.get("superseded", 0), d=roles.get("duplicate", 0), e=roles.get("excluded", 0)))
 
 
+def _render_scope_warnings(cons, lang: str) -> None:
+    """Warn about what silently fell outside the merge: consolidated workbooks of other units and
+    files that are all of another period."""
+    for r in cons.files:
+        if r.role == "excluded" and r.sub.form == "consolidated":
+            unit = f"{r.sub.unit_code or '?'} – {r.sub.unit_name or ''}".rstrip(" –")
+            click.echo(click.style(t("merge-consolidated-excluded", lang, path=str(r.sub.path), unit=unit,
+                                     parent=cons.parent_code or "?", note=r.note[0 if lang == "vi" else 1]),
+                                   fg="yellow"), err=True)
+    periods = {r.sub.period for r in cons.files if r.sub.period}
+    if cons.period and periods and cons.period not in periods:
+        click.echo(click.style(t("merge-no-file-of-period", lang, period=cons.period, found=", ".join(sorted(periods))),
+                               fg="yellow"), err=True)
+
+
 @main.command("merge", help=(
     "Tổng hợp cả thư mục báo cáo gửi về (HỘP_THƯ, đọc cả thư mục con) thành sổ tổng hợp của huyện/tỉnh: "
     "phụ lục tổng hợp, chi tiết từng đơn vị, tình hình nộp, kết quả kiểm tra, ghi chú, biểu đồ.\n\n"
-    "Mã thoát: 0 khi không còn tệp nào phải xử lý, 1 khi còn tệp bị trả lại (chưa được gửi lại bản đúng), "
-    "không đọc được hoặc hộp thư không có tệp nào, 2 khi dùng sai lệnh.\n\n"
+    "Mã thoát: 0 khi không còn tệp nào phải xử lý, 1 khi còn tệp bị trả lại (kể cả tệp khác kỳ; chưa được gửi "
+    "lại bản đúng, dù có --include-rejected), không đọc được hoặc hộp thư không có tệp nào, 2 khi dùng sai lệnh.\n\n"
     "\b\nVí dụ:\n  qcdc-excel merge hop-thu/ --roster ds.csv --period 2020 \\\n"
     "      --deadline 2020-10-25 --out ket-qua/tong-hop.xlsx \\\n"
     "      --feedback-dir ket-qua/gop-y --json ket-qua/tong-hop.json",
     "Consolidate a whole folder of returned reports (INBOX, subfolders included) into the consolidated "
     "workbook of the district/province: consolidated appendix, per-unit detail, who reported, check "
     "results, notes, charts.\n\n"
-    "Exit code: 0 when no file is left to act on, 1 when a rejected file was not replaced by a good one, a "
-    "file is unreadable or the inbox has no file, 2 on a usage error.\n\n"
+    "Exit code: 0 when no file is left to act on, 1 when a rejected file (of another period too) was not "
+    "replaced by a good one (even with --include-rejected), a file is unreadable or the inbox has no file, "
+    "2 on a usage error.\n\n"
     "\b\nExample:\n  qcdc-excel --lang en merge inbox/ --roster list.csv --period 2020 \\\n"
     "      --deadline 2020-10-25 --out results/total.xlsx \\\n"
     "      --feedback-dir results/feedback --json results/total.json"),
@@ -695,11 +719,11 @@ def render_headline(result, lang: str) -> None:
         help=(f"Kỳ báo cáo cần tổng hợp: {PERIOD_HELP}; bỏ trống thì lấy kỳ của phần lớn tệp.",
               f"Reporting period to consolidate: {PERIOD_HELP_EN}; by default the period of most files."))
 @option("--parent", default=None, metavar=("MÃ", "CODE"),
-        help=("Mã đơn vị tổng hợp (cần --roster); bỏ trống thì lấy đơn vị thấp nhất chứa mọi đơn vị đã gửi.",
-              "Code of the consolidating unit (needs --roster); by default the lowest unit containing every "
-              "unit that reported."))
+        help=("Mã đơn vị tổng hợp (cần --roster); bỏ trống thì lấy đơn vị đứng đầu danh sách đơn vị.",
+              "Code of the consolidating unit (needs --roster); by default the unit at the top of the roster."))
 @option("--feedback-dir", default=None, metavar=("THƯ_MỤC", "FOLDER"),
         help=("Thư mục ghi tệp góp ý cho từng tệp gửi về.", "Folder for one feedback file per returned file."))
+@feedback_lang_option
 @option("--json", "json_path", default=None, metavar=("KQ.json", "RESULT.json"),
         help=("Ghi kết quả kiểm tra và số tổng hợp ra tệp JSON (đuôi .json).",
               "Write the check results and the totals to a JSON file (ending in .json)."))
@@ -735,14 +759,13 @@ def render_headline(result, lang: str) -> None:
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
-              signer: str | None, with_pdf: bool) -> None:
-    from .merge import merge
+              signer: str | None, with_pdf: bool, feedback_lang: str) -> None:
+    from .merge import check_inbox, merge
     from .validate import collect_files
 
     lang = obj["lang"]
     try:
-        if not Path(inbox).is_dir():
-            raise QcdcError("file-not-found", path=inbox)
+        check_inbox(inbox)
         _check_suffix(out_path, "--out", ".xlsx", {"vi": "sổ tổng hợp", "en": "the consolidated workbook"},
                       "tong-hop.xlsx")
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "tong-hop.json")
@@ -776,7 +799,7 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
                                include_rejected, lang, password, progress=lambda _s: bar.update(1),
                                jobs=jobs, feedback_for=feedback_for, collected=collected,
                                report_path=report_path, report_style=report_style, report_signer=signer,
-                               with_pdf=with_pdf)
+                               with_pdf=with_pdf, feedback_lang=feedback_lang)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     _say(result.warnings, lang)
@@ -864,6 +887,9 @@ def pdf_cmd(obj: dict, files: tuple[str, ...], out_dir: str | None) -> None:
     try:
         if out_dir is not None:
             check_output(out_dir, "--out", folder=True)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    try:
         with writing(lang, [out_dir] if out_dir else []):
             results = to_pdf(list(files), out_dir)
     except QcdcError as exc:
@@ -879,7 +905,9 @@ def _render_pdfs(results, lang: str) -> None:
             mark = f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {r.fingerprint}]" if r.fingerprint else ""
             click.echo(f"{'Đã ghi' if lang == 'vi' else 'Written'}: {r.pdf}{mark}")
         else:
-            click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source)), fg="red"), err=True)
+            reason = " ".join(f.message(lang) for f in r.findings)
+            click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source), reason=reason), fg="red"),
+                       err=True)
 
 
 # --- the web desk --------------------------------------------------------------------------------------

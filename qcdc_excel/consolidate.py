@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from .catalog import LEVELS, Catalog, Indicator
 from .i18n import QcdcError
@@ -23,7 +25,8 @@ from .roster import Roster, Unit
 from .validate import Submission
 
 # A file's role: used, superseded, duplicate, covered (inside a used consolidated report of a unit
-# below), rejected, unreadable or excluded. An expected unit's status: on-time, late, rejected, missing.
+# below), rejected, unreadable or excluded. An expected unit's status: on-time, late, rejected,
+# unreadable (it sent only files that cannot be read, named after it), missing.
 
 
 @dataclass
@@ -67,7 +70,7 @@ class FileRole:
 @dataclass
 class ExpectedUnit:
     unit: Unit
-    status: str  # on-time | late | rejected | missing
+    status: str  # on-time | late | rejected | unreadable | missing
     used: Submission | None = None
     files: list[Submission] = field(default_factory=list)
 
@@ -107,7 +110,19 @@ class Consolidation:
         received = sum(1 for e in self.expected if e.files)
         return {"expected": len(self.expected), "received": received,
                 "accepted": c["on-time"] + c["late"], "on-time": c["on-time"], "late": c["late"],
-                "rejected": c["rejected"], "missing": c["missing"]}
+                "rejected": c["rejected"], "unreadable": c["unreadable"], "missing": c["missing"]}
+
+    def pending(self) -> list[FileRole]:
+        """Files someone must still act on: returned or unreadable and not replaced by an accepted
+        file of the same unit (a file of another period included), or counted although not
+        accepted (``--include-rejected`` changes what is counted, not what is pending)."""
+        replaced = {(r.sub.unit_code, r.sub.form) for r in self.files
+                    if r.role in ("used", "covered") and r.sub.accepted}
+        return [r for r in self.files
+                if r.role in ("rejected", "unreadable")
+                or (r.role in ("used", "covered") and not r.sub.accepted)
+                or (r.role == "excluded" and r.sub.status == "rejected"
+                    and (r.sub.unit_code, r.sub.form) not in replaced)]
 
     @property
     def window(self) -> tuple[dt.date, dt.date] | None:
@@ -284,7 +299,9 @@ def consolidate(subs: list[Submission], catalog: Catalog, roster: Roster | None 
     period = choose_period(subs, period)
     if parent is not None and roster is not None and parent not in roster:
         raise QcdcError("unit-not-in-roster", code=parent, path=roster.source)
-    parent = parent or choose_parent([s for s in subs if s.period == period], roster)
+    # With a roster, the roster says who consolidates, whatever the files say.
+    parent = (parent or (roster.top() if roster is not None else None)
+              or choose_parent([s for s in subs if s.period == period], roster))
     punit = roster.units.get(parent) if (roster and parent) else None
     subtree = {u.code for u in roster.descendants(parent)} if (roster and parent) else None
 
@@ -368,7 +385,8 @@ def consolidate(subs: list[Submission], catalog: Catalog, roster: Roster | None 
     totals.units = below.units
 
     level = (punit.level if punit else (own_sub.level if own_sub else _level_above(subs)))
-    expected = _expected(roster, parent, used, subs, role_by_id, deadline) if roster and parent else []
+    by_unit = _files_by_unit(subs, role_by_id, period, roster) if roster and parent else {}
+    expected = _expected(roster, parent, used, by_unit, role_by_id, deadline) if roster and parent else []
     unverified = any(role_by_id[id(s)].role == "used" and not s.accepted for s in subs)
     grand = roster.units.get(punit.parent) if (roster and punit and punit.parent) else None
     return Consolidation(catalog, parent, punit.name if punit else (own_sub.unit_name if own_sub else "") or "",
@@ -384,11 +402,39 @@ def _level_above(subs: list[Submission]) -> str:
     return LEVELS[max(0, LEVELS.index(child) - 1)]
 
 
-def _expected(roster: Roster, parent: str, used, subs, role_by_id, deadline) -> list[ExpectedUnit]:
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+
+
+def unit_in_name(name: str, roster: Roster) -> str | None:
+    """The unit a file name names: the one roster code among its runs of digits (``BC 23644 nam
+    2020.xlsx`` → 23644; codes compared as text, leading zeros kept), or None when not exactly one."""
+    codes = {run for run in _DIGIT_RUNS.findall(Path(name).stem) if run in roster}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def _files_by_unit(subs: list[Submission], role_by_id: dict[int, FileRole], period: str | None,
+                   roster: Roster) -> dict[str, list[Submission]]:
+    """The files that tell a unit's status: those of this merge, those returned because they are of
+    another period, and unreadable ones whose name carries exactly one roster code (their role's
+    note then says whose they are)."""
     by_unit: dict[str, list[Submission]] = {}
     for s in subs:
-        if s.unit_code and role_by_id[id(s)].role not in ("excluded", "unreadable"):
-            by_unit.setdefault(s.unit_code, []).append(s)
+        role = role_by_id[id(s)]
+        code = s.unit_code
+        if role.role == "unreadable":
+            code = unit_in_name(s.path.name, roster)
+            if code:
+                role.note = (f"theo tên tệp, là tệp của đơn vị {code}", f"by its name, sent by unit {code}")
+        elif role.role == "excluded" and not (s.status == "rejected" and period and s.period
+                                              and s.period != period):
+            code = None
+        if code:
+            by_unit.setdefault(code, []).append(s)
+    return by_unit
+
+
+def _expected(roster: Roster, parent: str, used, by_unit: dict[str, list[Submission]], role_by_id,
+              deadline) -> list[ExpectedUnit]:
     consolidated_mode = any(s.form == "consolidated" for group in by_unit.values() for s in group)
 
     def has_files(code: str) -> bool:
@@ -415,8 +461,10 @@ def _expected(roster: Roster, parent: str, used, subs, role_by_id, deadline) -> 
             chosen = used.get((unit.code, "consolidated")) or used.get((unit.code, "own"))
         if chosen is not None and chosen.accepted:
             status = "late" if (deadline and delivered_on(chosen) > deadline) else "on-time"
-        elif chosen is not None or files:
+        elif chosen is not None or any(s.status != "unreadable" for s in files):
             status = "rejected"
+        elif files:
+            status = "unreadable"
         else:
             status = "missing"
         result.append(ExpectedUnit(unit, status, chosen, files))

@@ -19,8 +19,13 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "The file is too large ({size_mb} MB, limit {limit_mb} MB) to be a form. Send the filled template itself."),
     "file-xls": ("Tệp ở định dạng Excel 97-2003 (.xls). Hãy mở biểu mẫu gốc (.xlsx), điền số liệu và lưu dạng .xlsx.",
                  "This is an Excel 97-2003 (.xls) file. Fill the original .xlsx template and save it as .xlsx."),
-    "file-encrypted": ("Tệp đã đặt mật khẩu mở nên không đọc được. Hãy bỏ mật khẩu mở tệp (File > Info > Protect Workbook) rồi gửi lại.",
-                       "The file is password-encrypted. Remove the open password and send it again."),
+    "file-encrypted": ("Tệp đã đặt mật khẩu mở nên không đọc được. Hãy bỏ mật khẩu mở tệp: trong Excel chọn Tệp > Thông tin > "
+                       "Bảo vệ Sổ làm việc > Mã hóa bằng Mật khẩu (Excel tiếng Anh: File > Info > Protect Workbook > "
+                       "Encrypt with Password), xóa mật khẩu, bấm OK; trong LibreOffice chọn Tệp > Lưu thành… và bỏ chọn "
+                       "«Lưu với mật khẩu». Lưu lại dạng .xlsx rồi gửi lại.",
+                       "The file is password-encrypted. Remove the open password: in Excel, File > Info > Protect Workbook > "
+                       "Encrypt with Password, clear the password, OK; in LibreOffice, File > Save As… and untick 'Save with "
+                       "password'. Save it as .xlsx and send it again."),
     "file-html": ("Tệp thực chất là trang HTML đổi tên thành .xlsx. Hãy điền vào biểu mẫu .xlsx gốc và lưu dạng .xlsx.",
                   "This is an HTML page renamed to .xlsx. Fill the original .xlsx template and save it as .xlsx."),
     "file-csv": ("Tệp thực chất là văn bản/CSV, không phải sổ Excel. Hãy điền vào biểu mẫu .xlsx gốc và lưu dạng .xlsx.",
@@ -105,8 +110,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # values
     "required-missing": ("Chưa nhập {indicator} – {label} (ô {cell}). Chỉ tiêu bắt buộc: nếu không có thì nhập 0{flag_hint}.",
                          "{indicator} – {label} ({cell}) is blank. It is required: type 0 if there is none{flag_hint}."),
-    "number-as-text": ("Ô {cell} ({indicator}) có số «{shown}» được lưu dạng chữ; đã đọc là {value}. Lần sau hãy nhập số (không gõ dấu ' ở đầu).",
-                       "{cell} ({indicator}) holds '{shown}' stored as text; read as {value}. Type a number next time (no leading ')."),
+    "number-as-text": ("Ô {cell} ({indicator}) có số «{shown}» được lưu dạng chữ; đã đọc là {value}. {why}",
+                       "{cell} ({indicator}) holds '{shown}' stored as text; read as {value}. {why}"),
     "not-a-number": ("Ô {cell} ({indicator} – {label}) ghi «{shown}», không phải số. {what}",
                      "{cell} ({indicator} – {label}) holds '{shown}', not a number. {what}"),
     "negative-number": ("Ô {cell} ({indicator} – {label}) là số âm ({shown}). Chỉ nhập số ≥ 0.",
@@ -136,6 +141,35 @@ WHAT_TO_TYPE = {
               "Type a whole number ≥ 0 only, no words or units (e.g. 12)."),
     "amount": ("Chỉ nhập số ≥ 0, không kèm chữ hay đơn vị (ví dụ 11796,9).",
                "Type a number ≥ 0 only, no words or units (e.g. 11796.9)."),
+}
+
+# Why a number was stored as text (the ``why`` of number-as-text): from the cell's style, else its text.
+TEXT_CAUSES = {
+    "quote": ("Số được gõ với dấu ' ở đầu nên Excel lưu dạng chữ. Lần sau hãy gõ số không có dấu '.",
+              "It was typed with a leading apostrophe ('), which makes Excel keep it as text. Type it without the apostrophe next time."),
+    "text-format": ("Ô đang được định dạng Văn bản (Text) nên số gõ vào thành chữ. Lần sau hãy chọn ô, bấm chuột phải > "
+                    "Định dạng Ô > Số > Chung (Format Cells > Number > General) rồi gõ lại số.",
+                    "The cell is formatted as Text, so what is typed stays text. Next time right-click it > Format Cells > "
+                    "Number > General and type the number again."),
+    "comma": ("Số thập phân được gõ bằng dấu phẩy trong khi Excel trên máy này dùng dấu chấm làm dấu thập phân, nên coi là "
+              "chữ. Lần sau hãy gõ theo dấu thập phân của máy (ví dụ 12.5 thay cho 12,5), hoặc đặt dấu phẩy làm dấu thập phân "
+              "trong cài đặt Vùng (Region) của Windows.",
+              "The decimal was typed with a comma while Excel on this computer uses a decimal point, so it took it as text. "
+              "Type it with the computer's decimal separator next time (e.g. 12.5 for 12,5)."),
+    "pasted": ("Số được dán vào dưới dạng chữ (chép từ trang web, Word, Zalo…). Lần sau hãy dán bằng Dán Đặc biệt > Giá trị "
+               "(Paste Special > Values) hoặc gõ lại số.",
+               "It was pasted in as text (from a web page, Word, a chat…). Next time use Paste Special > Values or type the number."),
+}
+# A text like «1.234» or «12.500.000»: digits grouped by thousands dots (the ``what`` of not-a-number).
+THOUSANDS_DOTS = {
+    "count": ("Dấu chấm trong số này là dấu phân cách hàng nghìn; gõ kèm dấu chấm nên ô bị lưu dạng chữ. Hãy gõ liền "
+              "các chữ số, không có dấu chấm (ví dụ 1234 thay cho 1.234).",
+              "The dot in this number is a thousands separator; typed in, it made the cell text. Type the digits only, "
+              "without the dot (e.g. 1234 for 1.234)."),
+    "amount": ("Không rõ dấu chấm trong số này là dấu phân cách hàng nghìn hay dấu thập phân, nên số không được đọc. "
+               "Hãy gõ lại số, không có dấu phân cách hàng nghìn (ví dụ 1234, hoặc 1,234 nếu là số thập phân).",
+               "It is unclear whether the dot in this number separates thousands or decimals, so it was not read. Type the "
+               "number again without a thousands separator (e.g. 1234)."),
 }
 
 # The registry: code -> (class, Vietnamese title, English title). The class is the default
@@ -269,4 +303,5 @@ def _num(x, lang: str = "vi") -> str:
     return text if lang == "en" else text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
-__all__ = ["Finding", "finding", "CODES", "TEXTS", "UNREADABLE_CODES", "WHAT_TO_TYPE", "t"]
+__all__ = ["Finding", "finding", "CODES", "TEXTS", "TEXT_CAUSES", "THOUSANDS_DOTS", "UNREADABLE_CODES", "WHAT_TO_TYPE",
+           "t"]

@@ -266,12 +266,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No document style '{value}'; use one of: {known}.",
     },
     "report-unknown-tag": {
-        "vi": "Mẫu báo cáo {path} dùng thẻ không có: {reason}. Xem danh sách thẻ trong README (mục «Báo cáo Word»).",
-        "en": "The report template {path} uses an unknown tag: {reason}. See the list of tags in the README.",
+        "vi": "Thẻ «{tag}» trong mẫu Word {path} dùng tên «{name}» không có{where}.{hint} Các tên dùng được: "
+              "{known} (xem README, mục «Báo cáo Word»). Sửa thẻ trong Word rồi chạy lại.",
+        "en": "The tag '{tag}' in the Word template {path} uses '{name}', which does not exist{where}.{hint} "
+              "Names a template can use: {known} (see the README, 'Word report'). Fix the tag in Word and run again.",
     },
     "report-template-syntax": {
-        "vi": "Mẫu báo cáo {path}, dòng {line}: thẻ viết sai ({reason}). Sửa thẻ {{{{ … }}}} hoặc {{% … %}} rồi chạy lại.",
-        "en": "Report template {path}, line {line}: malformed tag ({reason}). Fix the {{{{ … }}}} or {{% … %}} tag.",
+        "vi": "Mẫu Word {path}: {problem}{where}. Sửa thẻ trong Word rồi chạy lại.",
+        "en": "Word template {path}: {problem}{where}. Fix the tag in Word and run again.",
     },
     "report-template-unreadable": {
         "vi": "Không đọc được mẫu báo cáo {path} ({reason}): cần một tệp Word .docx.",
@@ -291,6 +293,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pdf-would-replace-input": {
         "vi": "{path}: tệp PDF sẽ ghi đè một tệp đang được đọc; không ghi. Hãy chọn --out là thư mục khác.",
         "en": "{path}: the PDF would replace a file being read; not written. Choose another folder for --out.",
+    },
+    "pdf-not-a-workbook": {
+        "vi": "Không xuất PDF cho {path}: tệp không phải sổ Excel .xlsx đọc được. {reason}",
+        "en": "No PDF for {path}: it is not a readable Excel .xlsx workbook. {reason}",
     },
     "pdf-failed": {
         "vi": "LibreOffice không xuất được PDF cho {path}: hãy mở tệp bằng Excel hoặc LibreOffice để xem tệp có hỏng không.",
@@ -334,10 +340,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The access-code file must end in .xlsx or .csv (for example codes.xlsx).",
     },
     "nothing-found": {
-        "vi": "Không tìm thấy tệp báo cáo nào trong {path}: cần các tệp bảng tính ({suffixes}), kể cả "
-              "trong thư mục con. Không ghi tệp nào.",
-        "en": "No report file found in {path}: spreadsheet files ({suffixes}) are looked for, subfolders "
-              "included. Nothing was written.",
+        "vi": "Không tìm thấy tệp báo cáo nào trong {path} (kể cả thư mục con): báo cáo là tệp Excel .xlsx "
+              "điền từ biểu mẫu. Không ghi tệp nào.",
+        "en": "No report file found in {path} (subfolders included): reports are Excel .xlsx files filled "
+              "from the template. Nothing was written.",
+    },
+    "inbox-not-a-folder": {
+        "vi": "{path} là một tệp, không phải thư mục: «merge» tổng hợp cả một thư mục (hộp thư) chứa các tệp "
+              "đơn vị gửi về. Hãy chỉ thư mục chứa tệp này ({folder}), hoặc dùng «qcdc-excel validate {path}» "
+              "để kiểm tra riêng tệp này.",
+        "en": "{path} is a file, not a folder: 'merge' consolidates a whole folder (the inbox) holding the "
+              "files units sent. Give the folder holding it ({folder}), or use 'qcdc-excel validate {path}' to "
+              "check this file alone.",
+    },
+    "merge-consolidated-excluded": {
+        "vi": "Cảnh báo: {path} là sổ tổng hợp của {unit}, không phải báo cáo {parent} phải nhận, nên không "
+              "được tính ({note}). Nếu là sổ cũ để quên trong hộp thư, hãy chuyển ra chỗ khác.",
+        "en": "Warning: {path} is the consolidated workbook of {unit}, not a report {parent} expects, so it "
+              "does not count ({note}). If it is an old workbook left in the inbox, move it elsewhere.",
+    },
+    "merge-no-file-of-period": {
+        "vi": "Cảnh báo: không tệp nào là kỳ {period} đang tổng hợp; các tệp ghi kỳ {found}. Kiểm tra lại --period.",
+        "en": "Warning: no file is for {period}, the period being consolidated; the files say {found}. "
+              "Check --period.",
     },
     "nothing-found-skipped": {
         "vi": "Đã bỏ qua {count} tệp:",

@@ -18,15 +18,14 @@ from .periods import parse_period
 from .roster import Roster
 from .template import DEFAULT_PASSWORD
 from .safe_paths import refuse_outputs_among_inputs
-from .validate import (SPREADSHEET_SUFFIXES, Submission, ValidationReport, collect_files, read_submissions,
-                       set_aside_copies)
+from .validate import Submission, ValidationReport, collect_files, read_submissions, set_aside_copies
 
 
 class NothingFound(QcdcError):
     """The inbox holds no spreadsheet file: nothing is written (the CLI exits with 1)."""
 
     def __init__(self, path: str, skipped: list[tuple[Path, str]]) -> None:
-        super().__init__("nothing-found", path=path, suffixes=", ".join(sorted(SPREADSHEET_SUFFIXES)))
+        super().__init__("nothing-found", path=path)
         self.skipped = skipped
 
 
@@ -41,12 +40,13 @@ class MergeResult:
 
     @property
     def ok(self) -> bool:
-        """No file left to act on: nothing returned for correction or unreadable.
+        """No file left to act on: nothing returned for correction (another period's included) or
+        unreadable, and nothing counted without being accepted (``include_rejected``).
 
         A rejected file that the unit has since replaced with an accepted one is superseded, not
         pending: the feedback file still tells the unit what was wrong.
         """
-        return not any(r.role in ("rejected", "unreadable") for r in self.consolidation.files)
+        return not self.consolidation.pending()
 
     def to_json(self, lang: str = "vi") -> dict:
         cons = self.consolidation
@@ -68,6 +68,7 @@ class MergeResult:
             "superseded": [str(r.sub.path) for r in cons.files if r.role == "superseded"],
             "duplicate": [str(r.sub.path) for r in cons.files if r.role == "duplicate"],
             "excluded": [str(r.sub.path) for r in cons.files if r.role == "excluded"],
+            "unreadable": [e.unit.code for e in cons.expected if e.status == "unreadable"],
             "missing": [e.unit.code for e in cons.expected if e.status == "missing"],
             "late": [e.unit.code for e in cons.expected if e.status == "late"],
             "counts": counts,
@@ -75,6 +76,15 @@ class MergeResult:
             "unverified": cons.unverified,
         }
         return data
+
+
+def check_inbox(inbox: str | Path) -> None:
+    """Refuse an inbox that is not a folder, saying what it is."""
+    inbox = Path(inbox)
+    if inbox.is_file():
+        raise QcdcError("inbox-not-a-folder", path=str(inbox), folder=str(inbox.parent))
+    if not inbox.is_dir():
+        raise QcdcError("file-not-found", path=str(inbox))
 
 
 def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, period: str | None = None,
@@ -85,7 +95,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
           collected: tuple[list[Path], list[tuple[Path, str]]] | None = None,
           report_path: str | Path | None = None, report_style: str = "nd30",
           report_signer: str | None = None, with_pdf: bool = False,
-          submissions: list[Submission] | None = None) -> MergeResult:
+          submissions: list[Submission] | None = None, feedback_lang: str = "vi") -> MergeResult:
     """Merge every submission found under ``inbox`` into the consolidated workbook ``out``.
 
     ``jobs``: worker processes for reading (default: all cores for large inboxes; the results are
@@ -97,13 +107,13 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     was received); the inbox is then not read: the consolidation lists exactly these.
     Outputs that would replace or land among the inbox's files are refused before any work
     (``output-is-input``); unchanged feedback copies found in the inbox are skipped.
+    ``lang`` is the office's (the JSON report); ``feedback_lang`` the units' (the feedback files).
     """
     from .feedback import FeedbackWriter, default_workers
     from .workbook_writer import write_consolidated
 
     inbox = Path(inbox)
-    if not inbox.is_dir():
-        raise QcdcError("file-not-found", path=str(inbox))
+    check_inbox(inbox)
     if period is not None:
         period = parse_period(period).code
     if parent is not None and roster is None:
@@ -124,7 +134,7 @@ def merge(inbox: str | Path, out: str | Path, roster: Roster | None = None, peri
     cons = consolidate(subs, load_catalog(CURRENT_VERSION), roster, period, parent, deadline, include_rejected)
     wanted = subs if feedback_for == "all" else [s for s in subs if s.findings]
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
-    writer = (FeedbackWriter(wanted, feedback_dir, lang, default_workers(jobs, busy=1))
+    writer = (FeedbackWriter(wanted, feedback_dir, feedback_lang, default_workers(jobs, busy=1))
               if feedback_dir is not None else None)
     try:
         write_consolidated(out, cons, report, password, today, base=inbox, style=report_style)

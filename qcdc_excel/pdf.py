@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import atomic_write_bytes
@@ -39,14 +39,19 @@ class PdfResult:
     pdf: Path | None
     fingerprint: str | None = None
     problem: str | None = None  # message key when no PDF was written
+    findings: list = field(default_factory=list)  # why the file is not a workbook (pdf-not-a-workbook)
 
 
-def _print_copy(source: Path, folder: Path, name: str) -> tuple[Path, str | None]:
+def not_a_workbook(sub) -> list:
+    """The findings that say the reader refused the file itself (wrong format, encrypted, damaged,
+    too large…): such a file is not handed to LibreOffice, which would print anything it opens."""
+    return [f for f in sub.findings if f.code.startswith(("file-", "check-"))]
+
+
+def _print_copy(sub, folder: Path, name: str) -> tuple[Path, str | None]:
     """The file to hand to LibreOffice: a copy of a report form with its figures' fingerprint in
     the footer of the form sheet, or the file itself."""
-    from .validate import read_submission
-
-    sub = read_submission(source)
+    source = sub.path
     mark = sub.fingerprint
     if not mark or sub.form == "consolidated" or sub.status == "unreadable":
         return source, mark  # the consolidated workbook prints its own fingerprint
@@ -98,7 +103,10 @@ def _fit_paragraphs(ws, sub) -> None:
 
 def to_pdf(files: list[str | Path], out_dir: str | Path | None = None,
            soffice: str | None = None) -> list[PdfResult]:
-    """Write ``<name>.pdf`` for every workbook in ``files`` (beside it, or in ``out_dir``)."""
+    """Write ``<name>.pdf`` for every workbook in ``files`` (beside it, or in ``out_dir``); a file
+    the reader does not accept as an .xlsx workbook gets no PDF (``problem`` says why)."""
+    from .validate import read_submission
+
     binary = soffice or find_soffice()
     if binary is None:
         raise QcdcError("pdf-no-libreoffice")
@@ -112,8 +120,13 @@ def to_pdf(files: list[str | Path], out_dir: str | Path | None = None,
             if not f.is_file():
                 res.problem = "pdf-not-found"
                 continue
+            sub = read_submission(f)
+            res.findings = not_a_workbook(sub)
+            if res.findings:
+                res.problem = "pdf-not-a-workbook"
+                continue
             stem = f"f{k:05d}"  # LibreOffice names its output after its input: keep them apart
-            printable, res.fingerprint = _print_copy(f, work, stem + (f.suffix.lower() or ".xlsx"))
+            printable, res.fingerprint = _print_copy(sub, work, stem + (f.suffix.lower() or ".xlsx"))
             if printable == f:
                 printable = work / (stem + (f.suffix.lower() or ".xlsx"))
                 shutil.copyfile(f, printable)

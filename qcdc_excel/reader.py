@@ -343,6 +343,38 @@ def _read_book(data: bytes, kind: str) -> tuple[tuple[tuple[str, str, str | None
     return tuple(sheets), protected, strict
 
 
+def text_styles(raw: RawWorkbook, info: SheetInfo, refs: set[str]) -> dict[str, str]:
+    """Why some of ``refs`` hold text, as their cell style says: "quote" (typed with a leading
+    apostrophe, which Excel keeps in the style's quotePrefix, not in the value) or "text-format"
+    (the cell is formatted as Text, "@"). Cells with neither are left out.
+
+    Read only when a number was found stored as text (the fast path keeps no styles).
+    """
+    wanted: dict[str, int] = {}
+    for el in _parse(read_part(raw.zf, info.part), "sheet"):
+        if _local(el.tag) == "c" and el.get("r") in refs and (el.get("s") or "0").isdigit():
+            wanted[el.get("r")] = int(el.get("s") or "0")
+        el.clear()
+    book = next((part for _, kind, part in _relationships(raw.zf, "_rels/.rels", "")
+                 if kind.endswith("/officeDocument")), "xl/workbook.xml")
+    styles = next((part for _, kind, part in _relationships(raw.zf, _rels_of(book), posixpath.dirname(book))
+                   if kind.endswith("/styles")), None)
+    data = read_part(raw.zf, styles, required=False) if styles else None
+    if not wanted or not data:
+        return {}
+    text_formats, xfs, in_cell_xfs = {"49"}, [], False
+    for event, el in _parse(data, "styles", events=("start", "end")):
+        tag = _local(el.tag)
+        if tag == "cellXfs":
+            in_cell_xfs = event == "start"
+        elif event == "end" and tag == "numFmt" and el.get("formatCode") == "@":
+            text_formats.add(el.get("numFmtId"))
+        elif event == "end" and tag == "xf" and in_cell_xfs:
+            xfs.append("quote" if el.get("quotePrefix") in ("1", "true") else
+                       "text-format" if el.get("numFmtId") in text_formats else "")
+    return {ref: xfs[k] for ref, k in wanted.items() if k < len(xfs) and xfs[k]}
+
+
 def read_part(zf: zipfile.ZipFile, name: str, required: bool = True, limit: int = MAX_PART_BYTES) -> bytes | None:
     """A zip member's bytes, never more than ``limit`` decompressed (a bomb stops here)."""
     try:

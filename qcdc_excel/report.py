@@ -585,6 +585,8 @@ def render_report(fig: Figures, out: str | Path, template: str | Path | None = N
     import jinja2
     from docxtpl import DocxTemplate
 
+    from .report_tags import syntax_error, unknown_tag
+
     context = report_context(fig, style, signer, signer_title, today, heading)
     if template is None:
         source = io.BytesIO(default_template())
@@ -598,10 +600,9 @@ def render_report(fig: Figures, out: str | Path, template: str | Path | None = N
         env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
         doc.render(context, env)
     except jinja2.UndefinedError as exc:
-        raise QcdcError("report-unknown-tag", path=str(template or "mặc định"), reason=str(exc)) from None
+        raise unknown_tag(exc, source.getvalue(), str(template or "mặc định"), context) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise QcdcError("report-template-syntax", path=str(template or "mặc định"), line=exc.lineno or "?",
-                        reason=exc.message or str(exc)) from None
+        raise syntax_error(exc, source.getvalue(), str(template or "mặc định")) from None
     except Exception as exc:  # noqa: BLE001 - a damaged or non-Word template
         if template is None:
             raise

@@ -115,6 +115,18 @@ class Roster:
         width = CODE_WIDTHS[level]
         return [u for u in self.at_level(level) if digits_key(u.code) is not None and len(u.code) < width]
 
+    def top(self) -> str | None:
+        """The unit the whole roster reports to: its single root, going down while a unit has only
+        one unit below it that itself has units below it (a district's roster that names its
+        province only as the district's parent gives the district). None with several roots."""
+        roots = self.children.get(None, [])
+        if len(roots) != 1:
+            return None
+        code = roots[0]
+        while len(self.children.get(code, [])) == 1 and self.children.get(self.children[code][0]):
+            code = self.children[code][0]
+        return code
+
     def ancestors(self, code: str) -> list[Unit]:
         out, parent = [], self.units[code].parent
         while parent is not None:

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
-from .findings import UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
+from .findings import TEXT_CAUSES, THOUSANDS_DOTS, UNREADABLE_CODES, WHAT_TO_TYPE, Finding, _num, finding
 from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
 from .formulas import same_meaning
 from .i18n import LEVEL_LABELS, QcdcError, fold
 from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .periods import parse_period
-from .reader import MAX_FILE_BYTES, SheetData, Unreadable, open_workbook, read_sheet
+from .reader import MAX_FILE_BYTES, RawWorkbook, SheetData, SheetInfo, Unreadable, open_workbook, read_sheet, text_styles
 from .roster import CODE_WIDTHS, Roster, digits_key
 
 STATUSES = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
@@ -33,6 +33,7 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".o
 
 _PLAIN_INT = re.compile(r"^\+?\d+$")
 _DECIMAL = re.compile(r"^\+?(\d+)[.,](\d+)$")
+_THOUSANDS = re.compile(r"^\+?\d{1,3}(\.\d{3})+$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -278,7 +279,7 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
         f.append(_protection_finding(f, form_info.name))
     _check_identity(sub, sheet, layout, roster, period, form_info.name)
     if aligned:
-        _read_values(sub, sheet, layout, form_info.name)
+        _read_values(sub, sheet, layout, form_info.name, _style_lookup(raw, form_info, layout))
         _check_rules(sub, layout, form_info.name)
     if raw.sheet(FEEDBACK_SHEET) is not None:
         m = _COPY_MARK.search(raw.read.get(raw.book) or b"")
@@ -515,7 +516,32 @@ def parse_number(value: object, kind: str) -> tuple[float | int | None, str | No
     return x, warning, shown
 
 
-def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> None:
+def _style_lookup(raw: RawWorkbook, info: SheetInfo, layout: FormLayout) -> Callable[[str], str | None]:
+    """The text style of an input cell ("quote", "text-format" or None; see ``reader.text_styles``),
+    read once and only when a number stored as text asks for it."""
+    found: dict[str, str] = {}
+    refs = {layout.cells[code] for code in layout.input_codes}
+
+    def style(ref: str) -> str | None:
+        if not found:
+            try:
+                found.update(text_styles(raw, info, refs) or {"": ""})
+            except Unreadable:
+                found[""] = ""
+        return found.get(ref) or None
+
+    return style
+
+
+def _text_cause(raw: str, style: str | None) -> tuple[str, str]:
+    """Why a number is stored as text: its cell's style says so, else its own text does."""
+    text = raw.strip()
+    cause = style or ("quote" if text[:1] in ("'", "\u2019") else "comma" if "," in text else "pasted")
+    return TEXT_CAUSES[cause]
+
+
+def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: str,
+                 style: Callable[[str], str | None] = lambda _ref: None) -> None:
     f = sub.findings
     for code in layout.input_codes:
         ind: Indicator = layout.indicator_rows[code].item
@@ -543,9 +569,12 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         if ind.kind in ("count", "amount"):
             number, code_found, shown = parse_number(raw, ind.kind)
             if code_found == "number-as-text":
-                f.append(finding(code_found, shown=shown, value=_as_text(number), **common))
+                f.append(finding(code_found, shown=shown, value=(_num(number), _num(number, "en")),
+                                 why=_text_cause(raw, style(ref)),
+                                 **common))
             elif code_found == "not-a-number":
-                f.append(finding(code_found, shown=shown, what=WHAT_TO_TYPE[ind.kind], **common))
+                what = THOUSANDS_DOTS[ind.kind] if _THOUSANDS.match(shown or "") else WHAT_TO_TYPE[ind.kind]
+                f.append(finding(code_found, shown=shown, what=what, **common))
             elif code_found:
                 f.append(finding(code_found, shown=shown, **common))
             if number is not None:

@@ -35,7 +35,9 @@ from .template import Identity, metadata
 from .validate import ValidationReport
 
 DETAILS, STATUS, FINDINGS, NOTES, CHARTS = (DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET)
-STATUS_VI = {"on-time": "Đúng hạn", "late": "Muộn hạn", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
+STATUS_VI = {"on-time": "Đúng hạn", "late": "Muộn hạn", "rejected": "Bị trả lại",
+             "unreadable": "Đã nộp — tệp không đọc được", "missing": "Chưa nộp"}
+STATUS_ORDER = ("on-time", "late", "rejected", "unreadable", "missing")
 ROLE_VI = {"used": "Dùng để tổng hợp", "superseded": "Bị thay bằng bản sau", "duplicate": "Bản trùng",
            "covered": "Đã có trong báo cáo tổng hợp cấp dưới", "rejected": "Trả lại để sửa",
            "unreadable": "Không đọc được", "excluded": "Không thuộc lần tổng hợp này"}
@@ -484,7 +486,8 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
     expected = counts["expected"] or 0
     block = [("Số đơn vị phải báo cáo", counts["expected"]), ("Đã nhận báo cáo", counts["received"]),
              ("Được chấp nhận", counts["accepted"]), ("- Đúng hạn", counts["on-time"]), ("- Muộn hạn", counts["late"]),
-             ("Bị trả lại để sửa", counts["rejected"]), ("Chưa nộp", counts["missing"])]
+             ("Bị trả lại để sửa", counts["rejected"]), ("Đã nộp — tệp không đọc được", counts["unreadable"]),
+             ("Chưa nộp", counts["missing"])]
     start = row + 2
     for k, (label, value) in enumerate(block):
         ws.merge_range(start + k, 1, start + k, 2, label, f.bold)
@@ -495,11 +498,11 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
     if expected:
         ws.write_number(r, 3, counts["accepted"] / expected, f.plain_ratio)
         ws.write_number(r + 1, 3, counts["on-time"] / expected, f.plain_ratio)
-    # The chart reads the four statuses from here (not printed).
-    for k, key in enumerate(("on-time", "late", "rejected", "missing")):
+    # The chart reads the statuses from here (not printed).
+    for k, key in enumerate(STATUS_ORDER):
         ws.write_string(start + 3 + k, 9, STATUS_VI[key])
         ws.write_number(start + 3 + k, 10, counts[key], f.plain_count)
-    status_range = (STATUS, start + 3, 9, start + 6, 10)
+    status_range = (STATUS, start + 3, 9, start + 2 + len(STATUS_ORDER), 10)
 
     r += 3
     if not cons.expected:
@@ -648,7 +651,7 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "Số đơn vị", "categories": [sheet, r1, c1, r2, c1], "values": [sheet, r1, c2, r2, c2],
                       "data_labels": {"value": True},
-                      "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000", "#A5A5A5")]})
+                      "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000", "#7030A0", "#A5A5A5")]})
     chart.set_title({"name": "Tình hình nộp báo cáo"})
     chart.set_legend({"none": True})
     chart.set_size({"width": 700, "height": 400})

@@ -133,7 +133,7 @@ def test_completeness_missing_and_late(district):
     assert units["expected"] == [f"7000{k}" for k in range(1, 7)]
     assert units["missing"] == ["70006"] and units["late"] == ["70005"]
     assert units["counts"] == {"expected": 6, "received": 5, "accepted": 5, "on-time": 4, "late": 1,
-                               "rejected": 0, "missing": 1}
+                               "rejected": 0, "unreadable": 0, "missing": 1}
     ws = openpyxl.load_workbook(result.out)[STATUS]
     rows = {}
     for r in ws.iter_rows():

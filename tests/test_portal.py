@@ -217,6 +217,27 @@ def test_english_switch(desk):
 
 
 # --- the unit's loop -------------------------------------------------------------------------------------
+def test_feedback_is_in_the_units_language_not_the_offices(desk):
+    """The office reading the desk in English downloads the Vietnamese feedback copy it sends to the
+    unit; a unit that chose English on its own page gets English."""
+    _, app, codes, _ = desk
+    unit = signed_in(app, codes["23650"])
+    first = upload(unit, "/unit/upload", "23650_2020 (gui lan 1).xlsx", sample("23650_2020 (gui lan 1).xlsx"),
+                   csrf_of(page(unit, "/unit"))).get_json()["submissions"][0]
+    office = signed_in(app, codes["admin"])
+    office.get("/lang/en?next=/desk")
+    assert 'lang="en"' in page(office, "/desk")
+    unit.get("/lang/en?next=/unit")
+
+    def title(client) -> str:
+        resp = client.get(f"/submissions/{first['id']}/feedback")
+        assert resp.status_code == 200
+        return openpyxl.load_workbook(io.BytesIO(resp.data)).worksheets[0]["A1"].value
+
+    assert title(office) == "KẾT QUẢ KIỂM TRA BÁO CÁO"
+    assert title(unit) == "REPORT CHECK RESULT"
+
+
 def test_unit_downloads_its_form_sends_it_and_sees_the_verdict(desk, tmp_path):
     portal, app, codes, _ = desk
     client = signed_in(app, codes["23650"])
@@ -378,7 +399,7 @@ def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path
     # completeness: dropped without a date, the files were received now, long after the deadline
     status = portal.status()
     assert status["counts"] == {"expected": 14, "received": 14, "accepted": 14, "on-time": 0, "late": 14,
-                                "rejected": 0, "missing": 0}
+                                "rejected": 0, "unreadable": 0, "missing": 0}
     assert admin.get("/api/v1/status").get_json() == json.loads(json.dumps(status))
     # the consolidated workbook: exactly merge's figures on the round's inbox
     merged = merge(portal.inbox(), tmp_path / "m.xlsx", load_roster(KBANG_ROSTER), "2020", "625",

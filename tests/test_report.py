@@ -157,6 +157,29 @@ def test_an_unknown_tag_is_named(kbang, tmp_path):
     assert r.exit_code == 2 and "hong.docx" in r.output
 
 
+@pytest.mark.parametrize("lines, said", [
+    (("Mở đầu", "Báo cáo của {{ unit_nam }} năm nay"),
+     ["Thẻ «{{ unit_nam }}»", "«unit_nam» không có", "(ở đoạn «Báo cáo của {{ unit_nam }} năm nay»)",
+      "Có phải «unit_name»?", "period_words", "README"]),
+    (("Tỷ lệ: {{ ind['II.9.6'].tex }}",), ["«tex» không có", "Có phải «text»?"]),
+    (("Mở đầu", "Số liệu: {{ unit_name "), ["thẻ «{{ unit_name» chưa đóng (thiếu «}}»)", "(ở đoạn «Số liệu: {{ unit_name»)"]),
+    (("Kết quả {{ unit_name | }} tốt",), ["thẻ «{{ unit_name | }}» viết sai", "(ở đoạn «Kết quả {{ unit_name | }} tốt»)"]),
+    (("Mở đầu", "{%p for câu in commune %}", "{{ câu }}"),
+     ["thẻ «{%p for câu in commune %}» chưa có thẻ «{% endfor %}» đi kèm"]),
+    (("{{ unit_name }}", "{%p endif %}"), ["thẻ «{%p endif %}» không có thẻ «{% if … %}» mở đầu"]),
+])
+def test_a_wrong_tag_is_named_in_vietnamese_with_its_paragraph(kbang, tmp_path, lines, said):
+    _, out = kbang
+    tpl = custom_template(tmp_path / "mau-rieng.docx", *lines)
+    r = CliRunner().invoke(main, ["report", str(out / "tong-hop.xlsx"), "--template", str(tpl),
+                                  "--out", str(tmp_path / "ra.docx")])
+    assert r.exit_code == 2 and "mau-rieng.docx" in r.stderr and not (tmp_path / "ra.docx").exists()
+    for words in said:
+        assert words in r.stderr, (words, r.stderr)
+    for english in ("undefined", "Unexpected", "unexpected", "expected token", "dòng ", "line "):
+        assert english not in r.stderr, r.stderr
+
+
 def test_the_default_template_can_be_written_out_and_used_again(kbang, tmp_path):
     _, out = kbang
     r = CliRunner().invoke(main, ["report", "-", "--write-template", "--out", str(tmp_path / "mau.docx")])

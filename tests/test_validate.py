@@ -132,6 +132,57 @@ def test_value_details(tmp_path, base):
     assert codes_of(sub) == ["number-as-text"]  # float noise and accent-free flags are fine
 
 
+TEXT_CASES = {  # indicator -> (how it is made, words of the cause in Vietnamese, in English)
+    "II.4.1": ("12,5", "dấu phẩy", "comma"),
+    "II.9.1": ("'12", "dấu ' ở đầu", "apostrophe"),
+    "II.3.2": ("quote-prefix", "dấu ' ở đầu", "apostrophe"),
+    "II.5.1": ("text-format", "định dạng Văn bản (Text)", "formatted as Text"),
+    "II.1.2": ("12", "dán vào dưới dạng chữ", "pasted in as text"),
+}
+
+
+def _numbers_as_text(tmp_path: Path, base) -> Path:
+    """A form where numbers became text in each of the ways people make it happen in Excel."""
+    layout = base[0]
+    changes = {code: made for code, (made, _, _) in TEXT_CASES.items() if made not in ("quote-prefix", "text-format")}
+    changes["II.1.3"] = "1.234"  # a thousands dot: not read, said why
+
+    def style(wb) -> None:
+        ws = wb[FORM_SHEET]
+        ws[cell(layout, "II.3.2")] = "9"
+        ws[cell(layout, "II.3.2")].quotePrefix = True  # what Excel keeps of a typed '9
+        ws[cell(layout, "II.5.1")] = "7"
+        ws[cell(layout, "II.5.1")].number_format = "@"
+
+    return edited(filled(tmp_path, base, "so-dang-chu", changes), style)
+
+
+def _assert_text_causes(sub, layout, cases=TEXT_CASES) -> None:
+    found = {f.indicator: f for f in sub.findings if f.code == "number-as-text"}
+    assert sorted(found) == sorted(cases), codes_of(sub)
+    for code, (_, vi, en) in cases.items():
+        assert vi in found[code].message("vi") and en in found[code].message("en"), (code, found[code].message())
+        assert "dấu '" not in found[code].message("vi") or code in ("II.9.1", "II.3.2")
+    assert "đã đọc là 12,5" in found["II.4.1"].message("vi") and "read as 12.5" in found["II.4.1"].message("en")
+    [dots] = [f for f in sub.findings if f.indicator == "II.1.3"]
+    assert dots.code == "not-a-number" and "phân cách hàng nghìn" in dots.message("vi") and "1234" in dots.message("vi")
+    assert "thousands separator" in dots.message("en")
+
+
+def test_a_number_stored_as_text_is_told_its_real_cause(tmp_path, base):
+    _assert_text_causes(read_submission(_numbers_as_text(tmp_path, base)), base[0])
+
+
+@pytest.mark.soffice
+def test_the_causes_survive_a_libreoffice_save(tmp_path, base, soffice):
+    """LibreOffice writes the Text format its own way (a custom "@" format in its own style table);
+    it drops Excel's quote prefix, so that cell is then only known to hold pasted text."""
+    source = _numbers_as_text(tmp_path, base)
+    saved = convert_with_soffice(soffice, [source], tmp_path / "lo")[source]
+    cases = TEXT_CASES | {"II.3.2": TEXT_CASES["II.1.2"]}
+    _assert_text_causes(read_submission(saved), base[0], cases)
+
+
 def test_blank_required_cells(tmp_path, base):
     sub = read_submission(filled(tmp_path, base, "blanks", drop=("IV.8", "II.7.1", "V.1")))
     missing = sorted(f.indicator for f in sub.findings if f.code == "required-missing")

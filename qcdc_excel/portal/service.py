@@ -717,7 +717,8 @@ class Portal:
         out = []
         for e in cons.expected:
             sid = ids.get(str(e.used.path)) if e.used is not None else None
-            state = {"on-time": "on-time", "late": "late", "rejected": "returned", "missing": "missing"}[e.status]
+            state = {"on-time": "on-time", "late": "late", "rejected": "returned", "unreadable": "returned",
+                     "missing": "missing"}[e.status]
             if state == "missing" and e.unit.code in returned:
                 state = "returned"
             comment = None

@@ -341,8 +341,10 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
     def submission_feedback(sid: int):
         if not portal.owns(sid, who()):
             abort(404)
+        # The feedback copy goes to the unit: in the language the unit chose on its own page, and
+        # Vietnamese when the office downloads it, whatever the office's page language.
         try:
-            path, name = portal.feedback(sid, lang())
+            path, name = portal.feedback(sid, lang() if who() != ADMIN else "vi")
         except KeyError:
             abort(404)
         return send_file(path, download_name=name, as_attachment=True)
