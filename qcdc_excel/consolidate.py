@@ -197,7 +197,7 @@ def _order_key(sub: Submission):
     """Which of a unit's files is the later: the one received later when the office knows (the web
     desk records every arrival), else the later report date typed in the form, then the file time."""
     arrival = sub.received.timestamp() if sub.received is not None else float("-inf")
-    return (arrival, sub.report_date or dt.date.min, sub.mtime, str(sub.path))
+    return (arrival, sub.arrival, sub.report_date or dt.date.min, sub.mtime, str(sub.path))
 
 
 def delivered_on(sub: Submission) -> dt.date:

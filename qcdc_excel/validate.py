@@ -57,6 +57,7 @@ class Submission:
     # name; a file the office took in from mail: the date it gives). Unknown on the command line.
     received: dt.datetime | None = None
     received_name: str | None = None
+    arrival: int = 0  # the order in which the office received it (the desk's record number), within a second
     parent_code: str | None = None
     period: str | None = None
     report_date: dt.date | None = None

@@ -473,7 +473,7 @@ class Portal:
             sub = pickle.loads(self._row(row["id"])["result"])
         if row["inbox"]:
             sub.path = self.data / row["inbox"]  # wherever the data folder is now
-        sub.received, sub.received_name = received_time(row), row["original_name"]
+        sub.received, sub.received_name, sub.arrival = received_time(row), row["original_name"], row["id"]
         return sub
 
     def submission(self, sid: int, lang: str = "vi") -> dict:

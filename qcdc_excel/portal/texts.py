@@ -43,6 +43,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "cells and save as .xlsx (Excel, WPS or LibreOffice all work)."),
     "download-template": ("Tải biểu mẫu", "Download the form"),
     "step2": ("2. Gửi tệp đã điền", "2. Send the filled file"),
+    "sent-for-other": ("Đã gửi báo cáo của {units} (không được tính)", "Sent the report of {units} (does not count)"),
     "received-on": ("Ngày Văn phòng nhận tệp:", "Day the office received the files:"),
     "received-on-help": ("(tệp nhận qua thư, Zalo; để trống là hôm nay — dùng để tính đúng hạn hay nộp muộn)",
                          "(files received by mail or Zalo; empty means today — used to judge on time or late)"),
