@@ -711,9 +711,12 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
     waitress then takes the client's address and scheme from that proxy's X-Forwarded-* headers
     (from 127.0.0.1 only), so failed logins are counted per real client.
     """
-    from waitress import serve as waitress_serve
+    import logging
 
     from .checker import CheckPool
+    from .httpserver import make_server
+
+    logging.basicConfig()  # waitress's warnings (a full task queue, a client gone) reach the console
 
     portal = Portal(data, runner=CheckPool(workers))
     app = create_app(portal, base_url)
@@ -722,7 +725,9 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
     proxy = dict(trusted_proxy="127.0.0.1", trusted_proxy_count=1,
                  trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}) if behind_proxy else {}
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024,
-                       ident="qcdc-excel", clear_untrusted_proxy_headers=True, **proxy)
+        # a body over the sender's own limit (one form; the secretariat's .zip) is refused before it is read
+        make_server(app, app.extensions["qcdc_body_limit"], BODY_LIMIT, host=host, port=port, threads=threads,
+                    max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024, ident="qcdc-excel",
+                    clear_untrusted_proxy_headers=True, **proxy).run()
     finally:
         portal.close()
