@@ -17,10 +17,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "hoặc liên hệ Văn phòng để được cấp lại.",
                      "This access code is wrong or has been replaced. Use the latest link the office sent, or ask "
                      "the office for a new one."),
-    "login-limited": ("Mã truy cập không đúng, và máy này đã nhập sai nhiều lần: hãy đợi {wait} rồi thử lại. "
-                      "Mã đúng (đường link mới nhất Văn phòng BCĐ gửi) vẫn vào được ngay.",
-                      "This access code is wrong, and this computer has sent many wrong codes: wait {wait} and try "
-                      "again. A right code (the latest link the office sent) still gets in at once."),
+    "login-limited": ("Mã truy cập không đúng, và đã có nhiều lần nhập sai từ địa chỉ mạng này: hãy đợi {wait} "
+                      "rồi thử lại. Mã đúng (đường link mới nhất Văn phòng BCĐ gửi) vẫn vào được ngay.",
+                      "This access code is wrong, and many wrong codes came from this network address: wait {wait} "
+                      "and try again. A right code (the latest link the office sent) still gets in at once."),
     "signed-out": ("Đã đăng xuất.", "Signed out."),
     "sign-out-all": ("Đăng xuất mọi người", "Sign everyone out"),
     "sign-out-all-help": ("Kết thúc mọi phiên đăng nhập đang mở của các đơn vị và của Văn phòng trên mọi máy (trừ "
