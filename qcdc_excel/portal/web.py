@@ -55,13 +55,6 @@ class LoginLimiter:
         self._state: dict[str, list[float]] = {}  # address -> [wrong codes, waits until, last wrong]
         self._lock = threading.Lock()
 
-    def wait(self, key: str) -> int:
-        """Whole seconds ``key`` must still wait before its next wrong code is counted (0: none)."""
-        with self._lock:
-            state = self._state.get(key)
-            left = state[1] - self.clock() if state else 0
-            return math.ceil(left) if left > 0 else 0
-
     def failed(self, key: str) -> int:
         """Count a wrong code from ``key``; the seconds it must now wait (0: none)."""
         with self._lock:
@@ -88,10 +81,9 @@ def local_target(app: Flask, value: str | None, default: str = "/") -> str:
     scheme and no host (``//host``), and its path must be one of the app's own pages (its GET
     routes, matched by the app's URL map), not a personal link.
     """
-    cleaned = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc").replace("\\", "/")
-    parts = urlsplit(cleaned.strip())
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//") \
-            or cleaned.strip().startswith("//"):
+    cleaned = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc").replace("\\", "/").strip()
+    parts = urlsplit(cleaned)
+    if cleaned.startswith("//") or parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return default
     try:
         endpoint, _ = app.url_map.bind("desk.invalid").match(parts.path, method="GET")
