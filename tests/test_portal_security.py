@@ -133,7 +133,8 @@ def test_nothing_personal_may_be_cached(desk):
                          (app.test_client(), "/login"), (app.test_client(), "/api/v1/status")]:
         resp = client.get(path)
         assert resp.status_code in (200, 401) and resp.headers["Cache-Control"] == "no-store", path
-    assert "no-store" not in app.test_client().get("/static/portal.css").headers.get("Cache-Control", "")
+    for path in ("/static/portal.css", "/favicon.ico"):
+        assert "no-store" not in app.test_client().get(path).headers.get("Cache-Control", ""), path
 
 
 # --- private files -------------------------------------------------------------------------------------

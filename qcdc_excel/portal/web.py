@@ -661,7 +661,7 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         resp.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                 "frame-ancestors 'none'; form-action 'self'")
-        if request.endpoint != "static":  # personal pages, the desk, downloads, the API: shared office PCs
+        if request.endpoint not in ("static", "favicon"):  # pages, downloads, the API: shared office PCs
             resp.headers["Cache-Control"] = "no-store"
         return resp
 
