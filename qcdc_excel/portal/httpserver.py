@@ -11,6 +11,7 @@ closed after the answer.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from waitress.channel import HTTPChannel
@@ -34,7 +35,11 @@ def _parser(limit_for: Callable[[str, str], int], smallest: int) -> type[HTTPReq
         def parse_header(self, header_plus: bytes) -> None:
             super().parse_header(header_plus)
             if self.chunked or self.content_length > smallest:  # only then is the sender asked about
-                limit = limit_for(self.headers.get("AUTHORIZATION", ""), self.headers.get("COOKIE", ""))
+                try:
+                    limit = limit_for(self.headers.get("AUTHORIZATION", ""), self.headers.get("COOKIE", ""))
+                except Exception:  # noqa: BLE001 - this runs in the server's only I/O thread: never let it fall
+                    logging.getLogger("qcdc_excel.portal").exception("could not tell who sends a large body")
+                    limit = smallest  # refused (413) rather than read
                 # waitress refuses a body of max_request_body_size bytes or more
                 self.adj = _Limit(self.adj, min(limit + 1, self.adj.max_request_body_size))
 
