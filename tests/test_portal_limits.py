@@ -11,6 +11,9 @@ import select
 import socket
 
 import pytest
+from waitress.adjustments import Adjustments
+
+from qcdc_excel.portal.httpserver import _parser
 
 from .test_portal_load import desk, servers  # noqa: F401 - fixtures: a data folder by ``portal init``, servers
 from .test_portal_load import INBOX, multipart, upload
@@ -97,6 +100,45 @@ def test_only_the_secretariat_sends_more_than_one_form(desk, servers, tmp_path):
     status, _, answer = read_answer(sock)
     assert status == 413 and "20 MB" in json.loads(answer)["message_vi"]
     assert len([p for p in (data / "files" / "1").iterdir() if p.stat().st_size == len(big)]) == 1
+
+
+def parse(limit_for, raw: bytes):
+    parser = _parser(limit_for, 50)(Adjustments(max_request_body_size=10_000))
+    while raw and not parser.completed:
+        raw = raw[parser.received(raw):]
+    return parser
+
+
+def test_the_parser_asks_who_sends_a_long_body_and_hands_it_on_without_it():
+    asked = []
+
+    def limit_for(authorization: str, cookie: str) -> int:
+        asked.append((authorization, cookie))
+        return 100
+
+    head = b"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abc\r\nCookie: s=1\r\n"
+    over = parse(limit_for, head + b"Content-Length: 5000\r\n\r\n" + b"x" * 20)
+    assert over.completed and over.error is None and over.get_body_stream().read() == b""
+    assert over.headers["CONTENT_LENGTH"] == "5000" and over.headers["CONNECTION"] == "close"
+    assert asked == [("Bearer abc", "s=1")]
+    within = parse(limit_for, head + b"Content-Length: 90\r\n\r\n" + b"y" * 90)
+    assert within.completed and within.get_body_stream().read() == b"y" * 90
+    asked.clear()
+    small = parse(limit_for, head + b"Content-Length: 40\r\n\r\n" + b"z" * 40)  # under anyone's limit
+    assert small.get_body_stream().read() == b"z" * 40 and asked == []
+    chunked = parse(limit_for, head + b"Transfer-Encoding: chunked\r\n\r\n" + b"80\r\n" + b"c" * 128 + b"\r\n")
+    assert chunked.completed and chunked.get_body_stream().read() == b""
+    assert int(chunked.headers["CONTENT_LENGTH"]) > 100
+    fine = parse(limit_for, head + b"Transfer-Encoding: chunked\r\n\r\n" + b"10\r\n" + b"d" * 16 + b"\r\n0\r\n\r\n")
+    assert fine.completed and fine.error is None and fine.get_body_stream().read() == b"d" * 16
+
+
+def test_the_parser_refuses_when_it_cannot_tell_who_sends():
+    def broken(authorization: str, cookie: str) -> int:
+        raise RuntimeError("database gone")
+
+    parser = parse(broken, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 60\r\n\r\n" + b"x" * 60)
+    assert parser.completed and parser.get_body_stream().read() == b"" and parser.headers["CONTENT_LENGTH"] == "60"
 
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_INET"), reason="needs sockets")
