@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import os
 import pickle
 import re
@@ -148,22 +149,32 @@ def content_suffix(data: bytes) -> str | None:
     return None
 
 
-def make_private(data: Path) -> None:
+def make_private(data: Path) -> int:
     """``data`` and everything in it readable by this account only: folders 0700, files 0600
-    (a data folder made by an earlier version, copied, or made under a umask of 0)."""
+    (a data folder made by an earlier version, copied, or made under a umask of 0). Returns how
+    many could not be changed (another account's files): they are left as they are, and logged."""
     if os.name == "nt":  # pragma: no cover - Windows: the folder's ACL decides
-        return
-    if stat.S_IMODE(os.stat(data).st_mode) != PRIVATE_FOLDER:
-        os.chmod(data, PRIVATE_FOLDER)
+        return 0
+    failed = 0
+
+    def tighten(path, mode: int, want: int) -> None:
+        nonlocal failed
+        if stat.S_IMODE(mode) != want:
+            try:
+                os.chmod(path, want)
+            except OSError:
+                failed += 1
+
+    tighten(data, os.stat(data).st_mode, PRIVATE_FOLDER)
     for root, dirs, files in os.walk(data):
         for name in dirs + files:
             path = os.path.join(root, name)
             st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                continue
-            want = PRIVATE_FOLDER if stat.S_ISDIR(st.st_mode) else PRIVATE_FILE
-            if stat.S_IMODE(st.st_mode) != want:
-                os.chmod(path, want)
+            if not stat.S_ISLNK(st.st_mode):
+                tighten(path, st.st_mode, PRIVATE_FOLDER if stat.S_ISDIR(st.st_mode) else PRIVATE_FILE)
+    if failed:
+        logging.getLogger("qcdc_excel.portal").warning("%d files or folders in %s could not be made private", failed, data)
+    return failed
 
 
 def _private_file(path: Path) -> Path:
