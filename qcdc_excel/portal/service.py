@@ -419,7 +419,8 @@ class Portal:
             fh.flush()
             os.fsync(fh.fileno())
         _fsync_dir(folder)
-        shown = display_name(original_name)
+        # the name as sent (NUL aside, which SQLite text cannot hold); pages show it through display_name
+        shown = unicodedata.normalize("NFC", str(original_name or "")).replace("\x00", "\ufffd")[:300]
         with self.db:
             sid = self.db.execute(
                 "INSERT INTO submissions(round_id, received_at, sender, channel, original_name, stored, size, "
