@@ -241,7 +241,7 @@ def breakdown(data: Path, repeat: int = 5) -> dict:
     app = create_app(portal, testing=True)
     with app.test_client() as client:  # signed in by a session made directly
         with client.session_transaction() as sess:
-            sess.update({"who": "admin", "role": "admin", "issued": portal.issued_at("admin")})
+            sess.update({"who": "admin", "role": "admin", "stamp": portal.session_stamp("admin")})
         client.get("/desk")
         out["desk_in_process_ms"] = med(lambda: client.get("/desk"))
     portal.close()

@@ -3,6 +3,8 @@
 Outputs get the permissions any new file gets (0666 less the umask, and the folder's default ACL
 if it has one): the temporary file is created with mode 0666 and the kernel applies the umask, so
 the umask is never read or changed (changing it is process-wide and races with threads).
+``private=True`` (the web desk's data folder, the access codes) makes the file 0600 and any folder
+it creates 0700 whatever the umask: readable by the account that runs the command only.
 
 :func:`check_output` refuses, before any work starts, an output path that cannot be written, and
 :func:`os_error_reason` says in both languages why a write failed.
@@ -20,25 +22,51 @@ _TEMP_ATTEMPTS = 100
 MAX_NAME_BYTES = 255  # the longest file or folder name common file systems take
 
 
-def _create_temp(folder: Path, name: str, tag: str = "") -> tuple[int, Path]:
-    """A new, empty file beside ``name`` in ``folder``, opened for writing (mode 0666 & ~umask):
-    ``.NAME.XXXXXXXXXXXX.tmp``, twelve hex digits that begin with ``tag`` (a run's own, so that it
-    can tell its temporary files from those of another run writing the same folder)."""
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+
+
+def _create_temp(folder: Path, name: str, private: bool = False, tag: str = "") -> tuple[int, Path]:
+    """A new, empty file beside ``name`` in ``folder``, opened for writing (mode 0666 & ~umask, or
+    exactly 0600 when ``private``): ``.NAME.XXXXXXXXXXXX.tmp``, twelve hex digits that begin with
+    ``tag`` (a run's own, so that it can tell its temporary files from those of another run writing
+    the same folder)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     short = name.encode("utf-8")[:200].decode("utf-8", "ignore")  # within the 255-byte limit of a name
     for _ in range(_TEMP_ATTEMPTS):
         tmp = folder / f".{short}.{tag}{secrets.token_hex(6 - len(tag) // 2)}.tmp"
         try:
-            return os.open(tmp, flags, 0o666), tmp
+            fd = os.open(tmp, flags, PRIVATE_FILE if private else 0o666)
         except FileExistsError:
             continue
+        if private and hasattr(os, "fchmod"):
+            os.fchmod(fd, PRIVATE_FILE)  # exactly 0600, whatever the umask took away
+        return fd, tmp
     raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(folder))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
+def private_folder(path: Path) -> Path:
+    """``path`` and any missing folder above it, created 0700 (an existing folder is left as it is)."""
+    target = path = Path(path)
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(PRIVATE_FOLDER)
+        except FileExistsError:
+            continue  # made meanwhile by another thread
+        os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is reduced by the umask
+    return target
+
+
+def atomic_write_bytes(path: Path, data: bytes, private: bool = False) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temp(path.parent, path.name)
+    if private:
+        private_folder(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_temp(path.parent, path.name, private)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -54,8 +82,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, private: bool = False) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"), private)
 
 
 # --- many files at once ----------------------------------------------------------------------------
@@ -71,7 +99,7 @@ def stage_bytes(path: Path, data: bytes, tag: str = "") -> tuple[Path | None, Pa
     path = Path(path)
     if _holds(path, data):
         return None, path
-    fd, tmp = _create_temp(path.parent, path.name, tag)
+    fd, tmp = _create_temp(path.parent, path.name, tag=tag)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

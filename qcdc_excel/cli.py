@@ -930,6 +930,17 @@ def _codes_out(path: str) -> None:
     check_output(path, "--codes-out", example="ma-truy-cap.xlsx")
 
 
+def _codes_readers(lang: str) -> str:
+    """Who can read the codes file just written (0600: the account that ran the command)."""
+    if os.name == "nt":  # pragma: no cover - Windows: the folder's permissions decide
+        return ("quyền đọc theo thư mục chứa tệp" if lang == "vi" else "readable as its folder allows")
+    import getpass
+
+    user = getpass.getuser()
+    return (f"chỉ tài khoản {user} trên máy này đọc được" if lang == "vi"
+            else f"readable only by the account {user} on this computer")
+
+
 @portal_group.command("init", help=(
     "Tạo thư mục dữ liệu của cổng cho đợt nộp kỳ KỲ, tổng hợp tại --parent (mặc định: đơn vị cao nhất của "
     "danh sách), và ghi mã truy cập của từng đơn vị cùng mã của Văn phòng (dòng admin) vào --codes-out — nơi "
@@ -973,11 +984,11 @@ def portal_init_cmd(obj: dict, data: str, roster: str, period: str, parent: str 
     units = len(rows) - 1
     if lang == "vi":
         click.echo(f"Đã tạo cổng nộp báo cáo trong {data}: {units} đơn vị, kỳ {parse_period(period).code}.")
-        click.echo(f"Mã truy cập (giữ kín, gửi riêng từng đơn vị): {codes_out}")
+        click.echo(f"Mã truy cập (giữ kín, gửi riêng từng đơn vị): {codes_out} ({_codes_readers(lang)})")
         click.echo(f"Chạy cổng: qcdc-excel portal serve --data {data}")
     else:
         click.echo(f"Created the desk in {data}: {units} units, period {parse_period(period).code}.")
-        click.echo(f"Access codes (keep them private; send each unit its own): {codes_out}")
+        click.echo(f"Access codes (keep them private; send each unit its own): {codes_out} ({_codes_readers(lang)})")
         click.echo(f"Run it: qcdc-excel portal serve --data {data}")
 
 
@@ -1044,7 +1055,8 @@ def portal_codes_cmd(obj: dict, data: str, units: tuple[str, ...], codes_out: st
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     click.echo((f"Đã cấp mã mới cho {len(rows)} đơn vị; mã cũ hết hiệu lực. Mã mới: {codes_out}" if lang == "vi"
-                else f"Issued {len(rows)} new codes; the old ones no longer work. New codes: {codes_out}"))
+                else f"Issued {len(rows)} new codes; the old ones no longer work. New codes: {codes_out}")
+               + f" ({_codes_readers(lang)})")
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -221,12 +221,9 @@ def sniff(data: bytes) -> None:
             raise Unreadable("file-html")
         if low.startswith(b"<"):
             raise Unreadable("file-not-xlsx", kind="XML")
-        try:
-            low.decode("utf-8")
-            text = True
-        except UnicodeDecodeError:
-            text = b"\x00" not in low
-        if text:
+        # text has no NUL byte (UTF-16 was decoded above), whatever its encoding: NULs are valid
+        # UTF-8, so a file of zero bytes must not be called text
+        if b"\x00" not in low:
             raise Unreadable("file-csv")
         raise Unreadable("file-not-xlsx", kind="?")
 

@@ -23,7 +23,8 @@ from qcdc_excel.catalog import load_catalog
 from qcdc_excel.layout import form_layout
 from qcdc_excel.portal.checker import CheckPool
 from qcdc_excel.portal.service import ADMIN, Portal, init_portal
-from qcdc_excel.portal.web import create_app
+from qcdc_excel.portal.httpserver import make_server
+from qcdc_excel.portal.web import BODY_LIMIT, create_app
 from qcdc_excel.synthetic import fill_workbook, valid_values
 
 from .conftest import KBANG_ROSTER, SAMPLES
@@ -36,12 +37,11 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 
 @pytest.fixture()
 def served(tmp_path):
-    """A real waitress server on a free loopback port, with worker-process checks."""
-    from waitress.server import create_server
-
+    """A real waitress server (with the desk's body limits) on a free loopback port, with worker-process checks."""
     rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", dt.date(2020, 10, 25))
     portal = Portal(tmp_path / "data", runner=CheckPool(workers=2))
-    server = create_server(create_app(portal), host="127.0.0.1", port=0, threads=8)
+    app = create_app(portal)
+    server = make_server(app, app.extensions["qcdc_body_limit"], BODY_LIMIT, host="127.0.0.1", port=0, threads=8)
     base = f"http://127.0.0.1:{server.effective_port}"
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -90,6 +90,8 @@ def test_unit_fetches_fills_drops_and_reads_the_verdict(served, browser, shots, 
     portal, base, codes = served
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="vi-VN")
     page = ctx.new_page()
+    failed = []  # no request of any page fails (the icon included)
+    page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
     page.goto(f"{base}/u/{codes['23650']}")
     assert page.url == f"{base}/unit"  # the code left the address bar
     assert page.locator("h1").inner_text().startswith("Xã Krong")
@@ -134,6 +136,8 @@ def test_unit_fetches_fills_drops_and_reads_the_verdict(served, browser, shots, 
     page.click("a.lang")
     assert page.locator("h2").first.inner_text() == "1. Download your unit's form"
     page.screenshot(path=shots / "4-unit-english.png", full_page=True)
+    assert page.evaluate("() => fetch(document.querySelector('link[rel=icon]').href).then(r => r.status)") == 200
+    assert failed == []
     ctx.close()
     assert [s["status"] for s in portal.submissions(unit="23650")] == ["accepted", "rejected"]
 

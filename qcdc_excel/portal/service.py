@@ -15,6 +15,9 @@ web server. The data folder::
 
 An upload is written and fsynced, then recorded as *received*, then checked; a record left
 *received* by a crash is checked when the portal next starts.
+
+The folder and everything in it are private to the account that runs the desk (folders 0700,
+files 0600, whatever the umask); a folder made otherwise is tightened when the portal starts.
 """
 from __future__ import annotations
 
@@ -25,19 +28,21 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import os
 import pickle
 import re
 import secrets
 import shutil
 import sqlite3
+import stat
 import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from ..atomic import atomic_write_bytes, atomic_write_text
+from ..atomic import PRIVATE_FILE, PRIVATE_FOLDER, atomic_write_bytes, atomic_write_text, private_folder
 from ..safe_paths import is_plain_code, path_inside, safe_component
 from ..findings import finding
 from ..i18n import QcdcError
@@ -68,6 +73,9 @@ CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL REFERENCES submissions(id),
     action TEXT NOT NULL, comment TEXT, who TEXT NOT NULL, at TEXT NOT NULL);
 """
+# one row per code holder whose sessions were ended (logout, "sign everyone out"); added to data
+# folders made before it existed when the portal starts
+SESSIONS = "CREATE TABLE IF NOT EXISTS session_epochs (who TEXT PRIMARY KEY, epoch INTEGER NOT NULL)"
 SCHEMA_VERSION = "1"
 DB_NAME = "portal.sqlite3"
 ADMIN = "admin"
@@ -115,6 +123,68 @@ def safe_name(name: str, limit: int = 60) -> str:
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
+def display_name(name: str, limit: int = 300) -> str:
+    """A received file's name as the pages and the API show it: NFC, with every control or format
+    character (NUL, line breaks, bidi overrides such as U+202E, which make «gpj.exe» read as
+    «exe.jpg») replaced by U+FFFD, so nothing in the name is hidden or reordered."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in name)[:limit]
+
+
+def content_suffix(data: bytes) -> str | None:
+    """What a file with no spreadsheet suffix (``...xlsx``, a name Zalo shortened) is by its
+    content: ``.xlsx``, ``.ods`` or ``.xls`` when it is one of those, else None."""
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".xls"
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            if "xl/workbook.xml" in names:
+                return ".xlsx"
+            if "mimetype" in names and zf.read("mimetype").strip() == b"application/vnd.oasis.opendocument.spreadsheet":
+                return ".ods"
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return None
+    return None
+
+
+def make_private(data: Path) -> int:
+    """``data`` and everything in it readable by this account only: folders 0700, files 0600
+    (a data folder made by an earlier version, copied, or made under a umask of 0). Returns how
+    many could not be changed (another account's files): they are left as they are, and logged."""
+    if os.name == "nt":  # pragma: no cover - Windows: the folder's ACL decides
+        return 0
+    failed = 0
+
+    def tighten(path, mode: int, want: int) -> None:
+        nonlocal failed
+        if stat.S_IMODE(mode) != want:
+            try:
+                os.chmod(path, want)
+            except OSError:
+                failed += 1
+
+    tighten(data, os.stat(data).st_mode, PRIVATE_FOLDER)
+    for root, dirs, files in os.walk(data):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            st = os.lstat(path)
+            if not stat.S_ISLNK(st.st_mode):
+                tighten(path, st.st_mode, PRIVATE_FOLDER if stat.S_ISDIR(st.st_mode) else PRIVATE_FILE)
+    if failed:
+        logging.getLogger("qcdc_excel.portal").warning("%d files or folders in %s could not be made private", failed, data)
+    return failed
+
+
+def _private_file(path: Path) -> Path:
+    """A file another process wrote into the data folder (a feedback copy, ``merge``'s outputs), 0600."""
+    if os.name != "nt":
+        os.chmod(path, PRIVATE_FILE)
+    return path
+
+
 def _fsync_dir(path: Path) -> None:
     if os.name == "nt":
         return
@@ -155,6 +225,8 @@ class Portal:
         self._output_lock = threading.Lock()
         self.runner = runner if runner is not None else CheckPool()
         self._migrate()
+        make_private(self.data)
+        self.db.execute(SESSIONS)
         if recover:
             self.recover()
 
@@ -245,6 +317,19 @@ class Portal:
         row = self.db.execute("SELECT issued_at FROM access WHERE who=?", (who,)).fetchone()
         return row[0] if row else None
 
+    def session_stamp(self, who: str) -> str | None:
+        """What a session of ``who`` remembers from sign-in and must still match: it changes when
+        a new code is issued and when the holder's sessions are ended (None: no such holder)."""
+        row = self.db.execute("SELECT a.issued_at, e.epoch FROM access a LEFT JOIN session_epochs e "
+                              "ON e.who = a.who WHERE a.who=?", (who,)).fetchone()
+        return None if row is None else f"{row[0]}#{row[1] or 0}"
+
+    def end_sessions(self, who: str | None = None) -> None:
+        """Every open session of ``who`` (of every holder when None) stops working at once."""
+        with self.db:
+            self.db.execute("INSERT INTO session_epochs(who, epoch) SELECT who, 1 FROM access "
+                            "WHERE ?1 IS NULL OR who=?1 ON CONFLICT(who) DO UPDATE SET epoch=epoch+1", (who,))
+
     def unit_history(self, who: str, lang: str = "vi") -> list[dict]:
         """Everything ``who`` sent, and the files of ``who`` the secretariat received for it (by Zalo
         or e-mail), every round, newest first."""
@@ -282,6 +367,8 @@ class Portal:
         rnd = self.round(round_id)
         name = safe_name(original_name, 120)
         suffix = Path(name).suffix.lower()
+        if suffix not in SPREADSHEET_SUFFIXES and suffix != ".zip" and len(data) <= MAX_UPLOAD_BYTES:
+            suffix = content_suffix(data) or suffix  # ``...xlsx``, or a name that lost its suffix
         sid = self._store(rnd, data, original_name, sender, channel, suffix,
                           received_on if sender == ADMIN else None)
         if len(data) > MAX_UPLOAD_BYTES:
@@ -329,23 +416,25 @@ class Portal:
 
     def _store(self, rnd: Round, data: bytes, original_name: str, sender: str, channel: str,
                suffix: str, received_on: dt.date | None = None) -> int:
-        folder = self.data / "files" / str(rnd.id)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_folder(self.data / "files" / str(rnd.id))
         received = now()
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix or "") else ".bin"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         while True:
             stored = folder / f"{received:%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{suffix}"
             try:
-                fd = os.open(stored, flags, 0o666)
+                fd = os.open(stored, flags, PRIVATE_FILE)
                 break
             except FileExistsError:
                 continue
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         _fsync_dir(folder)
+        # the name as sent (NUL aside, which SQLite text cannot hold); pages show it through display_name
         shown = unicodedata.normalize("NFC", str(original_name or "")).replace("\x00", "\ufffd")[:300]
         with self.db:
             sid = self.db.execute(
@@ -406,7 +495,7 @@ class Portal:
         link = self.data / row["inbox"]
         if self._in_force(row):
             if not link.exists():
-                link.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(link.parent)
                 try:
                     os.link(self.data / row["stored"], link)
                 except OSError:  # no hard links here (some Windows shares): a copy with the same time
@@ -487,7 +576,7 @@ class Portal:
                          "title": refusal_text(row["refusal"], lang, title=True)}]
         return {"id": row["id"], "round": row["round_id"], "unit_code": row["unit_code"],
                 "unit_name": row["unit_name"], "period": row["period"], "status": row["status"] or "received",
-                "state": row["state"], "sender": row["sender"], "file_name": row["original_name"],
+                "state": row["state"], "sender": row["sender"], "file_name": display_name(row["original_name"]),
                 "received_at": row["received_at"], "size": row["size"], "sha256": row["sha256"],
                 "catalog_version": sub.catalog_version if sub else None, "findings": findings,
                 "review": row["review"], "review_comment": row["review_comment"],
@@ -584,14 +673,16 @@ class Portal:
         folder = self.data / "feedback" / str(sid) / lang
         target = folder / name
         if not target.is_file():
+            private_folder(folder)
             source = dataclasses.replace(sub, path=self.data / row["stored"])
             try:
                 made = self.runner.run(("feedback", source, str(folder), lang, name))
             except CheckFailed:
                 from ..feedback import note_text
 
-                made = atomic_write_text(folder / (Path(name).stem + ".txt"), "\ufeff" + note_text(source, lang))
-            target = Path(made)
+                made = atomic_write_text(folder / (Path(name).stem + ".txt"), "\ufeff" + note_text(source, lang),
+                                         private=True)
+            target = _private_file(Path(made))
         return target, self.download_name(row, sub, target.suffix)
 
     def download_name(self, row, sub: Submission, suffix: str) -> str:
@@ -685,12 +776,16 @@ class Portal:
         return value
 
     def status(self, round_id: int | None = None, lang: str = "vi") -> dict:
-        """The ``units`` object of ``merge --json`` for the round."""
+        """The ``units`` object of ``merge --json`` for the round; files are named as in the round's
+        inbox (``000012_name.xlsx``: the submission id first), never by a path on the server."""
         from ..merge import MergeResult
         from ..validate import ValidationReport
 
         cons, subs, _ = self.consolidation(round_id)
-        return MergeResult(cons, ValidationReport(subs), Path(), []).to_json(lang)["units"]
+        units = MergeResult(cons, ValidationReport(subs), Path(), []).to_json(lang)["units"]
+        for key in ("superseded", "duplicate", "excluded"):  # file names in the round's inbox, not server paths
+            units[key] = [Path(p).name for p in units[key]]
+        return units
 
     def completeness(self, round_id: int | None = None) -> list[dict]:
         """One row per expected unit: its state on the desk (on-time, late, returned, missing,
@@ -769,8 +864,8 @@ class Portal:
             stamp = folder / "state.json"
             if stamp.is_file() and stamp.read_text("utf-8") == key and all(p.is_file() for p in paths.values()):
                 return paths
-            inbox = self.inbox(rnd.id)
-            inbox.mkdir(parents=True, exist_ok=True)
+            inbox = private_folder(self.inbox(rnd.id))
+            private_folder(folder)
             _, subs, _ = self.consolidation(rnd.id)
             if not subs:
                 raise QcdcError("portal-nothing-yet", period=rnd.period)
@@ -778,7 +873,9 @@ class Portal:
             self.runner.run(("merge", str(inbox), str(paths["xlsx"]), str(rnd.roster_path), rnd.period, rnd.parent,
                              str(paths["json"]), rnd.deadline.isoformat() if rnd.deadline else None, lang,
                              str(paths["docx"]), subs), timeout=MERGE_TIMEOUT)
-            atomic_write_text(stamp, key)
+            for made in paths.values():
+                _private_file(made)
+            atomic_write_text(stamp, key, private=True)
         return paths
 
     def template(self, unit_code: str, round_id: int | None = None) -> tuple[bytes, str]:
@@ -823,8 +920,8 @@ def connect(data: Path) -> sqlite3.Connection:
 
 def _copy_roster(data: Path, rid: int, source: Path) -> str:
     rel = Path("rounds") / str(rid) / f"roster{source.suffix.lower() or '.csv'}"
-    atomic_write_bytes(data / rel, Path(source).read_bytes())
-    (data / "rounds" / str(rid) / "inbox").mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(data / rel, Path(source).read_bytes(), private=True)
+    private_folder(data / "rounds" / str(rid) / "inbox")
     return str(rel)
 
 
@@ -850,18 +947,16 @@ def init_portal(data: str | Path, roster_path: str | Path, period: str, parent: 
         raise QcdcError("portal-no-units", code=parent)
     if (data / DB_NAME).exists():
         raise QcdcError("portal-exists", path=str(data))
-    data.mkdir(parents=True, exist_ok=True)
+    private_folder(data)
     if any(p.name not in (".", "..") for p in data.iterdir()):
         raise QcdcError("portal-folder-not-empty", path=str(data))
-    atomic_write_bytes(data / "secret.key", secrets.token_bytes(32))
-    try:
-        os.chmod(data / "secret.key", 0o600)
-    except OSError:
-        pass
+    make_private(data)  # an empty folder made beforehand
+    atomic_write_bytes(data / "secret.key", secrets.token_bytes(32), private=True)
+    atomic_write_bytes(data / DB_NAME, b"", private=True)  # an empty database, 0600: SQLite's -wal and -shm take its mode
     conn = connect(data)
     rows = []
     with conn:
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + SESSIONS + ";")
         conn.execute("INSERT INTO meta VALUES ('schema', ?), ('base_url', ?)", (SCHEMA_VERSION, base_url.rstrip("/")))
         rid = conn.execute(
             "INSERT INTO rounds(period, parent, deadline, roster, opened_at, opened_by) VALUES (?,?,?,?,?,?)",
@@ -883,7 +978,7 @@ CODE_FIELDS = ("code", "name", "access_code", "link")
 
 def write_codes(path: str | Path, rows: list[dict]) -> Path:
     """The access codes as .csv (header ``code,name,access_code,link``) or .xlsx (same columns,
-    Vietnamese headings, ready to print or paste from)."""
+    Vietnamese headings, ready to print or paste from), readable by this account only (0600)."""
     path = Path(path)
     if path.suffix.lower() == ".csv":
         buf = io.StringIO()
@@ -891,7 +986,7 @@ def write_codes(path: str | Path, rows: list[dict]) -> Path:
         w.writerow(CODE_FIELDS)
         for r in rows:
             w.writerow([r[k] for k in CODE_FIELDS])
-        return atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+        return atomic_write_bytes(path, buf.getvalue().encode("utf-8"), private=True)
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -919,7 +1014,7 @@ def write_codes(path: str | Path, rows: list[dict]) -> Path:
     ws.repeat_rows(0)
     ws.set_header("&L&\"Times New Roman\"MẬT — mã truy cập cổng nộp báo cáo QCDC, không chuyển cho người khác")
     wb.close()
-    return atomic_write_bytes(path, buf.getvalue())
+    return atomic_write_bytes(path, buf.getvalue(), private=True)
 
 
 REFUSALS = {

@@ -17,9 +17,19 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "hoặc liên hệ Văn phòng để được cấp lại.",
                      "This access code is wrong or has been replaced. Use the latest link the office sent, or ask "
                      "the office for a new one."),
-    "login-limited": ("Nhập sai quá nhiều lần. Hãy đợi {minutes} phút rồi thử lại.",
-                      "Too many failed attempts. Wait {minutes} minutes and try again."),
+    "login-limited": ("Mã truy cập không đúng, và đã có nhiều lần nhập sai từ địa chỉ mạng này: hãy đợi {wait} "
+                      "rồi thử lại. Mã đúng (đường link mới nhất Văn phòng BCĐ gửi) vẫn vào được ngay.",
+                      "This access code is wrong, and many wrong codes came from this network address: wait {wait} "
+                      "and try again. A right code (the latest link the office sent) still gets in at once."),
     "signed-out": ("Đã đăng xuất.", "Signed out."),
+    "sign-out-all": ("Đăng xuất mọi người", "Sign everyone out"),
+    "sign-out-all-help": ("Kết thúc mọi phiên đăng nhập đang mở của các đơn vị và của Văn phòng trên mọi máy (trừ "
+                          "phiên này), ví dụ khi một máy dùng chung bị quên đăng xuất. Mã truy cập không đổi.",
+                          "Ends every open session of the units and of the office on every computer (except this "
+                          "one), e.g. when a shared computer was left signed in. Access codes stay the same."),
+    "sign-out-all-confirm": ("Mọi người đang đăng nhập sẽ phải mở lại đường link của mình. Tiếp tục?",
+                             "Everyone signed in will have to open their link again. Go on?"),
+    "signed-out-all": ("Đã đăng xuất mọi phiên khác.", "Every other session was signed out."),
     "session-expired": ("Phiên làm việc đã hết hạn hoặc trang đã cũ. Hãy tải lại trang rồi làm lại.",
                         "Your session expired or the page is out of date. Reload the page and try again."),
     "forbidden": ("Bạn không có quyền xem trang này.", "You may not see this page."),
@@ -163,6 +173,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nothing-yet": ("Chưa có tệp nào được tính cho kỳ này: chưa thể tổng hợp.", "No file counts for this period yet."),
     "archive": ("Tệp nén", "Archive"),
 }
+
+
+def duration(seconds: int, lang: str = "vi") -> str:
+    """``seconds`` as the pages say it, exactly (75 -> «1 phút 15 giây»): the same wait as Retry-After."""
+    minutes, secs = divmod(int(seconds), 60)
+    unit_m, unit_s = ("phút", "giây") if lang != "en" else ("min", "s")
+    parts = ([f"{minutes} {unit_m}"] if minutes else []) + ([f"{secs} {unit_s}"] if secs or not minutes else [])
+    return " ".join(parts)
 
 
 def text(key: str, lang: str = "vi", **params: object) -> str:

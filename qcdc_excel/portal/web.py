@@ -1,60 +1,97 @@
 """The web desk: Flask pages and the JSON API over :class:`~qcdc_excel.portal.service.Portal`.
 
 Thin by design: every action is a Portal method. Sessions are Flask's signed cookies (HttpOnly,
-SameSite=Lax, Secure behind HTTPS); every form and every cookie-authenticated upload is protected
-by Flask-WTF's CSRF tokens; scripts use ``Authorization: Bearer <access code>`` instead.
+SameSite=Lax, Secure behind HTTPS) that also carry the holder's session stamp, so signing out,
+a new code and the office's "sign everyone out" end them on the server; every form and every
+cookie-authenticated upload is protected by Flask-WTF's CSRF tokens; scripts use
+``Authorization: Bearer <access code>`` instead. Nothing but the static files may be cached.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import threading
 import time
-from collections import defaultdict, deque
+import unicodedata
 from functools import wraps
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (Flask, Response, abort, flash, g, jsonify, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.http import parse_cookie
+from werkzeug.routing import RoutingException
 
 from ..i18n import QcdcError
 from ..periods import VN_TIME, parse_period
 from .service import ADMIN, MAX_UPLOAD_BYTES, Portal
-from .texts import text
+from .texts import duration, text
 
 HERE = Path(__file__).parent
 ARCHIVE_LIMIT = 512 * 1024 * 1024  # a desk upload may be a .zip of a whole province's files
-LOGIN_WINDOW, LOGIN_MAX_FAILURES = 600, 10  # failed logins per address per 10 minutes
+BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024  # what anyone else may send: one form and the form's fields
+LOGIN_FREE = 10  # wrong codes from one address before it must wait
+LOGIN_FIRST_WAIT, LOGIN_MAX_WAIT = 1, 600  # seconds: the first wait, doubling up to 10 minutes
+LOGIN_FORGET = 3600  # an address's wrong codes are forgotten after an hour without one
 
 
 class LoginLimiter:
-    """Failed logins per client address in a sliding window (in memory: one process serves)."""
+    """Wrong access codes per client address (in memory: one process serves).
 
-    def __init__(self, window: int = LOGIN_WINDOW, limit: int = LOGIN_MAX_FAILURES) -> None:
-        self.window, self.limit = window, limit
-        self._fails: dict[str, deque] = defaultdict(deque)
+    The code is always checked first, so a right code gets in whatever came before from the same
+    address (an office behind one NAT is never shut out). After ``free`` wrong codes each further
+    one makes the address wait, ``first`` second(s) doubling up to ``cap``; a wrong code during a
+    wait is answered with what is left of it and not counted. A code is 128 random bits: these
+    waits only make a script back off, guessing is hopeless anyway.
+    """
+
+    def __init__(self, free: int = LOGIN_FREE, first: float = LOGIN_FIRST_WAIT, cap: float = LOGIN_MAX_WAIT,
+                 forget: float = LOGIN_FORGET, clock=time.monotonic) -> None:
+        self.free, self.first, self.cap, self.forget, self.clock = free, first, cap, forget, clock
+        self._state: dict[str, list[float]] = {}  # address -> [wrong codes, waits until, last wrong]
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, now: float) -> deque:
-        q = self._fails[key]
-        while q and q[0] < now - self.window:
-            q.popleft()
-        return q
-
-    def blocked(self, key: str) -> int:
-        """Seconds until ``key`` may try again (0: now)."""
+    def failed(self, key: str) -> int:
+        """Count a wrong code from ``key``; the seconds it must now wait (0: none)."""
         with self._lock:
-            now = time.monotonic()
-            q = self._trim(key, now)
-            return int(q[0] + self.window - now) + 1 if len(q) >= self.limit else 0
+            now = self.clock()
+            state = self._state.get(key)
+            if state is None or now - state[2] > self.forget:
+                state = self._state[key] = [0, 0.0, now]
+            if state[1] > now:
+                return math.ceil(state[1] - now)
+            state[0] += 1
+            state[2] = now
+            if state[0] >= self.free:
+                state[1] = now + min(self.first * 2 ** (state[0] - self.free), self.cap)
+            if len(self._state) > 100_000:  # never grow without bound
+                self._state = {k: v for k, v in self._state.items() if now - v[2] <= self.forget}
+            return math.ceil(state[1] - now) if state[1] > now else 0
 
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._trim(key, time.monotonic()).append(time.monotonic())
-            if len(self._fails) > 100_000:  # never grow without bound
-                self._fails.clear()
+
+def local_target(app: Flask, value: str | None, default: str = "/") -> str:
+    """``value`` when it is a page of this desk, else ``default``: where a ``next`` may send a browser.
+
+    Browsers drop tabs and line breaks from an address and read ``\\`` as ``/``, so control
+    characters are removed and backslashes turned into slashes first. What is left must have no
+    scheme and no host (``//host``), and its path must be one of the app's own pages (its GET
+    routes, matched by the app's URL map), not a personal link.
+    """
+    cleaned = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc").replace("\\", "/").strip()
+    parts = urlsplit(cleaned)
+    if cleaned.startswith("//") or parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return default
+    try:
+        endpoint, _ = app.url_map.bind("desk.invalid").match(parts.path, method="GET")
+    except (HTTPException, RoutingException):
+        return default
+    if endpoint in ("link_login", "static", "set_lang"):
+        return default
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 def create_app(portal: Portal, base_url: str | None = None, testing: bool = False) -> Flask:
@@ -67,32 +104,42 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=base.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=7),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES + 256 * 1024,
+        MAX_CONTENT_LENGTH=BODY_LIMIT,
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: an officer may leave the page open all day
         WTF_CSRF_SSL_STRICT=False,  # the Referer check breaks behind some proxies; the token is enough
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by _gate below, once the caller and its role are known
         TESTING=testing,
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
-    @app.before_request
-    def _size_limit():
-        # before CSRFProtect reads the form: the secretariat may send a .zip of a whole round
-        if request.endpoint not in ("desk_upload", "api_submissions") or request.method != "POST":
-            return
-        auth = request.headers.get("Authorization", "")
-        role = None
-        if auth.lower().startswith("bearer "):
-            found = portal.login(auth[7:].strip())
-            role = found[0] if found else None
-        elif "who" in session and session.get("issued") == portal.issued_at(session["who"]):
-            role = session.get("role")
-        if role == "admin":
-            request.max_content_length = ARCHIVE_LIMIT
-
     csrf = CSRFProtect(app)
     limiter = LoginLimiter()
+    cookies = app.session_interface.get_signing_serializer(app)
     app.extensions["qcdc_portal"] = portal
     app.extensions["qcdc_limiter"] = limiter
+
+    def session_role(data) -> str | None:
+        """The role of a session whose holder's stamp still matches (None: signed out or ended)."""
+        holder = data.get("who")
+        if holder and data.get("stamp") is not None and data.get("stamp") == portal.session_stamp(holder):
+            return data.get("role")
+        return None
+
+    def body_limit(authorization: str, cookie: str) -> int:
+        """How many bytes the sender of these headers may send: the secretariat a whole round's
+        .zip, anyone else one form. Read by the server before it reads a body (see httpserver)."""
+        role = None
+        if authorization.lower().startswith("bearer "):
+            found = portal.login(authorization[7:].strip())
+            role = found[0] if found else None
+        elif (raw := parse_cookie(cookie).get(app.config["SESSION_COOKIE_NAME"])):
+            try:
+                role = session_role(cookies.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds())))
+            except BadSignature:
+                role = None
+        return ARCHIVE_LIMIT if role == "admin" else BODY_LIMIT
+
+    app.extensions["qcdc_body_limit"] = body_limit
 
     # --- helpers ------------------------------------------------------------------------------------
     def lang() -> str:
@@ -109,26 +156,55 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         g.who, g.role = None, None
         auth = request.headers.get("Authorization", "")
         if auth.lower().startswith("bearer "):
-            wait = limiter.blocked(request.remote_addr or "")
-            if wait:
-                return api_error(429, "rate-limited", text("login-limited", "vi", minutes=wait // 60 + 1),
-                                 text("login-limited", "en", minutes=wait // 60 + 1))
-            found = portal.login(auth[7:].strip())
+            found = portal.login(auth[7:].strip())  # the right code always gets in
             if found is None:
-                limiter.failed(request.remote_addr or "")
+                wait = limiter.failed(request.remote_addr or "")
+                if wait:
+                    resp = api_error(429, "rate-limited", limited_text(wait, "vi"), limited_text(wait, "en"))
+                    return resp[0], 429, {"Retry-After": str(wait)}
                 return api_error(401, "unauthorised", "Mã truy cập không đúng.", "Wrong access code.")
             g.role, g.who = found
             g.bearer = True
             return None
         g.bearer = False
         if "who" in session:
-            holder = session["who"]
-            # a reissued code ends the sessions opened with the old one
-            if session.get("issued") != portal.issued_at(holder):
+            # signing out, a new code or "sign everyone out" changed the holder's stamp: this session ended
+            role = session_role(session)
+            if role is None:
+                keep = session.get("lang")
                 session.clear()
+                if keep:
+                    session["lang"] = keep
             else:
-                g.who, g.role = holder, session.get("role")
+                g.who, g.role = session["who"], role
         return None
+
+    @app.before_request
+    def _size_limit():
+        # before anything reads the body: the secretariat may send a .zip of a whole round, anyone
+        # else one form; a longer body is refused from its Content-Length, unread (a chunked one is
+        # cut off while it is read, by Werkzeug's limit on the stream)
+        big = g.role == "admin" and request.endpoint in ("desk_upload", "api_submissions")
+        request.max_content_length = ARCHIVE_LIMIT if big else BODY_LIMIT
+        if (request.content_length or 0) > request.max_content_length:
+            raise RequestEntityTooLarge()
+
+    @app.before_request
+    def _gate():
+        # the page's role first (a unit posting to the desk is refused, not told its session
+        # expired), then the CSRF token of every cookie-authenticated form or upload
+        view = app.view_functions.get(request.endpoint)
+        role = getattr(view, "qcdc_role", None)
+        if role and who() is not None and g.role != role:
+            return forbidden()
+        if role is not None and who() is None and request.path.startswith("/api/"):
+            return None  # the API answers 401 (a page posted by an expired session says so: CSRF below)
+        if request.method == "POST" and not g.bearer and request.endpoint is not None:
+            csrf.protect()
+        return None
+
+    def limited_text(wait: int, language: str) -> str:
+        return text("login-limited", language, wait=duration(wait, language))
 
     def api_error(status: int, code: str, vi: str, en: str):
         return jsonify({"error": code, "message": en if lang() == "en" else vi, "message_vi": vi,
@@ -136,6 +212,11 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
 
     def wants_json() -> bool:
         return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+    def forbidden():
+        if wants_json():
+            return api_error(403, "forbidden", text("forbidden", "vi"), text("forbidden", "en"))
+        abort(403)
 
     def need(role: str | None = None):
         def deco(view):
@@ -146,10 +227,9 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
                         return api_error(401, "unauthorised", "Cần đăng nhập.", "Sign in first.")
                     return redirect(url_for("login"))
                 if role and g.role != role:
-                    if wants_json():
-                        return api_error(403, "forbidden", text("forbidden", "vi"), text("forbidden", "en"))
-                    abort(403)
+                    return forbidden()
                 return view(*a, **kw)
+            wrapper.qcdc_role = role or ""
             return wrapper
         return deco
 
@@ -195,7 +275,7 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(e):
-        limit = (ARCHIVE_LIMIT if g.get("role") == "admin" and request.endpoint == "desk_upload"
+        limit = (ARCHIVE_LIMIT if (request.max_content_length or 0) >= ARCHIVE_LIMIT
                  else MAX_UPLOAD_BYTES) // (1024 * 1024)
         if wants_json() or request.headers.get("X-Requested-With"):
             return api_error(413, "upload-too-large", text("too-large", "vi", limit=limit),
@@ -220,19 +300,17 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
 
     # --- signing in ---------------------------------------------------------------------------------
     def sign_in(code: str):
-        addr = request.remote_addr or ""
-        wait = limiter.blocked(addr)
-        if wait:
-            return render_template("login.html", error=_("login-limited", minutes=max(1, wait // 60 + 1))), 429
-        found = portal.login(code)
+        found = portal.login(code)  # checked first: the right code always gets in
         if found is None:
-            limiter.failed(addr)
+            wait = limiter.failed(request.remote_addr or "")
+            if wait:
+                return render_template("login.html", error=limited_text(wait, lang())), 429, {"Retry-After": str(wait)}
             return render_template("login.html", error=_("login-failed")), 403
         role, holder = found
         keep = session.get("lang")
         session.clear()
         session.permanent = True
-        session.update({"who": holder, "role": role, "issued": portal.issued_at(holder)})
+        session.update({"who": holder, "role": role, "stamp": portal.session_stamp(holder)})
         if keep:
             session["lang"] = keep
         return redirect(url_for("desk" if role == "admin" else "unit_home"))
@@ -256,6 +334,8 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
 
     @app.post("/logout")
     def logout():
+        if who() is not None and not g.bearer:
+            portal.end_sessions(who())  # the cookie stops working on the server, not only in this browser
         keep = session.get("lang")
         session.clear()
         if keep:
@@ -267,10 +347,11 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
     def set_lang(code: str):
         if code in ("vi", "en"):
             session["lang"] = code
-        back = request.args.get("next", "/")
-        if not back.startswith("/") or back.startswith("//") or "\\" in back:
-            back = "/"
-        return redirect(back)
+        return redirect(local_target(app, request.args.get("next")))
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg")
 
     @app.get("/healthz")
     def healthz():
@@ -434,8 +515,16 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
             flash(exc.render(lang()), "error")
         else:
             flash(_("reviewed", n=len(changed)) if changed else _("review-none"), "ok" if changed else "error")
-        back = request.form.get("next", "")
-        return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("desk"))
+        return redirect(local_target(app, request.form.get("next"), url_for("desk")))
+
+    @app.post("/desk/sign-out-all")
+    @need("admin")
+    def desk_sign_out_all():
+        portal.end_sessions()  # every unit's and every other office session, on every computer
+        if not g.bearer:
+            session["stamp"] = portal.session_stamp(who())  # this one goes on
+        flash(_("signed-out-all"), "ok")
+        return redirect(url_for("desk"))
 
     @app.get("/desk/chase")
     @need("admin")
@@ -528,12 +617,9 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
 
     # --- JSON API -------------------------------------------------------------------------------------
     @app.route("/api/v1/submissions", methods=["GET", "POST"])
-    @csrf.exempt
     @need()
     def api_submissions():
-        if not g.bearer and request.method == "POST":
-            csrf.protect()  # a browser session posting: the token is required like on any form
-        if request.method == "POST":
+        if request.method == "POST":  # a browser session posting needs the token like any form (_gate)
             f = request.files.get("file")
             if f is None:
                 return api_error(400, "no-file", "Thiếu tệp (trường «file»).", "No file (field 'file').")
@@ -588,7 +674,7 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         resp.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                 "frame-ancestors 'none'; form-action 'self'")
-        if request.path.startswith("/u/"):
+        if request.endpoint not in ("static", "favicon"):  # pages, downloads, the API: shared office PCs
             resp.headers["Cache-Control"] = "no-store"
         return resp
 
@@ -630,9 +716,12 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
     waitress then takes the client's address and scheme from that proxy's X-Forwarded-* headers
     (from 127.0.0.1 only), so failed logins are counted per real client.
     """
-    from waitress import serve as waitress_serve
+    import logging
 
     from .checker import CheckPool
+    from .httpserver import make_server
+
+    logging.basicConfig()  # waitress's warnings (a full task queue, a client gone) reach the console
 
     portal = Portal(data, runner=CheckPool(workers))
     app = create_app(portal, base_url)
@@ -641,7 +730,9 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
     proxy = dict(trusted_proxy="127.0.0.1", trusted_proxy_count=1,
                  trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}) if behind_proxy else {}
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024,
-                       ident="qcdc-excel", clear_untrusted_proxy_headers=True, **proxy)
+        # a body over the sender's own limit (one form; the secretariat's .zip) is refused before it is read
+        make_server(app, app.extensions["qcdc_body_limit"], BODY_LIMIT, host=host, port=port, threads=threads,
+                    max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024, ident="qcdc-excel",
+                    clear_untrusted_proxy_headers=True, **proxy).run()
     finally:
         portal.close()
