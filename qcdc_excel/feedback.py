@@ -100,10 +100,9 @@ class FeedbackWriter:
         self._tasks = [(sub, self._out_dir, lang, name, self._tag) for sub, name in zip(subs, names)]
         self._sweep(older_than=STALE_TEMP_SECONDS)  # what a killed run left (not what a live one is staging)
         if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
-            import multiprocessing
+            from .processes import context
 
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            ctx = context("fork")
             self._next = ctx.Value("i", 0)
             workers = min(workers, 8)
             self._pool = ctx.Pool(workers, initializer=_take_tasks, initargs=(self._tasks, self._next))

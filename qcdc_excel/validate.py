@@ -734,10 +734,11 @@ def read_submissions(files: list[Path], roster: Roster | None = None, period: st
             if progress:
                 progress(out[-1])
         return out
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    from .processes import context
+
+    ctx = context("fork")
     out = []
     chunk = max(1, min(64, len(files) // (jobs * 8) or 1))
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(roster, period)) as pool:
