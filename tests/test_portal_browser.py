@@ -132,7 +132,7 @@ def test_unit_fetches_fills_drops_and_reads_the_verdict(served, browser, shots, 
     assert page.locator("table.grid tbody tr").count() == 2  # the history
     page.screenshot(path=shots / "3-unit-accepted.png", full_page=True)
     page.click("a.lang")
-    assert page.locator("h2").first.inner_text() == "1. Download your unit's form"
+    assert page.locator(".steps h2").first.inner_text() == "1. Download your unit's form"
     page.screenshot(path=shots / "4-unit-english.png", full_page=True)
     ctx.close()
     assert [s["status"] for s in portal.submissions(unit="23650")] == ["accepted", "rejected"]
