@@ -176,7 +176,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reissue-confirm": ("Link cũ của các đơn vị này sẽ hết hiệu lực. Tiếp tục?", "These units' old links will stop working. Go on?"),
     "reissued": ("Link mới (chỉ hiện một lần; hãy gửi ngay):", "New links (shown once; send them now):"),
     "nobody": ("Không còn đơn vị nào phải nhắc.", "Nobody left to chase."),
-    "new-link": ("Link mới", "New link"),
     "action": ("Thao tác", "Action"),
     "at": ("Lúc", "At"),
     "who": ("Người", "Who"),
