@@ -337,6 +337,11 @@ def test_phone_pages_fit_the_screen_and_speak_of_tapping(served, browser, shots)
     lines = name.evaluate("e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
     assert lines < 2
     page.screenshot(path=shots / "phone-unit-after.png", full_page=True)
+    page.locator("#history td.actions a").first.click()  # the file's own page
+    page.wait_for_selector("section.verdict")
+    assert fits_width(page)
+    box = page.locator("section.verdict a.button").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     ctx.close()
 
     ctx = browser.new_context(locale="vi-VN", **PHONE)
