@@ -799,6 +799,9 @@ def test_accepted_file_links_to_a_receipt_and_the_desk_thanks_nobody(desk):
     admin = signed_in(app, codes[ADMIN])
     desk_html = page(admin, "/desk")
     assert 'data-no-findings="Không có lỗi nào."' in desk_html and "Cảm ơn" not in desk_html
+    assert "Không có lỗi nào." in page(admin, f"/submissions/{good['id']}")
+    assert "Cảm ơn" not in page(admin, f"/submissions/{good['id']}")
+    assert "Cảm ơn đơn vị" in page(unit, f"/submissions/{good['id']}")
     token = csrf_of(desk_html)
     got = upload(admin, "/desk/upload", "23641_2020.xlsx", sample("23641_2020.xlsx"), token).get_json()
     assert got["submissions"][0]["feedback_text"] == "Tải biên nhận"
@@ -869,5 +872,9 @@ def test_units_never_see_the_offices_folders(desk):
     for html in (page(unit, "/unit"), page(unit, f"/submissions/{sid}")):
         assert "23665_2020.xlsx" in html
         assert "thu-dien-tu" not in html and "hop-thu-van-phong" not in html
+    listed = app.test_client().get("/api/v1/submissions", headers=bearer(codes["23665"])).get_json()
+    assert [s["file_name"] for s in listed] == ["23665_2020.xlsx"]
+    one = app.test_client().get(f"/api/v1/submissions/{sid}", headers=bearer(codes["23665"])).get_json()
+    assert one["file_name"] == "23665_2020.xlsx"
     admin = signed_in(app, codes[ADMIN])
     assert "thu-dien-tu/2020-10-28/23665_2020.xlsx" in page(admin, "/desk/submissions")

@@ -308,16 +308,15 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
                                standing=unit_standing(rnd, history))
 
     def unit_standing(rnd, history: list[dict]) -> dict | None:
-        """The unit's standing in the current round, for the top of its page: its state on the desk,
-        the file that counts now, whether a report is still owed and the office's latest word."""
+        """The unit's standing in the current round, for the top of its page: its state on the desk
+        (which says whether a report is still owed), the file that counts now and the office's latest word."""
         row = next((r for r in portal.completeness(rnd.id) if r["code"] == who()), None)
         if row is None:
             return None  # not expected in this round
         here = [s for s in history if s["round"] == rnd.id]
         counting = next((s for s in here if s["id"] == row["submission"]), None)
         word = max((s for s in here if s["review"]), key=lambda s: s["reviewed_at"] or "", default=None)
-        return {"state": row["state"], "counting": counting, "owed": row["state"] in ("missing", "returned"),
-                "word": word}
+        return {"state": row["state"], "counting": counting, "word": word}
 
     def template_download(code: str, round_id: int | None = None):
         try:
@@ -573,14 +572,15 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         if g.role == "admin":
             return jsonify(portal.submissions(rnd.id, request.args.get("unit") or None,
                                               request.args.get("status") or None, lang=lang()))
-        return jsonify(portal.submissions(rnd.id, sender=who(), lang=lang()))
+        return jsonify([s | {"file_name": shown_name(s)} for s in portal.submissions(rnd.id, sender=who(), lang=lang())])
 
     @app.get("/api/v1/submissions/<int:sid>")
     @need()
     def api_submission(sid: int):
         if not portal.owns(sid, who()):
             return api_error(404, "not-found", text("not-found", "vi"), text("not-found", "en"))
-        return jsonify(portal.submission(sid, lang()))
+        s = portal.submission(sid, lang())
+        return jsonify(s | {"file_name": shown_name(s)})
 
     @app.get("/api/v1/submissions/<int:sid>/file")
     @need()
