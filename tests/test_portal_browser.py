@@ -312,6 +312,15 @@ def test_desk_drop_results_stay_until_hidden_while_the_tables_refresh(served, br
     page.click("button.dismiss-all")
     assert results.count() == 0 and not page.locator(".dismiss-bar").is_visible()
     assert still_same_page(page)
+    # the refreshed heading still works: choosing a round opens it
+    portal.open_round("2021Q1", None, ADMIN)
+    page.goto(f"{base}/desk")
+    page.set_input_files("#desk-files", str(INBOX / "23638_2020.xlsx"))
+    page.wait_for_selector(".results li.result .badge")
+    page.wait_for_function("() => !document.body.classList.contains('stale')")
+    with page.expect_navigation():
+        page.select_option("#round", label="Năm 2020")
+    assert "round=1" in page.url and "Năm 2020" in page.locator("h1").inner_text()
     ctx.close()
 
 

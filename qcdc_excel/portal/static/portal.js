@@ -190,8 +190,9 @@
     });
   });
 
-  document.querySelectorAll("select.autosubmit").forEach(function (s) {
-    s.addEventListener("change", function () { s.form.submit(); });
+  // delegated: a refreshed region brings new selects
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select.autosubmit")) e.target.form.submit();
   });
 
   // search as the server does: no case, no diacritics ("dak" finds "Đăk", "kong" finds "Kông")
