@@ -132,8 +132,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "window-outside-period": ("Số liệu tính từ ngày {start} đến ngày {end} (ô {cell}) không trùng kỳ {period_words}. Thường là từ ngày {usual_start} đến ngày {usual_end}; hãy kiểm tra lại.",
                               "The data window {start} to {end} ({cell}) does not overlap {period_words}. It is usually {usual_start} to {usual_end}; check it."),
     # rules
-    "rule-failed": ("{message} Số liệu đang nhập: {left_side} = {left}; {right_side} = {right} (yêu cầu vế trái {op} vế phải). Hãy kiểm tra lại các ô {cells}.",
-                    "{message} As typed: {left_side} = {left}; {right_side} = {right} (required: left {op} right). Check cells {cells}."),
+    "rule-failed": ("{message} Số liệu đang nhập: {left_side} = {left}; {right_side} = {right}. Hãy kiểm tra lại các ô {cells}.",
+                    "{message} As typed: {left_side} = {left}; {right_side} = {right}. Check cells {cells}."),
 }
 
 WHAT_TO_TYPE = {

@@ -419,8 +419,11 @@ def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path
     # the desk lists the strays
     html = page(admin, "/desk")
     others = html.split("Tệp không thuộc đơn vị nào phải nộp")[1]
-    for stray in ("nham-ky/23644_2019.xlsx", "ghi-chu.docx", "ngoai-ds/99999.xlsx", "tu-zalo.zip"):
+    for stray in ("nham-ky/23644_2019.xlsx", "ghi-chu.docx", "ngoai-ds/99999.xlsx"):
         assert stray in others
+    # the unpacked .zip is no stray (its members are listed on their own); every file received shows it
+    assert "tu-zalo.zip" not in others
+    assert "tu-zalo.zip" in page(admin, "/desk/submissions")
     assert "625_2020_huyen.xlsx" not in others  # the district's own report counts: it is shown above
     assert "Báo cáo riêng của Huyện Kbang" in html
     # completeness: dropped without a date, the files were received now, long after the deadline
@@ -824,3 +827,116 @@ def test_the_desk_may_send_an_archive_larger_than_one_form(desk):
     unit = signed_in(app, codes["23644"])
     resp = upload(unit, "/unit/upload", "ca-tinh.zip", data, csrf_of(page(unit, "/unit")))
     assert resp.status_code == 413
+
+
+# --- issue 20 §18: the pages' words --------------------------------------------------------------------
+def _unit_rows(html: str) -> list[str]:
+    """The units the desk's table lists (``code name``), in order."""
+    return re.findall(r'<tr class="st-[a-z-]+" data-search="([^"]+)">', html)
+
+
+def test_accepted_file_links_to_a_receipt_and_the_desk_thanks_nobody(desk):
+    portal, app, codes, _ = desk
+    unit = signed_in(app, codes["23650"])
+    token = csrf_of(page(unit, "/unit"))
+    good = upload(unit, "/unit/upload", "23650_2020.xlsx", sample("23650_2020.xlsx"), token).get_json()
+    bad = upload(unit, "/unit/upload", "lan-1.xlsx", sample("23650_2020 (gui lan 1).xlsx"), token).get_json()
+    good, bad = good["submissions"][0], bad["submissions"][0]
+    assert (good["status"], bad["status"]) == ("accepted", "rejected")
+    # what the upload script shows next to each file
+    assert good["feedback_text"] == "Tải biên nhận" and bad["feedback_text"].startswith("Tải tệp góp ý")
+    assert good["period_text"] == "Năm 2020"
+    html = page(unit, "/unit")
+    history = html.split('id="history"')[1]
+    assert f'href="/submissions/{good["id"]}/feedback">Tải biên nhận</a>' in history
+    assert f'href="/submissions/{bad["id"]}/feedback">Tải tệp góp ý</a>' in history
+    assert "<td data-label=\"Kỳ\">Năm 2020</td>" in history  # the period in words, not «2020»
+    assert "Tải biên nhận" in page(unit, f"/submissions/{good['id']}")
+    assert "góp ý" not in page(unit, f"/submissions/{good['id']}")
+    # a rule's message speaks to the unit without «(yêu cầu vế trái ≤ vế phải)»
+    rule = next(f for f in bad["findings"] if f["code"] == "rule-failed")
+    assert "vế trái" not in rule["message"] and "Số liệu đang nhập" in rule["message"]
+    assert "vế trái" not in html and "vế phải" not in html
+    # the desk: nothing to fix is said without thanking «đơn vị»
+    admin = signed_in(app, codes[ADMIN])
+    desk_html = page(admin, "/desk")
+    assert 'data-no-findings="Không có lỗi nào."' in desk_html and "Cảm ơn" not in desk_html
+    assert "Không có lỗi nào." in page(admin, f"/submissions/{good['id']}")
+    assert "Cảm ơn" not in page(admin, f"/submissions/{good['id']}")
+    assert "Cảm ơn đơn vị" in page(unit, f"/submissions/{good['id']}")
+    token = csrf_of(desk_html)
+    got = upload(admin, "/desk/upload", "23641_2020.xlsx", sample("23641_2020.xlsx"), token).get_json()
+    assert got["submissions"][0]["feedback_text"] == "Tải biên nhận"
+    admin.get("/lang/en")
+    assert 'data-no-findings="Nothing to fix."' in page(admin, "/desk")
+    unit.get("/lang/en")
+    html = page(unit, "/unit")
+    assert ">Download the receipt</a>" in html and "Year 2020" in html
+
+
+def test_desk_search_ignores_case_and_diacritics_and_says_when_nothing_matched(desk):
+    portal, app, codes, _ = desk
+    admin = signed_in(app, codes[ADMIN])
+    names = {u.code: u.name for u in load_roster(KBANG_ROSTER).descendants("625")}
+    for q in ("dak", "DAK", "Đăk", "dăk"):
+        rows = _unit_rows(page(admin, f"/desk?q={q}"))
+        assert rows == [f"{c} {n}" for c, n in names.items() if n.startswith(("Xã Đak", "Xã Đăk"))], q
+        assert len(rows) == 3
+    rows = _unit_rows(page(admin, "/desk?q=kong"))
+    assert rows == ["23668 Xã Kông Lơng Khơng", "23671 Xã Kông Bơ La"]
+    assert _unit_rows(page(admin, "/desk?q=23650")) == ["23650 Xã Krong"]
+    html = page(admin, "/desk?q=%3Cb%3Ezzz")
+    assert _unit_rows(html) == []
+    assert "Không có đơn vị nào khớp «&lt;b&gt;zzz»." in html and "<b>zzz" not in html
+    assert re.search(r'<p class="no-match muted" role="status" hidden>', page(admin, "/desk?q=dak"))
+    admin.get("/lang/en")
+    assert "No unit matches &#39;zzz&#39;." in page(admin, "/desk?q=zzz")
+
+
+def test_every_file_received_shows_its_sender_and_feedback_link(desk):
+    portal, app, codes, _ = desk
+    api = app.test_client()
+    api.post("/api/v1/submissions", headers=bearer(codes["23641"]),
+             data={"file": (io.BytesIO(sample("23641_2020.xlsx")), "23641_2020.xlsx")})
+    portal.receive(sample("23653_2020 (gui lan 1).xlsx"), "tu-zalo.xlsx", ADMIN, "desk")
+    admin = signed_in(app, codes[ADMIN])
+    html = page(admin, "/desk/submissions")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr>\s*<td><input[^>]+value=\"(\d+)\".*?</tr>", html, re.S)}
+    subs = {s["file_name"]: s for s in portal.submissions()}
+    unit_row, desk_row = rows[str(subs["23641_2020.xlsx"]["id"])], rows[str(subs["tu-zalo.xlsx"]["id"])]
+    assert '<td data-label="Người gửi" class="sender">23641 Xã Kon Pne</td>' in unit_row
+    assert '<td data-label="Người gửi" class="sender">Văn phòng BCĐ</td>' in desk_row
+    assert f'href="/submissions/{subs["23641_2020.xlsx"]["id"]}/feedback">Tải biên nhận</a>' in unit_row
+    assert f'href="/submissions/{subs["tu-zalo.xlsx"]["id"]}/feedback">Tải tệp góp ý</a>' in desk_row
+    assert admin.get(f"/submissions/{subs['tu-zalo.xlsx']['id']}/feedback").status_code == 200
+
+
+def test_the_new_links_box_shows_the_links_it_announces(desk):
+    portal, app, codes, _ = desk
+    admin = signed_in(app, codes[ADMIN])
+    token = csrf_of(page(admin, "/desk/chase"))
+    html = admin.post("/desk/chase", data={"code": ["23644", "23647"], "csrf_token": token}).get_data(as_text=True)
+    box = html.split('class="flash ok new-links"')[1].split("</div>")[0]
+    assert "Link mới (chỉ hiện một lần; hãy gửi ngay):" in box
+    for code, name in (("23644", "Xã Đak Rong"), ("23647", "Xã Sơn Lang")):
+        link = re.search(rf"{name} \({code}\): <span class=\"mono\">(http://\S+/u/([\w-]+))</span>", box)
+        assert link and portal.login(link.group(2)) == ("unit", code)
+    assert "23650" not in box
+
+
+def test_units_never_see_the_offices_folders(desk):
+    """A unit's file the office took in from a .zip is shown to the unit by its own name only."""
+    portal, app, codes, _ = desk
+    data = _zip({"thu-dien-tu/2020-10-28/23665_2020.xlsx": sample("23665_2020.xlsx")})
+    got = portal.receive_archive(data, "hop-thu-van-phong.zip", ADMIN, "desk")
+    sid = got[1]["id"]
+    unit = signed_in(app, codes["23665"])
+    for html in (page(unit, "/unit"), page(unit, f"/submissions/{sid}")):
+        assert "23665_2020.xlsx" in html
+        assert "thu-dien-tu" not in html and "hop-thu-van-phong" not in html
+    listed = app.test_client().get("/api/v1/submissions", headers=bearer(codes["23665"])).get_json()
+    assert [s["file_name"] for s in listed] == ["23665_2020.xlsx"]
+    one = app.test_client().get(f"/api/v1/submissions/{sid}", headers=bearer(codes["23665"])).get_json()
+    assert one["file_name"] == "23665_2020.xlsx"
+    admin = signed_in(app, codes[ADMIN])
+    assert "thu-dien-tu/2020-10-28/23665_2020.xlsx" in page(admin, "/desk/submissions")

@@ -134,7 +134,7 @@ def test_unit_fetches_fills_drops_and_reads_the_verdict(served, browser, shots, 
     assert page.locator("table.grid tbody tr").count() == 2  # the history
     page.screenshot(path=shots / "3-unit-accepted.png", full_page=True)
     page.click("a.lang")
-    assert page.locator("h2").first.inner_text() == "1. Download your unit's form"
+    assert page.locator(".steps h2").first.inner_text() == "1. Download your unit's form"
     page.screenshot(path=shots / "4-unit-english.png", full_page=True)
     assert page.evaluate("() => fetch(document.querySelector('link[rel=icon]').href).then(r => r.status)") == 200
     assert failed == []
@@ -208,4 +208,170 @@ def test_secretariat_zip_completeness_return_and_consolidated(served, browser, s
     message = page.locator("#message").input_value()
     assert "Xã Kông Bơ La (23671): chưa nộp" in message and "Xã Lơ Ku (23656)" in message
     page.screenshot(path=shots / "8-chase.png", full_page=True)
+    ctx.close()
+
+
+PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def no_reload_mark(page) -> None:
+    """A mark on the window: it survives only as long as the page is not reloaded."""
+    page.evaluate("() => { window.qcdcMark = 'same page'; }")
+
+
+def still_same_page(page) -> bool:
+    return page.evaluate("() => window.qcdcMark") == "same page"
+
+
+def fits_width(page, width: int = 390) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+def test_unit_standing_at_the_top_updates_after_an_upload_without_reload(served, browser, shots):
+    portal, base, codes = served
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = ctx.new_page()
+    page.goto(f"{base}/u/{codes['23650']}")
+    standing = page.locator("#standing")
+    assert "Chưa nộp" in standing.locator(".badge").first.inner_text()
+    assert "còn phải gửi báo cáo" in standing.inner_text()
+    assert "Chưa có tệp nào được tính" in standing.inner_text()
+    assert "Văn phòng chưa có ý kiến" in standing.inner_text()
+    assert page.locator(".drop-text.mouse").is_visible() and not page.locator(".drop-text.touch").is_visible()
+    assert "Chưa gửi tệp nào" in page.locator("#history").inner_text()
+    no_reload_mark(page)
+
+    page.set_input_files("#file-input", str(INBOX / "23650_2020 (gui lan 1).xlsx"))
+    page.wait_for_selector("#history table.grid tbody tr")  # the history came without a reload
+    assert "Chưa gửi tệp nào" not in page.locator("#history").inner_text()
+    assert "còn phải sửa và gửi lại" in page.locator("#standing").inner_text()
+    assert page.locator("#latest .badge").first.inner_text() == "Bị trả lại: cần sửa và gửi lại"
+
+    page.set_input_files("#file-input", str(INBOX / "23650_2020.xlsx"))
+    page.wait_for_function("() => document.querySelectorAll('#history tbody tr').length === 2")
+    standing = page.locator("#standing")
+    page.wait_for_function("() => document.querySelector('#standing .standing-facts .name') !== null")
+    assert standing.locator(".standing-facts .name").inner_text() == "23650_2020.xlsx"  # what counts now
+    assert "không phải gửi thêm" in standing.inner_text()  # nothing owed any more
+    assert standing.get_by_role("link", name="Tải biên nhận").count() == 1
+    assert page.locator(".results li.result").count() == 2  # the verdicts stay next to the form
+    assert still_same_page(page)
+    page.screenshot(path=shots / "unit-standing-desktop.png", full_page=True)
+
+    # the office returns it: the unit reads the office's word at the top of its page
+    sid = portal.submissions(unit="23650")[0]["id"]
+    portal.review([sid], "return", ADMIN, "Thiếu chữ ký người lập biểu.")
+    page.reload()
+    standing = page.locator("#standing")
+    assert "Văn phòng trả lại" in standing.inner_text() and "Thiếu chữ ký người lập biểu." in standing.inner_text()
+    assert "còn phải sửa và gửi lại" in standing.inner_text()
+    page.click("a.lang")
+    assert page.locator("#standing h2").inner_text() == "Where your report stands"
+    assert "The office's latest word" in page.locator("#standing").inner_text()
+    ctx.close()
+
+
+def test_desk_drop_results_stay_until_hidden_while_the_tables_refresh(served, browser, shots, tmp_path):
+    portal, base, codes = served
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True, locale="vi-VN")
+    page = ctx.new_page()
+    page.goto(f"{base}/u/{codes[ADMIN]}")
+    assert page.locator(".count.st-missing b").inner_text() == "14"
+    no_reload_mark(page)
+    files = [INBOX / "23638_2020.xlsx", INBOX / "23653_2020 (gui lan 1).xlsx", INBOX / "23641_2020.xlsx"]
+    page.set_input_files("#desk-files", [str(p) for p in files])
+    # the counts and the table refresh around the results
+    page.wait_for_function("() => document.querySelector('.count.st-missing b').textContent.trim() === '11'")
+    page.wait_for_function("() => !document.body.classList.contains('stale')")
+    results = page.locator(".results li.result")
+    assert results.count() == 3 and still_same_page(page)
+    rejected = page.locator(".results li.result.s-rejected")
+    assert rejected.count() == 1 and "23653_2020 (gui lan 1).xlsx" in rejected.inner_text()
+    assert rejected.locator("a.feedback").inner_text().startswith("Tải tệp góp ý")
+    accepted = page.locator(".results li.result.s-accepted")
+    assert accepted.count() == 2
+    assert [accepted.nth(i).locator("a.feedback").inner_text() for i in range(2)] == ["Tải biên nhận"] * 2
+    assert "Không có lỗi nào." in accepted.first.inner_text() and "Cảm ơn" not in page.locator(".results").inner_text()
+    assert "Xã Sơ Pai" in page.locator("#units").inner_text()
+    page.screenshot(path=shots / "desk-drop-results-desktop.png", full_page=True)
+
+    # the officer downloads the feedback copy to send back, and the results are still there
+    with page.expect_download() as dl:
+        rejected.locator("a.feedback").click()
+    got = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(got)
+    assert openpyxl.load_workbook(got).sheetnames[0] == "KẾT QUẢ KIỂM TRA"
+    assert results.count() == 3
+
+    # a search typed before the refresh is kept, accents or not
+    page.fill("#q", "so pai")
+    assert page.locator("#units tbody tr:visible").count() == 1
+    page.fill("#q", "khong-co-xa-nay")
+    assert page.locator("#units tbody tr:visible").count() == 0
+    assert page.locator(".no-match").inner_text() == "Không có đơn vị nào khớp «khong-co-xa-nay»."
+    page.fill("#q", "")
+
+    # hidden one by one, or all at once
+    rejected.locator("button.dismiss").click()
+    assert results.count() == 2
+    page.click("button.dismiss-all")
+    assert results.count() == 0 and not page.locator(".dismiss-bar").is_visible()
+    assert still_same_page(page)
+    # the refreshed heading still works: choosing a round opens it
+    portal.open_round("2021Q1", None, ADMIN)
+    page.goto(f"{base}/desk")
+    page.set_input_files("#desk-files", str(INBOX / "23638_2020.xlsx"))
+    page.wait_for_selector(".results li.result .badge")
+    page.wait_for_function("() => !document.body.classList.contains('stale')")
+    with page.expect_navigation():
+        page.select_option("#round", label="Năm 2020")
+    assert "round=1" in page.url and "Năm 2020" in page.locator("h1").inner_text()
+    ctx.close()
+
+
+def test_phone_pages_fit_the_screen_and_speak_of_tapping(served, browser, shots):
+    portal, base, codes = served
+    ctx = browser.new_context(locale="vi-VN", **PHONE)
+    page = ctx.new_page()
+    page.goto(f"{base}/u/{codes['23650']}")
+    assert fits_width(page)
+    assert page.locator(".drop-text.touch").inner_text() == "Bấm vào đây để chọn tệp"
+    assert page.locator(".drop-text.touch").is_visible() and not page.locator(".drop-text.mouse").is_visible()
+    page.screenshot(path=shots / "phone-unit-before.png", full_page=True)
+
+    page.set_input_files("#file-input", str(INBOX / "23650_2020 (gui lan 1).xlsx"))
+    page.wait_for_selector("#history table.grid tbody tr")
+    page.wait_for_function("() => !document.body.classList.contains('stale')")
+    assert fits_width(page)
+    # the feedback link is on the screen, the file name reads on one line
+    for link in (page.locator(".results a.feedback"), page.locator("#history td.actions a").last):
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    name = page.locator("#history td.name").first
+    lines = name.evaluate("e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
+    assert lines < 2
+    page.screenshot(path=shots / "phone-unit-after.png", full_page=True)
+    page.locator("#history td.actions a").first.click()  # the file's own page
+    page.wait_for_selector("section.verdict")
+    assert fits_width(page)
+    box = page.locator("section.verdict a.button").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    ctx.close()
+
+    ctx = browser.new_context(locale="vi-VN", **PHONE)
+    page = ctx.new_page()
+    page.goto(f"{base}/u/{codes[ADMIN]}")
+    assert fits_width(page)
+    assert page.locator(".drop-text.touch").is_visible() and not page.locator(".drop-text.mouse").is_visible()
+    page.set_input_files("#desk-files", [str(INBOX / "23653_2020 (gui lan 1).xlsx"), str(INBOX / "23638_2020.xlsx")])
+    page.wait_for_function("() => document.querySelector('.count.st-missing b').textContent.trim() === '13'")
+    page.wait_for_function("() => !document.body.classList.contains('stale')")
+    assert page.locator(".results li.result").count() == 2
+    assert fits_width(page)
+    box = page.locator(".results li.s-rejected a.feedback").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.screenshot(path=shots / "phone-desk.png", full_page=True)
+    for path in ("/desk/submissions", "/desk/units/23653", "/desk/chase"):
+        page.goto(base + path)
+        assert fits_width(page), path
     ctx.close()

@@ -254,14 +254,33 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         return d.strftime("%d/%m/%Y")
 
-    def period_label(code: str) -> str:
-        return parse_period(code).label(lang())
+    def period_label(code: str | None) -> str:
+        if not code:
+            return ""
+        try:
+            return parse_period(code).label(lang())
+        except (QcdcError, ValueError, KeyError):
+            return code  # a period read from a file that is not one: shown as written
+
+    def shown_name(s: dict) -> str:
+        """The file's name as a unit may see it: a file the office took in keeps only its last part
+        (never the office's folders or archive paths)."""
+        if g.get("role") == "admin" or s.get("sender") != ADMIN:
+            return s["file_name"]
+        return s["file_name"].replace("\\", "/").rstrip("/").rpartition("/")[2] or s["file_name"]
+
+    def feedback_label(s: dict, short: bool = False) -> str:
+        """What the link to a checked file's feedback says: a receipt for an accepted file."""
+        key = {"accepted": "link-receipt", "accepted-with-warnings": "link-receipt-warnings",
+               "unreadable": "link-note"}.get(s["status"], "link-feedback")
+        return _(key + ("-short" if short and key == "link-feedback" else ""))
 
     @app.context_processor
     def _globals():
         return {"_": _, "lang": lang(), "who": who(), "role": g.get("role"), "fmt_time": fmt_time,
                 "fmt_date": fmt_date, "period_label": period_label, "holder": portal.holder_name(who()) if who() else "",
-                "upload_limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+                "upload_limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "shown_name": shown_name,
+                "feedback_label": feedback_label}
 
     def upload_name(f) -> str:
         return f.filename or "tep"
@@ -366,7 +385,18 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         history = portal.unit_history(who(), lang())
         latest = history[0] if history and history[0]["round"] == rnd.id else None
         return render_template("unit.html", rnd=rnd, unit=portal.unit(rnd, who()), history=history, latest=latest,
-                               reviews={s["id"]: portal.review_history(s["id"]) for s in history})
+                               standing=unit_standing(rnd, history))
+
+    def unit_standing(rnd, history: list[dict]) -> dict | None:
+        """The unit's standing in the current round, for the top of its page: its state on the desk
+        (which says whether a report is still owed), the file that counts now and the office's latest word."""
+        row = next((r for r in portal.completeness(rnd.id) if r["code"] == who()), None)
+        if row is None:
+            return None  # not expected in this round
+        here = [s for s in history if s["round"] == rnd.id]
+        counting = next((s for s in here if s["id"] == row["submission"]), None)
+        word = max((s for s in here if s["review"]), key=lambda s: s["reviewed_at"] or "", default=None)
+        return {"state": row["state"], "counting": counting, "word": word}
 
     def template_download(code: str, round_id: int | None = None):
         try:
@@ -398,6 +428,8 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         r["status_text"] = _(f"status-{r['status']}")
         r["page_url"] = url_for("submission_page", sid=r["id"])
         r["feedback_link"] = url_for("submission_feedback", sid=r["id"]) if r["feedback_url"] else None
+        r["feedback_text"] = feedback_label(r) if r["feedback_url"] else None
+        r["period_text"] = period_label(r["period"])
         return r
 
     @app.get("/submissions/<int:sid>")
@@ -440,11 +472,13 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         counts = {k: 0 for k in ("on-time", "late", "returned", "missing", "approved")}
         for r in rows:
             counts[r["state"]] += 1
-        state, q = request.args.get("state", ""), request.args.get("q", "").strip()
+        state, q = request.args.get("state", ""), request.args.get("q", "").strip()[:200]
         shown = [r for r in rows if (not state or r["state"] == state)
-                 and (not q or q.casefold() in r["name"].casefold() or q in r["code"])]
+                 and (not q or fold(q) in fold(f"{r['code']} {r['name']}"))]
+        # an unpacked .zip is not a stray file: its members are listed on their own
+        others = [s for s in portal.others(rnd.id, lang()) if s["status"] != "archive"]
         return render_template("desk.html", rnd=rnd, rows=shown, total=len(rows), counts=counts, state=state, q=q,
-                               others=portal.others(rnd.id, lang()), rounds=portal.rounds(), own=portal.parent_own(rnd.id),
+                               others=others, rounds=portal.rounds(), own=portal.parent_own(rnd.id),
                                parent=portal.unit(rnd, rnd.parent),
                                current=portal.round().id, suggestions=next_periods(portal.round().period))
 
@@ -500,7 +534,7 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         unit = request.args.get("unit") or None
         return render_template("desk_submissions.html", rnd=rnd, subs=portal.submissions(rnd.id, unit, status,
                                                                                           lang=lang()),
-                               status=status, unit=unit)
+                               status=status, unit=unit, units=portal.roster(rnd).units)
 
     @app.post("/desk/review")
     @need("admin")
@@ -636,14 +670,15 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         if g.role == "admin":
             return jsonify(portal.submissions(rnd.id, request.args.get("unit") or None,
                                               request.args.get("status") or None, lang=lang()))
-        return jsonify(portal.submissions(rnd.id, sender=who(), lang=lang()))
+        return jsonify([s | {"file_name": shown_name(s)} for s in portal.submissions(rnd.id, sender=who(), lang=lang())])
 
     @app.get("/api/v1/submissions/<int:sid>")
     @need()
     def api_submission(sid: int):
         if not portal.owns(sid, who()):
             return api_error(404, "not-found", text("not-found", "vi"), text("not-found", "en"))
-        return jsonify(portal.submission(sid, lang()))
+        s = portal.submission(sid, lang())
+        return jsonify(s | {"file_name": shown_name(s)})
 
     @app.get("/api/v1/submissions/<int:sid>/file")
     @need()
@@ -689,6 +724,12 @@ CHASE_WORDS = {
            "returned": "the {period} report was returned{why}. Please fix and resend.",
            "at": " Send at: {link}", "own-link": " Send through your personal link."},
 }
+
+
+def fold(value: str) -> str:
+    """A string as search compares it: no case, no diacritics ('Đăk' and 'dak', 'Kông' and 'kong')."""
+    decomposed = unicodedata.normalize("NFD", value.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def next_periods(code: str) -> list[str]:

@@ -13,14 +13,29 @@
     return e;
   }
 
+  // a result stays until the person hides it (the page around it refreshes, the results do not)
+  function dismissButton(li) {
+    var list = li.parentNode;
+    var b = el("button", "dismiss secondary", list ? list.dataset.dismiss : "×");
+    b.type = "button";
+    if (list) b.setAttribute("aria-label", list.dataset.dismissLabel);
+    return b;
+  }
+
+  function head(li, name) {
+    var h = el("div", "result-head");
+    h.appendChild(el("span", "name", name));
+    li.appendChild(h);
+    return h;
+  }
+
   function showResult(li, form, s) {
     li.textContent = "";
     li.className = "result s-" + s.status;
-    var head = el("div", "result-head");
-    head.appendChild(el("span", "name", s.file_name));
-    head.appendChild(el("span", "badge s-" + s.status, s.status_text));
-    li.appendChild(head);
-    if (s.unit_code) li.appendChild(el("div", "small", s.unit_code + " " + (s.unit_name || "") + " · " + (s.period || "")));
+    var h = head(li, s.file_name);
+    h.appendChild(el("span", "badge s-" + s.status, s.status_text));
+    h.appendChild(dismissButton(li));
+    if (s.unit_code) li.appendChild(el("div", "small", s.unit_code + " " + (s.unit_name || "") + " · " + (s.period_text || "")));
     if (s.findings && s.findings.length) {
       var ol = el("ol", "findings");
       s.findings.forEach(function (f) {
@@ -40,7 +55,7 @@
     links.appendChild(view);
     if (s.feedback_link) {
       links.appendChild(document.createTextNode(" · "));
-      var fb = el("a", "feedback", form.dataset.feedback);
+      var fb = el("a", "feedback", s.feedback_text);
       fb.href = s.feedback_link;
       links.appendChild(fb);
     }
@@ -50,9 +65,7 @@
   function showError(li, name, message) {
     li.textContent = "";
     li.className = "result s-refused";
-    var head = el("div", "result-head");
-    head.appendChild(el("span", "name", name));
-    li.appendChild(head);
+    head(li, name).appendChild(dismissButton(li));
     li.appendChild(el("div", "msg", message));
   }
 
@@ -66,6 +79,7 @@
     var label = el("span", "small", form.dataset.uploading);
     li.appendChild(label);
     list.insertBefore(li, list.firstChild);
+    form.querySelector(".dismiss-bar").hidden = false;
     var limit = parseInt(form.dataset.limitMb || "20", 10) * 1024 * 1024;
     if (file.size > limit) {
       showError(li, file.name, form.dataset.tooLarge);
@@ -105,6 +119,26 @@
     xhr.send(data);
   }
 
+  // After uploads: the page's own regions ([data-refresh], by id) are fetched again and swapped in
+  // place; the upload form and its results are not among them, so they stay where they are.
+  function refreshPage(form) {
+    var stale = form.querySelector(".history-stale");
+    document.body.classList.add("stale");
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-refresh]").forEach(function (old) {
+          var next = fresh.getElementById(old.id);
+          if (next) old.replaceWith(document.importNode(next, true));
+        });
+        if (stale) stale.hidden = true;
+        document.querySelectorAll("input[data-filter]").forEach(function (i) { applyFilter(i); });
+      })
+      .catch(function () { if (stale) stale.hidden = false; })
+      .then(function () { document.body.classList.remove("stale"); });
+  }
+
   function sendAll(form, files) {
     var list = form.querySelector(".results");
     var queue = Array.prototype.slice.call(files);
@@ -115,17 +149,17 @@
         send(form, queue.shift(), list, function () {
           running--;
           finished++;
-          var stale = form.querySelector(".history-stale");
-          if (stale) stale.hidden = false;
-          if (finished === total && form.dataset.reload) {
-            document.body.classList.add("stale");
-            setTimeout(function () { window.location.reload(); }, 1500);
-          }
+          if (finished === total) refreshPage(form);
           next();
         });
       }
     }
     next();
+  }
+
+  // kept as a class too: the wording stays right whatever later changes the media state
+  if (window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)").matches) {
+    document.documentElement.classList.add("touch");
   }
 
   document.querySelectorAll("form.upload").forEach(function (form) {
@@ -144,22 +178,48 @@
     drop.addEventListener("drop", function (e) {
       if (e.dataTransfer && e.dataTransfer.files.length) sendAll(form, e.dataTransfer.files);
     });
+    var list = form.querySelector(".results");
+    var bar = form.querySelector(".dismiss-bar");
+    list.addEventListener("click", function (e) {
+      var b = e.target.closest("button.dismiss");
+      if (!b) return;
+      b.closest("li").remove();
+      if (!list.children.length) bar.hidden = true;
+    });
+    bar.querySelector("button").addEventListener("click", function () {
+      list.textContent = "";
+      bar.hidden = true;
+    });
   });
 
-  document.querySelectorAll("select.autosubmit").forEach(function (s) {
-    s.addEventListener("change", function () { s.form.submit(); });
+  // delegated: a refreshed region brings new selects
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select.autosubmit")) e.target.form.submit();
   });
 
-  document.querySelectorAll("input[data-filter]").forEach(function (input) {
+  // search as the server does: no case, no diacritics ("dak" finds "Đăk", "kong" finds "Kông")
+  function fold(text) {
+    return text.toLocaleLowerCase("vi").replace(/đ/g, "d").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+
+  function applyFilter(input) {
     var table = document.querySelector(input.dataset.filter);
     if (!table) return;
-    input.addEventListener("input", function () {
-      var q = input.value.trim().toLocaleLowerCase("vi");
-      table.querySelectorAll("tbody tr").forEach(function (tr) {
-        var hay = (tr.dataset.search || tr.textContent).toLocaleLowerCase("vi");
-        tr.hidden = q !== "" && hay.indexOf(q) < 0;
-      });
+    var q = fold(input.value.trim());
+    var shown = 0;
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      tr.hidden = q !== "" && fold(tr.dataset.search || tr.textContent).indexOf(q) < 0;
+      if (!tr.hidden) shown++;
     });
+    var none = table.parentNode.querySelector(".no-match");
+    if (none) {
+      none.textContent = input.dataset.noMatch.replace("{q}", input.value.trim());
+      none.hidden = shown > 0 || q === "";
+    }
+  }
+
+  document.querySelectorAll("input[data-filter]").forEach(function (input) {
+    input.addEventListener("input", function () { applyFilter(input); });
   });
 
   document.querySelectorAll("input.check-all").forEach(function (box) {
