@@ -51,6 +51,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "This file needs too much memory to read (it may be damaged). Open it in Excel, save it as .xlsx and send it again."),
     "check-crashed": ("Không kiểm tra xong tệp này (chương trình đọc tệp bị dừng). Hãy mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
                       "The check of this file did not finish (the reader stopped). Open it in Excel, save it as .xlsx and send it again."),
+    "office-returned": ("Văn phòng Ban Chỉ đạo đã trả lại báo cáo này: «{comment}». Hãy sửa theo ý kiến đó và gửi lại.",
+                        "The steering committee's office returned this report: “{comment}”. Fix it as asked and send it again."),
     "unit-mismatch": ("Tệp này là báo cáo của {unit} – {name}, không phải của {sender} – {sender_name} (đơn vị đang đăng nhập). "
                       "Tệp đã được lưu nhưng không được tính; hãy gửi đúng báo cáo của đơn vị mình.",
                       "This file is the report of {unit} – {name}, not of {sender} – {sender_name} (the unit signed in). "
@@ -195,6 +197,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "check-memory": ("unreadable", "Tệp cần quá nhiều bộ nhớ", "File needs too much memory"),
     "check-crashed": ("unreadable", "Không kiểm tra xong", "Check did not finish"),
     "unit-mismatch": ("error", "Báo cáo của đơn vị khác", "Another unit's report"),
+    "office-returned": ("error", "Văn phòng trả lại", "Returned by the office"),
     "not-from-template": ("unreadable", "Không phải biểu mẫu", "Not the template"),
     "catalog-version-unknown": ("unreadable", "Phiên bản danh mục lạ", "Unknown catalog version"),
     "form-version-unknown": ("unreadable", "Mẫu biểu mới hơn phần mềm", "Newer form version"),

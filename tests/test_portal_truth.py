@@ -182,3 +182,18 @@ def test_the_desk_shows_a_misdirected_upload_on_its_senders_row(desk):
     row_644 = html.split('data-search="23644')[1].split("</tr>")[0]
     assert "Đã gửi báo cáo của 23644" in row_641
     assert "Đã gửi báo cáo" not in row_644 and "st-missing" in row_644
+
+
+def test_a_returned_file_gets_a_copy_that_says_so_not_a_receipt(desk):
+    portal, app, codes, _ = desk
+    sent = send(app, codes["23644"], "bc.xlsx", sample("23644_2020.xlsx"))
+    unit = signed_in(app, codes["23644"])
+    receipt = unit.get(f"/submissions/{sent['id']}/feedback")
+    assert "bien-nhan" in receipt.headers["Content-Disposition"]
+    portal.review([sent["id"]], "return", "admin", "Số hòa giải chưa khớp sổ theo dõi")
+    returned = unit.get(f"/submissions/{sent['id']}/feedback")
+    assert "ket-qua-kiem-tra" in returned.headers["Content-Disposition"]
+    front = openpyxl.load_workbook(io.BytesIO(returned.data)).worksheets[0]
+    texts = " ".join(str(c.value) for row in front.iter_rows() for c in row if c.value)
+    assert "Số hòa giải chưa khớp sổ theo dõi" in texts and "không cần gửi lại" not in texts
+    assert portal.submission(sent["id"])["why_not"] == "returned"

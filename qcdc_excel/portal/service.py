@@ -666,11 +666,16 @@ class Portal:
         if row["state"] != "checked":
             raise KeyError(sid)
         sub = self._unpickle(row)
+        kind = lang
+        if row["review"] == "return":  # the office returned it: the copy says so, never «không cần gửi lại»
+            sub = dataclasses.replace(sub, status="rejected", findings=[
+                finding("office-returned", comment=row["review_comment"] or ""), *sub.findings])
+            kind = f"{lang}-tra-lai-{hashlib.sha256((row['reviewed_at'] or '').encode()).hexdigest()[:8]}"
         unreadable = sub.status == "unreadable"
         name = feedback_name(sub, unreadable)
         if not sub.unit_code or unreadable:
             name = f"{sid:06d}_{name}"
-        folder = self.data / "feedback" / str(sid) / lang
+        folder = self.data / "feedback" / str(sid) / kind
         target = folder / name
         if not target.is_file():
             private_folder(folder)
