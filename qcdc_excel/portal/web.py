@@ -290,9 +290,9 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
         # never waits for a worker: one database read and counters taken under a lock held for moments
         rnd = portal.round()
         recovery = dict(portal.recovery)
+        checks = getattr(portal.runner, "stats", dict)()
         return jsonify({"ok": True, "status": "recovering" if recovery.pop("running") else "ready",
-                        "recovery": recovery, "checks": portal.runner.stats(), "round": rnd.id,
-                        "period": rnd.period})
+                        "recovery": recovery, "checks": checks, "round": rnd.id, "period": rnd.period})
 
     # --- the unit's page ------------------------------------------------------------------------------
     @app.get("/unit")
