@@ -19,11 +19,11 @@ after it started listening: :meth:`Portal.start_recovery`).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import hashlib
-import contextlib
 import hmac
 import io
 import json
@@ -468,6 +468,7 @@ class Portal:
                     (rid, dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(
                         microsecond=0).isoformat(), ADMIN, "recovered", path.name, str(path.relative_to(self.data)),
                      len(data), hashlib.sha256(data).hexdigest())).lastrowid)
+
         def one(sid: int) -> None:
             suffix = Path(self._row(sid)["stored"]).suffix.lower()
             if suffix == ".zip":
