@@ -26,8 +26,9 @@ from ..i18n import QcdcError
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one check; a filled form takes ~20 ms
 DEFAULT_MEMORY = 1536 * 1024 * 1024  # bytes of address space per worker
-DEFAULT_WAITING = 4  # files of one unit that may wait for a worker beyond those being checked
-PRIVILEGED = ("admin",)  # the secretariat: never refused, may use every worker (still takes turns)
+DEFAULT_WAITING = 8  # files of one unit that may wait for a worker beyond those being checked
+# the secretariat, and the desk's own work (key ""): never refused, may use every worker (still takes turns)
+PRIVILEGED = ("admin", "")
 
 
 def _limit_memory(limit: int) -> None:
@@ -78,7 +79,7 @@ def run_task(task: tuple):
         merge(inbox, out, _roster(roster_path), period, parent, json_path=json_path,
               deadline=dt.date.fromisoformat(deadline) if deadline else None, lang=lang, report_path=report_path)
         return out
-    if kind == "sleep":  # for the pool's own tests: a task that stalls
+    if kind == "sleep":  # for the pool's own tests: a task that stalls (0 s: warming the pool up)
         import time
 
         time.sleep(task[1])
@@ -342,6 +343,22 @@ class CheckPool:
 
     def stats(self) -> dict:
         return self.queue.stats()
+
+    def warm(self) -> None:
+        """Start every worker now (the server does it at start-up), so that the first uploads do not
+        wait for a process to start while the other units' files go by; through the queue like any
+        task, so never more than ``size`` workers."""
+        def one() -> None:
+            try:
+                self.run(("sleep", 0))
+            except (CheckFailed, RuntimeError, OSError):  # closed meanwhile, or a worker that could not start
+                pass
+
+        threads = [threading.Thread(target=one, name="qcdc-warm-pool", daemon=True) for _ in range(self.size)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def run(self, task: tuple, timeout: float | None = None, key: str = "", ticket: Ticket | None = None):
         """Run ``task`` for ``key`` when its turn comes (with ``ticket``: the place :meth:`admit`

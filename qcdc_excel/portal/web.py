@@ -676,6 +676,7 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
     try:
         if announce is not None:
             announce()
+        threading.Thread(target=portal.runner.warm, name="qcdc-warm-pool", daemon=True).start()
         # then the first look at the desk should not pay for reading every recorded check
         portal.start_recovery(then=portal.consolidation)
         server.run()
