@@ -291,14 +291,15 @@ MESSAGES: dict[str, dict[str, str]] = {
               "{seconds} seconds and send it again; the files sent before are still being checked.",
     },
     "portal-busy": {
-        "vi": "Cổng đang kiểm tra rất nhiều tệp cùng lúc nên tệp này chưa được nhận. Hãy đợi khoảng {seconds} giây "
-              "rồi gửi lại.",
+        "vi": "Cổng nộp báo cáo đang kiểm tra rất nhiều tệp cùng lúc nên tệp này chưa được nhận. Hãy đợi khoảng "
+              "{seconds} giây rồi gửi lại.",
         "en": "The desk is checking a great many files at once, so this one was not received. Wait about {seconds} "
               "seconds and send it again.",
     },
     "portal-port-in-use": {
-        "vi": "Không mở được cổng nộp báo cáo tại {host}:{port}: cổng {port} đang được một chương trình khác dùng "
-              "(có thể cổng nộp báo cáo đã chạy rồi). Dừng chương trình đó, hoặc chọn cổng khác, ví dụ --port {other}.",
+        "vi": "Không mở được cổng nộp báo cáo tại {host}:{port}: cổng mạng {port} đang được một chương trình "
+              "khác dùng (có thể cổng nộp báo cáo đã chạy rồi). Dừng chương trình đó, hoặc chọn cổng mạng khác, "
+              "ví dụ --port {other}.",
         "en": "Cannot open the desk at {host}:{port}: port {port} is used by another program (perhaps the desk is "
               "already running). Stop that program, or choose another port, for example --port {other}.",
     },
@@ -309,8 +310,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "(this computer only) or --host 0.0.0.0 (all its addresses).",
     },
     "portal-port-denied": {
-        "vi": "Không được phép mở cổng nộp báo cáo tại {host}:{port} (các cổng dưới 1024 cần quyền quản trị). "
-              "Dùng cổng từ 1024 trở lên, ví dụ --port 8750, và đặt máy chủ HTTPS phía trước.",
+        "vi": "Không được phép mở cổng nộp báo cáo tại {host}:{port} (các cổng mạng dưới 1024 cần quyền quản trị). "
+              "Dùng cổng mạng từ 1024 trở lên, ví dụ --port 8750, và đặt máy chủ HTTPS phía trước.",
         "en": "Not allowed to open the desk at {host}:{port} (ports below 1024 need administrator rights). Use a "
               "port from 1024 up, for example --port 8750, behind an HTTPS server.",
     },

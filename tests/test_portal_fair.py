@@ -134,6 +134,18 @@ def test_the_time_limit_counts_the_wait():
         pool.close()
 
 
+def test_warming_starts_each_worker_once_through_the_queue():
+    pool = CheckPool(workers=2)
+    try:
+        pool.warm()
+        assert len(pool._idle) == 2 and all(slot.process.is_alive() for slot in pool._idle)
+        pids = {slot.process.pid for slot in pool._idle}
+        pool.warm()  # again: the same two workers, none started
+        assert {slot.process.pid for slot in pool._idle} == pids and pool.stats()["held"] == 0
+    finally:
+        pool.close()
+
+
 # --- the web layer ------------------------------------------------------------------------------------
 def test_a_refused_upload_is_429_with_retry_after_and_nothing_is_stored(tmp_path):
     rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625")
