@@ -12,7 +12,14 @@ starts a real ``portal serve`` subprocess on a fresh data folder, and measures:
   ``qcdc-excel merge`` on the round's inbox folder with the same roster, period and parent (the
   same outputs as the desk builds: workbook, JSON and Word report; and the workbook alone);
 - upload-to-verdict latency of one form (units sending their own form, sequentially): median, p95;
-- throughput with 16 concurrent clients (uploads/s).
+- throughput with 16 concurrent clients (uploads/s);
+- fairness: while one unit floods (16 clients sending slow forms — the same valid form padded with
+  100,000 rows the reader must parse, ~1 s each — over and over, each retried 0.5 s after a 429),
+  other units send normal forms one after another, 0.2 s apart: their upload-to-verdict time
+  (median, p95) and the time of ``GET /healthz`` meanwhile;
+- restart: the server killed (SIGKILL) with the secretariat's 16 slow forms in flight, then started
+  again on the same data folder: the time until it answers ``/healthz`` (saying ``recovering``), and
+  until the interrupted checks are done.
 
 And, in this process, where the time of ``/desk`` goes: ``Portal.completeness()`` (cold and
 cached), ``Portal.others()`` and the template rendering.
@@ -40,6 +47,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -54,11 +62,14 @@ sys.path.insert(0, str(HERE))
 
 from bench import PERIOD, make_inbox, make_roster  # noqa: E402
 
+from qcdc_excel.synthetic import heavy_copy  # noqa: E402
+
 PARENT = "99"
 CLI = [sys.executable, "-c", "from qcdc_excel.cli import run; run()"]
 TIMEOUT = 120
 GENERATOR = 3  # forms made by an older version of this script are made again
-TARGETS = {"latency_median_ms": 150, "latency_p95_ms": 300, "throughput_per_s": 50, "desk_ms": 500}
+TARGETS = {"latency_median_ms": 150, "latency_p95_ms": 300, "throughput_per_s": 50, "desk_ms": 500,
+           "fair_p95_ms": 1000}
 
 
 # --- HTTP -------------------------------------------------------------------------------------------
@@ -128,6 +139,17 @@ class Server:
         self.stop()
         raise SystemExit("server did not start in 60 s")
 
+    def health(self) -> dict:
+        status, raw = call(self.base + "/healthz", timeout=TIMEOUT)
+        assert status == 200, (status, raw[:300])
+        return json.loads(raw)
+
+    def kill(self) -> None:
+        """SIGKILL the server process itself, then what is left of its group (its check workers)."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self.stop()
+
     def died(self) -> str:
         """Why the server is gone, if it is (for an error message)."""
         if self.proc.poll() is None:
@@ -154,6 +176,91 @@ def pct(values: list[float], q: float) -> float:
 
 
 # --- the benchmark --------------------------------------------------------------------------------------
+def fairness(srv: Server, codes: dict, form_bytes: dict, units: list[str], n: int, clients: int,
+             rows: int) -> dict:
+    """One unit floods with slow forms while the others send normal ones, one after another."""
+    flooder, others = units[0], units[1:]
+    heavy = heavy_copy(form_bytes[flooder], rows)
+    name = f"{flooder}_{PERIOD.code}.xlsx"
+    alone, status, rec = upload(srv.base, codes[flooder], name, distinct(heavy, "alone"))
+    assert status == 201 and rec["status"] == "accepted", (status, rec)
+    stop, lock = threading.Event(), threading.Lock()
+    counts = {201: 0, 429: 0}
+
+    def flood(i: int) -> None:
+        k = 0
+        while not stop.is_set():
+            status = upload(srv.base, codes[flooder], name, distinct(heavy, f"flood {i} {k}"))[1]
+            assert status in counts, status
+            with lock:
+                counts[status] += 1
+            k += 1
+            if status == 429:
+                stop.wait(0.5)
+
+    threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120
+    while not counts[429] and time.monotonic() < deadline:  # the flood fills its places first
+        time.sleep(0.05)
+    lat, health, busy = [], [], []
+    try:
+        for i in range(n):
+            u = others[(i * 7) % len(others)]
+            dt_, status, rec = upload(srv.base, codes[u], f"{u}_{PERIOD.code}.xlsx", distinct(form_bytes[u], f"fair {i}"))
+            assert status == 201 and rec["state"] == "checked", (status, rec)
+            lat.append(dt_)
+            t = time.perf_counter()
+            busy.append(srv.health()["checks"]["running"])
+            health.append(time.perf_counter() - t)
+            stop.wait(0.2)  # units arrive now and then: the measurement spans many slow checks
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(TIMEOUT)
+    return {"fair_n": n, "fair_rows": rows, "fair_heavy_alone_ms": alone * 1000,
+            "fair_median_ms": statistics.median(lat) * 1000, "fair_p95_ms": pct(lat, 0.95) * 1000,
+            "fair_max_ms": max(lat) * 1000, "fair_healthz_p95_ms": pct(health, 0.95) * 1000,
+            "fair_workers_busy_median": statistics.median(busy),
+            "fair_flood_checked": counts[201], "fair_flood_refused": counts[429]}
+
+
+def restart(srv: Server, data: Path, log: Path, admin: str, heavy: bytes, clients: int) -> tuple[Server, dict]:
+    """Kill the server with ``clients`` slow forms of the secretariat in flight; start it again."""
+    import sqlite3
+
+    def received() -> int:
+        conn = sqlite3.connect(data / "portal.sqlite3", timeout=30)
+        try:
+            return conn.execute("SELECT count(*) FROM submissions WHERE state='received'").fetchone()[0]
+        finally:
+            conn.close()
+
+    pool = ThreadPoolExecutor(clients)
+    futures = [pool.submit(upload, srv.base, admin, "heavy.xlsx", distinct(heavy, f"restart {i}"))
+               for i in range(clients)]
+    deadline = time.monotonic() + 120
+    while received() < clients // 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    srv.kill()
+    for f in futures:
+        try:
+            f.result(TIMEOUT)
+        except (OSError, http.client.HTTPException, ValueError):
+            pass
+    pool.shutdown()
+    interrupted = received()
+    t = time.perf_counter()
+    srv2 = Server(data, log)
+    first = time.perf_counter() - t
+    said = srv2.health()
+    while srv2.health()["status"] != "ready" and time.perf_counter() - t < 600:
+        time.sleep(0.1)
+    return srv2, {"restart_interrupted": interrupted, "restart_first_answer_s": first,
+                  "restart_first_status": said["status"], "restart_recovered_s": time.perf_counter() - t}
+
+
 def prepare(work: Path, n: int) -> tuple[Path, Path, dict]:
     base = work / f"n{n}"
     inbox, roster, marker = base / "forms", base / "roster.csv", base / "generated.json"
@@ -257,6 +364,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--desk-gets", type=int, default=7, help="timed GETs of /desk after the warm-up")
     parser.add_argument("--repeat", type=int, default=3, help="runs of consolidated.xlsx and merge (median)")
+    parser.add_argument("--fair", type=int, default=60, help="normal uploads timed while one unit floods")
+    parser.add_argument("--flood-rows", type=int, default=100_000, help="rows that make a flood's form slow")
     args = parser.parse_args()
     n = args.units
     args.work.mkdir(parents=True, exist_ok=True)
@@ -368,6 +477,20 @@ def main() -> None:
                  throughput_latency_median_ms=statistics.median(lat16) * 1000,
                  throughput_latency_p95_ms=pct(lat16, 0.95) * 1000)
         print(f"throughput: {args.uploads} uploads in {secs:.1f} s = {r['throughput_per_s']:.0f}/s", flush=True)
+
+        # 6. fairness: one unit floods with slow forms, the others send normal ones
+        r.update(fairness(srv, codes, form_bytes, units, args.fair, args.clients, args.flood_rows))
+        print(f"while one unit floods ({r['fair_flood_checked']} slow forms checked, {r['fair_flood_refused']} "
+              f"refused with 429): another unit's verdict median {r['fair_median_ms']:.0f} ms, p95 "
+              f"{r['fair_p95_ms']:.0f} ms; /healthz p95 {r['fair_healthz_p95_ms']:.0f} ms", flush=True)
+
+        # 7. restart after a kill with slow forms in flight
+        srv, got = restart(srv, data, base_dir / "server-2.log", admin,
+                           heavy_copy(form_bytes[units[0]], args.flood_rows), args.clients)
+        r.update(got)
+        print(f"restart: {got['restart_interrupted']} checks interrupted; first answer after "
+              f"{got['restart_first_answer_s']:.1f} s ({got['restart_first_status']}), all checked after "
+              f"{got['restart_recovered_s']:.1f} s", flush=True)
     except BaseException:
         print(srv.died(), file=sys.stderr)
         raise
@@ -387,6 +510,13 @@ def main() -> None:
     print(f"| throughput, {args.clients} clients ({args.uploads} uploads) | {r['throughput_per_s']:.0f} uploads/s "
           f"(median {r['throughput_latency_median_ms']:.0f} ms, p95 {r['throughput_latency_p95_ms']:.0f} ms) | "
           f"≥{TARGETS['throughput_per_s']}/s | {ok(r['throughput_per_s'] >= TARGETS['throughput_per_s'])} |")
+    print(f"| another unit's upload→verdict while one unit floods, p95 ({args.fair} sequential; median "
+          f"{r['fair_median_ms']:.0f} ms) | {r['fair_p95_ms']:.0f} ms | ≤{TARGETS['fair_p95_ms']} ms | "
+          f"{ok(r['fair_p95_ms'] <= TARGETS['fair_p95_ms'])} |")
+    print(f"| /healthz while one unit floods, p95 | {r['fair_healthz_p95_ms']:.0f} ms | — | — |")
+    print(f"| restart after SIGKILL ({r['restart_interrupted']} checks interrupted): first answer | "
+          f"{r['restart_first_answer_s']:.1f} s ({r['restart_first_status']}) | — | — |")
+    print(f"| the same: every interrupted check done | {r['restart_recovered_s']:.1f} s | — | — |")
     print(f"| whole round sent by the secretariat ({n:,} uploads, {args.clients} clients) | "
           f"{r['round_upload_s']:.1f} s ({r['round_upload_per_s']:.0f}/s) | — | — |")
     print(f"| /desk at {n:,} units, median of {args.desk_gets} | {r['desk_median_ms']:.0f} ms | "

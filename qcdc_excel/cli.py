@@ -1021,9 +1021,15 @@ def portal_serve_cmd(obj: dict, data: str, host: str, port: int, base_url: str |
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     shown = base_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    click.echo((f"Cổng nộp báo cáo đang chạy tại {shown}  (dừng: Ctrl+C)" if lang == "vi"
-                else f"The desk is running at {shown}  (stop: Ctrl+C)"), err=True)
-    serve(data, host, port, base_url, workers=workers, behind_proxy=behind_proxy)
+
+    def announce() -> None:  # once it listens: files a crash left unchecked are checked meanwhile
+        click.echo((f"Cổng nộp báo cáo đang chạy tại {shown}  (dừng: Ctrl+C)" if lang == "vi"
+                    else f"The desk is running at {shown}  (stop: Ctrl+C)"), err=True)
+
+    try:
+        serve(data, host, port, base_url, workers=workers, behind_proxy=behind_proxy, announce=announce)
+    except QcdcError as exc:  # the address cannot be listened on
+        raise _fail(exc, lang) from None
 
 
 class _NoRunner:

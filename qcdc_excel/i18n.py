@@ -335,6 +335,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Chưa có tệp nào được tính cho kỳ {period}: chưa thể tổng hợp.",
         "en": "No file counts for {period} yet: nothing to consolidate.",
     },
+    "portal-busy-unit": {
+        "vi": "Đơn vị đang có nhiều tệp chờ kiểm tra cùng lúc nên tệp này chưa được nhận. Hãy đợi khoảng {seconds} "
+              "giây rồi gửi lại; các tệp gửi trước vẫn đang được kiểm tra.",
+        "en": "Your unit already has several files waiting to be checked, so this one was not received. Wait about "
+              "{seconds} seconds and send it again; the files sent before are still being checked.",
+    },
+    "portal-busy": {
+        "vi": "Cổng nộp báo cáo đang kiểm tra rất nhiều tệp cùng lúc nên tệp này chưa được nhận. Hãy đợi khoảng "
+              "{seconds} giây rồi gửi lại.",
+        "en": "The desk is checking a great many files at once, so this one was not received. Wait about {seconds} "
+              "seconds and send it again.",
+    },
+    "portal-port-in-use": {
+        "vi": "Không mở được cổng nộp báo cáo tại {host}:{port}: cổng mạng {port} đang được một chương trình "
+              "khác dùng (có thể cổng nộp báo cáo đã chạy rồi). Dừng chương trình đó, hoặc chọn cổng mạng khác, "
+              "ví dụ --port {other}.",
+        "en": "Cannot open the desk at {host}:{port}: port {port} is used by another program (perhaps the desk is "
+              "already running). Stop that program, or choose another port, for example --port {other}.",
+    },
+    "portal-address-unavailable": {
+        "vi": "Không mở được cổng nộp báo cáo tại {host}:{port}: máy này không có địa chỉ {host}. Dùng --host "
+              "127.0.0.1 (chỉ máy này) hoặc --host 0.0.0.0 (mọi địa chỉ của máy).",
+        "en": "Cannot open the desk at {host}:{port}: this computer has no address {host}. Use --host 127.0.0.1 "
+              "(this computer only) or --host 0.0.0.0 (all its addresses).",
+    },
+    "portal-port-denied": {
+        "vi": "Không được phép mở cổng nộp báo cáo tại {host}:{port} (các cổng mạng dưới 1024 cần quyền quản trị). "
+              "Dùng cổng mạng từ 1024 trở lên, ví dụ --port 8750, và đặt máy chủ HTTPS phía trước.",
+        "en": "Not allowed to open the desk at {host}:{port} (ports below 1024 need administrator rights). Use a "
+              "port from 1024 up, for example --port 8750, behind an HTTPS server.",
+    },
+    "portal-bind-failed": {
+        "vi": "Không mở được cổng nộp báo cáo tại {host}:{port} ({reason}). Kiểm tra --host và --port.",
+        "en": "Cannot open the desk at {host}:{port} ({reason}). Check --host and --port.",
+    },
     "portal-codes-out": {
         "vi": "Tệp mã truy cập phải có đuôi .xlsx hoặc .csv (ví dụ ma-truy-cap.xlsx).",
         "en": "The access-code file must end in .xlsx or .csv (for example codes.xlsx).",

@@ -108,3 +108,24 @@ def fill_workbook(template, values: dict[str, object], out_path, report_date=Non
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(Path(out_path), buf.getvalue())
+
+
+def heavy_copy(data: bytes, rows: int, sheet: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The filled workbook ``data`` with ``rows`` extra rows of cells far right of the form in
+    ``sheet`` (the form sheet of a template): still the same, valid report, but one the reader must
+    parse for a while (about a second per 100,000 rows). For load tests and benchmarks."""
+    import io
+    import zipfile
+
+    pad = "".join(f'<row r="{r}"><c r="AZ{r}" t="inlineStr"><is><t>x{r}</t></is></c><c r="BA{r}"><v>{r}</v></c>'
+                  "</row>" for r in range(5000, 5000 + rows)).encode("ascii")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            part = zin.read(info.filename)
+            if info.filename == sheet:
+                if b"</sheetData>" not in part:
+                    raise ValueError(f"{sheet} has no sheetData")
+                part = part.replace(b"</sheetData>", pad + b"</sheetData>", 1)
+            zout.writestr(info, part)
+    return out.getvalue()

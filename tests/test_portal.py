@@ -597,7 +597,9 @@ def test_rounds_open_from_the_page_and_earlier_rounds_stay(desk):
 def test_api_shapes_and_refusals(desk):
     portal, app, codes, _ = desk
     api = app.test_client()
-    assert api.get("/healthz").get_json() == {"ok": True, "round": 1, "period": "2020"}
+    health = api.get("/healthz").get_json()
+    assert {k: health[k] for k in ("ok", "status", "round", "period")} == {"ok": True, "status": "ready",
+                                                                           "round": 1, "period": "2020"}
     assert api.post("/api/v1/submissions", data={}).status_code == 401
     resp = api.post("/api/v1/submissions", headers=bearer("wrong"), data={})
     assert resp.status_code == 401 and resp.get_json()["message"] == "Mã truy cập không đúng."
@@ -707,10 +709,10 @@ def test_a_stalled_check_costs_only_its_own_request(tmp_path):
     init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
 
     class Stalling(CheckPool):
-        def run(self, task, timeout=None):
+        def run(self, task, timeout=None, **kw):
             if task[0] == "check" and "stall" in Path(task[1]).read_bytes()[-10:].decode("latin-1"):
                 task = ("sleep", 30)
-            return super().run(task, timeout)
+            return super().run(task, timeout, **kw)
 
     portal = Portal(tmp_path / "data", runner=Stalling(workers=1, timeout=2))
     try:

@@ -104,12 +104,12 @@ def get_json(base: str, path: str, code: str):
 class Server:
     """``qcdc-excel portal serve`` in its own process group; ``pid`` is the Python server itself."""
 
-    def __init__(self, data: Path, log: Path) -> None:
+    def __init__(self, data: Path, log: Path, *extra: str) -> None:
         self.data, self.log_path = data, log
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-c", "from qcdc_excel.cli import run; run()", "portal", "serve",
-               "--data", str(data), "--host", "127.0.0.1", "--port", str(self.port)]
+               "--data", str(data), "--host", "127.0.0.1", "--port", str(self.port), *extra]
         self._log = open(log, "ab")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # its check workers share its process group
@@ -135,6 +135,18 @@ class Server:
             time.sleep(0.1)
         raise AssertionError(f"server not ready after {timeout} s:\n{self.log()}")
 
+    def wait_recovered(self, timeout: float = 120) -> dict:
+        """Until ``/healthz`` says the checks a crash left are done; returns what it said."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, raw = request(self.base, "/healthz", timeout=TIMEOUT)
+            assert status == 200, (status, raw[:300], self.log())
+            health = json.loads(raw)
+            if health["status"] == "ready":
+                return health
+            time.sleep(0.1)
+        raise AssertionError(f"still recovering after {timeout} s:\n{self.log()}")
+
     def kill(self) -> None:
         """SIGKILL the server process only (what a power cut or the OOM killer does)."""
         if self.proc.poll() is None:
@@ -158,8 +170,8 @@ class Server:
 def servers():
     started: list[Server] = []
 
-    def start(data: Path, log: Path) -> Server:
-        srv = Server(data, log)
+    def start(data: Path, log: Path, *extra: str) -> Server:
+        srv = Server(data, log, *extra)
         started.append(srv)
         srv.wait_ready()
         return srv
@@ -336,7 +348,8 @@ def test_sigkill_during_uploads_loses_no_answered_upload(desk, servers, tmp_path
     stored = sum(1 for p in (data / "files").rglob("*") if p.is_file())
     assert before.get("checked", 0) >= len(answered_at_kill)
 
-    srv2 = servers(data, tmp_path / "server-2.log")  # recovery runs before it listens
+    srv2 = servers(data, tmp_path / "server-2.log")  # it listens at once and recovers in the background
+    srv2.wait_recovered()
     listed = get_json(srv2.base, "/api/v1/submissions", codes["admin"])
     by_id = {r["id"]: r for r in listed}
     missing = sorted(set(answered_at_kill) - set(by_id))

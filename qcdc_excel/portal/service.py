@@ -14,13 +14,15 @@ web server. The data folder::
     outputs/<round>/      the consolidated workbook, JSON and Word report of the last state
 
 An upload is written and fsynced, then recorded as *received*, then checked; a record left
-*received* by a crash is checked when the portal next starts.
+*received* by a crash is checked when the portal next starts (by the web server in the background,
+after it started listening: :meth:`Portal.start_recovery`).
 
 The folder and everything in it are private to the account that runs the desk (folders 0700,
 files 0600, whatever the umask); a folder made otherwise is tightened when the portal starts.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -39,6 +41,7 @@ import stat
 import threading
 import unicodedata
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -223,6 +226,8 @@ class Portal:
         self._cache_lock = threading.Lock()
         self._memo: dict[int, Submission] = {}
         self._output_lock = threading.Lock()
+        self._inbox_lock = threading.Lock()
+        self.recovery = {"running": False, "pending": 0, "checked": 0}  # what /healthz shows
         self.runner = runner if runner is not None else CheckPool()
         self._migrate()
         make_private(self.data)
@@ -369,16 +374,22 @@ class Portal:
         suffix = Path(name).suffix.lower()
         if suffix not in SPREADSHEET_SUFFIXES and suffix != ".zip" and len(data) <= MAX_UPLOAD_BYTES:
             suffix = content_suffix(data) or suffix  # ``...xlsx``, or a name that lost its suffix
-        sid = self._store(rnd, data, original_name, sender, channel, suffix,
-                          received_on if sender == ADMIN else None)
         if len(data) > MAX_UPLOAD_BYTES:
-            self._refuse(sid, "upload-too-large")
+            refusal = "upload-too-large"
         elif suffix == ".zip":
-            self._refuse(sid, "upload-archive-for-unit" if sender != ADMIN else "upload-archive")
+            refusal = "upload-archive-for-unit" if sender != ADMIN else "upload-archive"
         elif suffix not in SPREADSHEET_SUFFIXES:
-            self._refuse(sid, "upload-not-spreadsheet")
+            refusal = "upload-not-spreadsheet"
         else:
-            self.check(sid)
+            refusal = None
+        # a place in the check queue before anything is stored: a refused upload (Busy) leaves nothing
+        with contextlib.nullcontext() if refusal else self.runner.admit(sender) as ticket:
+            sid = self._store(rnd, data, original_name, sender, channel, suffix,
+                              received_on if sender == ADMIN else None)
+            if refusal:
+                self._refuse(sid, refusal)
+            else:
+                self.check(sid, ticket)
         return self.submission(sid, lang)
 
     def receive_archive(self, data: bytes, original_name: str, sender: str, channel: str = "web",
@@ -451,13 +462,15 @@ class Portal:
             self.db.execute("UPDATE submissions SET state='refused', status=?, refusal=?, checked_at=? "
                             "WHERE id=?", (status, reason, now().isoformat(), sid))
 
-    def check(self, sid: int) -> None:
-        """Check a received submission in a worker and record the verdict (and its inbox link)."""
+    def check(self, sid: int, ticket=None) -> None:
+        """Check a received submission in a worker and record the verdict (and its inbox link).
+        ``ticket``: its place in the check queue, taken when it arrived (else one is taken now)."""
         row = self._row(sid)
         rnd = self.round(row["round_id"])
         stored = self.data / row["stored"]
         try:
-            sub = self.runner.run(("check", str(stored), str(rnd.roster_path), rnd.period))
+            sub = self.runner.run(("check", str(stored), str(rnd.roster_path), rnd.period), key=row["sender"],
+                                  ticket=ticket)
         except CheckFailed as exc:
             sub = Submission(stored, sha256=row["sha256"], size=row["size"], mtime=stored.stat().st_mtime)
             code = {"timeout": "check-timeout", "memory": "check-memory"}.get(exc.reason, "check-crashed")
@@ -488,25 +501,54 @@ class Portal:
         return row["state"] == "checked" and not row["mismatch"] and row["review"] != "return"
 
     def _sync_inbox(self, sid: int) -> None:
-        """The inbox link of ``sid`` exists exactly when the submission counts."""
-        row = self._row(sid)
-        if not row["inbox"]:
-            return
-        link = self.data / row["inbox"]
-        if self._in_force(row):
-            if not link.exists():
-                private_folder(link.parent)
-                try:
-                    os.link(self.data / row["stored"], link)
-                except OSError:  # no hard links here (some Windows shares): a copy with the same time
-                    shutil.copy2(self.data / row["stored"], link)
-        elif link.exists():
-            link.unlink()  # only the link: the stored original stays
+        """The inbox link of ``sid`` exists exactly when the submission counts (one at a time: the
+        recovery's pass may run beside a review)."""
+        with self._inbox_lock:
+            row = self._row(sid)
+            if not row["inbox"]:
+                return
+            link = self.data / row["inbox"]
+            if self._in_force(row):
+                if not link.exists():
+                    private_folder(link.parent)
+                    try:
+                        os.link(self.data / row["stored"], link)
+                    except OSError:  # no hard links here (some Windows shares): a copy with the same time
+                        shutil.copy2(self.data / row["stored"], link)
+            elif link.exists():
+                link.unlink()  # only the link: the stored original stays
 
     def recover(self) -> int:
         """After a crash: record stored files that have no record, check what was left received,
         and make the inboxes match the records. Returns how many submissions were checked."""
+        return self._recover(*self._recovery_plan())
+
+    def start_recovery(self, then=None) -> threading.Thread:
+        """:meth:`recover` in a background thread (then ``then()``), while the desk already serves.
+
+        What to recover is listed now, before any request is served: an upload that arrives later
+        is recorded and checked by its own request, never taken for a crash's leftover."""
+        plan = self._recovery_plan()
+        self.recovery.update(running=True, pending=len(plan[0]) + len(plan[1]), checked=0)
+
+        def run() -> None:
+            try:
+                self._recover(*plan)
+            except Exception:  # noqa: BLE001 - logged; what is left is recovered at the next start
+                logging.getLogger(__name__).exception("recovery failed")
+            finally:
+                self.recovery["running"] = False
+            if then is not None:
+                then()
+
+        thread = threading.Thread(target=run, name="qcdc-recovery", daemon=True)
+        thread.start()
+        return thread
+
+    def _recovery_plan(self) -> tuple[list[tuple[int, Path]], list[int]]:
+        """(stored files without a record, ids of records left received): listed, nothing read."""
         known = {r[0] for r in self.db.execute("SELECT stored FROM submissions")}
+        orphans = []
         files = self.data / "files"
         for folder in sorted(p for p in files.iterdir() if p.is_dir()) if files.is_dir() else []:
             try:
@@ -514,29 +556,35 @@ class Portal:
                 self.round(rid)
             except (ValueError, KeyError):
                 continue
-            for path in sorted(folder.iterdir()):
-                rel = str(path.relative_to(self.data))
-                if rel in known or not path.is_file():
-                    continue
-                data = path.read_bytes()
-                with self.db:
-                    self.db.execute(
-                        "INSERT INTO submissions(round_id, received_at, sender, channel, original_name, stored, "
-                        "size, sha256, state) VALUES (?,?,?,?,?,?,?,?, 'received')",
-                        (rid, dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(
-                            microsecond=0).isoformat(), ADMIN, "recovered", path.name, rel, len(data),
-                         hashlib.sha256(data).hexdigest()))
-        pending = [r["id"] for r in self.db.execute(
-            "SELECT id, stored FROM submissions WHERE state='received' ORDER BY id")]
-        for sid in pending:
-            row = self._row(sid)
-            suffix = Path(row["stored"]).suffix.lower()
+            orphans += [(rid, path) for path in sorted(folder.iterdir())
+                        if str(path.relative_to(self.data)) not in known and path.is_file()]
+        pending = [r["id"] for r in self.db.execute("SELECT id FROM submissions WHERE state='received' ORDER BY id")]
+        return orphans, pending
+
+    def _recover(self, orphans: list[tuple[int, Path]], pending: list[int]) -> int:
+        pending = list(pending)
+        for rid, path in orphans:
+            data = path.read_bytes()
+            with self.db:
+                pending.append(self.db.execute(
+                    "INSERT INTO submissions(round_id, received_at, sender, channel, original_name, stored, "
+                    "size, sha256, state) VALUES (?,?,?,?,?,?,?,?, 'received')",
+                    (rid, dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(
+                        microsecond=0).isoformat(), ADMIN, "recovered", path.name, str(path.relative_to(self.data)),
+                     len(data), hashlib.sha256(data).hexdigest())).lastrowid)
+
+        def one(sid: int) -> None:
+            suffix = Path(self._row(sid)["stored"]).suffix.lower()
             if suffix == ".zip":
                 self._refuse(sid, "upload-archive")
             elif suffix not in SPREADSHEET_SUFFIXES:
                 self._refuse(sid, "upload-not-spreadsheet")
             else:
-                self.check(sid)
+                self.check(sid)  # its turn in the queue like any upload's: new uploads are not held up
+
+        with ThreadPoolExecutor(max(1, getattr(self.runner, "size", 1)), thread_name_prefix="qcdc-recover") as pool:
+            for _ in pool.map(one, pending):  # in order: counted by this thread alone
+                self.recovery["checked"] += 1
         for (sid,) in self.db.execute("SELECT id FROM submissions WHERE inbox IS NOT NULL").fetchall():
             self._sync_inbox(sid)
         return len(pending)
@@ -681,7 +729,7 @@ class Portal:
             private_folder(folder)
             source = dataclasses.replace(sub, path=self.data / row["stored"])
             try:
-                made = self.runner.run(("feedback", source, str(folder), lang, name))
+                made = self.runner.run(("feedback", source, str(folder), lang, name), key=row["sender"])
             except CheckFailed:
                 from ..feedback import note_text
 
@@ -877,7 +925,7 @@ class Portal:
             # ``merge`` itself, run in a worker: a clean single-threaded process that may use every core
             self.runner.run(("merge", str(inbox), str(paths["xlsx"]), str(rnd.roster_path), rnd.period, rnd.parent,
                              str(paths["json"]), rnd.deadline.isoformat() if rnd.deadline else None, lang,
-                             str(paths["docx"]), subs), timeout=MERGE_TIMEOUT)
+                             str(paths["docx"]), subs), timeout=MERGE_TIMEOUT, key=ADMIN)
             for made in paths.values():
                 _private_file(made)
             atomic_write_text(stamp, key, private=True)

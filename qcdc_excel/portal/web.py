@@ -9,8 +9,10 @@ cookie-authenticated upload is protected by Flask-WTF's CSRF tokens; scripts use
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import math
+import socket
 import threading
 import time
 import unicodedata
@@ -28,6 +30,7 @@ from werkzeug.routing import RoutingException
 
 from ..i18n import QcdcError
 from ..periods import VN_TIME, parse_period
+from .checker import Busy
 from .service import ADMIN, MAX_UPLOAD_BYTES, Portal
 from .texts import duration, text
 
@@ -301,6 +304,16 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
                              text("too-large", "en", limit=limit))
         return render_template("message.html", message=_("too-large", limit=limit)), 413
 
+    @app.errorhandler(Busy)
+    def _busy(e):  # too many checks waiting: nothing was stored; come back after Retry-After seconds
+        if wants_json() or request.headers.get("X-Requested-With"):
+            resp = api_error(429, e.key, e.render("vi"), e.render("en"))
+        else:
+            resp = render_template("message.html", message=e.render(lang())), 429
+        resp = app.make_response(resp)
+        resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
+
     @app.errorhandler(HTTPException)
     def _http(e):
         key = {403: "forbidden", 404: "not-found"}.get(e.code)
@@ -374,8 +387,12 @@ def create_app(portal: Portal, base_url: str | None = None, testing: bool = Fals
 
     @app.get("/healthz")
     def healthz():
+        # never waits for a worker: one database read and counters taken under a lock held for moments
         rnd = portal.round()
-        return jsonify({"ok": True, "round": rnd.id, "period": rnd.period})
+        recovery = dict(portal.recovery)
+        checks = getattr(portal.runner, "stats", dict)()
+        return jsonify({"ok": True, "status": "recovering" if recovery.pop("running") else "ready",
+                        "recovery": recovery, "checks": checks, "round": rnd.id, "period": rnd.period})
 
     # --- the unit's page ------------------------------------------------------------------------------
     @app.get("/unit")
@@ -748,10 +765,34 @@ def next_periods(code: str) -> list[str]:
     return list(dict.fromkeys(c for c in out if c != code))
 
 
+FREE_THREADS = 8  # server threads never given to requests waiting for a check: pages and /healthz
+
+
+def bind_error(exc: Exception, host: str, port: int) -> QcdcError:
+    """What to tell the person who started the desk when the address cannot be listened on."""
+    code = getattr(exc, "errno", None)
+
+    def any_of(*names: str) -> bool:
+        return code is not None and code in {getattr(errno, n) for n in names if hasattr(errno, n)}
+
+    if any_of("EADDRINUSE", "WSAEADDRINUSE"):
+        return QcdcError("portal-port-in-use", host=host, port=port, other=port + 1 if port < 65535 else 8750)
+    if any_of("EACCES", "EPERM", "WSAEACCES"):
+        return QcdcError("portal-port-denied", host=host, port=port)
+    # waitress raises ValueError for a host name that resolves to nothing
+    if isinstance(exc, (ValueError, socket.gaierror)) or any_of("EADDRNOTAVAIL", "WSAEADDRNOTAVAIL"):
+        return QcdcError("portal-address-unavailable", host=host, port=port)
+    return QcdcError("portal-bind-failed", host=host, port=port, reason=getattr(exc, "strerror", None) or str(exc))
+
+
 def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url: str | None = None,
-          threads: int = 16, workers: int | None = None,
-          behind_proxy: bool = False) -> None:  # pragma: no cover - runs until stopped
+          threads: int = 32, workers: int | None = None, behind_proxy: bool = False,
+          announce=None) -> None:  # pragma: no cover - runs until stopped
     """Run the desk with waitress (a production WSGI server that runs on Windows too).
+
+    It listens first (an address it cannot listen on raises the :class:`QcdcError` of
+    :func:`bind_error`), then calls ``announce()``, then checks what a crash left unchecked in the
+    background while it already answers (``/healthz`` says ``recovering`` until that is done).
 
     ``behind_proxy``: an HTTPS reverse proxy on this machine (nginx, Caddy, IIS) forwards to it;
     waitress then takes the client's address and scheme from that proxy's X-Forwarded-* headers
@@ -764,16 +805,24 @@ def serve(data: str | Path, host: str = "127.0.0.1", port: int = 8750, base_url:
 
     logging.basicConfig()  # waitress's warnings (a full task queue, a client gone) reach the console
 
-    portal = Portal(data, runner=CheckPool(workers))
+    portal = Portal(data, runner=CheckPool(workers, max_held=max(1, threads - FREE_THREADS)), recover=False)
     app = create_app(portal, base_url)
-    # the first look at the desk should not pay for reading every recorded check
-    threading.Thread(target=portal.consolidation, name="qcdc-warm", daemon=True).start()
     proxy = dict(trusted_proxy="127.0.0.1", trusted_proxy_count=1,
                  trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}) if behind_proxy else {}
     try:
         # a body over the sender's own limit (one form; the secretariat's .zip) is refused before it is read
-        make_server(app, app.extensions["qcdc_body_limit"], BODY_LIMIT, host=host, port=port, threads=threads,
-                    max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024, ident="qcdc-excel",
-                    clear_untrusted_proxy_headers=True, **proxy).run()
+        server = make_server(app, app.extensions["qcdc_body_limit"], BODY_LIMIT, host=host, port=port, threads=threads,
+                             max_request_body_size=ARCHIVE_LIMIT + 1024 * 1024, ident="qcdc-excel",
+                             clear_untrusted_proxy_headers=True, **proxy)
+    except (OSError, ValueError) as exc:
+        portal.close()
+        raise bind_error(exc, host, port) from None
+    try:
+        if announce is not None:
+            announce()
+        threading.Thread(target=portal.runner.warm, name="qcdc-warm-pool", daemon=True).start()
+        # then the first look at the desk should not pay for reading every recorded check
+        portal.start_recovery(then=portal.consolidation)
+        server.run()
     finally:
         portal.close()
