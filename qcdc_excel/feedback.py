@@ -8,7 +8,6 @@ saying why and what to send instead.
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import functools
 import io
 import os
@@ -19,21 +18,16 @@ from typing import Iterable
 
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
-from .feedback_zip import opened_transitional, patched_copy
-from .template import DEFAULT_PASSWORD, FONT
+from .feedback_sheet import COLUMNS, STATUS_TEXT, FrontSheet, describe_front, received_text
+from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy
+from .fingerprint import COPY_MARK_NAME
 from .form import FEEDBACK_SHEET
-from .i18n import QcdcError
-from .periods import VN_TIME, parse_period
+from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
+from .template import DEFAULT_PASSWORD
 from .reader import open_workbook
 from .safe_paths import is_plain_code, path_inside, safe_component
 from .validate import Submission
 
-STATUS_TEXT = {
-    "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),
-    "accepted-with-warnings": ("ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO", "ACCEPTED WITH WARNINGS"),
-    "rejected": ("CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI", "REJECTED: FIX AND RESEND"),
-    "unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
-}
 AUTHOR = "qcdc-excel"
 
 
@@ -312,72 +306,6 @@ def note_text(sub: Submission, lang: str = "vi") -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _period_words(code: str | None, lang: str) -> str:
-    """'Quý IV năm 2025' for '2025Q4' (the code itself if it is not one)."""
-    if not code:
-        return ""
-    try:
-        return parse_period(code).label(lang)
-    except QcdcError:
-        return code
-
-
-# What the front sheet tells the unit to do, by result. Most units get a clean file back: for them
-# it is a receipt (the SHA-256 above names exactly the file received), with nothing to fix.
-GUIDES = {
-    "accepted": (
-        "Báo cáo đã được tiếp nhận, không phát hiện lỗi: không cần gửi lại. Giữ tệp này làm biên nhận "
-        "(dấu tệp SHA-256 ở trên xác định đúng tệp đã nhận).",
-        "The report was received and no problem was found: nothing to send again. Keep this file as your "
-        "receipt (the SHA-256 fingerprint above identifies the very file received)."),
-    "accepted-with-warnings": (
-        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang «Phụ lục», di chuột vào ô "
-        "để xem ghi chú): nếu số liệu đúng thì không cần gửi lại; nếu sai, sửa ngay trên tệp này, lưu dạng "
-        ".xlsx và gửi lại chính tệp này.",
-        "The report is accepted. Read the warnings below (yellow cells on the 'Phụ lục' sheet; hover a cell "
-        "for its note): if the figures are right, nothing to send again; if not, fix them in this file, save "
-        "as .xlsx and send this same file back."),
-    "rejected": (
-        "Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (di chuột vào ô để xem ghi chú): ô sửa đúng "
-        "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này.",
-        "Fix the coloured cells on the 'Phụ lục' sheet (hover a cell to read its note): a fixed cell loses "
-        "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
-}
-
-
-def received_text(sub: Submission, lang: str = "vi") -> str:
-    """The file as the sender named it, and when the office received it when that is known:
-    «BaoCao-Q3.xlsx — nhận lúc 14:32 ngày 05/12/2026»."""
-    name = sub.received_name or sub.path.name
-    if sub.received is None:
-        return name
-    when = sub.received if sub.received.tzinfo else sub.received.replace(tzinfo=dt.timezone.utc)
-    when = when.astimezone(VN_TIME)
-    if lang == "en":
-        return f"{name} — received {when:%H:%M} on {when:%d/%m/%Y} (Vietnam time)"
-    return f"{name} — nhận lúc {when:%H:%M} ngày {when:%d/%m/%Y}"
-
-
-def _texts(sub: Submission, lang: str) -> dict:
-    vi = lang != "en"
-    return {
-        "status_text": STATUS_TEXT[sub.status][0 if vi else 1],
-        "info": [
-            ("Tệp" if vi else "File", received_text(sub, lang)),
-            ("Đơn vị" if vi else "Unit", " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
-            ("Kỳ báo cáo" if vi else "Period", _period_words(sub.period, lang)),
-            ("Kết quả" if vi else "Result", STATUS_TEXT[sub.status][0 if vi else 1]),
-            ("Số lỗi / cảnh báo khi kiểm tra" if vi else "Errors / warnings when checked",
-             f"{len(sub.errors)} / {len(sub.warnings)}"),
-            ("Dấu tệp (SHA-256)" if vi else "File fingerprint (SHA-256)", sub.sha256 or "-"),
-        ],
-        "guide": GUIDES[sub.status if sub.status in GUIDES else "rejected"][0 if vi else 1],
-        "header": ["STT", "Vấn đề" if vi else "Problem", "Ô" if vi else "Cell", "Việc cần làm" if vi else "What to do",
-                   "Tình trạng" if vi else "State", "Mức độ" if vi else "Severity",
-                   "Mã chỉ tiêu" if vi else "Indicator"],
-    }
-
-
 @functools.lru_cache(maxsize=None)
 def _password_hash(password: str) -> str:
     from openpyxl.workbook.protection import hash_password
@@ -386,38 +314,52 @@ def _password_hash(password: str) -> str:
 
 
 def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) -> bytes:
-    """The unit's workbook with the findings marked: by editing its package when it is laid out as
-    expected (~1.2 ms), otherwise through openpyxl (~40 ms)."""
+    """The unit's workbook with the findings marked and the front sheet (``feedback_sheet``) in
+    front: by editing its package when it is laid out as expected (~1.2 ms), otherwise through
+    openpyxl (~40 ms)."""
     data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
-    patched = patched_copy(sub, data, lang, FONT, lambda: _password_hash(DEFAULT_PASSWORD), **_texts(sub, lang),
-                           raw=raw)
-    return patched if patched is not None else _openpyxl_copy(sub, lang, data)
+    front = describe_front(sub, lang)
+    patched = patched_copy(sub, data, front, lambda: _password_hash(DEFAULT_PASSWORD), raw=raw)
+    return patched if patched is not None else _openpyxl_copy(sub, front, data)
 
 
-def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
+def _openpyxl_copy(sub: Submission, front: FrontSheet, data: bytes) -> bytes:
     import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.workbook.defined_name import DefinedName
 
-    red, yellow = PatternFill("solid", fgColor="FFC7CE"), PatternFill("solid", fgColor="FFEB9C")
     wb = openpyxl.load_workbook(io.BytesIO(data))
     if set(wb.sheetnames) != {s.name for s in open_workbook(data).sheets}:
         # openpyxl did not see what the reader saw: a copy would lose the unit's sheets.
         raise ValueError("openpyxl could not load every sheet")
-    if FEEDBACK_SHEET in wb.sheetnames:
-        del wb[FEEDBACK_SHEET]
-    # Mark offending cells on their sheet, one comment per cell listing every finding there.
+    if front.name in wb.sheetnames:
+        del wb[front.name]
+    _mark_cells(wb, sub, front.lang)
+    _draw_front(wb.create_sheet(front.name, 0), front)
+    wb.defined_names[COPY_MARK_NAME] = DefinedName(COPY_MARK_NAME, attr_text=f'"{sub.copy_mark}"', hidden=True)
+    wb.active = 0
+    for sheet in wb.worksheets[1:]:
+        sheet.sheet_view.tabSelected = False
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _mark_cells(wb, sub: Submission, lang: str) -> None:
+    """Mark offending cells on their sheet, one comment per cell listing every finding there: a
+    fixed fill for what typing cannot fix, a conditional format for the rest."""
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.comments import Comment
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+
+    red, yellow = PatternFill("solid", fgColor=ERROR_FILL), PatternFill("solid", fgColor=WARNING_FILL)
     by_cell: dict[tuple[str, str], list] = {}
     for f in sub.findings:
         if f.sheet in wb.sheetnames and f.cell:
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
-    from openpyxl.formatting.rule import FormulaRule
-
-    from .feedback_zip import LIVE_NOTE
-
     for (sheet, ref), found in by_cell.items():
         cell = wb[sheet][ref]
-        if type(cell).__name__ == "MergedCell":
+        if isinstance(cell, MergedCell):
             continue
         conds = [(f, still_wrong(f, sub)) for f in found]
         fixed = [f for f, c in conds if c is None]
@@ -433,87 +375,46 @@ def _openpyxl_copy(sub: Submission, lang: str, data: bytes) -> bytes:
             text += "\n" + LIVE_NOTE[lang]
         cell.comment = Comment(text, AUTHOR, width=360, height=140)
 
-    ws = wb.create_sheet(FEEDBACK_SHEET, 0)
-    from openpyxl.workbook.defined_name import DefinedName
 
-    from .fingerprint import COPY_MARK_NAME
+def _draw_front(ws, front: FrontSheet) -> None:
+    """Draw the description ``front`` on the empty worksheet ``ws``."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.worksheet.page import PageMargins
 
-    wb.defined_names[COPY_MARK_NAME] = DefinedName(COPY_MARK_NAME, attr_text=f'"{sub.copy_mark}"', hidden=True)
-    vi = lang != "en"
-    bold = Font(name=FONT, size=12, bold=True)
-    normal = Font(name=FONT, size=11)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    ws["A1"] = "KẾT QUẢ KIỂM TRA BÁO CÁO" if vi else "REPORT CHECK RESULT"
-    ws["A1"].font = Font(name=FONT, size=14, bold=True)
-    texts = _texts(sub, lang)
-    info = texts["info"]
-    from openpyxl.styles import Border, Side
-
-    from .feedback_zip import FINDING_WIDTHS
-
-    verdict = verdict_formula(sub, lang)
-    for r, (k, v) in enumerate(info, start=3):
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
-        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=7)
-        ws.cell(r, 1, k).font = bold
-        is_verdict = k in ("Kết quả", "Result")
-        c = ws.cell(r, 3, v)
-        c.data_type = "s"
-        if is_verdict and verdict is not None:
-            c.value = "=" + verdict[0]  # live: the verdict follows the unit's fixes
-        c.font = Font(name=FONT, size=12, bold=is_verdict, color="C00000" if sub.status == "rejected" else None)
-    guide = texts["guide"]
-    verdict_row = next((r for r, (k, _) in enumerate(info, start=3) if k in ("Kết quả", "Result")), None)
-    if verdict is not None and verdict_row is not None:  # the verdict turns green once all is fixed
-        from openpyxl.formatting.rule import FormulaRule
-
-        from .feedback_live import DONE_CONDITION
-
-        ws.conditional_formatting.add(f"C{verdict_row}", FormulaRule(
-            formula=[DONE_CONDITION.format(c=f"$C${verdict_row}")], font=Font(bold=True, color="1E7B34")))
-    ws.merge_cells("A9:G9")
-    ws.cell(9, 1, guide).font = Font(name=FONT, size=11, italic=True)
-    ws.cell(9, 1).alignment = wrap
-    ws.row_dimensions[9].height = 32
-    header = texts["header"]
-    thin = Side(style="thin", color="808080")
-    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
-    centred = Alignment(wrap_text=True, vertical="top", horizontal="center")
-    for col, text in enumerate(header, start=1):
-        c = ws.cell(11, col, text)
-        c.font, c.border, c.alignment = bold, grid, centred
-    ws.row_dimensions[11].height = 30
-    rows = sub.findings or []
-    for n, f in enumerate(rows, start=1):
-        where = f.cell if f.cell and sub.layout and f.sheet == sub.layout.sheet_name else (
-            f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""))
-        formula, state = finding_state(f, sub, lang)
-        values = [n, f.title(lang), where, f.message(lang), state, f.severity_label(lang), f.indicator or ""]
-        for col, value in enumerate(values, start=1):
-            c = ws.cell(11 + n, col, value)
-            c.font, c.border = normal, grid
-            c.alignment = wrap if col in (2, 4) else centred
-            if isinstance(value, str):
-                c.data_type = "s"  # submitter text is text, never a formula
-            if col == 5 and formula is not None:
-                c.value = "=" + formula
-                c.font = Font(name=FONT, size=11, bold=True)
-        ws.row_dimensions[11 + n].height = 15 * max(1, -(-len(values[3]) // 62), -(-len(values[1]) // 20)) + 3
-    if not rows:
-        ws.merge_cells("A12:G12")
-        ws.cell(12, 1, "Không phát hiện lỗi." if vi else "No problems found.").font = normal
-    for col, width in zip("ABCDEFG", FINDING_WIDTHS):
+    side = Side(style="thin", color="FF" + front.grid)
+    grid = Border(left=side, right=side, top=side, bottom=side)
+    looks = {role: (Font(name=front.font, size=st.size, bold=st.bold, italic=st.italic,
+                         color="FF" + st.color if st.color else None),
+                    Alignment(horizontal=st.halign, vertical=st.valign, wrap_text=st.wrap or None),
+                    grid if st.border else Border())
+             for role, st in front.styles.items()}
+    for spec in front.cells:
+        if spec.merge_to:  # merged first: the range takes no lines from its first cell (as in the package path)
+            ws.merge_cells(f"{spec.ref}:{spec.merge_to}")
+        c = ws[spec.ref]
+        c.value = spec.value
+        if isinstance(spec.value, str):
+            c.data_type = "s"  # submitter text is text, never a formula
+        if spec.formula is not None:
+            c.value = "=" + spec.formula  # live: follows the unit's fixes
+        c.font, c.alignment, c.border = looks[spec.style]
+        if spec.link:
+            c.hyperlink = Hyperlink(ref=spec.ref, location=spec.link, display=str(spec.value))
+    done = Font(bold=True, color="FF" + OK_TEXT)  # look "ok", the only one: the verdict, green once all is fixed
+    for cf in front.cond_formats:
+        ws.conditional_formatting.add(cf.ref, FormulaRule(formula=[cf.formula], font=done))
+    for col, width in zip(COLUMNS, front.widths):
         ws.column_dimensions[col].width = width
-    ws.print_title_rows = "11:11"
-    ws.page_setup.orientation = "landscape"
+    for row, height in front.heights.items():
+        ws.row_dimensions[row].height = height
+    ws.print_title_rows = f"{front.repeat_row}:{front.repeat_row}"
+    ws.page_setup.orientation = "landscape" if front.landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.protection.sheet = True
-    ws.protection.password = DEFAULT_PASSWORD
-    wb.active = 0
-    for sheet in wb.worksheets[1:]:
-        sheet.sheet_view.tabSelected = False
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    ws.page_margins = PageMargins(**front.margins)
+    if front.protected:
+        ws.protection.sheet = ws.protection.objects = ws.protection.scenarios = True
+        ws.protection.password = DEFAULT_PASSWORD

@@ -5,7 +5,8 @@ conditional format and validation). The marks a feedback copy needs touch little
 sheet with the findings, a red or yellow fill and a note on each offending cell, a few entries in
 the styles, workbook and content-type parts. This module makes exactly those edits on the
 package's XML and copies every other part byte for byte, still compressed (:func:`_copy_member`),
-in ~1.2 ms.
+in ~1.2 ms. The front sheet is ``feedback_sheet``'s description, written out by
+:func:`front_sheet_xml` (the openpyxl path draws the same description).
 
 It only edits packages laid out the way Excel, LibreOffice, WPS and our own templates write them
 (unprefixed SpreadsheetML, the offending cells present in the sheet XML, no notes or VML drawings
@@ -22,10 +23,12 @@ import struct
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
-from .reader import cell_index, open_workbook, read_part
+from .reader import Unreadable, cell_index, open_workbook, read_part
 from .fingerprint import COPY_MARK_NAME
-from .feedback_live import DONE_CONDITION, finding_state, still_wrong, verdict_formula
+from .feedback_live import still_wrong
+from .feedback_sheet import FrontCell, FrontSheet
 from .form import FEEDBACK_SHEET
+from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
 from .validate import Submission
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -43,8 +46,6 @@ _AFTER_LEGACY = ("<legacyDrawingHF", "<drawingHF", "<picture", "<oleObjects", "<
                  "<tableParts", "<extLst", "</worksheet>")
 _XF = re.compile(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.S)
 _MERGE = re.compile(r'<mergeCell ref="([A-Z]{1,3}\d+):([A-Z]{1,3}\d+)"')
-FINDING_COLS = "ABCDEFG"
-FINDING_WIDTHS = (5, 22, 9, 62, 13, 10, 10)  # STT, problem, cell, what to do, state, severity, indicator
 
 
 class _GiveUp(Exception):
@@ -133,17 +134,18 @@ class _Styles:
         return self._add("fills", f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/>'
                                   f'<bgColor rgb="FF{rgb}"/></patternFill></fill>')
 
-    def border(self) -> int:
-        side = '<{0} style="thin"><color rgb="FF808080"/></{0}>'
+    def border(self, rgb: str) -> int:
+        side = '<{0} style="thin"><color rgb="FF%s"/></{0}>' % rgb
         return self._add("borders", "<border>" + "".join(side.format(t) for t in ("left", "right", "top", "bottom"))
                          + "<diagonal/></border>")
 
-    def xf(self, font: int, wrap: bool = False, border: int = 0, center: bool = False) -> int:
-        horizontal = ' horizontal="center"' if center else ""
-        align = (f'<alignment{horizontal} vertical="top" wrapText="1"/>' if wrap
-                 else f'<alignment{horizontal} vertical="top"/>')
+    def xf(self, font: int, wrap: bool = False, border: int = 0, halign: str | None = None,
+           valign: str = "top") -> int:
+        horizontal = f' horizontal="{halign}"' if halign else ""
+        wrap_text = ' wrapText="1"' if wrap else ""
         return self._add("cellXfs", f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="{border}" xfId="0" '
-                                    f'applyFont="1" applyBorder="1" applyAlignment="1">{align}</xf>')
+                                    f'applyFont="1" applyBorder="1" applyAlignment="1">'
+                                    f'<alignment{horizontal} vertical="{valign}"{wrap_text}/></xf>')
 
     def dxf(self, rgb: str | None = None, font_rgb: str | None = None) -> int:
         """A differential format (a fill, or a font colour) for conditional formatting; its index."""
@@ -295,28 +297,22 @@ def write_package(data: bytes, infos: list[zipfile.ZipInfo], parts: dict[str, by
     return out.getvalue()
 
 
-def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, password_hash,
-                 status_text: str, guide: str, header: list[str], info: list[tuple[str, str]],
-                 raw=None) -> bytes | None:
-    """The feedback copy of ``data`` (the unit's file), or None when the openpyxl path must make it.
+def patched_copy(sub: Submission, data: bytes, sheet: FrontSheet, password_hash, raw=None) -> bytes | None:
+    """The feedback copy of ``data`` (the unit's file) with the front sheet ``sheet``
+    (``feedback_sheet.describe_front``), or None when the openpyxl path must make it.
 
     The findings sheet is locked with the form sheet's own password (its hash is copied);
     ``password_hash`` (a string, or a function giving one) is used when the form has none.
     ``raw``: ``data`` already opened (``open_workbook``), when the caller has it.
     """
     try:
-        return _patch(sub, data, raw or open_workbook(data), lang, font_name, password_hash, status_text, guide,
-                      header, info)
-    except (_GiveUp, ValueError, KeyError, IndexError, AttributeError, UnicodeError, zipfile.BadZipFile):
+        return _patch(sub, data, raw or open_workbook(data), sheet, password_hash)
+    except (_GiveUp, Unreadable, ValueError, KeyError, IndexError, AttributeError, UnicodeError,
+            zipfile.BadZipFile):
         return None
-    except Exception as exc:  # noqa: BLE001 - e.g. Unreadable: the slower path decides
-        if type(exc).__name__ == "Unreadable":
-            return None
-        raise
 
 
-def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, password_hash, status_text: str,
-           guide: str, header: list[str], info: list[tuple[str, str]]) -> bytes:
+def _patch(sub: Submission, data: bytes, raw, sheet: FrontSheet, password_hash) -> bytes:
     zf = raw.zf
     names = zf.namelist()
     if any(s.name == FEEDBACK_SHEET for s in raw.sheets) or any(n.endswith(".vml") for n in names) \
@@ -338,11 +334,11 @@ def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, passwor
     wb_rels = text_of("xl/_rels/workbook.xml.rels")
     types = text_of("[Content_Types].xml")
     styles_part = _styles_part(wb_rels)
-    styles = _Styles(text_of(styles_part), font_name)
+    styles = _Styles(text_of(styles_part), sheet.font)
     if "<workbook " not in workbook or "<sheets>" not in workbook or "<Relationships" not in wb_rels \
             or "<Types" not in types:
         raise _GiveUp("prefixed package")
-    red, yellow = styles.fill("FFC7CE"), styles.fill("FFEB9C")
+    fills = styles.fill(ERROR_FILL), styles.fill(WARNING_FILL)
 
     # --- marks on the offending cells ---
     by_sheet: dict[str, dict[str, list]] = {}
@@ -351,64 +347,11 @@ def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, passwor
             by_sheet.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
     for n, (sheet_name, by_cell) in enumerate(by_sheet.items(), start=1):
         part = raw.sheet(sheet_name).part
-        xml = text_of(part)
-        if not xml.lstrip().startswith(("<?xml", "<worksheet")) or "<worksheet" not in xml[:300] \
-                or "<legacyDrawing" in xml:
-            raise _GiveUp("sheet")
-        merged = []  # (first col, first row, last col, last row) of each merged block
-        for m in _MERGE.finditer(xml):
-            (r1, c1), (r2, c2) = cell_index(m.group(1)), cell_index(m.group(2))
-            merged.append((c1, r1, c2, r2))
-        notes = []
-        live_rules = []  # conditional formats: the mark shows while the cell is still wrong
-        for ref, found in by_cell.items():
-            if _merged_tail(ref, merged):
-                continue  # inside a merged block, not its first cell: Excel shows only the first
-            m = re.search(rf'<c r="{ref}"([^>]*?)(/?)>', xml)
-            if m is None:
-                raise _GiveUp("cell not in sheet XML")
-            conds = [(f, still_wrong(f, sub)) for f in found]
-            fixed = [f for f, c in conds if c is None]
-            if fixed:  # typing cannot clear these: a fixed fill
-                attrs = m.group(1)
-                s = re.search(r'\ss="(\d+)"', attrs)
-                fill = red if any(f.severity == "error" for f in fixed) else yellow
-                new_s = styles.filled(int(s.group(1)) if s else 0, fill)
-                attrs = re.sub(r'\ss="\d+"', "", attrs) + f' s="{new_s}"'
-                xml = xml[:m.start()] + f'<c r="{ref}"{attrs}{m.group(2)}>' + xml[m.end():]
-            for severity in ("error", "warning"):
-                live = [c for f, c in conds if c is not None and f.severity == severity]
-                if live:
-                    live_rules.append((ref, severity, live[0] if len(live) == 1 else f"OR({','.join(live)})"))
-            notes.append((ref, "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)
-                          + ("\n" + LIVE_NOTE[lang] if len(fixed) < len(found) else "")))
-        if live_rules:
-            xml = _add_conditional_formats(xml, live_rules, styles)
-        xml = xml.replace(' tabSelected="1"', "")
+        xml, notes = _marked_sheet(text_of(part), by_cell, sub, sheet.lang, styles, fills)
         if notes:
-            rid = "rIdQcdcNote"
-            root = re.search(r"<worksheet\b[^>]*>", xml)
-            if f'xmlns:r="{NS_R}"' not in root.group(0):
-                if "xmlns:r=" in root.group(0):
-                    raise _GiveUp("r prefix bound elsewhere")
-                xml = xml[:root.end() - 1] + f' xmlns:r="{NS_R}"' + xml[root.end() - 1:]
-            at = min(i for i in (xml.find(t) for t in _AFTER_LEGACY) if i >= 0)
-            xml = xml[:at] + f'<legacyDrawing r:id="{rid}"/>' + xml[at:]
-            comments, vml = f"xl/comments_qcdc{n}.xml", f"xl/drawings/vmlDrawing_qcdc{n}.vml"
-            parts[comments] = _comments_xml(notes).encode("utf-8")
-            parts[vml] = _vml(notes, n).encode("utf-8")
-            rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
-            rels = read_part(zf, rels_name, required=False)
-            rels_xml = rels.decode("utf-8") if rels else f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' \
-                                                         f'<Relationships xmlns="{NS_PKG}"></Relationships>'
-            if rid in rels_xml or "</Relationships>" not in rels_xml:
-                raise _GiveUp("sheet rels")
-            rels_xml = rels_xml.replace("</Relationships>",
-                                        f'<Relationship Id="{rid}" Type="{REL_VML}" Target="/{vml}"/>'
-                                        f'<Relationship Id="{rid}2" Type="{REL_COMMENTS}" Target="/{comments}"/>'
-                                        "</Relationships>")
-            parts[rels_name] = rels_xml.encode("utf-8")
-            types = types.replace("</Types>", f'<Override PartName="/{comments}" ContentType="{CT_COMMENTS}"/></Types>')
+            xml = _attach_notes(xml, part, notes, n, zf, parts)
+            types = types.replace("</Types>", f'<Override PartName="/xl/comments_qcdc{n}.xml" '
+                                              f'ContentType="{CT_COMMENTS}"/></Types>')
         parts[part] = xml.encode("utf-8")
     if by_sheet and 'Extension="vml"' not in types:
         types = types.replace("</Types>", f'<Default Extension="vml" ContentType="{CT_VML}"/></Types>')
@@ -422,8 +365,7 @@ def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, passwor
     new_part = "xl/worksheets/sheet_qcdc_feedback.xml"
     if new_part in names:
         raise _GiveUp("name taken")
-    parts[new_part] = _findings_sheet(sub, lang, styles, _protection(raw, text_of, password_hash), status_text,
-                                      guide, header, info).encode("utf-8")
+    parts[new_part] = front_sheet_xml(sheet, styles, _protection(raw, text_of, password_hash)).encode("utf-8")
     rid = "rIdQcdcFeedback"
     if f'Id="{rid}"' in wb_rels:
         raise _GiveUp("rel id taken")
@@ -433,9 +375,77 @@ def _patch(sub: Submission, data: bytes, raw, lang: str, font_name: str, passwor
     types = types.replace("</Types>", f'<Override PartName="/{new_part}" ContentType="{CT_SHEET}"/></Types>')
     parts["[Content_Types].xml"] = types.encode("utf-8")
     parts[styles_part] = styles.result().encode("utf-8")
-    parts["xl/workbook.xml"] = _workbook_xml(workbook, rid, sub.copy_mark).encode("utf-8")
+    parts["xl/workbook.xml"] = _workbook_xml(workbook, rid, sub.copy_mark, sheet).encode("utf-8")
 
     return write_package(data, zf.infolist(), parts, zf)
+
+
+def _marked_sheet(xml: str, by_cell: dict[str, list], sub: Submission, lang: str, styles: _Styles,
+                  fills: tuple[int, int]) -> tuple[str, list[tuple[str, str]]]:
+    """The sheet ``xml`` with its offending cells marked: a fixed fill for what typing cannot fix,
+    a conditional format for the rest; and the notes to attach, (cell, text)."""
+    if not xml.lstrip().startswith(("<?xml", "<worksheet")) or "<worksheet" not in xml[:300] \
+            or "<legacyDrawing" in xml:
+        raise _GiveUp("sheet")
+    merged = []  # (first col, first row, last col, last row) of each merged block
+    for m in _MERGE.finditer(xml):
+        (r1, c1), (r2, c2) = cell_index(m.group(1)), cell_index(m.group(2))
+        merged.append((c1, r1, c2, r2))
+    notes = []
+    live_rules = []  # conditional formats: the mark shows while the cell is still wrong
+    for ref, found in by_cell.items():
+        if _merged_tail(ref, merged):
+            continue  # inside a merged block, not its first cell: Excel shows only the first
+        m = re.search(rf'<c r="{ref}"([^>]*?)(/?)>', xml)
+        if m is None:
+            raise _GiveUp("cell not in sheet XML")
+        conds = [(f, still_wrong(f, sub)) for f in found]
+        fixed = [f for f, c in conds if c is None]
+        if fixed:  # typing cannot clear these: a fixed fill
+            attrs = m.group(1)
+            s = re.search(r'\ss="(\d+)"', attrs)
+            fill = fills[0] if any(f.severity == "error" for f in fixed) else fills[1]
+            new_s = styles.filled(int(s.group(1)) if s else 0, fill)
+            attrs = re.sub(r'\ss="\d+"', "", attrs) + f' s="{new_s}"'
+            xml = xml[:m.start()] + f'<c r="{ref}"{attrs}{m.group(2)}>' + xml[m.end():]
+        for severity in ("error", "warning"):
+            live = [c for f, c in conds if c is not None and f.severity == severity]
+            if live:
+                live_rules.append((ref, severity, live[0] if len(live) == 1 else f"OR({','.join(live)})"))
+        notes.append((ref, "\n".join(f"[{f.severity_label(lang)}] {f.message(lang)}" for f in found)
+                      + ("\n" + LIVE_NOTE[lang] if len(fixed) < len(found) else "")))
+    if live_rules:
+        xml = _add_conditional_formats(xml, live_rules, styles)
+    return xml.replace(' tabSelected="1"', ""), notes
+
+
+def _attach_notes(xml: str, part: str, notes: list[tuple[str, str]], n: int, zf: zipfile.ZipFile,
+                  parts: dict[str, bytes]) -> str:
+    """Sheet ``part`` (its ``xml``) with ``notes`` attached: the comments and their VML drawing go
+    into ``parts`` as the ``n``-th pair, with the sheet's relationships."""
+    rid = "rIdQcdcNote"
+    root = re.search(r"<worksheet\b[^>]*>", xml)
+    if f'xmlns:r="{NS_R}"' not in root.group(0):
+        if "xmlns:r=" in root.group(0):
+            raise _GiveUp("r prefix bound elsewhere")
+        xml = xml[:root.end() - 1] + f' xmlns:r="{NS_R}"' + xml[root.end() - 1:]
+    at = min(i for i in (xml.find(t) for t in _AFTER_LEGACY) if i >= 0)
+    xml = xml[:at] + f'<legacyDrawing r:id="{rid}"/>' + xml[at:]
+    comments, vml = f"xl/comments_qcdc{n}.xml", f"xl/drawings/vmlDrawing_qcdc{n}.vml"
+    parts[comments] = _comments_xml(notes).encode("utf-8")
+    parts[vml] = _vml(notes, n).encode("utf-8")
+    rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+    rels = read_part(zf, rels_name, required=False)
+    rels_xml = rels.decode("utf-8") if rels else f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' \
+                                                 f'<Relationships xmlns="{NS_PKG}"></Relationships>'
+    if rid in rels_xml or "</Relationships>" not in rels_xml:
+        raise _GiveUp("sheet rels")
+    rels_xml = rels_xml.replace("</Relationships>",
+                                f'<Relationship Id="{rid}" Type="{REL_VML}" Target="/{vml}"/>'
+                                f'<Relationship Id="{rid}2" Type="{REL_COMMENTS}" Target="/{comments}"/>'
+                                "</Relationships>")
+    parts[rels_name] = rels_xml.encode("utf-8")
+    return xml
 
 
 def _protection(raw, text_of, password_hash) -> str:
@@ -464,9 +474,9 @@ def _styles_part(wb_rels: str) -> str:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
-def _workbook_xml(xml: str, rid: str, mark: str) -> str:
+def _workbook_xml(xml: str, rid: str, mark: str, front: FrontSheet) -> str:
     ids = [int(x) for x in re.findall(r'<sheet\b[^>]*?\ssheetId="(\d+)"', xml)]
-    sheet = f'<sheet name="{FEEDBACK_SHEET}" sheetId="{max(ids, default=0) + 1}" r:id="{rid}"/>'
+    sheet = f'<sheet name="{front.name}" sheetId="{max(ids, default=0) + 1}" r:id="{rid}"/>'
     root = re.search(r"<workbook\b[^>]*>", xml)
     if f'xmlns:r="{NS_R}"' not in root.group(0):
         if "xmlns:r=" in root.group(0):
@@ -479,7 +489,7 @@ def _workbook_xml(xml: str, rid: str, mark: str) -> str:
     if COPY_MARK_NAME in xml:
         raise _GiveUp("already carries a copy mark")
     title = (f'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
-             f"'{FEEDBACK_SHEET}'!$11:$11</definedName>"
+             f"'{front.name}'!${front.repeat_row}:${front.repeat_row}</definedName>"
              f'<definedName name="{COPY_MARK_NAME}" hidden="1">&quot;{mark}&quot;</definedName>')
     if "<definedNames>" in xml:
         xml = xml.replace("<definedNames>", "<definedNames>" + title, 1)
@@ -528,7 +538,7 @@ _CF_BEFORE = ("<conditionalFormatting", "<dataValidations", "<hyperlinks", "<pri
 def _add_conditional_formats(xml: str, rules: list[tuple[str, str, str]], styles: _Styles) -> str:
     """Insert one conditional format per marked cell (red for errors, yellow for warnings) where the
     schema wants them: before the sheet's own conditional formats, or what follows them."""
-    red, yellow = styles.dxf("FFC7CE"), styles.dxf("FFEB9C")
+    red, yellow = styles.dxf(ERROR_FILL), styles.dxf(WARNING_FILL)
     top = max((int(p) for p in re.findall(r'<cfRule\b[^>]*\spriority="(\d+)"', xml)), default=0)
     body = []
     for k, (ref, severity, cond) in enumerate(rules, start=1):
@@ -539,78 +549,48 @@ def _add_conditional_formats(xml: str, rules: list[tuple[str, str, str]], styles
     return xml[:at] + "".join(body) + xml[at:]
 
 
-def _findings_sheet(sub: Submission, lang: str, styles: _Styles, protection: str, status_text: str,
-                    guide: str, header: list[str], info: list[tuple[str, str]]) -> str:
-    title = styles.xf(styles.font(14, bold=True))
-    bold = styles.xf(styles.font(12, bold=True))
-    value = styles.xf(styles.font(12))
-    result = styles.xf(styles.font(12, bold=True, color="C00000" if sub.status == "rejected" else None))
-    italic = styles.xf(styles.font(11, italic=True), wrap=True)
-    grid = styles.border()
-    head = styles.xf(styles.font(11, bold=True), wrap=True, border=grid, center=True)
-    normal = styles.xf(styles.font(11), wrap=True, border=grid)
-    centred = styles.xf(styles.font(11), wrap=True, border=grid, center=True)
-    state_style = styles.xf(styles.font(11, bold=True), wrap=True, border=grid, center=True)
-    verdict = verdict_formula(sub, lang)
-    rows: list[str] = []
-    merges: list[str] = []
-    links: list[str] = []
+_LOOKS = {"ok": {"font_rgb": OK_TEXT}}  # the front sheet's conditional formats: a fixed verdict in bold green
 
-    def cell(ref: str, text: object, style: int, formula: str | None = None) -> str:
-        if formula is not None:  # live: the formula, with its value now for viewers that do not recalculate
-            return f'<c r="{ref}" s="{style}" t="str"><f>{_text(formula)}</f><v>{_text(text)}</v></c>'
-        if isinstance(text, int):
-            return f'<c r="{ref}" s="{style}"><v>{text}</v></c>'
-        body = _text(text)
-        space = ' xml:space="preserve"' if body != body.strip() or "\n" in body else ""
-        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{body}</t></is></c>'
 
-    rows.append(f'<row r="1">{cell("A1", "KẾT QUẢ KIỂM TRA BÁO CÁO" if lang != "en" else "REPORT CHECK RESULT", title)}</row>')
-    for r, (k, v) in enumerate(info, start=3):
-        merges += [f"A{r}:B{r}", f"C{r}:G{r}"]
-        if v == status_text and verdict is not None:
-            shown = cell(f"C{r}", verdict[1], result, verdict[0])
-        else:
-            shown = cell(f"C{r}", v, result if v == status_text else value)
-        rows.append(f'<row r="{r}">{cell(f"A{r}", k, bold)}{shown}</row>')
-    merges.append("A9:G9")
-    rows.append(f'<row r="9" ht="32" customHeight="1">{cell("A9", guide, italic)}</row>')
-    rows.append('<row r="11" ht="30" customHeight="1">'
-                + "".join(cell(f"{c}11", t, head) for c, t in zip(FINDING_COLS, header)) + "</row>")
-    for n, f in enumerate(sub.findings, start=1):
-        r = 11 + n
-        where = f.cell if f.cell and f.sheet == (sub.layout.sheet_name if sub.layout else None) else (
-            f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""))
-        formula, state = finding_state(f, sub, lang)
-        values = [n, f.title(lang), where, f.message(lang), state, f.severity_label(lang), f.indicator or ""]
-        styles_of = [centred, normal, centred, normal, state_style, centred, centred]
-        height = 15 * max(1, -(-len(values[3]) // 62), -(-len(values[1]) // 20)) + 3
-        rows.append(f'<row r="{r}" ht="{height}" customHeight="1">'
-                    + "".join(cell(f"{c}{r}", v, st, formula if c == "E" else None)
-                              for c, v, st in zip(FINDING_COLS, values, styles_of)) + "</row>")
-        if f.cell and f.sheet:
-            target = "'" + f.sheet.replace("'", "''") + "'!" + f.cell
-            links.append(f'<hyperlink ref="C{r}" location={quoteattr(_ILLEGAL_XML.sub("", target))} display='
-                         f"{quoteattr(_ILLEGAL_XML.sub('', where))}/>")
-    if not sub.findings:
-        merges.append("A12:G12")  # the sentence reads across the table, not in the narrow STT column
-        rows.append(f'<row r="12">{cell("A12", "Không phát hiện lỗi." if lang != "en" else "No problems found.", normal)}</row>')
-    last = 11 + max(1, len(sub.findings))
-    verdict_row = next((r for r, (_, v) in enumerate(info, start=3) if v == status_text), None)
-    done_format = ""
-    if verdict is not None and verdict_row is not None:  # the verdict turns green once all is fixed
-        done_format = (f'<conditionalFormatting sqref="C{verdict_row}"><cfRule type="expression" '
-                       f'dxfId="{styles.dxf(font_rgb="1E7B34")}" priority="1"><formula>'
-                       f'{_text(DONE_CONDITION.format(c=f"$C${verdict_row}"))}</formula></cfRule></conditionalFormatting>')
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-                   for i, w in enumerate(FINDING_WIDTHS, start=1))
+def front_sheet_xml(sheet: FrontSheet, styles: _Styles, protection: str) -> str:
+    """The worksheet part of the front sheet ``sheet``; its styles are appended to ``styles`` (in
+    the description's order, so the same file gets the same copy), ``protection`` holds the
+    password attributes."""
+    ids, grid = {}, None
+    for role, st in sheet.styles.items():
+        if st.border and grid is None:
+            grid = styles.border(sheet.grid)
+        font = styles.font(st.size, bold=st.bold, italic=st.italic, color=st.color)
+        ids[role] = styles.xf(font, st.wrap, grid if st.border else 0, st.halign, st.valign)
+    rows = []
+    for r, cells in sheet.rows():
+        height = f' ht="{sheet.heights[r]}" customHeight="1"' if r in sheet.heights else ""
+        rows.append(f'<row r="{r}"{height}>' + "".join(_cell_xml(c, ids[c.style]) for c in cells) + "</row>")
+    merges = [f'<mergeCell ref="{c.ref}:{c.merge_to}"/>' for c in sheet.cells if c.merge_to]
+    links = [f'<hyperlink ref="{c.ref}" location={quoteattr(_ILLEGAL_XML.sub("", c.link))} '
+             f'display={quoteattr(_ILLEGAL_XML.sub("", str(c.value)))}/>' for c in sheet.cells if c.link]
+    formats = "".join(f'<conditionalFormatting sqref="{cf.ref}"><cfRule type="expression" '
+                      f'dxfId="{styles.dxf(**_LOOKS[cf.look])}" priority="{k}"><formula>{_text(cf.formula)}</formula>'
+                      "</cfRule></conditionalFormatting>" for k, cf in enumerate(sheet.cond_formats, start=1))
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths, 1))
+    margins = "".join(f' {side}="{inches}"' for side, inches in sheet.margins.items())
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-            f'<dimension ref="A1:G{last}"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+            f'<dimension ref="{sheet.span}"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{"".join(rows)}</sheetData>'
-            f'<sheetProtection{protection} sheet="1" objects="1" scenarios="1"/>'
-            f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + "</mergeCells>"
-            + done_format
-            + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
-            + '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>')
+            + (f'<sheetProtection{protection} sheet="1" objects="1" scenarios="1"/>' if sheet.protected else "")
+            + (f'<mergeCells count="{len(merges)}">{"".join(merges)}</mergeCells>' if merges else "")
+            + formats + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
+            + f"<pageMargins{margins}/><pageSetup paperSize=\"9\" "
+            f'orientation="{"landscape" if sheet.landscape else "portrait"}" fitToWidth="1" fitToHeight="0"/>'
+            "</worksheet>")
+
+
+def _cell_xml(c: FrontCell, style: int) -> str:
+    if c.formula is not None:  # live: the formula, with its value now for viewers that do not recalculate
+        return f'<c r="{c.ref}" s="{style}" t="str"><f>{_text(c.formula)}</f><v>{_text(c.value)}</v></c>'
+    if isinstance(c.value, int):
+        return f'<c r="{c.ref}" s="{style}"><v>{c.value}</v></c>'
+    body = _text(c.value)
+    space = ' xml:space="preserve"' if body != body.strip() or "\n" in body else ""
+    return f'<c r="{c.ref}" s="{style}" t="inlineStr"><is><t{space}>{body}</t></is></c>'

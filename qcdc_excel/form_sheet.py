@@ -185,8 +185,16 @@ def date_line_text(unit_name: str, date: dt.date | None) -> str:
     return f"{place}, ngày {date.day} tháng {date.month} năm {date.year}"
 
 
-# --- styles ----------------------------------------------------------------------------------------------
+# --- colours ("RRGGBB"), named once for every writer -------------------------------------------------
 SECTION_FILL, INPUT_FILL, COMPUTED_FILL = "DDEBF7", "FFF9E1", "EDEDED"
+ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"  # a cell with an error / a warning (feedback marks, self-checks)
+ERROR_TEXT, WARNING_TEXT = "9C0006", "9C5700"  # the text on those fills
+ALERT_TEXT = "C00000"  # red words: a self-check, a rejected verdict, a banner
+OK_TEXT = "1E7B34"  # green words: all is well (a clean self-check, a fixed feedback copy)
+NOTE_TEXT = "595959"  # grey small print
+GRID_LINE = "808080"  # the lines of the feedback sheet's findings table
+
+# --- styles ----------------------------------------------------------------------------------------------
 S = Style()
 S_MOTTO = Style(size=13, bold=True, halign="center")
 S_MOTTO2 = Style(size=13, bold=True, underline=True, halign="center")
@@ -204,13 +212,13 @@ S_GROUP = Style(bold=True, italic=True, border=True, wrap=True)
 S_GROUP_C = Style(bold=True, italic=True, border=True, halign="center")
 S_CELL = Style(border=True, wrap=True)
 S_CELL_C = Style(border=True, halign="center", wrap=True)
-S_CHECK = Style(size=11, color="C00000", wrap=True)
-S_SUMMARY = Style(bold=True, color="C00000", wrap=True, valign="top")
+S_CHECK = Style(size=11, color=ALERT_TEXT, wrap=True)
+S_SUMMARY = Style(bold=True, color=ALERT_TEXT, wrap=True, valign="top")
 S_SIGN = Style(bold=True, halign="center")
 S_SIGN_NOTE = Style(italic=True, halign="center")
 S_DATE_LINE = Style(italic=True, halign="right", shrink=True)
-S_NOTE = Style(size=10, italic=True, color="595959", wrap=True, valign="bottom")
-S_BANNER = Style(bold=True, color="C00000", wrap=True)
+S_NOTE = Style(size=10, italic=True, color=NOTE_TEXT, wrap=True, valign="bottom")
+S_BANNER = Style(bold=True, color=ALERT_TEXT, wrap=True)
 
 
 def input_style(kind: str) -> Style:

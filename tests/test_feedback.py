@@ -16,6 +16,7 @@ import pytest
 
 from qcdc_excel import feedback, parse_period
 from qcdc_excel.feedback import marked_copy, write_feedback_files
+from qcdc_excel.feedback_sheet import describe_front
 from qcdc_excel.feedback_zip import patched_copy
 from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
 from qcdc_excel.synthetic import fill_workbook
@@ -140,8 +141,7 @@ def test_unusual_packages_take_the_openpyxl_path(tmp_path, faulty):
     sub = read_submission(faulty)
     (first,) = write_feedback_files([sub], tmp_path / "a")
     resent = read_submission(first)
-    assert patched_copy(resent, first.read_bytes(), "vi", "Times New Roman", "CA31",
-                        **feedback._texts(resent, "vi")) is None
+    assert patched_copy(resent, first.read_bytes(), describe_front(resent, "vi"), "CA31") is None
     (second,) = write_feedback_files([resent], tmp_path / "b")
     m = marks(second)
     assert m["sheets"] == [FEEDBACK_SHEET, FORM_SHEET, META_SHEET]
@@ -166,7 +166,7 @@ def test_libreoffice_opens_the_edited_copy_and_keeps_the_marks(tmp_path, faulty,
     lo_sub = read_submission(lo_filled)
     assert [f.code for f in lo_sub.findings] == [f.code for f in sub.findings]
     data = lo_filled.read_bytes()
-    assert patched_copy(lo_sub, data, "vi", "Times New Roman", "CA31", **feedback._texts(lo_sub, "vi")) is not None
+    assert patched_copy(lo_sub, data, describe_front(lo_sub, "vi"), "CA31") is not None
     (fb_lo,) = write_feedback_files([lo_sub], tmp_path / "fb-lo")
     converted = convert_with_soffice(soffice, [fb, fb_lo], tmp_path / "lo2")
     for original, resaved in converted.items():
@@ -421,3 +421,65 @@ def test_a_clean_file_gets_a_receipt_that_prints_whole(tmp_path, catalog, layout
     front = pages(pdf)[0]["text"]
     assert "Không phát hiện lỗi." in front and sub.sha256 in front
     assert "không cần gửi lại" in front and "Sửa trực tiếp" not in front
+
+
+def front_sheet_look(data: bytes) -> dict:
+    """Everything the unit sees of the front sheet, read back with openpyxl: each cell's value or
+    formula, font, alignment and lines, the merged ranges, widths, heights, links, the green
+    verdict, the page and the lock."""
+    import io
+
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[FEEDBACK_SHEET]
+    rgb = lambda colour: str(colour.rgb)[-6:] if colour is not None and colour.rgb else None  # noqa: E731
+    cells = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value in (None, "") and not c.has_style:
+                continue
+            f, a, b = c.font, c.alignment, c.border
+            lines = tuple((s.style, rgb(s.color)) if s and s.style else None for s in (b.left, b.right, b.top, b.bottom))
+            cells[c.coordinate] = (c.value if c.value != "" else None, f.name, f.sz, bool(f.b), bool(f.i),
+                                   rgb(f.color), a.horizontal, a.vertical, bool(a.wrap_text), lines,
+                                   c.hyperlink.location if c.hyperlink else None)
+    formats = [(str(cf.sqref), r.formula, bool(r.dxf.font.b), rgb(r.dxf.font.color))
+               for cf in ws.conditional_formatting for r in cf.rules]
+    m = ws.page_margins
+    return {"cells": cells, "merged": sorted(str(r) for r in ws.merged_cells.ranges), "formats": formats,
+            "widths": {k: d.width for k, d in ws.column_dimensions.items()},
+            "heights": {k: d.height for k, d in ws.row_dimensions.items() if d.height},
+            "titles": ws.print_title_rows, "page": (ws.page_setup.orientation, ws.page_setup.paperSize,
+                                                    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight),
+            "margins": (m.left, m.right, m.top, m.bottom, m.header, m.footer),
+            "locked": (ws.protection.sheet, ws.protection.password), "first": wb.sheetnames[0]}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("kind", ["to-fix", "warnings", "receipt"])
+def test_both_paths_draw_the_one_front_sheet(tmp_path, faulty, catalog, layout, monkeypatch, kind, lang):
+    """The front sheet is described once (``feedback_sheet``): the package edit and the openpyxl
+    path draw the same cells, styles, merges, sizes, links, formats and page, for a copy to fix, a
+    copy with warnings only and a receipt, in both languages."""
+    if kind == "to-fix":
+        path = faulty
+    else:
+        values = make_values(catalog, layout.input_codes, seed=11)
+        if kind == "warnings":
+            values["II.1.2"] = "7"  # a number typed as text: a warning only
+        path = fill_workbook(template_bytes("xa", PERIOD, UNIT), values, tmp_path / f"{kind}.xlsx",
+                             report_date=dt.datetime(2020, 10, 20), names=("Nguyễn Văn A", "Nguyễn Văn Dũng"))
+    sub = read_submission(path)
+    assert sub.status == {"to-fix": "rejected", "warnings": "accepted-with-warnings", "receipt": "accepted"}[kind]
+    fast = marked_copy(sub, lang)
+    monkeypatch.setattr(feedback, "patched_copy", lambda *a, **k: None)
+    slow = marked_copy(sub, lang)
+    assert b"sheet_qcdc_feedback.xml" in fast and b"sheet_qcdc_feedback.xml" not in slow  # two paths indeed
+    got, want = front_sheet_look(fast), front_sheet_look(slow)
+    assert got == want
+    sheet = describe_front(sub, lang)
+    assert got["first"] == FEEDBACK_SHEET
+    assert {ref for ref, v in got["cells"].items() if v[0] is not None} == {c.ref for c in sheet.cells if c.value != ""}
+    assert got["titles"] == "$11:$11" and got["locked"][0] and len(got["formats"]) == (kind != "receipt")
+    links = [c.link for c in sheet.cells if c.link]
+    assert len(links) == sum(1 for f in sub.findings if f.cell) and \
+        sorted(v[-1] for v in got["cells"].values() if v[-1]) == sorted(links)

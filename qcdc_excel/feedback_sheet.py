@@ -1,0 +1,223 @@
+"""The feedback copy's front sheet «KẾT QUẢ KIỂM TRA», described once.
+
+Like ``form_sheet`` for the printed form, this module says what the front sheet holds and how it
+looks, as writer-neutral data: the title, the information rows with the verdict, the guide, the
+findings table with its live "state" formulas, widths, heights, merges, styles, the conditional
+format that turns a fixed verdict green, the printed title row, the page and the protection. Both
+ways of making a feedback copy draw this one description: ``feedback_zip`` writes it as
+SpreadsheetML into the unit's own package, and ``feedback`` draws it with openpyxl when the
+package cannot be edited; neither lays the sheet out itself, so the two cannot drift.
+
+The layout (rows top to bottom)::
+
+    1      title
+    3..8   information: Tệp, Đơn vị, Kỳ báo cáo, Kết quả (the verdict, live), counts, SHA-256
+    9      what to do, by result
+    11     the findings table's header (repeated on every printed page)
+    12..   one row per finding, or «Không phát hiện lỗi.» across the table
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .feedback_live import DONE_CONDITION, finding_state, verdict_formula
+from .form import FEEDBACK_SHEET, FONT
+from .form_sheet import ALERT_TEXT, GRID_LINE, CondFormat, Style
+from .i18n import QcdcError
+from .periods import VN_TIME, parse_period
+from .validate import Submission
+
+STATUS_TEXT = {
+    "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),
+    "accepted-with-warnings": ("ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO", "ACCEPTED WITH WARNINGS"),
+    "rejected": ("CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI", "REJECTED: FIX AND RESEND"),
+    "unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
+}
+
+# What the front sheet tells the unit to do, by result. Most units get a clean file back: for them
+# it is a receipt (the SHA-256 above names exactly the file received), with nothing to fix.
+GUIDES = {
+    "accepted": (
+        "Báo cáo đã được tiếp nhận, không phát hiện lỗi: không cần gửi lại. Giữ tệp này làm biên nhận "
+        "(dấu tệp SHA-256 ở trên xác định đúng tệp đã nhận).",
+        "The report was received and no problem was found: nothing to send again. Keep this file as your "
+        "receipt (the SHA-256 fingerprint above identifies the very file received)."),
+    "accepted-with-warnings": (
+        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang «Phụ lục», di chuột vào ô "
+        "để xem ghi chú): nếu số liệu đúng thì không cần gửi lại; nếu sai, sửa ngay trên tệp này, lưu dạng "
+        ".xlsx và gửi lại chính tệp này.",
+        "The report is accepted. Read the warnings below (yellow cells on the 'Phụ lục' sheet; hover a cell "
+        "for its note): if the figures are right, nothing to send again; if not, fix them in this file, save "
+        "as .xlsx and send this same file back."),
+    "rejected": (
+        "Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (di chuột vào ô để xem ghi chú): ô sửa đúng "
+        "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này.",
+        "Fix the coloured cells on the 'Phụ lục' sheet (hover a cell to read its note): a fixed cell loses "
+        "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
+}
+TITLE = ("KẾT QUẢ KIỂM TRA BÁO CÁO", "REPORT CHECK RESULT")
+NO_FINDINGS = ("Không phát hiện lỗi.", "No problems found.")
+HEADER = (("STT", "STT"), ("Vấn đề", "Problem"), ("Ô", "Cell"), ("Việc cần làm", "What to do"),
+          ("Tình trạng", "State"), ("Mức độ", "Severity"), ("Mã chỉ tiêu", "Indicator"))
+
+COLUMNS = "ABCDEFG"
+WIDTHS = (5, 22, 9, 62, 13, 10, 10)  # STT, problem, cell, what to do, state, severity, indicator
+INFO_ROW, VERDICT_ROW, GUIDE_ROW, HEAD_ROW = 3, 6, 9, 11  # information, the verdict, the guide, the table's header
+GUIDE_HEIGHT, HEAD_HEIGHT = 32, 30  # points
+LINE_HEIGHT, PROBLEM_CHARS, TODO_CHARS = 15, 20, 62  # a finding row: lines of the problem and what to do
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}  # inches
+
+# The sheet's styles by role, in the order writers register them (the package patcher appends them
+# to the unit's styles in this order). The verdict's colour depends on the result: see describe_front.
+_TOP = "top"
+STYLES = {
+    "title": Style(size=14, bold=True, valign=_TOP),
+    "label": Style(bold=True, valign=_TOP),
+    "value": Style(valign=_TOP),
+    "verdict": Style(bold=True, valign=_TOP),
+    "guide": Style(size=11, italic=True, wrap=True, valign=_TOP),
+    "head": Style(size=11, bold=True, wrap=True, border=True, halign="center", valign=_TOP),
+    "text": Style(size=11, wrap=True, border=True, valign=_TOP),
+    "centred": Style(size=11, wrap=True, border=True, halign="center", valign=_TOP),
+    "state": Style(size=11, bold=True, wrap=True, border=True, halign="center", valign=_TOP),
+}
+# A finding row's cells: which style each column takes
+ROW_STYLES = ("centred", "text", "centred", "text", "state", "centred", "centred")
+
+
+@dataclass(slots=True)
+class FrontCell:
+    """One cell: a value (text or whole number), or a live formula with its value now."""
+    row: int
+    ref: str
+    value: object
+    style: str  # a key of FrontSheet.styles
+    formula: str | None = None
+    merge_to: str | None = None  # last cell of a merged range starting here
+    link: str | None = None  # a place in the workbook the cell jumps to ('Phụ lục'!E30)
+
+
+@dataclass
+class FrontSheet:
+    """The front sheet of one feedback copy, in ``lang``; the cells in row order."""
+    lang: str
+    name: str = FEEDBACK_SHEET
+    font: str = FONT
+    styles: dict[str, Style] = field(default_factory=lambda: dict(STYLES))
+    cells: list[FrontCell] = field(default_factory=list)
+    widths: tuple[float, ...] = WIDTHS
+    heights: dict[int, int] = field(default_factory=dict)
+    cond_formats: list[CondFormat] = field(default_factory=list)  # look "ok": the verdict in bold green
+    repeat_row: int = HEAD_ROW  # printed at the top of every page
+    grid: str = GRID_LINE  # colour of the table's lines
+    margins: dict[str, float] = field(default_factory=lambda: dict(MARGINS))
+    landscape: bool = True  # on A4, as wide as one page, as long as it takes
+    protected: bool = True
+
+    def put(self, ref: str, value: object, style: str, formula: str | None = None, merge_to: str | None = None,
+            link: str | None = None) -> None:
+        self.cells.append(FrontCell(int(ref[1:]), ref, value, style, formula, merge_to, link))
+
+    @property
+    def span(self) -> str:
+        """The range the sheet's cells cover (A1:G18)."""
+        return f"A1:{COLUMNS[len(self.widths) - 1]}{self.cells[-1].row}"
+
+    def rows(self) -> list[tuple[int, list[FrontCell]]]:
+        """The cells grouped by row, top to bottom."""
+        out: list[tuple[int, list[FrontCell]]] = []
+        for c in self.cells:
+            if out and out[-1][0] == c.row:
+                out[-1][1].append(c)
+            else:
+                out.append((c.row, [c]))
+        return out
+
+
+def received_text(sub: Submission, lang: str = "vi") -> str:
+    """The file as the sender named it, and when the office received it when that is known:
+    «BaoCao-Q3.xlsx — nhận lúc 14:32 ngày 05/12/2026»."""
+    name = sub.received_name or sub.path.name
+    if sub.received is None:
+        return name
+    when = sub.received if sub.received.tzinfo else sub.received.replace(tzinfo=dt.timezone.utc)
+    when = when.astimezone(VN_TIME)
+    if lang == "en":
+        return f"{name} — received {when:%H:%M} on {when:%d/%m/%Y} (Vietnam time)"
+    return f"{name} — nhận lúc {when:%H:%M} ngày {when:%d/%m/%Y}"
+
+
+def period_words(code: str | None, lang: str) -> str:
+    """'Quý IV năm 2025' for '2025Q4' (the code itself if it is not one)."""
+    if not code:
+        return ""
+    try:
+        return parse_period(code).label(lang)
+    except QcdcError:
+        return code
+
+
+def finding_height(title: str, todo: str) -> int:
+    """Points of a finding row: as many lines as its problem or its "what to do" takes."""
+    return LINE_HEIGHT * max(1, -(-len(todo) // TODO_CHARS), -(-len(title) // PROBLEM_CHARS)) + 3
+
+
+def describe_front(sub: Submission, lang: str = "vi") -> FrontSheet:
+    """The front sheet of the feedback copy of ``sub``, in ``lang`` ("vi" or "en")."""
+    en = int(lang == "en")
+    sheet = FrontSheet(lang)
+    if sub.status == "rejected":
+        sheet.styles["verdict"] = Style(bold=True, color=ALERT_TEXT, valign=_TOP)
+    sheet.put("A1", TITLE[en], "title")
+    _info(sheet, sub, en)
+    sheet.put(f"A{GUIDE_ROW}", GUIDES[sub.status if sub.status in GUIDES else "rejected"][en], "guide",
+              merge_to=f"G{GUIDE_ROW}")
+    sheet.heights[GUIDE_ROW] = GUIDE_HEIGHT
+    for col, words in zip(COLUMNS, HEADER):
+        sheet.put(f"{col}{HEAD_ROW}", words[en], "head")
+    sheet.heights[HEAD_ROW] = HEAD_HEIGHT
+    _findings(sheet, sub, lang)
+    if not sub.findings:  # the sentence reads across the table, not in the narrow STT column
+        sheet.put(f"A{HEAD_ROW + 1}", NO_FINDINGS[en], "text", merge_to=f"G{HEAD_ROW + 1}")
+    return sheet
+
+
+def _info(sheet: FrontSheet, sub: Submission, en: int) -> None:
+    """The information rows; the verdict is live when typing can fix every error."""
+    rows = [
+        (("Tệp", "File")[en], received_text(sub, sheet.lang)),
+        (("Đơn vị", "Unit")[en], " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
+        (("Kỳ báo cáo", "Period")[en], period_words(sub.period, sheet.lang)),
+        (("Kết quả", "Result")[en], STATUS_TEXT[sub.status][en]),
+        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings when checked")[en],
+         f"{len(sub.errors)} / {len(sub.warnings)}"),
+        (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], sub.sha256 or "-"),
+    ]
+    for r, (label, value) in enumerate(rows, start=INFO_ROW):
+        sheet.put(f"A{r}", label, "label", merge_to=f"B{r}")
+        if r != VERDICT_ROW:
+            sheet.put(f"C{r}", value, "value", merge_to=f"G{r}")
+            continue
+        live = verdict_formula(sub, sheet.lang)
+        if live is None:  # some error cannot be fixed by typing: the verdict stays as written
+            sheet.put(f"C{r}", value, "verdict", merge_to=f"G{r}")
+            continue
+        sheet.put(f"C{r}", live[1], "verdict", live[0], merge_to=f"G{r}")
+        # the verdict turns green once all is fixed
+        sheet.cond_formats.append(CondFormat(f"C{r}", DONE_CONDITION.format(c=f"$C${r}"), "ok"))
+
+
+def _findings(sheet: FrontSheet, sub: Submission, lang: str) -> None:
+    """One table row per finding; its cell links to the place on the form, its state is live."""
+    form_sheet_name = sub.layout.sheet_name if sub.layout else None
+    for n, f in enumerate(sub.findings, start=1):
+        r = HEAD_ROW + n
+        where = f.cell if f.cell and f.sheet == form_sheet_name else (
+            f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or ""))
+        formula, state = finding_state(f, sub, lang)
+        values = (n, f.title(lang), where, f.message(lang), state, f.severity_label(lang), f.indicator or "")
+        link = "'" + f.sheet.replace("'", "''") + "'!" + f.cell if f.cell and f.sheet else None
+        for col, value, style in zip(COLUMNS, values, ROW_STYLES):
+            sheet.put(f"{col}{r}", value, style, formula if col == "E" else None, link=link if col == "C" else None)
+        sheet.heights[r] = finding_height(values[1], values[3])
