@@ -548,10 +548,7 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
     from .validate import collect_files
 
     lang = obj["lang"]
-    missing = [f for f in files if not Path(f).exists()]
     try:
-        if missing:
-            raise QcdcError("file-not-found", path=", ".join(missing))
         per = parse_period(period) if period is not None else None
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "ket-qua.json")
         ros = _load_roster(roster, lang)
@@ -774,12 +771,11 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
               signer: str | None, with_pdf: bool, feedback_lang: str) -> None:
-    from .merging import check_inbox, merge
+    from .merging import merge
     from .validate import collect_files
 
     lang = obj["lang"]
     try:
-        check_inbox(inbox)
         _check_suffix(out_path, "--out", ".xlsx", {"vi": "sổ tổng hợp", "en": "the consolidated workbook"},
                       "tong-hop.xlsx")
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "tong-hop.json")

@@ -147,8 +147,8 @@ def check(paths: Iterable[str | Path], scope: Scope | None = None, outputs: Outp
     ``lang``) — exactly as ``qcdc-excel validate --feedback-dir --json`` does. The workbook, the
     Word report and the PDF are ``merge``'s and are not written here.
 
-    Outputs that would replace or land among the files read are refused before any work
-    (``output-is-input``); unchanged feedback copies are skipped; a folder with no spreadsheet file
+    A path that does not exist is refused (``file-not-found``), and so are outputs that would
+    replace or land among the files read (``output-is-input``), before any work; unchanged feedback copies are skipped; a folder with no spreadsheet file
     raises :class:`NothingFound`. ``jobs``: worker processes for reading (and for the feedback);
     ``progress``: called with each report read; ``collected``: what ``validate.collect_files(paths)``
     gave, when the caller already has it.
@@ -156,6 +156,9 @@ def check(paths: Iterable[str | Path], scope: Scope | None = None, outputs: Outp
     from .feedback import default_workers
 
     paths = list(paths)
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise QcdcError("file-not-found", path=", ".join(missing))
     scope, outputs = scope or Scope(), outputs or Outputs()
     warnings = refuse_outputs_among_inputs(paths, {"--json": outputs.json}, outputs.feedback_dir)
     try:
