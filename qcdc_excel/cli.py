@@ -544,8 +544,7 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
 @click.pass_obj
 def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
                  json_path: str | None, feedback_dir: str | None, feedback_lang: str) -> None:
-    from .merging import NothingFound, check
-    from .validate import collect_files
+    from .merging import check
 
     lang = obj["lang"]
     try:
@@ -560,22 +559,32 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
         outputs = Outputs(feedback_dir=feedback_dir, feedback_lang=feedback_lang, json=json_path, lang=lang)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
-    collected = collect_files(files)
-    try:
-        with writing(lang, [json_path, feedback_dir]), \
-                _progress(lang, ("Đang kiểm tra", "Checking"), len(collected[0])) as tick:
-            result = check(files, scope, outputs, progress=tick, collected=collected)
-    except NothingFound as exc:
-        _say(exc.warnings, lang)
-        _nothing_found(lang, files, exc.skipped)
-    except QcdcError as exc:
-        raise _fail(exc, lang) from None
+    result = _run(lang, ("Đang kiểm tra", "Checking"), files, [json_path, feedback_dir],
+                  lambda tick, collected: check(files, scope, outputs, progress=tick, collected=collected))
     _say(result.warnings, lang)
     render_report(result.report, lang)
     render_written(lang, feedback_dir=feedback_dir, feedback=result.feedback, json_path=json_path,
                    to_fix=sum(s.status in ("rejected", "unreadable") for s in result.report.submissions),
                    retired=result.retired)
     sys.exit(0 if result.ok else 1)
+
+
+def _run(lang: str, label: tuple[str, str], inputs: Sequence[str], outputs: Sequence[str | None], call):
+    """Run a library command, ``call(progress, collected)``, over the files under ``inputs`` (collected
+    here to size the progress bar): nothing found exits 1, a refusal or an output that cannot be
+    written exits 2 (naming the file)."""
+    from .merging import NothingFound
+    from .validate import collect_files
+
+    collected = collect_files(inputs)
+    try:
+        with writing(lang, outputs), _progress(lang, label, len(collected[0])) as tick:
+            return call(tick, collected)
+    except NothingFound as exc:
+        _say(exc.warnings, lang)
+        _nothing_found(lang, inputs, exc.skipped)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
 
 
 @contextlib.contextmanager
@@ -772,7 +781,6 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
               signer: str | None, with_pdf: bool, feedback_lang: str) -> None:
     from .merging import merge
-    from .validate import collect_files
 
     lang = obj["lang"]
     try:
@@ -796,15 +804,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
                           report_style)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
-    collected = collect_files([inbox])
-    if not collected[0]:
-        _nothing_found(lang, [inbox], collected[1])
-    try:
-        with writing(lang, [out_path, json_path, feedback_dir, report_path]), \
-                _progress(lang, ("Đang đọc", "Reading"), len(collected[0])) as tick:
-            result = merge(inbox, scope, outputs, jobs=jobs, progress=tick, collected=collected)
-    except QcdcError as exc:
-        raise _fail(exc, lang) from None
+    result = _run(lang, ("Đang đọc", "Reading"), [inbox], [out_path, json_path, feedback_dir, report_path],
+                  lambda tick, collected: merge(inbox, scope, outputs, jobs=jobs, progress=tick, collected=collected))
     _say(result.warnings, lang)
     render_report(result.report, lang)
     render_headline(result, lang)
