@@ -799,9 +799,9 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         _check_suffix(report_path, "--report", ".docx", {"vi": "báo cáo Word", "en": "the Word report"}, "bao-cao.docx")
         if report_path is not None:
             check_output(report_path, "--report", example="bao-cao.docx")
-        outputs = Outputs(out_path, feedback_dir, feedback_for, feedback_lang, json_path, lang,
-                          ReportSpec(report_path, signer) if report_path is not None else None, with_pdf, password,
-                          report_style)
+        outputs = Outputs(out_path, feedback_dir, feedback_for, feedback_lang, json=json_path, lang=lang,
+                          report=ReportSpec(report_path, signer) if report_path is not None else None,
+                          pdf=with_pdf, password=password, style=report_style)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     result = _run(lang, ("Đang đọc", "Reading"), [inbox], [out_path, json_path, feedback_dir, report_path],
