@@ -1,6 +1,8 @@
 """qcdc-excel: the numeric appendix of grassroots-democracy (QCDC) reports, in Excel.
 
-Library first: every command of the ``qcdc-excel`` CLI is a function here that returns values.
+Library first: every command of the ``qcdc-excel`` CLI is a function here that returns values;
+``merge(inbox, scope, outputs)`` and ``check(paths, scope, outputs)`` take what counts
+(:class:`Scope`) and what to write (:class:`Outputs`), as the command line builds them.
 Names are loaded on first use, so that importing the reading and checking core (``reader``,
 ``validate``) never loads the writers (``template``, ``workbook_writer``, ``feedback``).
 """
@@ -17,6 +19,9 @@ _EXPORTS = {
     "Period": "periods", "parse_period": "periods",
     "Roster": "roster", "Unit": "roster", "load_roster": "roster",
     "build_template": "template", "make_templates": "template", "write_template": "template",
+    "Scope": "scope", "Outputs": "scope", "ReportSpec": "scope",
+    "merge": "merging", "check": "merging", "MergeResult": "merging", "CheckResult": "merging",
+    "NothingFound": "merging",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

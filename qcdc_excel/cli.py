@@ -19,7 +19,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -30,7 +30,7 @@ from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, loa
 from .i18n import LANGS, SEVERITY_LABELS, SKIP_REASONS, QcdcError, click_translations, nfc, t
 from .periods import parse_period
 from .roster import load_roster, normalise_level
-from .safe_paths import refuse_outputs_among_inputs
+from .scope import Outputs, ReportSpec, Scope
 from .template import DEFAULT_PASSWORD, make_templates
 
 KIND_LABELS = {
@@ -544,46 +544,66 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
 @click.pass_obj
 def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
                  json_path: str | None, feedback_dir: str | None, feedback_lang: str) -> None:
-    from .atomic import atomic_write_text
-    from .validate import collect_files, validate
+    from .merging import check
 
     lang = obj["lang"]
-    missing = [f for f in files if not Path(f).exists()]
     try:
-        if missing:
-            raise QcdcError("file-not-found", path=", ".join(missing))
-        if period is not None:
-            parse_period(period)
+        per = parse_period(period) if period is not None else None
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "ket-qua.json")
         ros = _load_roster(roster, lang)
         if json_path is not None:
             check_output(json_path, "--json")
         if feedback_dir is not None:
             check_output(feedback_dir, "--feedback-dir", folder=True)
-        warnings = refuse_outputs_among_inputs(files, {"--json": json_path}, feedback_dir)
+        scope = Scope(ros, per)
+        outputs = Outputs(feedback_dir=feedback_dir, feedback_lang=feedback_lang, json=json_path, lang=lang)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
-    _say(warnings, lang)
-    collected = collect_files(files)
-    if not collected[0]:
-        _nothing_found(lang, files, collected[1])
-    feedback: list[Path] = []
-    retired: list[Path] = []
-    with writing(lang, [json_path, feedback_dir]):
-        with click.progressbar(length=len(collected[0]), label="Đang kiểm tra" if lang == "vi" else "Checking",
-                               file=sys.stderr, show_pos=True) as bar:
-            report = validate(files, ros, period, progress=lambda _s: bar.update(1), collected=collected)
-        if feedback_dir is not None:
-            from .feedback import FeedbackWriter, default_workers
+    result = _run(lang, ("Đang kiểm tra", "Checking"), files, [json_path, feedback_dir],
+                  lambda tick, collected: check(files, scope, outputs, progress=tick, collected=collected))
+    _say(result.warnings, lang)
+    render_report(result.report, lang)
+    render_written(lang, feedback_dir=feedback_dir, feedback=result.feedback, json_path=json_path,
+                   to_fix=sum(s.status in ("rejected", "unreadable") for s in result.report.submissions),
+                   retired=result.retired)
+    sys.exit(0 if result.ok else 1)
 
-            writer = FeedbackWriter(report.submissions, feedback_dir, feedback_lang, default_workers())
-            feedback, retired = writer.result(), writer.retired
-        if json_path:
-            atomic_write_text(Path(json_path), json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
-    render_report(report, lang)
-    render_written(lang, feedback_dir=feedback_dir, feedback=feedback, json_path=json_path,
-                   to_fix=sum(s.status in ("rejected", "unreadable") for s in report.submissions), retired=retired)
-    sys.exit(0 if report.ok else 1)
+
+def _run(lang: str, label: tuple[str, str], inputs: Sequence[str], outputs: Sequence[str | None], call):
+    """Run a library command, ``call(progress, collected)``, over the files under ``inputs`` (collected
+    here to size the progress bar): nothing found exits 1, a refusal or an output that cannot be
+    written exits 2 (naming the file)."""
+    from .merging import NothingFound
+    from .validate import collect_files
+
+    collected = collect_files(inputs)
+    try:
+        with writing(lang, outputs), _progress(lang, label, len(collected[0])) as tick:
+            return call(tick, collected)
+    except NothingFound as exc:
+        _say(exc.warnings, lang)
+        _nothing_found(lang, inputs, exc.skipped)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+
+
+@contextlib.contextmanager
+def _progress(lang: str, label: tuple[str, str], total: int) -> Iterator[Callable[[object], None]]:
+    """The callback the library calls per file read: a progress bar on stderr over ``total`` files,
+    shown from the first file on (an output refused before any reading shows no bar)."""
+    bars: list = []
+
+    def tick(_sub: object) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label[lang != "vi"], file=sys.stderr, show_pos=True))
+            bars[0].__enter__()
+        bars[0].update(1)
+
+    try:
+        yield tick
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
 
 
 def _say(warnings: Sequence[QcdcError], lang: str) -> None:
@@ -760,24 +780,17 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
               signer: str | None, with_pdf: bool, feedback_lang: str) -> None:
-    from .merge import check_inbox, merge
-    from .validate import collect_files
+    from .merging import merge
 
     lang = obj["lang"]
     try:
-        check_inbox(inbox)
         _check_suffix(out_path, "--out", ".xlsx", {"vi": "sổ tổng hợp", "en": "the consolidated workbook"},
                       "tong-hop.xlsx")
         _check_suffix(json_path, "--json", ".json", {"vi": "báo cáo JSON", "en": "the JSON report"}, "tong-hop.json")
-        if period is not None:
-            parse_period(period)
+        per = parse_period(period) if period is not None else None
         due = _parse_date(deadline)
-        if parent is not None and roster is None:
-            raise QcdcError("merge-parent-needs-roster", code=parent)
         ros = _load_roster(roster, lang)
-        parent = _roster_code(ros, parent, "--parent", lang)
-        if parent and ros is not None and parent not in ros:
-            raise QcdcError("unit-not-in-roster", code=parent, path=ros.source)
+        scope = Scope(ros, per, _roster_code(ros, parent, "--parent", lang), due, include_rejected)
         check_output(out_path, "--out", example="tong-hop.xlsx")
         if json_path is not None:
             check_output(json_path, "--json", example="tong-hop.json")
@@ -786,22 +799,13 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         _check_suffix(report_path, "--report", ".docx", {"vi": "báo cáo Word", "en": "the Word report"}, "bao-cao.docx")
         if report_path is not None:
             check_output(report_path, "--report", example="bao-cao.docx")
+        outputs = Outputs(out_path, feedback_dir, feedback_for, feedback_lang, json=json_path, lang=lang,
+                          report=ReportSpec(report_path, signer) if report_path is not None else None,
+                          pdf=with_pdf, password=password, style=report_style)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
-    collected = collect_files([inbox])
-    if not collected[0]:
-        _nothing_found(lang, [inbox], collected[1])
-    try:
-        with writing(lang, [out_path, json_path, feedback_dir, report_path]):
-            with click.progressbar(length=len(collected[0]), label="Đang đọc" if lang == "vi" else "Reading",
-                                   file=sys.stderr, show_pos=True) as bar:
-                result = merge(inbox, out_path, ros, period, parent, feedback_dir, json_path, due,
-                               include_rejected, lang, password, progress=lambda _s: bar.update(1),
-                               jobs=jobs, feedback_for=feedback_for, collected=collected,
-                               report_path=report_path, report_style=report_style, report_signer=signer,
-                               with_pdf=with_pdf, feedback_lang=feedback_lang)
-    except QcdcError as exc:
-        raise _fail(exc, lang) from None
+    result = _run(lang, ("Đang đọc", "Reading"), [inbox], [out_path, json_path, feedback_dir, report_path],
+                  lambda tick, collected: merge(inbox, scope, outputs, jobs=jobs, progress=tick, collected=collected))
     _say(result.warnings, lang)
     render_report(result.report, lang)
     render_headline(result, lang)
@@ -809,18 +813,11 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
                    json_path=json_path, report=report_path,
                    to_fix=sum(s.status in ("rejected", "unreadable") for s in result.report.submissions),
                    retired=result.retired)
-    pdf_ok = True
-    if with_pdf:
-        from .pdf import to_pdf
-
-        try:
-            pdfs = to_pdf([result.out])
-        except QcdcError as exc:
-            click.echo(click.style(exc.render(lang), fg="red"), err=True)
-            pdf_ok = False
-        else:
-            _render_pdfs(pdfs, lang)
-            pdf_ok = all(r.pdf for r in pdfs)
+    if result.pdf_error is not None:
+        click.echo(click.style(result.pdf_error.render(lang), fg="red"), err=True)
+    elif with_pdf:
+        _render_pdfs(result.pdfs, lang)
+    pdf_ok = result.pdf_error is None and all(r.pdf for r in result.pdfs)
     sys.exit(0 if result.ok and pdf_ok else 1)
 
 

@@ -1,8 +1,9 @@
 """Validate returned workbooks: read each file safely, check it, and say what to fix.
 
-``validate(paths, ...)`` is the library API (the CLI and ``merge`` call it); it returns a
-:class:`ValidationReport` of :class:`Submission` results. Values come only from the input cells
-the layout defines (never from cached formula results); ratios and rules are recomputed here.
+``validate(paths, ...)`` reads and checks files and returns a :class:`ValidationReport` of
+:class:`Submission` results; ``qcdc_excel.check`` and ``qcdc_excel.merge`` (``merging``) read through
+:func:`read_submissions` and add the feedback files and the JSON report. Values come only from the
+input cells the layout defines (never from cached formula results); ratios and rules are recomputed here.
 One bad file never stops the others: every failure becomes a finding on that file.
 """
 from __future__ import annotations

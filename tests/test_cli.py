@@ -59,7 +59,7 @@ def a_file(tmp_path) -> Path:
 @pytest.fixture
 def no_merge(monkeypatch):
     """merge() must not start when an argument is refused (the check comes before the long work)."""
-    import qcdc_excel.merge as merge_module
+    import qcdc_excel.merging as merge_module
 
     def refuse(*_a, **_k):
         raise AssertionError("merge() ran although the arguments were refused")
@@ -595,17 +595,17 @@ def test_readme_english_does_not_call_merge_unfinished():
 # --- the library refuses the same misuse (the CLI is only a thin layer over it) -----------------
 def test_library_merge_refuses_an_empty_inbox_and_a_parent_without_roster(tmp_path):
     from qcdc_excel.i18n import QcdcError
-    from qcdc_excel.merge import NothingFound, merge
+    from qcdc_excel import NothingFound, Outputs, Scope, merge
 
     inbox = tmp_path / "hop-thu"
     inbox.mkdir()
     (inbox / "ghi-chu.txt").write_text("không phải bảng tính", encoding="utf-8")
     out = tmp_path / "ket-qua" / "tong-hop.xlsx"
     with pytest.raises(NothingFound) as info:
-        merge(inbox, out)
+        merge(inbox, Scope(), Outputs(out))
     assert str(inbox) in info.value.render("vi") and [p.name for p, _ in info.value.skipped] == ["ghi-chu.txt"]
     with pytest.raises(QcdcError) as info:
-        merge(inbox, out, parent="625")
+        merge(inbox, Scope(parent="625"), Outputs(out))
     assert info.value.key == "merge-parent-needs-roster" and "625" in info.value.render("vi")
     assert not out.parent.exists()
 

@@ -22,7 +22,7 @@ from defusedxml.ElementTree import fromstring
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel.cli import main
 from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
-from qcdc_excel.merge import merge
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.reader import open_workbook, read_sheet
 from qcdc_excel.synthetic import fill_workbook, valid_values
 from qcdc_excel.template import Identity, template_bytes, write_template
@@ -320,7 +320,7 @@ def test_nfd_roster_names_are_nfc_in_forms_identity_and_consolidation(tmp_path, 
         assert all(unicodedata.is_normalized("NFC", t) for t in texts_of(form))
 
     out = tmp_path / "tong-hop.xlsx"
-    result = merge(inbox, out, roster, "2025Q3", "04")
+    result = merge(inbox, Scope(roster, "2025Q3", "04"), Outputs(out))
     assert result.report.ok
     texts = texts_of(out)
     assert all(unicodedata.is_normalized("NFC", t) for t in texts), [t for t in texts

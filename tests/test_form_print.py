@@ -23,7 +23,7 @@ from qcdc_excel.feedback import write_feedback
 from qcdc_excel.form_sheet import (LINE_PT, FormHeader, date_line_text, describe_form, lines_needed, page_breaks,
                                    text_width)
 from qcdc_excel.layout import CURRENT_FORM_VERSION, FORM_VERSIONS, form_layout
-from qcdc_excel.merge import merge
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.pdf import to_pdf
 from qcdc_excel.periods import parse_period
 from qcdc_excel.roster import load_roster
@@ -66,14 +66,14 @@ def test_the_kbang_sample_inbox_is_version_1_and_merges_with_version_2_returns(t
     """A secretariat's inbox holds both: last year's files and this year's template."""
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLES / "kbang-2020" / "inbox", inbox)
-    before = merge(SAMPLES / "kbang-2020" / "inbox", tmp_path / "a.xlsx", load_roster(KBANG_ROSTER), "2020")
+    before = merge(SAMPLES / "kbang-2020" / "inbox", Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "a.xlsx"))
     assert {s.form_version for s in before.report.submissions} == {"1"}
     # Xã Kon Pne sends the same figures again on a version 2 form
     old = next(s for s in before.report.submissions if s.path.name == "23641_2020.xlsx")
     layout = form_layout(catalog.version, "xa")
     new = fill_workbook(template_bytes("xa", parse_period("2020"), UNITS["xa"]), old.values,
                         inbox / "23641_2020 (mau moi).xlsx", report_date=dt.date(2020, 10, 20))
-    after = merge(inbox, tmp_path / "b.xlsx", load_roster(KBANG_ROSTER), "2020")
+    after = merge(inbox, Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "b.xlsx"))
     sub = next(s for s in after.report.submissions if s.path == new)
     assert sub.form_version == "2" and sub.accepted and layout.cells["V.1"] != form_layout(
         catalog.version, "xa", "own", "1").cells["V.1"]
@@ -84,7 +84,7 @@ def test_the_kbang_sample_inbox_is_version_1_and_merges_with_version_2_returns(t
 def test_the_version_1_consolidated_workbook_still_reads(tmp_path, catalog):
     sub = read_submission(V1 / "tong-hop-huyen-kbang.xlsx")
     assert sub.form == "consolidated" and sub.form_version == "1" and sub.accepted, sub.findings
-    fresh = merge(SAMPLES / "kbang-2020" / "inbox", tmp_path / "t.xlsx", load_roster(KBANG_ROSTER), "2020")
+    fresh = merge(SAMPLES / "kbang-2020" / "inbox", Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "t.xlsx"))
     def plain(v):
         return v if isinstance(v, str) else float(v)
 
@@ -162,7 +162,7 @@ def test_the_data_window_is_checked_and_carried_into_the_consolidated_workbook(t
     assert sub.window == parse_period("2023Q1").window and not sub.window_stated
     shutil.copy(blank, inbox / "blank.xlsx")
     # the consolidated workbook states the window the figures span, and so does the JSON
-    result = merge(inbox, tmp_path / "tong-hop.xlsx", None, "2023Q1", json_path=tmp_path / "t.json")
+    result = merge(inbox, Scope(period="2023Q1"), Outputs(tmp_path / "tong-hop.xlsx", json=tmp_path / "t.json"))
     data = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
     assert data["window"] == {"from": "2022-12-16", "to": "2023-03-15", "stated_by": ["23641"]}
     ws = openpyxl.load_workbook(result.out)[CONSOLIDATED_SHEET]
@@ -178,7 +178,7 @@ def test_the_data_window_is_checked_and_carried_into_the_consolidated_workbook(t
 def test_one_description_lays_out_the_template_and_the_consolidated_form_alike(tmp_path, catalog):
     """The unit's template (openpyxl) and the «Tổng hợp» sheet (xlsxwriter) come from describe_form:
     same widths, same heights, same page breaks and print setup for the same rows."""
-    result = merge(SAMPLES / "kbang-2020" / "inbox", tmp_path / "t.xlsx", load_roster(KBANG_ROSTER), "2020")
+    result = merge(SAMPLES / "kbang-2020" / "inbox", Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "t.xlsx"))
     own_path = write_template(tmp_path / "own.xlsx", "huyen", parse_period("2020"), UNITS["huyen"])
     own = openpyxl.load_workbook(own_path)[FORM_SHEET]
     cons = openpyxl.load_workbook(result.out)[CONSOLIDATED_SHEET]

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel.cli import main
 from qcdc_excel.layout import CHECK_ERROR, CHECK_OK, CHECK_WARNING, CONSOLIDATED_SHEET, META_SHEET, form_layout
-from qcdc_excel.merge import merge
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.synthetic import fill_workbook, valid_values
 from qcdc_excel.template import Identity, template_bytes
 from qcdc_excel.validate import read_submission
@@ -73,8 +73,8 @@ def district(tmp_path_factory, catalog):
     own = values_for(catalog, "huyen", 99)
     submit(inbox, roster, "700", own, dt.date(2020, 10, 30))
     before = sha_tree(inbox)
-    result = merge(inbox, base / "out" / "tong-hop.xlsx", roster, "2020", None, base / "gop-y",
-                   base / "out" / "r.json", dt.date(2020, 10, 25))
+    result = merge(inbox, Scope(roster, "2020", deadline=dt.date(2020, 10, 25)),
+                   Outputs(base / "out" / "tong-hop.xlsx", base / "gop-y", json=base / "out" / "r.json"))
     return roster, inbox, result, commune_values, own, before
 
 
@@ -121,7 +121,7 @@ def test_weighted_ratio_on_a_two_unit_case(tmp_path, catalog):
     b = values_for(catalog, "xa", 2) | {"II.9.2": 99, "II.9.3": 99, "II.9.4": 1, "II.9.5": 98}
     submit(inbox, roster, "80001", a)
     submit(inbox, roster, "80002", b)
-    result = merge(inbox, tmp_path / "o.xlsx", roster)
+    result = merge(inbox, Scope(roster), Outputs(tmp_path / "o.xlsx"))
     assert result.consolidation.totals.ratio(catalog.indicators["II.9.6"]) == pytest.approx(2 / 100)
     assert result.consolidation.parent_code == "80" and result.consolidation.level == "tinh"
 
@@ -192,7 +192,7 @@ def test_superseded_duplicate_rejected_and_excluded_files(tmp_path, catalog):
     (inbox / "~$a-moi.xlsx").write_bytes(b"lock")
     (inbox / "ghi-chu.docx").write_bytes(b"PK")
 
-    result = merge(inbox, tmp_path / "o.xlsx", roster, "2020", "810", json_path=tmp_path / "r.json")
+    result = merge(inbox, Scope(roster, "2020", "810"), Outputs(tmp_path / "o.xlsx", json=tmp_path / "r.json"))
     roles = {r.sub.path.relative_to(inbox).as_posix(): r.role for r in result.consolidation.files}
     assert roles == {"a-cu.xlsx": "superseded", "a-moi.xlsx": "used", "mail/a-moi.xlsx": "duplicate",
                      "b.xlsx": "used", "b-sua.xlsx": "rejected", "ngoai.xlsx": "excluded", "nam-sau.xlsx": "excluded"}
@@ -214,8 +214,8 @@ def test_include_rejected_marks_every_sheet(tmp_path, catalog):
     bad = values_for(catalog, "xa", 2) | {"II.5.2": 999}
     submit(inbox, roster, "82001", good)
     submit(inbox, roster, "82002", bad)
-    strict = merge(inbox, tmp_path / "a.xlsx", roster)
-    loose = merge(inbox, tmp_path / "b.xlsx", roster, include_rejected=True)
+    strict = merge(inbox, Scope(roster), Outputs(tmp_path / "a.xlsx"))
+    loose = merge(inbox, Scope(roster, include_rejected=True), Outputs(tmp_path / "b.xlsx"))
     assert strict.consolidation.totals.values["II.5.2"] == good["II.5.2"]
     assert loose.consolidation.totals.values["II.5.2"] == good["II.5.2"] + 999
     assert loose.consolidation.unverified and not strict.consolidation.unverified
@@ -242,7 +242,7 @@ def test_formula_injection_stays_text(tmp_path, catalog):
             cell.value = text
             cell.data_type = "s"  # typed as text ('=... in Excel), as a unit pasting it would
         wb.save(path)
-    result = merge(inbox, tmp_path / "o.xlsx", roster)
+    result = merge(inbox, Scope(roster), Outputs(tmp_path / "o.xlsx"))
     assert result.ok, [f.message() for s in result.report.submissions for f in s.findings]
     wb = openpyxl.load_workbook(result.out)
     notes = [c for row in wb[NOTES].iter_rows() for c in row if c.value in evil]
@@ -283,10 +283,10 @@ def test_closure_district_merges_equal_the_direct_merge(tmp_path, catalog):
     upward.mkdir()
     submit(upward, roster, "90", province_own)
     for dcode, folder in by_district.items():
-        r = merge(folder, upward / f"tong-hop-{dcode}.xlsx", roster, "2020", dcode)
+        r = merge(folder, Scope(roster, "2020", dcode), Outputs(upward / f"tong-hop-{dcode}.xlsx"))
         assert r.ok and r.consolidation.level == "huyen"
-    a = merge(direct, tmp_path / "a.xlsx", roster, "2020", "90", json_path=tmp_path / "a.json")
-    b = merge(upward, tmp_path / "b.xlsx", roster, "2020", "90", json_path=tmp_path / "b.json")
+    a = merge(direct, Scope(roster, "2020", "90"), Outputs(tmp_path / "a.xlsx", json=tmp_path / "a.json"))
+    b = merge(upward, Scope(roster, "2020", "90"), Outputs(tmp_path / "b.xlsx", json=tmp_path / "b.json"))
     ja, jb = (json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "a.json", tmp_path / "b.json"))
     assert ja["totals"] == jb["totals"]
     assert ja["flag_units"] == jb["flag_units"]
@@ -297,7 +297,8 @@ def test_closure_district_merges_equal_the_direct_merge(tmp_path, catalog):
 
 def test_same_inputs_same_figures(district, tmp_path):
     roster, inbox, result, _, _, _ = district
-    merge(inbox, tmp_path / "again.xlsx", roster, "2020", None, None, tmp_path / "r.json", dt.date(2020, 10, 25))
+    merge(inbox, Scope(roster, "2020", deadline=dt.date(2020, 10, 25)),
+          Outputs(tmp_path / "again.xlsx", json=tmp_path / "r.json"))
     first = json.loads(result.out.with_name("r.json").read_text(encoding="utf-8"))
     second = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert first["totals"] == second["totals"] and first["units"] == second["units"]
@@ -324,8 +325,8 @@ def test_cli_merge_exit_codes(tmp_path, district):
 def kbang(tmp_path_factory):
     out = tmp_path_factory.mktemp("kbang-merge")
     before = sha_tree(KBANG_INBOX)
-    result = merge(KBANG_INBOX, out / "tong-hop.xlsx", load_roster(KBANG_ROSTER), "2020", None,
-                   out / "gop-y", out / "r.json", dt.date(2020, 10, 25))
+    result = merge(KBANG_INBOX, Scope(load_roster(KBANG_ROSTER), "2020", deadline=dt.date(2020, 10, 25)),
+                   Outputs(out / "tong-hop.xlsx", out / "gop-y", json=out / "r.json"))
     return result, out, before
 
 
@@ -398,8 +399,8 @@ def test_consolidated_workbook_recalculates_in_libreoffice(kbang, district, soff
 
 def test_parallel_reading_gives_the_serial_results(district, tmp_path):
     roster, inbox, *_ = district
-    serial = merge(inbox, tmp_path / "s.xlsx", roster, "2020", json_path=tmp_path / "s.json", jobs=1)
-    parallel = merge(inbox, tmp_path / "p.xlsx", roster, "2020", json_path=tmp_path / "p.json", jobs=2)
+    serial = merge(inbox, Scope(roster, "2020"), Outputs(tmp_path / "s.xlsx", json=tmp_path / "s.json"), jobs=1)
+    parallel = merge(inbox, Scope(roster, "2020"), Outputs(tmp_path / "p.xlsx", json=tmp_path / "p.json"), jobs=2)
     a, b = (json.loads((tmp_path / n).read_text(encoding="utf-8")) for n in ("s.json", "p.json"))
     assert a == b
     assert [s.path for s in serial.report.submissions] == [s.path for s in parallel.report.submissions]
@@ -416,10 +417,10 @@ def test_output_inside_the_inbox_is_refused_before_any_work(district, tmp_path):
     shutil.copytree(inbox, copy)
     before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
     for out, extra in ((copy / "tong-hop.xlsx", {}), (copy / "sub" / "tong-hop.xlsx", {}),
-                       (tmp_path / "tong-hop.xlsx", {"json_path": copy / "kq.json"})):
+                       (tmp_path / "tong-hop.xlsx", {"json": copy / "kq.json"})):
         with pytest.raises(QcdcError) as err:
-            merge(copy, out, roster, "2020", None, None, deadline=dt.date(2020, 10, 25), **extra)
+            merge(copy, Scope(roster, "2020", deadline=dt.date(2020, 10, 25)), Outputs(out, **extra))
         assert err.value.key == "output-is-input"
     assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
-    beside = merge(copy, tmp_path / "tong-hop.xlsx", roster, "2020", None, None, None, dt.date(2020, 10, 25))
+    beside = merge(copy, Scope(roster, "2020", deadline=dt.date(2020, 10, 25)), Outputs(tmp_path / "tong-hop.xlsx"))
     assert beside.consolidation.totals.values == first.consolidation.totals.values

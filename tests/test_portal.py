@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from qcdc_excel.cli import main
-from qcdc_excel.merge import merge
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.portal.checker import CheckPool, InlineRunner
 from qcdc_excel.portal.service import ADMIN, DB_NAME, Portal, init_portal, safe_name, write_codes
 from qcdc_excel.portal.web import LOGIN_FREE, create_app, next_periods
@@ -432,8 +432,8 @@ def test_desk_zip_of_mixed_files_nothing_dropped_and_merge_agrees(desk, tmp_path
                                 "rejected": 0, "unreadable": 0, "missing": 0}
     assert admin.get("/api/v1/status").get_json() == json.loads(json.dumps(status))
     # the consolidated workbook: exactly merge's figures on the round's inbox
-    merged = merge(portal.inbox(), tmp_path / "m.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
-                   json_path=tmp_path / "m.json", deadline=DEADLINE)
+    merged = merge(portal.inbox(), Scope(load_roster(KBANG_ROSTER), "2020", "625", DEADLINE),
+                   Outputs(tmp_path / "m.xlsx", json=tmp_path / "m.json"))
     cli = json.loads((tmp_path / "m.json").read_text("utf-8"))
     resp = admin.get("/api/v1/consolidated.xlsx")
     assert resp.status_code == 200 and resp.data[:2] == b"PK"
@@ -766,8 +766,8 @@ def test_consolidated_workbook_of_a_big_round_runs_merge_in_a_worker(tmp_path):
         assert len(list(portal.inbox().iterdir())) == 70
         paths = portal.outputs()
         web = json.loads(paths["json"].read_text("utf-8"))
-        merged = merge(portal.inbox(), tmp_path / "m.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
-                       json_path=tmp_path / "m.json", deadline=DEADLINE, jobs=1)
+        merged = merge(portal.inbox(), Scope(load_roster(KBANG_ROSTER), "2020", "625", DEADLINE),
+                       Outputs(tmp_path / "m.xlsx", json=tmp_path / "m.json"), jobs=1)
         cli = json.loads((tmp_path / "m.json").read_text("utf-8"))
         assert web["totals"] == cli["totals"] and same_but_timing(web["units"], cli["units"])
         assert merged.consolidation.counts()["accepted"] == 14

@@ -23,7 +23,7 @@ from qcdc_excel.catalog import load_catalog
 from qcdc_excel.cli import main
 from qcdc_excel.form import CHARTS_SHEET, CONSOLIDATED_SHEET, DETAILS_SHEET, FINDINGS_SHEET, NOTES_SHEET, STATUS_SHEET
 from qcdc_excel.layout import SUMMARY_CLEAN_CONSOLIDATED, form_layout
-from qcdc_excel.merge import merge
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.pdf import to_pdf
 from qcdc_excel.roster import load_roster
 from qcdc_excel.validate import read_submission
@@ -67,8 +67,8 @@ def sheet_of(page: dict) -> str:
 @pytest.fixture(scope="module")
 def kbang(tmp_path_factory):
     d = tmp_path_factory.mktemp("kbang-print")
-    result = merge(INBOX, d / "tong-hop.xlsx", load_roster(KBANG_ROSTER), "2020", "625",
-                   deadline=dt.date(2020, 10, 25), json_path=d / "tong-hop.json", today=dt.date(2020, 10, 30))
+    result = merge(INBOX, Scope(load_roster(KBANG_ROSTER), "2020", "625", dt.date(2020, 10, 25)),
+                   Outputs(d / "tong-hop.xlsx", json=d / "tong-hop.json"), today=dt.date(2020, 10, 30))
     return d, result
 
 
@@ -279,7 +279,7 @@ def test_a_60_unit_province_prints_with_headers_on_every_page(tmp_path, soffice)
         template = personaliser.bytes_for("xa", period, Identity(code, name, "09", "Tỉnh Thử"))
         fill_workbook(template, valid_values(cat, layout.input_codes, random.Random(k)), inbox / f"{code}.xlsx",
                       report_date=dt.datetime(2024, 12, 20))
-    result = merge(inbox, tmp_path / "tong-hop.xlsx", roster, "2024")
+    result = merge(inbox, Scope(roster, "2024"), Outputs(tmp_path / "tong-hop.xlsx"))
     assert result.consolidation.counts()["accepted"] == 60
     [made] = to_pdf([result.out], soffice=soffice)
     got = pages(made.pdf)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from qcdc_excel import load_roster
 from qcdc_excel.cli import main
 from qcdc_excel.i18n import QcdcError
-from qcdc_excel.merge import merge
+from qcdc_excel import Outputs, ReportSpec, Scope, merge
 from qcdc_excel.report import (data_window, figures_from_consolidation, figures_from_file, party_committee,
                                render_report, section_sentences, vn_number, vn_percent)
 from qcdc_excel.periods import parse_period
@@ -37,8 +37,8 @@ def text_of(path: Path) -> tuple[str, list[list[str]]]:
 @pytest.fixture(scope="module")
 def kbang(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    result = merge(INBOX, out / "tong-hop.xlsx", load_roster(KBANG_ROSTER), "2020", report_path=out / "bao-cao.docx",
-                   report_signer="Nguyễn Văn Dũng")
+    result = merge(INBOX, Scope(load_roster(KBANG_ROSTER), "2020"),
+                   Outputs(out / "tong-hop.xlsx", report=ReportSpec(out / "bao-cao.docx", "Nguyễn Văn Dũng")))
     return result, out
 
 

@@ -106,15 +106,15 @@ def form_of_2021(path: Path, catalog, code: str = "23638") -> Path:
 def test_another_periods_file_counts_as_pending_only_until_replaced(tmp_path, catalog):
     """A 2021 report sent to the 2020 round is returned; the unit that also sent its accepted 2020
     report has nothing left to do, the unit that sent only the 2021 one has."""
-    from qcdc_excel.merge import merge
+    from qcdc_excel import Outputs, Scope, merge
 
     inbox = inbox_copy(tmp_path)
     form_of_2021(inbox / "23638_2021.xlsx", catalog)
-    result = merge(inbox, tmp_path / "t.xlsx", ROSTER, "2020")
+    result = merge(inbox, Scope(ROSTER, "2020"), Outputs(tmp_path / "t.xlsx"))
     assert result.ok, [(r.sub.path.name, r.role) for r in result.consolidation.pending()]
     assert result.to_json()["units"]["rejected"] == []
     (inbox / "23638_2020.xlsx").unlink()
-    result = merge(inbox, tmp_path / "u.xlsx", ROSTER, "2020")
+    result = merge(inbox, Scope(ROSTER, "2020"), Outputs(tmp_path / "u.xlsx"))
     assert not result.ok and [r.sub.path.name for r in result.consolidation.pending()] == ["23638_2021.xlsx"]
     units = result.to_json()["units"]
     assert units["rejected"] == ["23638"] and "23638" not in units["missing"]
@@ -260,13 +260,13 @@ def test_feedback_files_are_vietnamese_whatever_the_console_language(tmp_path):
 
 
 def test_library_merge_writes_vietnamese_feedback_unless_asked(tmp_path):
-    from qcdc_excel.merge import merge
+    from qcdc_excel import Outputs, Scope, merge
 
     inbox = tmp_path / "hop-thu"
     inbox.mkdir()
     shutil.copy(KBANG_INBOX / "23644_2020.xlsx", inbox)
     encrypt(inbox / "23644_2020.xlsx")
-    result = merge(inbox, tmp_path / "t.xlsx", ROSTER, "2020", feedback_dir=tmp_path / "vi", lang="en")
+    result = merge(inbox, Scope(ROSTER, "2020"), Outputs(tmp_path / "t.xlsx", tmp_path / "vi", lang="en"))
     assert result.feedback[0].read_text(encoding="utf-8-sig").startswith("KẾT QUẢ KIỂM TRA")
-    result = merge(inbox, tmp_path / "u.xlsx", ROSTER, "2020", feedback_dir=tmp_path / "en", feedback_lang="en")
+    result = merge(inbox, Scope(ROSTER, "2020"), Outputs(tmp_path / "u.xlsx", tmp_path / "en", feedback_lang="en"))
     assert result.feedback[0].read_text(encoding="utf-8-sig").startswith("FILE CHECK RESULT")

@@ -71,15 +71,10 @@ def run_task(task: tuple):
 
         return write_feedback(sub, out_dir, lang, name)
     if kind == "merge":  # the round's consolidated workbook: ``merge`` itself, in a clean process
-        import datetime as dt
+        from ..merging import merge
 
-        from ..merge import merge
-
-        _, inbox, out, roster_path, period, parent, json_path, deadline, lang, report_path, subs = task
-        merge(inbox, out, _roster(roster_path), period, parent, json_path=json_path,
-              deadline=dt.date.fromisoformat(deadline) if deadline else None, lang=lang, report_path=report_path,
-              submissions=subs)
-        return out
+        _, inbox, scope, outputs, subs = task  # a path, a scope.Scope, a scope.Outputs, the recorded reports
+        return merge(inbox, scope, outputs, submissions=subs).out
     if kind == "sleep":  # for the pool's own tests: a task that stalls (0 s: warming the pool up)
         import time
 

@@ -831,7 +831,7 @@ class Portal:
     def status(self, round_id: int | None = None, lang: str = "vi") -> dict:
         """The ``units`` object of ``merge --json`` for the round; files are named as in the round's
         inbox (``000012_name.xlsx``: the submission id first), never by a path on the server."""
-        from ..merge import MergeResult
+        from ..merging import MergeResult
         from ..validate import ValidationReport
 
         cons, subs, _ = self.consolidation(round_id)
@@ -922,10 +922,12 @@ class Portal:
             _, subs, _ = self.consolidation(rnd.id)
             if not subs:
                 raise QcdcError("portal-nothing-yet", period=rnd.period)
+            from ..scope import Outputs, ReportSpec, Scope
+
+            scope = Scope(self.roster(rnd), rnd.period_obj, rnd.parent, rnd.deadline)
+            outputs = Outputs(paths["xlsx"], json=paths["json"], lang=lang, report=ReportSpec(paths["docx"]))
             # ``merge`` itself, run in a worker: a clean single-threaded process that may use every core
-            self.runner.run(("merge", str(inbox), str(paths["xlsx"]), str(rnd.roster_path), rnd.period, rnd.parent,
-                             str(paths["json"]), rnd.deadline.isoformat() if rnd.deadline else None, lang,
-                             str(paths["docx"]), subs), timeout=MERGE_TIMEOUT, key=ADMIN)
+            self.runner.run(("merge", str(inbox), scope, outputs, subs), timeout=MERGE_TIMEOUT, key=ADMIN)
             for made in paths.values():
                 _private_file(made)
             atomic_write_text(stamp, key, private=True)
