@@ -119,9 +119,9 @@ def test_the_desk_worker_receives_scope_and_outputs(tmp_path):
     tasks = []
 
     class Recording(InlineRunner):
-        def run(self, task, timeout=None):
+        def run(self, task, timeout=None, **kw):
             tasks.append(task)
-            return super().run(task, timeout)
+            return super().run(task, timeout, **kw)
 
     portal = Portal(tmp_path / "data", runner=Recording())
     try:
