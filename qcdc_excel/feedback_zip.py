@@ -22,7 +22,7 @@ import struct
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
-from .reader import cell_index, open_workbook, read_part
+from .reader import Unreadable, cell_index, open_workbook, read_part
 from .fingerprint import COPY_MARK_NAME
 from .feedback_live import DONE_CONDITION, finding_state, still_wrong, verdict_formula
 from .form import FEEDBACK_SHEET
@@ -310,7 +310,7 @@ def patched_copy(sub: Submission, data: bytes, lang: str, font_name: str, passwo
     except (_GiveUp, ValueError, KeyError, IndexError, AttributeError, UnicodeError, zipfile.BadZipFile):
         return None
     except Exception as exc:  # noqa: BLE001 - e.g. Unreadable: the slower path decides
-        if type(exc).__name__ == "Unreadable":
+        if isinstance(exc, Unreadable):
             return None
         raise
 

@@ -24,6 +24,7 @@ from .catalog import CURRENT_VERSION, Catalog, Heading, Indicator, load_catalog
 from .consolidate import Consolidation, Totals, totals_of_submission
 from .form import FONT
 from .i18n import QcdcError
+from .numbers import format_number, format_percent, plain
 from .periods import Period, parse_period
 
 STYLES = ("nd30", "hd36")
@@ -32,25 +33,12 @@ PLACEHOLDER = "[Nội dung do đơn vị viết: {what}]"
 
 # --- numbers as administrative Vietnamese writes them -------------------------------------------------
 def vn_number(x: object, pad: bool = True) -> str:
-    """11796.9 -> '11.796,9'; 2 -> '02' (a small count, as administrative writing pads it)."""
-    if x is None:
-        return ""
-    if isinstance(x, Decimal):
-        x = int(x) if x == x.to_integral_value() else float(x)
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    if isinstance(x, int):
-        return f"{x:02d}" if pad and 0 < x < 10 else f"{x:,}".replace(",", ".")
-    text = f"{x:,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """The report's numbers (``numbers.format_number``): 11796.9 -> '11.796,9', at most three decimals;
+    2 -> '02' (a small count, as administrative writing pads it)."""
+    return format_number(x, "vi", pad=pad, places=3)
 
 
-def vn_percent(part: object, whole: object) -> str | None:
-    """'94,1 %' for 16 of 17 (one decimal, rounded half up); None when there is no whole."""
-    if whole in (None, 0) or part is None:
-        return None
-    ratio = (Decimal(str(part)) * 100 / Decimal(str(whole))).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
-    return f"{str(ratio).replace('.', ',')} %"
+vn_percent = format_percent  # '94,1 %' for 16 of 17 (one decimal, rounded half up); None when no whole
 
 
 # --- the figures ----------------------------------------------------------------------------------------
@@ -337,7 +325,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
             entry.update(value=v, text=f"{vn_number(v, pad=False)}/{vn_number(n, pad=False)}", x=vn_number(v, pad=False),
                          n=vn_number(n, pad=False))
         elif v is not None:
-            entry.update(value=float(v) if isinstance(v, Decimal) else v,
+            entry.update(value=plain(v),
                          text=str(v) if isinstance(v, str) else vn_number(v, pad=False))
         ind[code] = entry
     ind_by_safe = {code.replace(".", "_"): e for code, e in ind.items()}

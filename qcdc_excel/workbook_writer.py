@@ -21,13 +21,14 @@ from pathlib import Path
 import xlsxwriter
 
 from .atomic import atomic_write_bytes
-from .catalog import CURRENT_VERSION, Indicator
+from .catalog import Indicator
 from .consolidate import Consolidation, Totals
 from .i18n import LEVEL_LABELS, SKIP_REASONS
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
                      SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
+from .numbers import plain
 from .periods import parse_period
 from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
                    STATUS_SHEET)
@@ -79,7 +80,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, today: 
                                    "default_format_properties": {"font_name": FONT, "font_size": 12}})
     wb.set_properties({"title": cons.catalog.title, "author": "qcdc-excel"})
     f = _Formats(wb)
-    layout = form_layout(CURRENT_VERSION, cons.level, "consolidated")
+    layout = form_layout(cons.catalog.version, cons.level, "consolidated")
     _summary_sheet(wb, f, layout, cons, password, today or dt.date.today(), style)
     _details_sheet(wb, f, cons)
     status_range = _status_sheet(wb, f, cons, report, base)
@@ -129,15 +130,9 @@ class _Formats:
         return self._flag_formats[key]
 
 
-def _num(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
     """What each in-sheet check shows for these totals (the same rule engine as validation)."""
-    nums = {c: _num(v) for c, v in totals.values.items() if isinstance(v, (int, float, Decimal))}
+    nums = {c: plain(v) for c, v in totals.values.items() if isinstance(v, (int, float, Decimal))}
     out = {}
     for check in layout.checks:
         status = check.rule.evaluate(nums).status
@@ -156,7 +151,7 @@ def _summary_value(ind: Indicator, totals: Totals, base: Style) -> tuple[object,
         return value, replace(base, num_format=f'0"/{n} đơn vị"', halign="right", wrap=False)
     if isinstance(value, str):
         return value, base if ind.kind == "text" else replace(base, halign="center")
-    return _num(value), replace(base, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
+    return plain(value), replace(base, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
                                 halign="right")
 
 
