@@ -652,7 +652,7 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     chart.set_size({"width": 700, "height": 400})
     ws.insert_chart(row + 2, 0, chart)
 
-    ratios = [cons.catalog.indicators[c] for c in ("II.5.6", "II.9.6", "II.8.8") if c in cons.catalog.indicators]
+    ratios = [cons.catalog.indicators[c] for c in cons.catalog.charts]  # the catalog's ``charts:``
     units = [d for d in sorted(cons.details, key=lambda d: d.code) if not d.is_parent_own]
     data_col = 12
     ws.write_string(row + 2, data_col, "Đơn vị", f.bold)

@@ -84,7 +84,7 @@ def test_plain_gives_a_cell_a_float_for_a_decimal_only():
 
 def test_a_rule_finding_prints_its_sides_in_the_readers_notation():
     f = finding("rule-failed", severity="error", cell="E20", left=11796.9, right=1234567, op="<=", rule="r1",
-                message=("Số vụ hòa giải thành không vượt số vụ tiếp nhận.", "Successful cases do not exceed cases received."), left_side="II.5.3", right_side="II.5.2",
-                cells="E19, E20")
+                message=("Số vụ hòa giải thành không vượt số vụ tiếp nhận.", "Successful cases do not exceed cases received."),
+                left_side="II.5.3", right_side="II.5.2", cells="E19, E20")
     assert "II.5.3 = 11.796,9; II.5.2 = 1.234.567" in f.message("vi")
     assert "II.5.3 = 11,796.9; II.5.2 = 1,234,567" in f.message("en")
