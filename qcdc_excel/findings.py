@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .i18n import SEVERITY_LABELS, t
+from .i18n import t, word
 from .numbers import format_number
 
 # code -> (vi, en) message. Placeholders come from Finding.params plus cell/indicator/label.
@@ -272,7 +272,7 @@ class Finding:
         return en if lang == "en" else vi
 
     def severity_label(self, lang: str = "vi") -> str:
-        return SEVERITY_LABELS[self.severity][lang]
+        return word(f"severity-{self.severity}", lang)
 
     def to_json(self, lang: str = "vi") -> dict:
         return {"code": self.code, "title": self.title(lang), "severity": self.severity, "rule": self.rule,

@@ -22,7 +22,7 @@ from .catalog import LEVELS, Indicator, known_versions, load_catalog
 from .findings import TEXT_CAUSES, THOUSANDS_DOTS, UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
 from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
 from .formulas import same_meaning
-from .i18n import LEVEL_LABELS, QcdcError, fold
+from .i18n import WORDS, QcdcError, fold
 from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .numbers import format_number
 from .periods import parse_period
@@ -475,7 +475,8 @@ def _period_code(text: str) -> str:
 
 
 def _level_pair(level: str) -> tuple[str, str]:
-    return (LEVEL_LABELS[level]["vi"].lower(), LEVEL_LABELS[level]["en"].lower())
+    vi, en = WORDS[f"level-{level}"]
+    return vi.lower(), en.lower()
 
 
 # --- values ---------------------------------------------------------------------------------------
