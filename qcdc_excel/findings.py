@@ -257,7 +257,8 @@ class Finding:
         vi, en = TEXTS[self.code]
         params = {"cell": self.cell or "", "indicator": self.indicator or "",
                   "label": (self.label_en if lang == "en" and self.label_en else self.label) or "",
-                  "left": format_number(self.left, lang), "right": format_number(self.right, lang), "op": OPS_SHOWN.get(self.op or "", self.op),
+                  "left": format_number(self.left, lang), "right": format_number(self.right, lang),
+                  "op": OPS_SHOWN.get(self.op or "", self.op),
                   "sheet_name": self.sheet or ""}
         for key, value in self.params:
             if isinstance(value, tuple) and len(value) == 2:  # (vi, en) pair

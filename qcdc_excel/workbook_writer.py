@@ -404,8 +404,8 @@ def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
                 "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
         ws.write_string(n, 0, d.code, f.d_text)
         ws.write_string(n, 1, d.name, f.d_wrap)
-        for c, text in enumerate([word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level, d.parent or "", kind,
-                                  d.sub.path.name], start=after):
+        level = word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level
+        for c, text in enumerate([level, d.parent or "", kind, d.sub.path.name], start=after):
             ws.write_string(n, c, text, f.d_wrap)
         if d.sub.report_date:
             ws.write_datetime(n, after + 4, dt.datetime.combine(d.sub.report_date, dt.time()), f.d_date)
@@ -538,7 +538,7 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
         for c, value in enumerate(values, start=1):
             ws.write_string(r, c, value, f.row_center if c in (1, 3) else f.row_text)
         ws.write_string(r, 7, s_.sha256)
-        _fit_row(ws, r, [(shown, 28), (word(f"validation-{s_.status}"), 13), (word(f"role-{role.role}"), 30), (role.note[0], 46)])
+        _fit_row(ws, r, [(shown, 28), (values[3], 13), (values[4], 30), (role.note[0], 46)])
     for path, reason in report.skipped:
         r += 1
         reason_vi = word(f"skip-{reason}")
