@@ -29,7 +29,11 @@ _MAX_MESSAGE = 250  # an Excel string literal holds at most 255 characters
 
 _ITEM_KEYS = {"code", "kind", "unit", "levels", "rollup", "label", "label_en", "numerator",
               "denominator", "required", "group", "section"}
-_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules", "headline"}
+_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules", "headline", "charts", "report"}
+# What the lists that name indicators for the outputs may name: the consolidation's headline, the
+# ratios the consolidated workbook charts by unit, and the figures the Word report's sentences quote.
+_LIST_KINDS = {"headline": KINDS, "charts": ("ratio",)}
+REPORT_KINDS = ("count", "amount", "flag", "text")
 _RULE_KEYS = {"id", "expression", "severity", "missing", "message", "message_en"}
 
 
@@ -93,10 +97,14 @@ class Catalog:
     rules: tuple[Rule, ...]
     source: str = ""
     headline: tuple[str, ...] = ()
+    charts: tuple[str, ...] = ()  # the ratios the consolidated workbook charts unit by unit
+    report: tuple[tuple[str, str], ...] = ()  # (role, code): the figures the Word report's sentences quote
     indicators: dict[str, Indicator] = field(default_factory=dict, compare=False, repr=False)
+    report_codes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.indicators.update({i.code: i for i in self.items if isinstance(i, Indicator)})
+        self.report_codes.update(self.report)
 
     def reported_at(self, level: str) -> list[Indicator]:
         """Indicators a unit of ``level`` types or sees computed on its own form, in form order."""
@@ -298,17 +306,42 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
         if ok:
             rules.append(Rule(rid, expr, str(severity), str(missing), message,
                               str(raw.get("message_en") or message).strip()))
-    headline = data.get("headline") or []
-    if not isinstance(headline, list):
-        err(both("phần headline", "headline"), "«headline» phải là danh sách mã", "'headline' must be a list of codes")
-        headline = []
-    for code in headline:
-        if str(code) not in by_code:
-            err(both("phần headline", "headline"), f"mã {code} không có trong danh mục", f"unknown code {code}")
+    named = _named_codes(data, by_code, err)
     if errors:
         raise errors[0] if len(errors) == 1 else MultiError(errors)
     return Catalog(version, str(data.get("title") or "").strip(), str(data.get("title_en") or "").strip(),
-                   tuple(items), tuple(rules), source, tuple(str(c) for c in headline))
+                   tuple(items), tuple(rules), source, **named)
+
+
+def _named_codes(data: dict, by_code: dict[str, Indicator], err) -> dict[str, tuple]:
+    """The ``headline`` and ``charts`` lists and the ``report`` roles, each code checked against the items."""
+    out: dict[str, tuple] = {}
+    for key, kinds in _LIST_KINDS.items():
+        codes = data.get(key) or []
+        where = both(f"phần {key}", key)
+        if not isinstance(codes, list):
+            err(where, f"«{key}» phải là danh sách mã", f"'{key}' must be a list of codes")
+            codes = []
+        for code in codes:
+            _check_named(str(code), kinds, by_code, where, err)
+        out[key] = tuple(str(c) for c in codes)
+    roles = data.get("report") or {}
+    if not isinstance(roles, dict):
+        err(both("phần report", "report"), "«report» phải là bảng «vai trò: mã»", "'report' must map roles to codes")
+        roles = {}
+    for role, code in roles.items():
+        _check_named(str(code), REPORT_KINDS, by_code, both(f"phần report ({role})", f"report ({role})"), err)
+    out["report"] = tuple((str(role), str(code)) for role, code in roles.items())
+    return out
+
+
+def _check_named(code: str, kinds: tuple[str, ...], by_code: dict[str, Indicator], where: dict, err) -> None:
+    target = by_code.get(code)
+    if target is None:
+        err(where, f"mã {code} không có trong danh mục", f"unknown code {code}")
+    elif target.kind not in kinds:
+        err(where, f"mã {code} là loại {target.kind}; ở đây cần loại {', '.join(kinds)}",
+            f"code {code} is a {target.kind}; here it must be {', '.join(kinds)}")
 
 
 def load_catalog_file(path: str | Path) -> Catalog:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .catalog import LEVELS, Catalog, Indicator
 from .i18n import QcdcError
+from .numbers import plain
 from .periods import VN_TIME, parse_period
 from .roster import Roster, Unit
 from .validate import Submission
@@ -44,10 +45,7 @@ class Totals:
         return float(Decimal(num) / Decimal(den))
 
     def number(self, code: str) -> float | int | None:
-        v = self.values.get(code)
-        if isinstance(v, Decimal):
-            return float(v)
-        return v
+        return plain(self.values.get(code))
 
     def as_json(self, catalog: Catalog) -> dict[str, object]:
         """Flags as counts, ratios as numbers, text left out (it is in the notes)."""

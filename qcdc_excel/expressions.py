@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from .numbers import formula_literal
+
 OPERATORS = ("<=", ">=", "==", "!=", "<", ">")
 _EXCEL_OP = {"<=": "<=", ">=": ">=", "==": "=", "!=": "<>", "<": "<", ">": ">"}
 MISSING_STRATEGIES = ("skip_if_any_missing", "skip_if_all_missing", "never_skip")
@@ -110,14 +112,10 @@ def _clean(value: float) -> float | int:
 def _excel_side(terms: tuple[Term, ...], cell: Callable[[str], str]) -> str:
     parts = []
     for i, term in enumerate(terms):
-        ref = f"N({cell(term.code)})" if term.code else _num(term.constant)
+        ref = f"N({cell(term.code)})" if term.code else formula_literal(term.constant)
         sign = "-" if term.sign < 0 else ("+" if i else "")
         parts.append(f"{sign}{ref}")
     return "".join(parts)
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if x == int(x) else repr(x)
 
 
 def parse_expression(text: str) -> Expression:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .i18n import word
 from .layout import CHECK_ERROR, CHECK_WARNING
 from .validate import Submission
 
@@ -32,8 +33,6 @@ LIVE_CONDITIONS = {
 # ERRORS FIXED, or reads ĐƯỢC CHẤP NHẬN / ACCEPTED exactly)
 DONE_CONDITION = ('OR(LEFT({c},6)="ĐÃ SỬA",LEFT({c},9)="ALL FIXED",LEFT({c},12)="ERRORS FIXED",'
                   '{c}="ĐƯỢC CHẤP NHẬN",{c}="ACCEPTED")')
-LIVE_WORDS = {"vi": ("Chưa sửa", "Đã sửa", "Cần biểu mẫu gốc", "—"),
-              "en": ("Not fixed", "Fixed", "Needs the original form", "—")}
 
 
 def _absolute(ref: str) -> str:
@@ -94,7 +93,8 @@ def verdict_formula(sub: Submission, lang: str) -> tuple[str, str] | None:
 
 def finding_state(f, sub: Submission, lang: str) -> tuple[str | None, str]:
     """The 'state' column of the front sheet for ``f``: (formula or None, value now)."""
-    not_fixed, fixed, needs_form, none = LIVE_WORDS["en" if lang == "en" else "vi"]
+    not_fixed, fixed, needs_form, none = (word(f"live-{state}", "en" if lang == "en" else "vi")
+                                          for state in ("not-fixed", "fixed", "needs-form", "none"))
     cond = still_wrong(f, sub, sheet_prefix(sub.layout.sheet_name)) if sub.layout else None
     if cond is not None:
         return f'IF({cond},"{not_fixed}","{fixed}")', not_fixed

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .i18n import SEVERITY_LABELS, t
+from .i18n import t, word
+from .numbers import format_number
 
 # code -> (vi, en) message. Placeholders come from Finding.params plus cell/indicator/label.
 TEXTS: dict[str, tuple[str, str]] = {
@@ -259,7 +260,8 @@ class Finding:
         vi, en = TEXTS[self.code]
         params = {"cell": self.cell or "", "indicator": self.indicator or "",
                   "label": (self.label_en if lang == "en" and self.label_en else self.label) or "",
-                  "left": _num(self.left, lang), "right": _num(self.right, lang), "op": OPS_SHOWN.get(self.op or "", self.op),
+                  "left": format_number(self.left, lang), "right": format_number(self.right, lang),
+                  "op": OPS_SHOWN.get(self.op or "", self.op),
                   "sheet_name": self.sheet or ""}
         for key, value in self.params:
             if isinstance(value, tuple) and len(value) == 2:  # (vi, en) pair
@@ -274,7 +276,7 @@ class Finding:
         return en if lang == "en" else vi
 
     def severity_label(self, lang: str = "vi") -> str:
-        return SEVERITY_LABELS[self.severity][lang]
+        return word(f"severity-{self.severity}", lang)
 
     def to_json(self, lang: str = "vi") -> dict:
         return {"code": self.code, "title": self.title(lang), "severity": self.severity, "rule": self.rule,
@@ -296,14 +298,7 @@ def finding(code: str, severity: str | None = None, **kw) -> Finding:
     return Finding(code, severity, params=tuple(sorted(kw.items())), **fields)
 
 
-def _num(x, lang: str = "vi") -> str:
-    """A number as a reader of ``lang`` writes it: 11.796,9 in Vietnamese, 11,796.9 in English."""
-    if x is None:
-        return ""
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    text = f"{x:,}" if isinstance(x, int) else f"{x:,.10g}"
-    return text if lang == "en" else text.replace(",", " ").replace(".", ",").replace(" ", ".")
+_num = format_number  # the name the command line's headline still imports; new code uses numbers.format_number
 
 
 __all__ = ["Finding", "finding", "CODES", "TEXTS", "TEXT_CAUSES", "THOUSANDS_DOTS", "UNREADABLE_CODES", "WHAT_TO_TYPE",

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from .catalog import Heading, Indicator
-from .i18n import LEVEL_LABELS
+from .i18n import word
 from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE,
                      KIND_HINTS, NUMBER_FORMATS, PLACE_PREFIXES, SUMMARY_CLEAN_CONSOLIDATED, FormLayout)
 
@@ -338,7 +338,7 @@ def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     if not own:
         sheet.put(ids["units"], head.units, Style(halign="left", num_format=NUMBER_FORMATS["count"]))
     sheet.put(f"D{g.unit_code}", "Cấp:", S_LABEL_RIGHT)
-    sheet.put(ids["level_label"], LEVEL_LABELS[layout.level]["vi"], S)
+    sheet.put(ids["level_label"], word(f"level-{layout.level}"), S)
     sheet.put(f"D{g.parent}", "Mẫu biểu:", S_LABEL_RIGHT)
     sheet.put(ids["catalog_version"], layout.catalog.version, Style(size=10, halign="left", shrink=True))
     # the self-check, beside the identity block in the check column, which never prints

@@ -405,15 +405,46 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-LEVEL_LABELS = {
-    "tinh": {"vi": "Cấp tỉnh", "en": "Province"},
-    "huyen": {"vi": "Cấp huyện", "en": "District"},
-    "xa": {"vi": "Cấp xã", "en": "Commune"},
-}
-
-SEVERITY_LABELS = {
-    "error": {"vi": "Lỗi", "en": "Error"},
-    "warning": {"vi": "Cảnh báo", "en": "Warning"},
+# --- words: the short labels sheets, pages and the terminal show -------------------------------------------
+# Every bilingual table has this one shape, key -> (Vietnamese, English), read with :func:`word`
+# (like the desk's ``portal.texts`` and the findings' ``TEXTS``); sentences with parameters are MESSAGES.
+WORDS: dict[str, tuple[str, str]] = {
+    # the levels of units
+    "level-tinh": ("Cấp tỉnh", "Province"),
+    "level-huyen": ("Cấp huyện", "District"),
+    "level-xa": ("Cấp xã", "Commune"),
+    # how serious a finding is
+    "severity-error": ("Lỗi", "Error"),
+    "severity-warning": ("Cảnh báo", "Warning"),
+    # why a file found in an inbox was not read (``validate.collect_files`` and the feedback copies)
+    "skip-lock-file": ("tệp khóa của Excel", "Excel lock file"),
+    "skip-hidden-file": ("tệp ẩn", "hidden file"),
+    "skip-not-a-spreadsheet": ("không phải bảng tính", "not a spreadsheet"),
+    "skip-feedback-copy": ("tệp góp ý do qcdc-excel tạo: bỏ qua", "feedback file made by qcdc-excel: skipped"),
+    # what the check of a submission found (``Submission.status``)
+    "validation-accepted": ("Đạt", "Accepted"),
+    "validation-accepted-with-warnings": ("Đạt (có cảnh báo)", "Accepted with warnings"),
+    "validation-rejected": ("Trả lại", "Returned"),
+    "validation-unreadable": ("Không đọc được", "Unreadable"),
+    # an expected unit in a consolidation (``consolidate.ExpectedUnit.status``)
+    "unit-on-time": ("Đúng hạn", "On time"),
+    "unit-late": ("Muộn hạn", "Late"),
+    "unit-rejected": ("Bị trả lại", "Returned"),
+    "unit-unreadable": ("Đã nộp — tệp không đọc được", "Sent — the file cannot be read"),
+    "unit-missing": ("Chưa nộp", "Missing"),
+    # what a consolidation did with a file (``consolidate.FileRole.role``)
+    "role-used": ("Dùng để tổng hợp", "Used"),
+    "role-superseded": ("Bị thay bằng bản sau", "Replaced by a later copy"),
+    "role-duplicate": ("Bản trùng", "Duplicate"),
+    "role-covered": ("Đã có trong báo cáo tổng hợp cấp dưới", "Already in a consolidated report below"),
+    "role-rejected": ("Trả lại để sửa", "Returned to be fixed"),
+    "role-unreadable": ("Không đọc được", "Unreadable"),
+    "role-excluded": ("Không thuộc lần tổng hợp này", "Not part of this consolidation"),
+    # the live state of a finding on a feedback copy's front sheet (``feedback_live``)
+    "live-not-fixed": ("Chưa sửa", "Not fixed"),
+    "live-fixed": ("Đã sửa", "Fixed"),
+    "live-needs-form": ("Cần biểu mẫu gốc", "Needs the original form"),
+    "live-none": ("—", "—"),
 }
 
 
@@ -431,6 +462,12 @@ def t(key: str, lang: str = "vi", **params: object) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def word(key: str, lang: str = "vi") -> str:
+    """The label ``key`` of :data:`WORDS` in ``lang``."""
+    vi, en = WORDS[key]
+    return en if check_lang(lang) == "en" else vi
+
+
 def both(vi: str, en: str) -> dict[str, str]:
     """A message parameter that has its own Vietnamese and English wording."""
     return {"vi": vi, "en": en}
@@ -441,13 +478,15 @@ def pick(vi: str, en: str | None, lang: str) -> str:
     return en if (lang == "en" and en) else vi
 
 
-# Why a file found in an inbox was not read (``validate.collect_files`` and the feedback copies).
-SKIP_REASONS: dict[str, dict[str, str]] = {
-    "lock-file": {"vi": "tệp khóa của Excel", "en": "Excel lock file"},
-    "hidden-file": {"vi": "tệp ẩn", "en": "hidden file"},
-    "not-a-spreadsheet": {"vi": "không phải bảng tính", "en": "not a spreadsheet"},
-    "feedback-copy": {"vi": "tệp góp ý do qcdc-excel tạo: bỏ qua", "en": "feedback file made by qcdc-excel: skipped"},
-}
+def _by_key(prefix: str) -> dict[str, dict[str, str]]:
+    return {key[len(prefix):]: both(vi, en) for key, (vi, en) in WORDS.items() if key.startswith(prefix)}
+
+
+# WORDS by key and language, as the command line still reads them (``SKIP_REASONS["lock-file"]["en"]``);
+# new code asks :func:`word`.
+LEVEL_LABELS = _by_key("level-")
+SEVERITY_LABELS = _by_key("severity-")
+SKIP_REASONS = _by_key("skip-")
 
 
 def nfc(text: str) -> str:

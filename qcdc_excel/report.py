@@ -4,7 +4,9 @@ The figures come from a checked source only: the consolidation ``merge`` has jus
 workbook that validates as accepted (a consolidated workbook, or one unit's own submission). Every
 numeric sentence is written here from those figures, in the manner of the seeds' reports
 ("hòa giải thành 146/158 vụ việc, đạt 92,4 %"), with its denominator always named, Vietnamese
-number format and small counts zero-padded; an indicator nobody reported gives no sentence. The
+number format and small counts zero-padded; an indicator nobody reported gives no sentence. A
+sentence names its figures by role ("mediation_cases"); the catalog's ``report:`` gives each role's
+code, so a catalog version that numbers the appendix otherwise needs no change here. The
 judgement sections are marked placeholders, never invented prose.
 
 The document is rendered with docxtpl (Jinja tags inside a .docx): the default template is built
@@ -18,12 +20,14 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Catalog, Heading, Indicator, load_catalog
 from .consolidate import Consolidation, Totals, totals_of_submission
 from .form import FONT
 from .i18n import QcdcError
+from .numbers import format_number, format_percent, plain
 from .periods import Period, parse_period
 
 STYLES = ("nd30", "hd36")
@@ -32,25 +36,12 @@ PLACEHOLDER = "[Nội dung do đơn vị viết: {what}]"
 
 # --- numbers as administrative Vietnamese writes them -------------------------------------------------
 def vn_number(x: object, pad: bool = True) -> str:
-    """11796.9 -> '11.796,9'; 2 -> '02' (a small count, as administrative writing pads it)."""
-    if x is None:
-        return ""
-    if isinstance(x, Decimal):
-        x = int(x) if x == x.to_integral_value() else float(x)
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    if isinstance(x, int):
-        return f"{x:02d}" if pad and 0 < x < 10 else f"{x:,}".replace(",", ".")
-    text = f"{x:,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """The report's numbers (``numbers.format_number``): 11796.9 -> '11.796,9', at most three decimals;
+    2 -> '02' (a small count, as administrative writing pads it)."""
+    return format_number(x, "vi", pad=pad, places=3)
 
 
-def vn_percent(part: object, whole: object) -> str | None:
-    """'94,1 %' for 16 of 17 (one decimal, rounded half up); None when there is no whole."""
-    if whole in (None, 0) or part is None:
-        return None
-    ratio = (Decimal(str(part)) * 100 / Decimal(str(whole))).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
-    return f"{str(ratio).replace('.', ',')} %"
+vn_percent = format_percent  # '94,1 %' for 16 of 17 (one decimal, rounded half up); None when no whole
 
 
 # --- the figures ----------------------------------------------------------------------------------------
@@ -69,6 +60,16 @@ class Figures:
 
     def value(self, code: str):
         return self.totals.values.get(code)
+
+    def code(self, role: str) -> str | None:
+        """The code of the figure a sentence calls ``role`` (the catalog's ``report:``); None when
+        this catalog has no such figure."""
+        return self.catalog.report_codes.get(role)
+
+    def said(self, role: str):
+        """The figure a sentence calls ``role`` (None when nobody reported it or the catalog has none)."""
+        code = self.code(role)
+        return None if code is None else self.value(code)
 
 
 def figures_from_consolidation(cons: Consolidation) -> Figures:
@@ -113,17 +114,21 @@ def _shown_parent(path: str | Path, sub) -> str:
     return text.split(" – ", 1)[-1] if " – " in text else text
 
 
-# --- sentences --------------------------------------------------------------------------------------------
-def _n(fig: Figures, code: str) -> object:
+# --- sentences: each names its figures by role (the catalog's ``report:`` gives their codes) ----------------
+def _number(fig: Figures, code: str | None) -> object:
     v = fig.value(code)
     return None if isinstance(v, str) else v
 
 
-def _count(fig: Figures, code: str, unit: str | None = None) -> str | None:
-    v = _n(fig, code)
+def _n(fig: Figures, role: str) -> object:
+    return _number(fig, fig.code(role))
+
+
+def _count(fig: Figures, role: str, unit: str | None = None) -> str | None:
+    v = _n(fig, role)
     if v is None:
         return None
-    ind = fig.catalog.indicators[code]
+    ind = fig.catalog.indicators[fig.code(role)]
     return f"{vn_number(v)} {unit if unit is not None else ind.unit}".strip()
 
 
@@ -136,13 +141,13 @@ def _of(fig: Figures, part: str, whole: str, noun: str) -> str | None:
     return f"{vn_number(p, pad=False)}/{vn_number(w, pad=False)} {noun}" + (f", đạt {pct}" if pct else "")
 
 
-def _flag(fig: Figures, code: str, places: str) -> str | None:
+def _flag(fig: Figures, role: str, places: str) -> str | None:
     """'14/14 xã, thị trấn' for a consolidated flag; 'Có'/'Không' turned into words for one unit."""
-    v = fig.value(code)
+    v = fig.said(role)
     if v is None:
         return None
     if not isinstance(v, str):  # consolidated: how many units answered Có
-        n = fig.totals.flag_units.get(code) or fig.totals.units
+        n = fig.totals.flag_units.get(fig.code(role)) or fig.totals.units
         return f"{vn_number(v, pad=False)}/{vn_number(n, pad=False)} {places}"
     return None if v not in ("Có", "Không") else ("có" if v == "Có" else "chưa có")
 
@@ -156,116 +161,175 @@ def _join(parts: list[str | None]) -> str | None:
     return "; ".join(parts) if parts else None
 
 
+def _said(f: Figures, role: str, text: str, nonzero: bool = False) -> str | None:
+    """``text`` with the figure ``role`` and its unit in place of ``{}``; None when nobody reported it
+    (``nonzero``: nor when it is 0)."""
+    v = _n(f, role)
+    if v is None or (nonzero and not v):
+        return None
+    return text.format(_count(f, role))
+
+
+def _lead(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """I: direction, training, inspection; the steering committee."""
+    docs = _count(f, "documents")
+    if docs:
+        by = [_said(f, "documents_party", "cấp ủy đảng {}"), _said(f, "documents_authorities", "chính quyền {}"),
+              _said(f, "documents_front", "Mặt trận Tổ quốc và các đoàn thể {}")]
+        add("lead", f"trong kỳ đã ban hành {docs} lãnh đạo, chỉ đạo thực hiện dân chủ ở cơ sở"
+            + (" (" + ", ".join(x for x in by if x) + ")" if any(by) else ""))
+    trainings = _said(f, "trainings", "tổ chức {} tuyên truyền, phổ biến, tập huấn")
+    if trainings:
+        add("lead", trainings + (_said(f, "training_attendances", " với {} tham dự") or ""))
+    inspections = _of(f, "inspections_done", "inspections_planned", "cuộc kiểm tra theo kế hoạch")
+    if inspections:
+        add("lead", "thực hiện " + inspections + (_said(f, "thematic_supervisions", "; giám sát chuyên đề {}") or ""))
+    meetings = _said(f, "steering_meetings", "Ban Chỉ đạo họp {}")
+    if meetings:
+        add("steering", meetings
+            + ("; Ban Chỉ đạo được kiện toàn trong kỳ" if f.said("steering_reorganised") == "Có" else ""))
+
+
+_MATTERS = (("matters_public", "công khai để Nhân dân biết"), ("matters_decided", "Nhân dân bàn và quyết định"),
+            ("matters_commented", "Nhân dân tham gia ý kiến"), ("matters_supervised", "Nhân dân kiểm tra, giám sát"))
+
+
+def _dialogue(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """II.1–II.2: dialogue with the people, and what the people know, decide, comment and supervise."""
+    dialogue = _flag(f, "dialogue_rules", _places(f))
+    if dialogue and not isinstance(f.said("dialogue_rules"), str):
+        add("commune", f"{dialogue} có quy chế và tổ chức đối thoại trực tiếp giữa người đứng đầu cấp ủy, chính quyền "
+                       "với Nhân dân")
+    elif dialogue:
+        add("commune", f"{dialogue} quy chế và tổ chức đối thoại trực tiếp với Nhân dân")
+    dialogues = _said(f, "dialogues", "tổ chức {} đối thoại")
+    if dialogues:
+        answered = _of(f, "petitions_answered", "petitions_raised", "ý kiến, kiến nghị")
+        add("commune", dialogues + (f"; đã trả lời, giải quyết {answered}" if answered else ""))
+    known = [(role, what) for role, what in _MATTERS if _n(f, role) is not None]
+    if known:
+        add("commune", "thực hiện " + ", ".join(f"{vn_number(_n(f, role))} nội dung {what}" for role, what in known))
+
+
+def _front(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """II.3: the Fatherland Front's supervision and social criticism."""
+    program = _flag(f, "front_programme", _places(f))
+    add("front", _join([
+        f"{program} có chương trình giám sát, phản biện xã hội được cấp ủy phê duyệt"
+        if program and not isinstance(f.said("front_programme"), str) else None,
+        _said(f, "front_supervisions", "Mặt trận Tổ quốc và các đoàn thể giám sát {}"),
+        _said(f, "front_criticisms", "phản biện xã hội, góp ý xây dựng Đảng, xây dựng chính quyền {}")]))
+
+
+def _people(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """II.4–II.7: contributions, mediation, village covenants, people's inspection."""
+    money, land = _n(f, "money_contributed"), _n(f, "land_donated")
+    given = [None if money is None else f"{vn_number(money, pad=False)} triệu đồng", _count(f, "workdays_contributed"),
+             None if land is None else f"hiến {vn_number(land, pad=False)} m² đất"]
+    if any(given):
+        add("commune", "Nhân dân đóng góp xây dựng nông thôn mới, đô thị văn minh " + ", ".join(g for g in given if g))
+    cases = _said(f, "mediation_cases", "tiếp nhận {} việc")
+    if cases:
+        success = _of(f, "mediation_successful", "mediation_cases", "vụ việc")
+        rest = [r for r in (_said(f, "mediation_unsuccessful", "không thành {}", nonzero=True),
+                            _said(f, "mediation_in_progress", "đang hòa giải {}", nonzero=True)) if r]
+        add("commune", (_said(f, "mediation_teams", "{} hòa giải ở cơ sở ") or "các tổ hòa giải ") + cases
+            + (f", hòa giải thành {success}" if success else "") + ("; " + ", ".join(rest) if rest else ""))
+    covenants = _of(f, "villages_with_covenant", "villages", "thôn, tổ dân phố có hương ước, quy ước được công nhận")
+    if covenants:
+        add("commune", covenants[0].upper() + covenants[1:]
+            + (_said(f, "covenants_amended", "; sửa đổi, bổ sung {} hương ước, quy ước", nonzero=True) or ""))
+    inspectors = _flag(f, "inspection_board", _places(f))
+    add("commune", _join([
+        f"{inspectors} có Ban Thanh tra nhân dân" if inspectors and not isinstance(f.said("inspection_board"), str)
+        else None,
+        _said(f, "inspection_board_inspections", "Ban Thanh tra nhân dân thực hiện {} thanh tra, giám sát"),
+        _said(f, "investment_supervisions", "Ban Giám sát đầu tư của cộng đồng giám sát {}")]))
+
+
+def _reform(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """II.8: the one-stop shop."""
+    received = _said(f, "files_received", "bộ phận một cửa tiếp nhận {}")
+    if received:
+        on_time = _of(f, "files_on_time", "files_resolved", "hồ sơ đúng hạn")
+        happy = _of(f, "survey_satisfied", "survey_forms", "phiếu hài lòng")
+        add("reform", received + (_said(f, "files_online", " (trực tuyến {})") or "")
+            + (_said(f, "files_resolved", ", đã giải quyết {}") or "")
+            + (f", trong đó {on_time}" if on_time else "") + (f"; khảo sát mức độ hài lòng: {happy}" if happy else ""))
+
+
+_MODELS = (("models_maintained", "duy trì"), ("models_replicated", "nhân rộng"), ("models_new", "đăng ký mới"))
+
+
+def _complaints(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """II.9–II.10: citizens received, complaints resolved; the "skilful mass mobilisation" models."""
+    parts = [_said(f, "citizen_receptions", "tiếp {} công dân"),
+             _said(f, "complaints_received", "tiếp nhận {} khiếu nại, tố cáo, kiến nghị, phản ánh")]
+    if any(parts):
+        solved = _of(f, "complaints_resolved", "complaints_in_competence", "đơn thuộc thẩm quyền")
+        if solved:
+            parts.append(f"đã giải quyết {solved}"
+                         + (_said(f, "complaints_pending", "; còn {} đang giải quyết", nonzero=True) or ""))
+        add("commune", _join(parts))
+    models = [m for m in (_said(f, role, what + " {}") for role, what in _MODELS) if m]
+    if models:
+        add("commune", "mô hình “Dân vận khéo”: " + ", ".join(models))
+
+
+_AGENCIES = (("agencies_staff_conference", "tổ chức hội nghị cán bộ, công chức, viên chức"),
+             ("agencies_democracy_rules", "ban hành, sửa đổi quy chế thực hiện dân chủ"),
+             ("agencies_one_stop", "thực hiện một cửa điện tử, một cửa liên thông"),
+             ("agencies_inspection_board", "có Ban Thanh tra nhân dân"))
+
+
+def _state(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """III: state agencies and public service units."""
+    total = _count(f, "agencies")
+    if total:
+        parts = [f"{what} {share}" for role, what in _AGENCIES
+                 if (share := _of(f, role, "agencies", "cơ quan, đơn vị"))]
+        add("state", f"trong số {total} trực thuộc: " + "; ".join(parts) if parts else f"có {total} trực thuộc")
+
+
+_UNION_HELD = (("enterprises_workers_conference", "tổ chức hội nghị người lao động"),
+               ("enterprises_labour_agreement", "ký kết thỏa ước lao động tập thể"))
+
+
+def _enterprises(f: Figures, add: Callable[[str, str | None], None]) -> None:
+    """IV: enterprises."""
+    total = _said(f, "enterprises", "trên địa bàn có {}")
+    if not total:
+        return
+    party, union = _n(f, "enterprises_party"), _n(f, "enterprises_union")
+    add("enterprise", ", ".join(p for p in (
+        total, None if party is None else f"{vn_number(party)} có tổ chức đảng",
+        None if union is None else f"{vn_number(union)} có tổ chức công đoàn, tổ chức đại diện người lao động") if p))
+    held = [f"{what} {share}" for role, what in _UNION_HELD
+            if (share := _of(f, role, "enterprises_union", "doanh nghiệp có công đoàn"))]
+    if held:
+        add("enterprise", "; ".join(held))
+    rules, strikes = _n(f, "enterprises_democracy_rules"), _n(f, "strikes")
+    add("enterprise", _join([
+        None if rules is None else f"{vn_number(rules)} doanh nghiệp ban hành quy chế dân chủ ở nơi làm việc",
+        _said(f, "workplace_dialogues", "tổ chức {} đối thoại tại nơi làm việc"),
+        _said(f, "strikes", "xảy ra {} đình công, ngừng việc tập thể", nonzero=True)
+        or ("không xảy ra đình công, ngừng việc tập thể" if strikes == 0 else None)]))
+
+
+# The parts of the report in the order their sentences are written.
+_PARTS = (_lead, _dialogue, _front, _people, _reform, _complaints, _state, _enterprises)
+
+
 def section_sentences(fig: Figures) -> dict[str, list[str]]:
     """Outline key -> the numeric sentences of that part of the report (none when nobody reported)."""
-    f = fig
-    places = _places(f)
     out: dict[str, list[str]] = {}
 
     def add(key: str, text: str | None) -> None:
         if text:
             out.setdefault(key, []).append(text[0].upper() + text[1:] + ("" if text.endswith(".") else "."))
 
-    docs = _count(f, "I.1")
-    if docs:
-        add("lead", "trong kỳ đã ban hành " + docs + " lãnh đạo, chỉ đạo thực hiện dân chủ ở cơ sở" + (
-            " (" + ", ".join(x for x in (
-                (_count(f, "I.1.1") or "") and f"cấp ủy đảng {_count(f, 'I.1.1')}",
-                (_count(f, "I.1.2") or "") and f"chính quyền {_count(f, 'I.1.2')}",
-                (_count(f, "I.1.3") or "") and f"Mặt trận Tổ quốc và các đoàn thể {_count(f, 'I.1.3')}") if x) + ")"
-            if any(_n(f, c) is not None for c in ("I.1.1", "I.1.2", "I.1.3")) else ""))
-    if _n(f, "I.2") is not None:
-        add("lead", f"tổ chức {_count(f, 'I.2')} tuyên truyền, phổ biến, tập huấn"
-            + (f" với {_count(f, 'I.2.1')} tham dự" if _n(f, "I.2.1") is not None else ""))
-    inspections = _of(f, "I.3.2", "I.3.1", "cuộc kiểm tra theo kế hoạch")
-    add("lead", inspections and "thực hiện " + inspections
-        + (f"; giám sát chuyên đề {_count(f, 'I.3.3')}" if _n(f, "I.3.3") is not None else ""))
-    if _n(f, "I.4.2") is not None:
-        add("steering", f"Ban Chỉ đạo họp {_count(f, 'I.4.2')}"
-            + ("; Ban Chỉ đạo được kiện toàn trong kỳ" if f.value("I.4.1") == "Có" else ""))
-    # II: communes
-    dialogue = _flag(f, "II.1.1", places)
-    if dialogue and not isinstance(f.value("II.1.1"), str):
-        add("commune", f"{dialogue} có quy chế và tổ chức đối thoại trực tiếp giữa người đứng đầu cấp ủy, chính quyền với Nhân dân")
-    elif dialogue:
-        add("commune", f"{dialogue} quy chế và tổ chức đối thoại trực tiếp với Nhân dân")
-    if _n(f, "II.1.2") is not None:
-        answered = _of(f, "II.1.4", "II.1.3", "ý kiến, kiến nghị")
-        add("commune", f"tổ chức {_count(f, 'II.1.2')} đối thoại" + (f"; đã trả lời, giải quyết {answered}" if answered else ""))
-    known = [(c, w) for c, w in (("II.2.1", "công khai để Nhân dân biết"), ("II.2.2", "Nhân dân bàn và quyết định"),
-                                 ("II.2.3", "Nhân dân tham gia ý kiến"), ("II.2.4", "Nhân dân kiểm tra, giám sát"))
-             if _n(f, c) is not None]
-    if known:
-        add("commune", "thực hiện " + ", ".join(f"{vn_number(_n(f, c))} nội dung {w}" for c, w in known))
-    program = _flag(f, "II.3.1", places)
-    parts = [f"{program} có chương trình giám sát, phản biện xã hội được cấp ủy phê duyệt"
-             if program and not isinstance(f.value("II.3.1"), str) else None,
-             f"Mặt trận Tổ quốc và các đoàn thể giám sát {_count(f, 'II.3.2')}" if _n(f, "II.3.2") is not None else None,
-             f"phản biện xã hội, góp ý xây dựng Đảng, xây dựng chính quyền {_count(f, 'II.3.3')}" if _n(f, "II.3.3") is not None else None]
-    add("front", _join(parts))
-    money = [f"{vn_number(_n(f, 'II.4.1'), pad=False)} triệu đồng" if _n(f, "II.4.1") is not None else None,
-             _count(f, "II.4.2"), f"hiến {vn_number(_n(f, 'II.4.3'), pad=False)} m² đất" if _n(f, "II.4.3") is not None else None]
-    if any(money):
-        add("commune", "Nhân dân đóng góp xây dựng nông thôn mới, đô thị văn minh " + ", ".join(m for m in money if m))
-    if _n(f, "II.5.2") is not None:
-        success = _of(f, "II.5.3", "II.5.2", "vụ việc")
-        rest = [f"không thành {_count(f, 'II.5.4')}" if _n(f, "II.5.4") else None,
-                f"đang hòa giải {_count(f, 'II.5.5')}" if _n(f, "II.5.5") else None]
-        add("commune", (f"{_count(f, 'II.5.1')} hòa giải ở cơ sở " if _n(f, "II.5.1") is not None else "các tổ hòa giải ")
-            + f"tiếp nhận {_count(f, 'II.5.2')} việc" + (f", hòa giải thành {success}" if success else "")
-            + ("; " + ", ".join(r for r in rest if r) if any(rest) else ""))
-    covenants = _of(f, "II.6.2", "II.6.1", "thôn, tổ dân phố có hương ước, quy ước được công nhận")
-    add("commune", covenants and covenants[0].upper() + covenants[1:]
-        + (f"; sửa đổi, bổ sung {_count(f, 'II.6.3')} hương ước, quy ước" if _n(f, "II.6.3") else ""))
-    inspectors = _flag(f, "II.7.1", places)
-    parts = [f"{inspectors} có Ban Thanh tra nhân dân" if inspectors and not isinstance(f.value("II.7.1"), str) else None,
-             f"Ban Thanh tra nhân dân thực hiện {_count(f, 'II.7.2')} thanh tra, giám sát" if _n(f, "II.7.2") is not None else None,
-             f"Ban Giám sát đầu tư của cộng đồng giám sát {_count(f, 'II.7.3')}" if _n(f, "II.7.3") is not None else None]
-    add("commune", _join(parts))
-    if _n(f, "II.8.1") is not None:
-        on_time = _of(f, "II.8.4", "II.8.3", "hồ sơ đúng hạn")
-        happy = _of(f, "II.8.6", "II.8.5", "phiếu hài lòng")
-        add("reform", f"bộ phận một cửa tiếp nhận {_count(f, 'II.8.1')}"
-            + (f" (trực tuyến {_count(f, 'II.8.2')})" if _n(f, "II.8.2") is not None else "")
-            + (f", đã giải quyết {_count(f, 'II.8.3')}" if _n(f, "II.8.3") is not None else "")
-            + (f", trong đó {on_time}" if on_time else "") + (f"; khảo sát mức độ hài lòng: {happy}" if happy else ""))
-    if _n(f, "II.9.2") is not None or _n(f, "II.9.1") is not None:
-        parts = [f"tiếp {_count(f, 'II.9.1')} công dân" if _n(f, "II.9.1") is not None else None,
-                 f"tiếp nhận {_count(f, 'II.9.2')} khiếu nại, tố cáo, kiến nghị, phản ánh" if _n(f, "II.9.2") is not None else None]
-        solved = _of(f, "II.9.4", "II.9.3", "đơn thuộc thẩm quyền")
-        if solved:
-            parts.append(f"đã giải quyết {solved}"
-                         + (f"; còn {_count(f, 'II.9.5')} đang giải quyết" if _n(f, "II.9.5") else ""))
-        add("commune", _join(parts))
-    models = [(c, w) for c, w in (("II.10.1", "duy trì"), ("II.10.2", "nhân rộng"), ("II.10.3", "đăng ký mới"))
-              if _n(f, c) is not None]
-    if models:
-        add("commune", "mô hình “Dân vận khéo”: " + ", ".join(f"{w} {_count(f, c)}" for c, w in models))
-    # III: state bodies
-    if _n(f, "III.1") is not None:
-        total = _count(f, "III.1")
-        parts = [_of(f, c, "III.1", "cơ quan, đơn vị") and f"{w} {_of(f, c, 'III.1', 'cơ quan, đơn vị')}"
-                 for c, w in (("III.2", "tổ chức hội nghị cán bộ, công chức, viên chức"),
-                              ("III.3", "ban hành, sửa đổi quy chế thực hiện dân chủ"),
-                              ("III.4", "thực hiện một cửa điện tử, một cửa liên thông"),
-                              ("III.5", "có Ban Thanh tra nhân dân"))]
-        add("state", f"trong số {total} trực thuộc: " + "; ".join(p for p in parts if p) if any(parts)
-            else f"có {total} trực thuộc")
-    # IV: enterprises
-    if _n(f, "IV.1") is not None:
-        parts = [f"trên địa bàn có {_count(f, 'IV.1')}",
-                 f"{vn_number(_n(f, 'IV.2'))} có tổ chức đảng" if _n(f, "IV.2") is not None else None,
-                 f"{vn_number(_n(f, 'IV.3'))} có tổ chức công đoàn, tổ chức đại diện người lao động" if _n(f, "IV.3") is not None else None]
-        add("enterprise", ", ".join(p for p in parts if p))
-        held = [(c, w) for c, w in (("IV.4", "tổ chức hội nghị người lao động"), ("IV.5", "ký kết thỏa ước lao động tập thể"))
-                if _of(f, c, "IV.3", "doanh nghiệp có công đoàn")]
-        if held:
-            add("enterprise", "; ".join(f"{w} {_of(f, c, 'IV.3', 'doanh nghiệp có công đoàn')}" for c, w in held))
-        more = [f"{vn_number(_n(f, 'IV.6'))} doanh nghiệp ban hành quy chế dân chủ ở nơi làm việc" if _n(f, "IV.6") is not None else None,
-                f"tổ chức {_count(f, 'IV.7')} đối thoại tại nơi làm việc" if _n(f, "IV.7") is not None else None,
-                (f"xảy ra {_count(f, 'IV.8')} đình công, ngừng việc tập thể" if _n(f, "IV.8")
-                 else "không xảy ra đình công, ngừng việc tập thể" if _n(f, "IV.8") == 0 else None)]
-        add("enterprise", _join(more))
+    for part in _PARTS:
+        part(fig, add)
     return out
 
 
@@ -327,7 +391,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
         v = fig.value(code)
         entry = {"code": code, "label": item.label, "unit": item.unit, "value": None, "text": ""}
         if item.kind == "ratio":
-            num, den = _n(fig, item.numerator), _n(fig, item.denominator)
+            num, den = _number(fig, item.numerator), _number(fig, item.denominator)
             pct = vn_percent(num, den)
             entry.update(value=None if pct is None else float(Decimal(str(num)) / Decimal(str(den))),
                          text=pct or "", x=vn_number(num, pad=False), n=vn_number(den, pad=False),
@@ -337,7 +401,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
             entry.update(value=v, text=f"{vn_number(v, pad=False)}/{vn_number(n, pad=False)}", x=vn_number(v, pad=False),
                          n=vn_number(n, pad=False))
         elif v is not None:
-            entry.update(value=float(v) if isinstance(v, Decimal) else v,
+            entry.update(value=plain(v),
                          text=str(v) if isinstance(v, str) else vn_number(v, pad=False))
         ind[code] = entry
     ind_by_safe = {code.replace(".", "_"): e for code, e in ind.items()}
@@ -361,7 +425,8 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
                          "unit": "%" if item.kind == "ratio" else (
                              "đơn vị" if item.kind == "flag" and not isinstance(fig.value(item.code), str) else item.unit),
                          "value": shown or "—", "heading": False})
-    notes = [{"unit": name or unit, "code": code, "kind": "Nhận xét, đánh giá" if code == "V.1" else "Kiến nghị, đề xuất",
+    assessment = fig.code("assessment")
+    notes = [{"unit": name or unit, "code": code, "kind": "Nhận xét, đánh giá" if code == assessment else "Kiến nghị, đề xuất",
               "text": text} for unit, name, code, text in fig.notes]
     return {
         "style": style, "hd36": style == "hd36",

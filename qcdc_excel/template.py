@@ -21,6 +21,7 @@ from .form import DEFAULT_PASSWORD, FONT, META_FORMAT, META_FORMAT_VERSION  # no
 from .i18n import QcdcError
 from .form_sheet import MARGINS, STYLES, FormSheet, FormHeader, Style, Validation, describe_form
 from .layout import FORM_SHEET, META_SHEET, TEXT_MAX, FormLayout, form_layout
+from .numbers import format_number
 from .periods import Period
 from .roster import Roster, Unit
 from .safe_paths import is_plain_code, path_inside, safe_component
@@ -285,7 +286,7 @@ _VALIDATION_ERRORS = {
     "flag": "Chọn Có hoặc Không trong danh sách.",
     "date": "Nhập ngày dạng ngày/tháng/năm, ví dụ 15/06/2023.",
     "period": "Ghi kỳ báo cáo, ví dụ Quý I năm 2023, 6 tháng đầu năm 2023, Năm 2023 (hoặc 2023Q1).",
-    "text": f"Tối đa {TEXT_MAX:,} ký tự.".replace(",", "."),
+    "text": f"Tối đa {format_number(TEXT_MAX)} ký tự.",
 }
 
 

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
-from .findings import TEXT_CAUSES, THOUSANDS_DOTS, UNREADABLE_CODES, WHAT_TO_TYPE, Finding, _num, finding
+from .findings import TEXT_CAUSES, THOUSANDS_DOTS, UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
 from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
 from .formulas import same_meaning
-from .i18n import LEVEL_LABELS, QcdcError, fold
+from .i18n import WORDS, QcdcError, fold
 from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
+from .numbers import format_number
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, RawWorkbook, SheetData, SheetInfo, Unreadable, open_workbook, read_sheet, text_styles
 from .roster import CODE_WIDTHS, Roster, digits_key
@@ -475,7 +476,8 @@ def _period_code(text: str) -> str:
 
 
 def _level_pair(level: str) -> tuple[str, str]:
-    return (LEVEL_LABELS[level]["vi"].lower(), LEVEL_LABELS[level]["en"].lower())
+    vi, en = WORDS[f"level-{level}"]
+    return vi.lower(), en.lower()
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -571,7 +573,7 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         if ind.kind in ("count", "amount"):
             number, code_found, shown = parse_number(raw, ind.kind)
             if code_found == "number-as-text":
-                f.append(finding(code_found, shown=shown, value=(_num(number), _num(number, "en")),
+                f.append(finding(code_found, shown=shown, value=(format_number(number), format_number(number, "en")),
                                  why=_text_cause(raw, style(ref)),
                                  **common))
             elif code_found == "not-a-number":

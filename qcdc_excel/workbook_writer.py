@@ -21,13 +21,14 @@ from pathlib import Path
 import xlsxwriter
 
 from .atomic import atomic_write_bytes
-from .catalog import CURRENT_VERSION, Indicator
+from .catalog import Indicator
 from .consolidate import Consolidation, Totals
-from .i18n import LEVEL_LABELS, SKIP_REASONS
+from .i18n import WORDS, word
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
                      SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
+from .numbers import plain
 from .periods import parse_period
 from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
                    STATUS_SHEET)
@@ -35,14 +36,7 @@ from .template import Identity, metadata
 from .validate import ValidationReport
 
 DETAILS, STATUS, FINDINGS, NOTES, CHARTS = (DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET)
-STATUS_VI = {"on-time": "Đúng hạn", "late": "Muộn hạn", "rejected": "Bị trả lại",
-             "unreadable": "Đã nộp — tệp không đọc được", "missing": "Chưa nộp"}
 STATUS_ORDER = ("on-time", "late", "rejected", "unreadable", "missing")
-ROLE_VI = {"used": "Dùng để tổng hợp", "superseded": "Bị thay bằng bản sau", "duplicate": "Bản trùng",
-           "covered": "Đã có trong báo cáo tổng hợp cấp dưới", "rejected": "Trả lại để sửa",
-           "unreadable": "Không đọc được", "excluded": "Không thuộc lần tổng hợp này"}
-VALIDATION_VI = {"accepted": "Đạt", "accepted-with-warnings": "Đạt (có cảnh báo)", "rejected": "Trả lại",
-                 "unreadable": "Không đọc được"}
 UNVERIFIED = ("LƯU Ý: số liệu có cả báo cáo CHƯA ĐƯỢC CHẤP NHẬN (--include-rejected), chưa kiểm tra đạt; "
               "chỉ dùng để tham khảo.")
 MAX_CHART_UNITS = 60
@@ -79,7 +73,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, today: 
                                    "default_format_properties": {"font_name": FONT, "font_size": 12}})
     wb.set_properties({"title": cons.catalog.title, "author": "qcdc-excel"})
     f = _Formats(wb)
-    layout = form_layout(CURRENT_VERSION, cons.level, "consolidated")
+    layout = form_layout(cons.catalog.version, cons.level, "consolidated")
     _summary_sheet(wb, f, layout, cons, password, today or dt.date.today(), style)
     _details_sheet(wb, f, cons)
     status_range = _status_sheet(wb, f, cons, report, base)
@@ -129,15 +123,9 @@ class _Formats:
         return self._flag_formats[key]
 
 
-def _num(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
     """What each in-sheet check shows for these totals (the same rule engine as validation)."""
-    nums = {c: _num(v) for c, v in totals.values.items() if isinstance(v, (int, float, Decimal))}
+    nums = {c: plain(v) for c, v in totals.values.items() if isinstance(v, (int, float, Decimal))}
     out = {}
     for check in layout.checks:
         status = check.rule.evaluate(nums).status
@@ -156,7 +144,7 @@ def _summary_value(ind: Indicator, totals: Totals, base: Style) -> tuple[object,
         return value, replace(base, num_format=f'0"/{n} đơn vị"', halign="right", wrap=False)
     if isinstance(value, str):
         return value, base if ind.kind == "text" else replace(base, halign="center")
-    return _num(value), replace(base, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
+    return plain(value), replace(base, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
                                 halign="right")
 
 
@@ -416,14 +404,14 @@ def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
                 "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
         ws.write_string(n, 0, d.code, f.d_text)
         ws.write_string(n, 1, d.name, f.d_wrap)
-        for c, text in enumerate([LEVEL_LABELS.get(d.level, {}).get("vi", d.level), d.parent or "", kind,
-                                  d.sub.path.name], start=after):
+        level = word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level
+        for c, text in enumerate([level, d.parent or "", kind, d.sub.path.name], start=after):
             ws.write_string(n, c, text, f.d_wrap)
         if d.sub.report_date:
             ws.write_datetime(n, after + 4, dt.datetime.combine(d.sub.report_date, dt.time()), f.d_date)
-        ws.write_string(n, after + 5, VALIDATION_VI[d.sub.status], f.d_wrap)
+        ws.write_string(n, after + 5, word(f"validation-{d.sub.status}"), f.d_wrap)
         _details_values(ws, n, plan, d.totals, f, own=d.sub.form != "consolidated")
-        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (VALIDATION_VI[d.sub.status], 18)])
+        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (word(f"validation-{d.sub.status}"), 18)])
     last_row = head_row + max(1, len(rows))
     ws.freeze_panes(head_row + 1, 2)
     ws.autofilter(head_row, 0, last_row, after + len(info) - 1)
@@ -500,7 +488,7 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
         ws.write_number(r + 1, 3, counts["on-time"] / expected, f.plain_ratio)
     # The chart reads the statuses from here (not printed).
     for k, key in enumerate(STATUS_ORDER):
-        ws.write_string(start + 3 + k, 9, STATUS_VI[key])
+        ws.write_string(start + 3 + k, 9, word(f"unit-{key}"))
         ws.write_number(start + 3 + k, 10, counts[key], f.plain_count)
     status_range = (STATUS, start + 3, 9, start + 2 + len(STATUS_ORDER), 10)
 
@@ -518,11 +506,11 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
             r += 1
             used = _shown(e.used.path, base) if e.used else ""
             others = [x for x in e.files if x is not e.used]
-            note = "; ".join(f"{_shown(x.path, base)}: {ROLE_VI[cons.role_of(x).role].lower()}" for x in others)
+            note = "; ".join(f"{_shown(x.path, base)}: {word('role-' + cons.role_of(x).role).lower()}" for x in others)
             ws.write_number(r, 0, n, f.row_center)
             ws.write_string(r, 1, e.unit.code, f.row_center)
             ws.write_string(r, 2, e.unit.name, f.row_text)
-            ws.write_string(r, 3, STATUS_VI[e.status], f.row_text)
+            ws.write_string(r, 3, word(f"unit-{e.status}"), f.row_text)
             if e.used and e.used.report_date:
                 ws.write_datetime(r, 4, dt.datetime.combine(e.used.report_date, dt.time()), f.row_date)
             else:
@@ -544,16 +532,16 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
         r += 1
         s_ = role.sub
         shown = _shown(s_.path, base)
-        values = [s_.unit_code or "", shown, s_.period or "", VALIDATION_VI[s_.status], ROLE_VI[role.role],
+        values = [s_.unit_code or "", shown, s_.period or "", word(f"validation-{s_.status}"), word(f"role-{role.role}"),
                   role.note[0]]
         ws.write_number(r, 0, n, f.row_center)
         for c, value in enumerate(values, start=1):
             ws.write_string(r, c, value, f.row_center if c in (1, 3) else f.row_text)
         ws.write_string(r, 7, s_.sha256)
-        _fit_row(ws, r, [(shown, 28), (VALIDATION_VI[s_.status], 13), (ROLE_VI[role.role], 30), (role.note[0], 46)])
+        _fit_row(ws, r, [(shown, 28), (values[3], 13), (values[4], 30), (role.note[0], 46)])
     for path, reason in report.skipped:
         r += 1
-        reason_vi = SKIP_REASONS[reason]["vi"]
+        reason_vi = word(f"skip-{reason}")
         shown = _shown(path, base)
         ws.write_blank(r, 0, None, f.row_center)
         for c, value in enumerate(["", shown, "", "", "Bỏ qua", reason_vi], start=1):
@@ -601,7 +589,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
         shown = _shown(sub.path, base)
         for finding in sub.findings:
             row += 1
-            values = [shown, sub.unit_code or "", VALIDATION_VI[sub.status], finding.severity_label("vi"),
+            values = [shown, sub.unit_code or "", word(f"validation-{sub.status}"), finding.severity_label("vi"),
                       finding.cell or "", finding.title("vi"), finding.message("vi"),
                       finding.sheet or "", finding.indicator or "", finding.rule or ""]
             for c, value in enumerate(values):
@@ -657,7 +645,7 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     chart.set_size({"width": 700, "height": 400})
     ws.insert_chart(row + 2, 0, chart)
 
-    ratios = [cons.catalog.indicators[c] for c in ("II.5.6", "II.9.6", "II.8.8") if c in cons.catalog.indicators]
+    ratios = [cons.catalog.indicators[c] for c in cons.catalog.charts]  # the catalog's ``charts:``
     units = [d for d in sorted(cons.details, key=lambda d: d.code) if not d.is_parent_own]
     data_col = 12
     ws.write_string(row + 2, data_col, "Đơn vị", f.bold)

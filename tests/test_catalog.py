@@ -613,3 +613,32 @@ def test_cli_catalog_invalid_yaml_exits_2(tmp_path):
 def test_rules_must_be_a_list(data, value):
     data["rules"] = value
     assert_names(refused(data), "rules")
+
+
+# --- the lists that name indicators for the outputs (headline, charts, report) ------------------
+
+@pytest.mark.parametrize("key, value, needles", [
+    ("headline", ["II.5.99"], ("headline", "II.5.99")),
+    ("charts", ["II.5.3"], ("charts", "II.5.3", "count", "ratio")),  # a chart compares ratios only
+    ("charts", ["II.9.66"], ("charts", "II.9.66")),
+    ("report", {"mediation_cases": "II.5.6"}, ("report", "mediation_cases", "II.5.6", "ratio")),
+    ("report", {"strikes": "IV.88"}, ("report", "strikes", "IV.88")),
+])
+def test_a_list_naming_a_wrong_indicator_is_refused(data, key, value, needles):
+    data[key] = value
+    assert_names(refused(data), "test.yaml", *needles)
+
+
+@pytest.mark.parametrize("key, value", [("charts", "II.5.6"), ("report", ["II.5.2"])])
+def test_a_list_of_the_wrong_shape_is_refused(data, key, value):
+    data[key] = value
+    assert_names(refused(data), "test.yaml", key)
+
+
+def test_every_shipped_catalog_names_the_charts_and_the_reports_figures_by_its_own_codes():
+    for version in known_versions():
+        catalog = load_catalog(version)
+        assert catalog.charts and all(catalog.indicators[c].kind == "ratio" for c in catalog.charts), version
+        assert catalog.report_codes, version
+        assert all(catalog.indicators[code].kind in ("count", "amount", "flag", "text")
+                   for code in catalog.report_codes.values()), version

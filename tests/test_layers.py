@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qcdc_excel"
-CORE = ["catalog", "expressions", "fingerprint", "findings", "form", "formulas", "i18n", "layout", "periods", "reader",
-        "processes", "roster", "safe_paths", "scope", "validate"]
+CORE = ["catalog", "expressions", "fingerprint", "findings", "form", "formulas", "i18n", "layout", "numbers", "periods",
+        "processes", "reader", "roster", "safe_paths", "scope", "validate"]
 OUTSIDE = {"template", "workbook_writer", "feedback", "feedback_zip", "merging", "cli", "consolidate", "synthetic",
            "portal", "report"}
 THIRD_PARTY_WRITERS = {"openpyxl", "xlsxwriter", "click", "flask", "flask_wtf", "waitress", "docxtpl"}

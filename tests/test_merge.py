@@ -424,3 +424,30 @@ def test_output_inside_the_inbox_is_refused_before_any_work(district, tmp_path):
     assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
     beside = merge(copy, Scope(roster, "2020", deadline=dt.date(2020, 10, 25)), Outputs(tmp_path / "tong-hop.xlsx"))
     assert beside.consolidation.totals.values == first.consolidation.totals.values
+
+
+def test_the_charts_compare_the_ratios_the_catalog_names(tmp_path):
+    """The «Biểu đồ» sheet charts, unit by unit, the ratios of the catalog's ``charts:`` — no other."""
+    import yaml
+    from importlib import resources
+
+    from qcdc_excel.catalog import load_catalog, parse_catalog
+    from qcdc_excel.consolidate import consolidate
+    from qcdc_excel.validate import ValidationReport
+    from qcdc_excel.workbook_writer import CHARTS, write_consolidated
+
+    roster = load_roster(KBANG_ROSTER)
+    subs = [read_submission(p, roster) for p in sorted(KBANG_INBOX.glob("*.xlsx"))]
+    data = yaml.safe_load((resources.files("qcdc_excel") / "catalogs" / "qcdc-2023.1.yaml").read_text(encoding="utf-8"))
+    data["charts"] = ["II.9.6"]
+
+    def charted(catalog) -> list[str]:
+        out = write_consolidated(tmp_path / f"{len(catalog.charts)}.xlsx", consolidate(subs, catalog, roster, "2020"),
+                                 ValidationReport(subs), today=dt.date(2020, 10, 30))
+        ws = openpyxl.load_workbook(out)[CHARTS]
+        row = next(r for r in ws.iter_rows() if r[12].value == "Đơn vị")
+        return [c.value for c in row[13:] if c.value]
+
+    shipped = load_catalog()
+    assert charted(shipped) == [shipped.indicators[c].label for c in shipped.charts]
+    assert charted(parse_catalog(data)) == [shipped.indicators["II.9.6"].label]

@@ -6,18 +6,22 @@ import os
 import subprocess
 import uuid
 import shutil
+from importlib import resources
 from pathlib import Path
 
 import docx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from qcdc_excel import load_roster
+from qcdc_excel.catalog import known_versions, load_catalog, parse_catalog
 from qcdc_excel.cli import main
+from qcdc_excel.consolidate import Totals
 from qcdc_excel.i18n import QcdcError
 from qcdc_excel import Outputs, ReportSpec, Scope, merge
-from qcdc_excel.report import (data_window, figures_from_consolidation, figures_from_file, party_committee,
-                               render_report, section_sentences, vn_number, vn_percent)
+from qcdc_excel.report import (Figures, data_window, figures_from_consolidation, figures_from_file, party_committee,
+                               render_report, report_context, section_sentences, vn_number, vn_percent)
 from qcdc_excel.periods import parse_period
 
 from .conftest import KBANG_ROSTER, SAMPLES
@@ -213,3 +217,49 @@ def test_libreoffice_prints_the_report_on_a4(kbang, soffice, tmp_path):
     assert "595.3" in info and "841.89" in info  # A4 portrait, in points
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages == 8, pages  # four pages of text (the units’ remarks among them), four of appendix
+
+
+# --- the catalog says which figures the sentences quote (its ``report:`` roles) ----------------------------
+def every_figure(catalog, consolidated: bool, value: int = 7) -> Figures:
+    """Figures where every number of ``catalog`` is ``value`` and every yes/no answered."""
+    totals = Totals(units=3)
+    for code, ind in catalog.indicators.items():
+        if ind.kind in ("count", "amount"):
+            totals.values[code] = value
+        elif ind.kind == "flag":
+            totals.values[code] = 2 if consolidated else "Có"
+    notes = [("58201", "Xã A", code, "Ý kiến") for code, ind in catalog.indicators.items() if ind.kind == "text"]
+    return Figures(catalog, "huyen", consolidated, "582", "Huyện Kbang", "Tỉnh Gia Lai", parse_period("2023"), totals,
+                   notes)
+
+
+def test_every_figure_the_report_asks_for_is_in_the_catalog_and_of_one_kind_in_every_version(monkeypatch):
+    asked: set[str] = set()
+    code_of = Figures.code
+    monkeypatch.setattr(Figures, "code", lambda self, role: asked.add(role) or code_of(self, role))
+    current = load_catalog()
+    for consolidated in (True, False):
+        report_context(every_figure(current, consolidated), today=TODAY)
+    assert asked == set(current.report_codes)  # none missing (a silent gap), none unused
+    for version in known_versions():
+        catalog = load_catalog(version)
+        assert set(catalog.report_codes) <= asked, version
+        for role, code in catalog.report_codes.items():
+            assert catalog.indicators[code].kind == current.indicators[current.report_codes[role]].kind, (version, role)
+
+
+def test_the_sentences_take_their_codes_from_the_catalog():
+    data = yaml.safe_load((resources.files("qcdc_excel") / "catalogs" / "qcdc-2023.1.yaml").read_text(encoding="utf-8"))
+
+    def sentences(data) -> str:
+        fig = every_figure(parse_catalog(data), True)
+        fig.totals.values.update({"IV.8": 3, "IV.7": 11})
+        return " ".join(s for part in section_sentences(fig).values() for s in part)
+
+    said = sentences(data)
+    assert "xảy ra 03 vụ đình công" in said and "tiếp nhận 07 vụ việc" in said
+    data["report"]["strikes"] = "IV.7"  # a version that numbers the appendix otherwise
+    del data["report"]["mediation_cases"]  # a version without the figure
+    said = sentences(data)
+    assert "xảy ra 11 " in said and "xảy ra 03" not in said
+    assert "tiếp nhận 07 vụ việc" not in said and "hòa giải" not in said.replace("Ban Chỉ đạo", "")
