@@ -992,9 +992,9 @@ def init_portal(data: str | Path, roster_path: str | Path, period: str, parent: 
     data = Path(data)
     roster = loaded or load_roster(roster_path)
     code = parse_period(period).code
-    if parent is None:
-        tops = [u for u in roster.units.values() if u.parent is None]
-        parent = tops[0].code if tops else None
+    if parent is None:  # the roster's top unit, as ``merge`` takes it (a district's roster naming its
+        tops = [u for u in roster.units.values() if u.parent is None]  # province only as its parent: the district)
+        parent = roster.top() or (tops[0].code if tops else None)
     if parent not in roster:
         raise QcdcError("unit-not-in-roster", code=parent, path=roster.source)
     units = roster.descendants(parent)
