@@ -574,7 +574,7 @@ def _run(lang: str, label: tuple[str, str], inputs: Sequence[str], outputs: Sequ
     here to size the progress bar): nothing found exits 1, a refusal or an output that cannot be
     written exits 2 (naming the file)."""
     from .merging import NothingFound
-    from .validate import collect_files
+    from .inbox import collect_files
 
     collected = collect_files(inputs)
     try:

@@ -23,10 +23,10 @@ from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy
 from .fingerprint import COPY_MARK_NAME
 from .form import FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
-from .template import DEFAULT_PASSWORD
 from .reader import open_workbook
+from .record import Submission
 from .safe_paths import is_plain_code, path_inside, safe_component
-from .validate import Submission
+from .template import DEFAULT_PASSWORD
 
 AUTHOR = "qcdc-excel"
 

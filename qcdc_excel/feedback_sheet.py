@@ -26,7 +26,7 @@ from .form import FEEDBACK_SHEET, FONT
 from .form_sheet import ALERT_TEXT, GRID_LINE, CondFormat, Style
 from .i18n import QcdcError
 from .periods import VN_TIME, parse_period
-from .validate import Submission
+from .record import Submission
 
 STATUS_TEXT = {
     "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),

@@ -17,9 +17,11 @@ from .atomic import atomic_write_text
 from .catalog import CURRENT_VERSION, load_catalog
 from .consolidate import Consolidation, consolidate
 from .i18n import QcdcError
+from .inbox import collect_files, set_aside_copies
+from .record import Submission, ValidationReport
 from .safe_paths import refuse_outputs_among_inputs
 from .scope import Outputs, Scope
-from .validate import Submission, ValidationReport, collect_files, read_submissions, set_aside_copies
+from .validate import read_submissions
 
 
 class NothingFound(QcdcError):

@@ -23,17 +23,17 @@ import xlsxwriter
 from .atomic import atomic_write_bytes
 from .catalog import Indicator
 from .consolidate import Consolidation, Totals
-from .i18n import WORDS, word
+from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
+                   STATUS_SHEET)
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
+from .i18n import WORDS, word
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
                      SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
 from .numbers import plain
 from .periods import parse_period
-from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
-                   STATUS_SHEET)
+from .record import ValidationReport
 from .template import Identity, metadata
-from .validate import ValidationReport
 
 DETAILS, STATUS, FINDINGS, NOTES, CHARTS = (DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET)
 STATUS_ORDER = ("on-time", "late", "rejected", "unreadable", "missing")
