@@ -27,11 +27,13 @@ import click
 from . import __version__
 from .atomic import check_output, os_error_reason
 from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
+from .form import DEFAULT_PASSWORD
 from .i18n import LANGS, SEVERITY_LABELS, SKIP_REASONS, QcdcError, click_translations, nfc, t
 from .periods import parse_period
+from .record import status_label
 from .roster import load_roster, normalise_level
 from .scope import Outputs, ReportSpec, Scope
-from .template import DEFAULT_PASSWORD, make_templates
+from .template import make_templates
 
 KIND_LABELS = {
     "count": {"vi": "số đếm", "en": "count"}, "amount": {"vi": "số lượng", "en": "amount"},
@@ -442,24 +444,19 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
                err=True)
 
 
-STATUS_WORDS = {
-    "accepted": ({"vi": "ĐẠT", "en": "ACCEPTED"}, "green"),
-    "accepted-with-warnings": ({"vi": "ĐẠT (CẢNH BÁO)", "en": "ACCEPTED (WARNINGS)"}, "yellow"),
-    "rejected": ({"vi": "TRẢ LẠI", "en": "REJECTED"}, "red"),
-    "unreadable": ({"vi": "KHÔNG ĐỌC ĐƯỢC", "en": "UNREADABLE"}, "red"),
-}
+STATUS_COLOURS = {"accepted": "green", "accepted-with-warnings": "yellow", "rejected": "red", "unreadable": "red"}
 SKIP_WORDS = SKIP_REASONS
 
 
 def render_report(report, lang: str) -> None:
     """Verdict line per file, then findings grouped by file (stdout)."""
     for sub in report.submissions:
-        word, colour = STATUS_WORDS[sub.status]
+        verdict, colour = status_label(sub.status, lang, "terminal"), STATUS_COLOURS[sub.status]
         who = " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)
         extra = f"  {who} · {sub.period}" if who else ""
         if sub.accepted and sub.fingerprint:
             extra += f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {sub.fingerprint}]"
-        click.echo(f"{click.style(f'{word[lang]:<16}', fg=colour, bold=True)} {sub.path}{extra}")
+        click.echo(f"{click.style(f'{verdict:<16}', fg=colour, bold=True)} {sub.path}{extra}")
     for path, reason in report.skipped:
         click.echo(f"{click.style(('BỎ QUA' if lang == 'vi' else 'SKIPPED').ljust(16), fg='blue')} {path}"
                    f"  ({SKIP_WORDS[reason][lang]})")

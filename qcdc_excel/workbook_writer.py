@@ -23,17 +23,17 @@ import xlsxwriter
 from .atomic import atomic_write_bytes
 from .catalog import Indicator
 from .consolidate import Consolidation, Totals
-from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
+from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, META_SHEET, NOTES_SHEET,
                    STATUS_SHEET)
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
 from .i18n import WORDS, word
-from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
-                     SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
+from .identity import Identity, metadata
+from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, NUMBER_FORMATS, SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX,
+                     FormLayout, form_layout)
 from .numbers import plain
 from .periods import parse_period
 from .record import ValidationReport
-from .template import Identity, metadata
 
 DETAILS, STATUS, FINDINGS, NOTES, CHARTS = (DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET)
 STATUS_ORDER = ("on-time", "late", "rejected", "unreadable", "missing")

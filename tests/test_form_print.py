@@ -16,19 +16,20 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.catalog import load_catalog
 from qcdc_excel.cli import main
-from qcdc_excel.form import CONSOLIDATED_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.feedback import write_feedback
+from qcdc_excel.form import CONSOLIDATED_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.form_sheet import (LINE_PT, FormHeader, date_line_text, describe_form, lines_needed, page_breaks,
                                    text_width)
+from qcdc_excel.identity import Identity
 from qcdc_excel.layout import CURRENT_FORM_VERSION, FORM_VERSIONS, form_layout
-from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.pdf import to_pdf
 from qcdc_excel.periods import parse_period
 from qcdc_excel.roster import load_roster
 from qcdc_excel.synthetic import fill_workbook, valid_values
-from qcdc_excel.template import Identity, form_heading, template_bytes, write_template
+from qcdc_excel.template import form_heading, template_bytes, write_template
 from qcdc_excel.validate import read_submission
 
 from .conftest import KBANG_ROSTER, ROOT, SAMPLES, convert_with_soffice
