@@ -646,7 +646,7 @@ LABEL_WIDTH = 70
 
 def render_headline(result, lang: str) -> None:
     """The consolidated figures a published report quotes, then who reported."""
-    from .findings import _num
+    from .numbers import format_number, format_percent
 
     cons = result.consolidation
     totals = cons.totals
@@ -664,16 +664,15 @@ def render_headline(result, lang: str) -> None:
     for code in sorted(cons.catalog.headline, key=code_sort_key):
         ind = cons.catalog.indicators[code]
         if ind.kind == "ratio":
-            r = totals.ratio(ind)
-            shown = "—" if r is None else (f"{r * 100:.1f} %".replace(".", ",") if lang == "vi" else f"{r * 100:.1f} %")
-            shown += (f"  ({_num(totals.number(ind.numerator), lang)}/{_num(totals.number(ind.denominator), lang)})"
-                      if r is not None else "")
+            part, whole = totals.number(ind.numerator), totals.number(ind.denominator)
+            shown = format_percent(part, whole, lang)
+            shown = "—" if shown is None else f"{shown}  ({format_number(part, lang)}/{format_number(whole, lang)})"
         elif ind.kind == "flag" and ind.rollup == "count":
             n = totals.flag_units.get(code)
             shown = f"{totals.values.get(code)}/{n} {units_word}" if n else "—"
         else:
             v = totals.number(code)
-            shown = "—" if v is None else _num(v, lang) + (f" {ind.unit}" if ind.unit else "")
+            shown = "—" if v is None else format_number(v, lang) + (f" {ind.unit}" if ind.unit else "")
         click.echo(f"  {code:<7} {fit(ind.text(lang), LABEL_WIDTH):<{LABEL_WIDTH}} {shown}")
     if cons.expected:
         line = (f"Nộp báo cáo: {counts['expected']} phải nộp, {counts['accepted']} được chấp nhận "
