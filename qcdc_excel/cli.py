@@ -33,7 +33,7 @@ from .periods import parse_period
 from .record import status_label
 from .roster import load_roster, normalise_level
 from .scope import Outputs, ReportSpec, Scope
-from .template import make_templates
+from .template import FormOptions, make_templates
 
 KIND_LABELS = {
     "count": {"vi": "số đếm", "en": "count"}, "amount": {"vi": "số lượng", "en": "amount"},
@@ -434,8 +434,8 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
         load_catalog(catalog_version)
         check_output(out_dir, "--out", folder=True)
         with writing(lang, [out_dir]):
-            written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password,
-                                     style)
+            written = make_templates(out_dir, lv, per, ros, list(units), all_units,
+                                     FormOptions(catalog_version, password, style))
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     for path in written:

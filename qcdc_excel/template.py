@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -190,14 +191,22 @@ def refuse_replacing_reports(targets: list[Path]) -> None:
                         suggest=str(folder.with_name(folder.name + "-moi")))
 
 
+@dataclass(frozen=True)
+class FormOptions:
+    """How the forms are made, whoever they are for: the catalog, the protection's password, the header's style."""
+    catalog_version: str = CURRENT_VERSION
+    password: str = DEFAULT_PASSWORD
+    style: str = "nd30"
+
+
 def make_templates(out_dir: str | Path, level: str | None = None, period: Period | None = None,
                    roster: Roster | None = None, units: list[str] | None = None,
-                   all_units: bool = False, catalog_version: str = CURRENT_VERSION,
-                   password: str = DEFAULT_PASSWORD, style: str = "nd30") -> list[Path]:
+                   all_units: bool = False, options: FormOptions = FormOptions()) -> list[Path]:
     """Write blank or personalised templates into ``out_dir``; returns the files written.
 
     Without a roster: the blank template of ``level``. With a roster and ``all_units``: one per
     unit (of ``level`` when given, else every unit at its own level). With ``units``: those units.
+    ``options``: the catalog version, password and style of every form written.
     """
     out = Path(out_dir)
     if (units or all_units) and roster is None:
@@ -215,7 +224,7 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
             level, period)
         refuse_replacing_reports([target])
         out.mkdir(parents=True, exist_ok=True)
-        return [write_template(target, level, period, None, catalog_version, password, style)]
+        return [write_template(target, level, period, None, options.catalog_version, options.password, options.style)]
     if all_units:
         chosen = [u for u in roster.units.values() if level is None or u.level == level]
         if not chosen:
@@ -233,7 +242,7 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
     out.mkdir(parents=True, exist_ok=True)
     targets = [path_inside(out, template_filename(u.level, period, u.code)) for u in chosen]
     refuse_replacing_reports(targets)
-    personaliser = Personaliser(catalog_version, password, style)
+    personaliser = Personaliser(options.catalog_version, options.password, options.style)
     return [atomic_write_bytes(target, personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
             for target, u in zip(targets, chosen)]
 
