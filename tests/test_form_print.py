@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from qcdc_excel import Outputs, Scope, merge
-from qcdc_excel.catalog import load_catalog
+from qcdc_excel.catalog import Heading, load_catalog
 from qcdc_excel.cli import main
 from qcdc_excel.feedback import write_feedback
 from qcdc_excel.form import CONSOLIDATED_SHEET, FORM_SHEET, META_SHEET
@@ -199,7 +199,7 @@ def test_page_breaks_keep_headings_with_their_rows_and_the_signatures_with_the_t
     sheet = describe_form(layout, form_heading(layout, parse_period("2023Q1"), UNITS[level]))
     breaks = page_breaks(sheet, layout)
     assert breaks == sheet.breaks_before and breaks
-    headings = {r.row for r in layout.rows if r.item.__class__.__name__ == "Heading"}
+    headings = {r.row for r in layout.rows if isinstance(r.item, Heading)}
     starts = {r.row for r in layout.rows}
     for b in breaks:
         assert b - 1 not in headings and b in starts | {layout.rows[-1].row}, b  # never a heading alone at a foot
