@@ -4,7 +4,9 @@
 what a run over many files gave. The statuses a check gives (:data:`STATUSES`) and the roles a
 consolidation gives a file (:data:`ROLES`) are named here, with where their labels live: every label
 is a row of ``i18n.WORDS`` (one bilingual table), read with :func:`status_label` / :func:`role_label`.
-Writers, the command line and the web desk import these names from here, not from the checker.
+Writers and the command line import these names from here, not from the checker (``validate``
+re-exports them for the callers that still name it). The web desk's pages still word the statuses
+themselves (``portal.texts``, keys ``status-*``).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ ACCEPTED_STATUSES = ("accepted", "accepted-with-warnings")
 ROLES = ("used", "superseded", "duplicate", "covered", "rejected", "unreadable", "excluded")
 
 # Where each status is shown, and the ``i18n.WORDS`` rows (prefix + status) that label it there:
-# the sheets and JSON-side tables («Đạt»), the terminal's verdict column («ĐẠT»), and the result line
+# the consolidated workbook's sheets («Đạt»), the terminal's verdict column («ĐẠT»), and the result line
 # of a feedback copy's front sheet («CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI»).
 STATUS_LABEL_KINDS = {"sheet": "validation-", "terminal": "verdict-", "front": "result-"}
 
