@@ -416,7 +416,7 @@ WORDS: dict[str, tuple[str, str]] = {
     # how serious a finding is
     "severity-error": ("Lỗi", "Error"),
     "severity-warning": ("Cảnh báo", "Warning"),
-    # why a file found in an inbox was not read (``validate.collect_files`` and the feedback copies)
+    # why a file found in an inbox was not read (``inbox.collect_files`` and ``inbox.set_aside_copies``)
     "skip-lock-file": ("tệp khóa của Excel", "Excel lock file"),
     "skip-hidden-file": ("tệp ẩn", "hidden file"),
     "skip-not-a-spreadsheet": ("không phải bảng tính", "not a spreadsheet"),
