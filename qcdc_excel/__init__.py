@@ -19,6 +19,7 @@ _EXPORTS = {
     "Period": "periods", "parse_period": "periods",
     "Roster": "roster", "Unit": "roster", "load_roster": "roster",
     "build_template": "template", "make_templates": "template", "write_template": "template",
+    "FormOptions": "template",
     "Scope": "scope", "Outputs": "scope", "ReportSpec": "scope",
     "merge": "merging", "check": "merging", "MergeResult": "merging", "CheckResult": "merging",
     "NothingFound": "merging",

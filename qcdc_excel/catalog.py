@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -137,7 +138,11 @@ def _fail(path: str, where: dict | str, vi: str, en: str) -> QcdcError:
 
 
 def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
-    """Build a Catalog from already-parsed YAML/JSON data, refusing anything inconsistent."""
+    """Build a Catalog from already-parsed YAML/JSON data, refusing anything inconsistent.
+
+    The steps, each adding what it finds wrong to one list in file order: the header, the items,
+    the ratios' parts, the rules, and the lists of codes named for the headline, charts and report.
+    """
     errors: list[QcdcError] = []
 
     def err(where, vi, en):
@@ -146,6 +151,22 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
     if not isinstance(data, dict):
         raise _fail(source, both("toàn tệp", "whole file"), "không phải một bảng khóa: giá trị",
                     "not a mapping")
+    version = _header_version(data, err)
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise _fail(source, both("đầu tệp", "header"), "thiếu danh sách «items»", "missing 'items' list")
+    items, pending_ratios = _parse_items(raw_items, err)
+    by_code = _resolve_ratios(items, pending_ratios, err)
+    rules = _parse_rules(data.get("rules"), by_code, err)
+    named = _named_codes(data, by_code, err)
+    if errors:
+        raise errors[0] if len(errors) == 1 else MultiError(errors)
+    return Catalog(version, str(data.get("title") or "").strip(), str(data.get("title_en") or "").strip(),
+                   tuple(items), tuple(rules), source, **named)
+
+
+def _header_version(data: dict, err: Callable) -> str:
+    """The catalog's version, after checking the header's keys."""
     unknown_top = set(data) - _TOP_KEYS
     if unknown_top:
         err(both("đầu tệp", "header"), f"khóa không được biết: {', '.join(sorted(map(str, unknown_top)))}",
@@ -154,33 +175,20 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
     if not version:
         err(both("đầu tệp", "header"), "thiếu «version» (mã phiên bản, ví dụ qcdc-2023.1)",
             "missing 'version' (e.g. qcdc-2023.1)")
-    raw_items = data.get("items")
-    if not isinstance(raw_items, list) or not raw_items:
-        raise _fail(source, both("đầu tệp", "header"), "thiếu danh sách «items»", "missing 'items' list")
+    return version
 
+
+def _parse_items(raw_items: list, err: Callable) -> tuple[list[Heading | Indicator], list[tuple[dict, dict]]]:
+    """The headings and indicators in form order, and the ratios whose parts are resolved afterwards."""
     items: list[Heading | Indicator] = []
     seen: set[str] = set()
     section = ""
     pending_ratios: list[tuple[dict, dict]] = []
     for n, raw in enumerate(raw_items, start=1):
-        where = both(f"mục thứ {n}", f"item {n}")
-        if not isinstance(raw, dict):
-            err(where, "không phải một bảng khóa: giá trị", "not a mapping")
+        named = _item_code(raw, n, seen, err)
+        if named is None:
             continue
-        code = str(raw.get("code") or raw.get("group") or raw.get("section") or "").strip()
-        if code:
-            where = both(f"mục thứ {n} ({code})", f"item {n} ({code})")
-        unknown = set(raw) - _ITEM_KEYS
-        if unknown:
-            err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
-                f"unknown keys: {', '.join(sorted(unknown))}")
-        if not _CODE.match(code):
-            err(where, f"mã «{code}» không đúng dạng (ví dụ II.9.4)", f"code '{code}' is malformed (e.g. II.9.4)")
-            continue
-        if code in seen:
-            err(where, f"mã {code} bị trùng", f"duplicate code {code}")
-            continue
-        seen.add(code)
+        code, where = named
         label = str(raw.get("label") or "").strip()
         label_en = str(raw.get("label_en") or "").strip()
         if not label:
@@ -193,41 +201,76 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
                 section = code
             items.append(Heading(kind, code, label, label_en or label))
             continue
-        kind = raw.get("kind")
-        if kind not in KINDS:
-            err(where, f"loại «{kind}» không hợp lệ (dùng {', '.join(KINDS)})",
-                f"kind '{kind}' is invalid (use {', '.join(KINDS)})")
-            continue
-        if not section or not code.startswith(section + ".") and code != section:
-            err(where, f"mã {code} không thuộc phần {section or '(chưa có phần)'}",
-                f"code {code} is not in section {section or '(none yet)'}")
-        if kind == "ratio":
-            pending_ratios.append((raw, where))
-            items.append(Indicator(code, kind, label, label_en or label, str(raw.get("unit") or "%"),
-                                   False, (), "", section, str(raw.get("numerator") or ""),
-                                   str(raw.get("denominator") or "")))
-            continue
-        levels = raw.get("levels")
-        if not isinstance(levels, list) or not levels or any(lv not in LEVELS for lv in levels):
-            err(where, f"«levels» phải là danh sách con của {list(LEVELS)}",
-                f"'levels' must be a non-empty subset of {list(LEVELS)}")
-            levels = []
-        rollup = raw.get("rollup")
-        if rollup not in ROLLUPS[kind]:
-            err(where, f"cách tổng hợp «{rollup}» không hợp với loại {kind} (dùng {', '.join(ROLLUPS[kind])})",
-                f"rollup '{rollup}' does not fit kind {kind} (use {', '.join(ROLLUPS[kind])})")
-        required = raw.get("required", kind != "text")
-        if not isinstance(required, bool):
-            err(where, "«required» phải là true hoặc false", "'required' must be true or false")
-        unit = str(raw.get("unit") or "").strip()
-        if kind in NUMERIC_KINDS and not unit:
-            err(where, "thiếu đơn vị tính (unit)", "missing unit of measure")
-        ordered = tuple(lv for lv in LEVELS[::-1] if lv in levels)  # bottom level first
-        items.append(Indicator(code, kind, label, label_en or label, unit, bool(required), ordered,
-                               str(rollup), section))
+        item = _parse_indicator(raw, code, (label, label_en or label), section, where, err)
+        if item is not None:
+            items.append(item)
+            if item.kind == "ratio":
+                pending_ratios.append((raw, where))
+    return items, pending_ratios
 
+
+def _item_code(raw: object, n: int, seen: set[str], err: Callable) -> tuple[str, dict] | None:
+    """The code of item ``n`` and where it is, or None when the item cannot be read further."""
+    where = both(f"mục thứ {n}", f"item {n}")
+    if not isinstance(raw, dict):
+        err(where, "không phải một bảng khóa: giá trị", "not a mapping")
+        return None
+    code = str(raw.get("code") or raw.get("group") or raw.get("section") or "").strip()
+    if code:
+        where = both(f"mục thứ {n} ({code})", f"item {n} ({code})")
+    unknown = set(raw) - _ITEM_KEYS
+    if unknown:
+        err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
+            f"unknown keys: {', '.join(sorted(unknown))}")
+    if not _CODE.match(code):
+        err(where, f"mã «{code}» không đúng dạng (ví dụ II.9.4)", f"code '{code}' is malformed (e.g. II.9.4)")
+        return None
+    if code in seen:
+        err(where, f"mã {code} bị trùng", f"duplicate code {code}")
+        return None
+    seen.add(code)
+    return code, where
+
+
+def _parse_indicator(raw: dict, code: str, labels: tuple[str, str], section: str, where: dict,
+                     err: Callable) -> Indicator | None:
+    """One indicator (a ratio with its parts still unresolved), or None when its kind is unknown."""
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        err(where, f"loại «{kind}» không hợp lệ (dùng {', '.join(KINDS)})",
+            f"kind '{kind}' is invalid (use {', '.join(KINDS)})")
+        return None
+    if not section or not code.startswith(section + ".") and code != section:
+        err(where, f"mã {code} không thuộc phần {section or '(chưa có phần)'}",
+            f"code {code} is not in section {section or '(none yet)'}")
+    if kind == "ratio":
+        return Indicator(code, kind, *labels, str(raw.get("unit") or "%"), False, (), "", section,
+                         str(raw.get("numerator") or ""), str(raw.get("denominator") or ""))
+    levels = raw.get("levels")
+    if not isinstance(levels, list) or not levels or any(lv not in LEVELS for lv in levels):
+        err(where, f"«levels» phải là danh sách con của {list(LEVELS)}",
+            f"'levels' must be a non-empty subset of {list(LEVELS)}")
+        levels = []
+    rollup = raw.get("rollup")
+    if rollup not in ROLLUPS[kind]:
+        err(where, f"cách tổng hợp «{rollup}» không hợp với loại {kind} (dùng {', '.join(ROLLUPS[kind])})",
+            f"rollup '{rollup}' does not fit kind {kind} (use {', '.join(ROLLUPS[kind])})")
+    required = raw.get("required", kind != "text")
+    if not isinstance(required, bool):
+        err(where, "«required» phải là true hoặc false", "'required' must be true or false")
+    unit = str(raw.get("unit") or "").strip()
+    if kind in NUMERIC_KINDS and not unit:
+        err(where, "thiếu đơn vị tính (unit)", "missing unit of measure")
+    ordered = tuple(lv for lv in LEVELS[::-1] if lv in levels)  # bottom level first
+    return Indicator(code, kind, *labels, unit, bool(required), ordered, str(rollup), section)
+
+
+def _resolve_ratios(items: list[Heading | Indicator], pending: list[tuple[dict, dict]],
+                    err: Callable) -> dict[str, Indicator]:
+    """Each ratio's numerator and denominator checked and its levels set (in ``items``); the indicators
+    by code."""
     by_code = {i.code: i for i in items if isinstance(i, Indicator)}
-    for raw, where in pending_ratios:
+    for raw, where in pending:
         code = str(raw["code"])
         parts = []
         for role in ("numerator", "denominator"):
@@ -248,69 +291,75 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
                             old.section, parts[0].code, parts[1].code)
             items[items.index(old)] = new
             by_code[code] = new
+    return by_code
 
-    rules: list[Rule] = []
-    raw_rules = data.get("rules")
+
+def _parse_rules(raw_rules: object, by_code: dict[str, Indicator], err: Callable) -> list[Rule]:
+    """The rules that check, in file order (a rule with a problem is reported and left out)."""
     if not isinstance(raw_rules, list):
         err(both("phần rules", "rules"), "«rules» phải là một danh sách", "'rules' must be a list")
         raw_rules = []
+    rules: list[Rule] = []
     rule_ids: set[str] = set()
     for n, raw in enumerate(raw_rules, start=1):
-        where = both(f"quy tắc thứ {n}", f"rule {n}")
-        if not isinstance(raw, dict):
-            err(where, "không phải một bảng khóa: giá trị", "not a mapping")
-            continue
-        rid = str(raw.get("id") or "").strip()
-        if rid:
-            where = both(f"quy tắc {rid}", f"rule {rid}")
-        else:
-            err(where, "thiếu mã quy tắc (id)", "missing rule id")
-        if rid in rule_ids:
-            err(where, f"mã quy tắc {rid} bị trùng", f"duplicate rule id {rid}")
-        rule_ids.add(rid)
-        unknown = set(raw) - _RULE_KEYS
-        if unknown:
-            err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
-                f"unknown keys: {', '.join(sorted(unknown))}")
-        try:
-            expr = parse_expression(str(raw.get("expression") or ""))
-        except ExpressionError as exc:
-            err(where, f"biểu thức «{raw.get('expression')}» sai: {exc.vi}",
-                f"bad expression '{raw.get('expression')}': {exc.en}")
-            continue
-        ok = True
-        for c in expr.codes:
-            target = by_code.get(c)
-            if target is None:
-                err(where, f"biểu thức dùng mã {c} không có trong danh mục",
-                    f"expression uses unknown code {c}")
-                ok = False
-            elif target.kind not in NUMERIC_KINDS:
-                err(where, f"biểu thức dùng {c} là loại {target.kind}, không phải số",
-                    f"expression uses {c}, a {target.kind}, not a number")
-                ok = False
-        severity = raw.get("severity")
-        if severity not in SEVERITIES:
-            err(where, "mức độ (severity) phải là error hoặc warning", "severity must be error or warning")
+        rule = _parse_rule(raw, n, rule_ids, by_code, err)
+        if rule is not None:
+            rules.append(rule)
+    return rules
+
+
+def _parse_rule(raw: object, n: int, rule_ids: set[str], by_code: dict[str, Indicator],
+                err: Callable) -> Rule | None:
+    where = both(f"quy tắc thứ {n}", f"rule {n}")
+    if not isinstance(raw, dict):
+        err(where, "không phải một bảng khóa: giá trị", "not a mapping")
+        return None
+    rid = str(raw.get("id") or "").strip()
+    if rid:
+        where = both(f"quy tắc {rid}", f"rule {rid}")
+    else:
+        err(where, "thiếu mã quy tắc (id)", "missing rule id")
+    if rid in rule_ids:
+        err(where, f"mã quy tắc {rid} bị trùng", f"duplicate rule id {rid}")
+    rule_ids.add(rid)
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
+            f"unknown keys: {', '.join(sorted(unknown))}")
+    try:
+        expr = parse_expression(str(raw.get("expression") or ""))
+    except ExpressionError as exc:
+        err(where, f"biểu thức «{raw.get('expression')}» sai: {exc.vi}",
+            f"bad expression '{raw.get('expression')}': {exc.en}")
+        return None
+    ok = True
+    for c in expr.codes:
+        target = by_code.get(c)
+        if target is None:
+            err(where, f"biểu thức dùng mã {c} không có trong danh mục",
+                f"expression uses unknown code {c}")
             ok = False
-        missing = raw.get("missing", "never_skip")
-        if missing not in MISSING_STRATEGIES:
-            err(where, f"cách xử lý ô trống «{missing}» không hợp lệ (dùng {', '.join(MISSING_STRATEGIES)})",
-                f"missing-value strategy '{missing}' is invalid (use {', '.join(MISSING_STRATEGIES)})")
+        elif target.kind not in NUMERIC_KINDS:
+            err(where, f"biểu thức dùng {c} là loại {target.kind}, không phải số",
+                f"expression uses {c}, a {target.kind}, not a number")
             ok = False
-        message = str(raw.get("message") or "").strip()
-        if not message or len(message) > _MAX_MESSAGE:
-            err(where, f"thông báo tiếng Việt (message) phải có và dài tối đa {_MAX_MESSAGE} ký tự",
-                f"Vietnamese message must be present and at most {_MAX_MESSAGE} characters")
-            ok = False
-        if ok:
-            rules.append(Rule(rid, expr, str(severity), str(missing), message,
-                              str(raw.get("message_en") or message).strip()))
-    named = _named_codes(data, by_code, err)
-    if errors:
-        raise errors[0] if len(errors) == 1 else MultiError(errors)
-    return Catalog(version, str(data.get("title") or "").strip(), str(data.get("title_en") or "").strip(),
-                   tuple(items), tuple(rules), source, **named)
+    severity = raw.get("severity")
+    if severity not in SEVERITIES:
+        err(where, "mức độ (severity) phải là error hoặc warning", "severity must be error or warning")
+        ok = False
+    missing = raw.get("missing", "never_skip")
+    if missing not in MISSING_STRATEGIES:
+        err(where, f"cách xử lý ô trống «{missing}» không hợp lệ (dùng {', '.join(MISSING_STRATEGIES)})",
+            f"missing-value strategy '{missing}' is invalid (use {', '.join(MISSING_STRATEGIES)})")
+        ok = False
+    message = str(raw.get("message") or "").strip()
+    if not message or len(message) > _MAX_MESSAGE:
+        err(where, f"thông báo tiếng Việt (message) phải có và dài tối đa {_MAX_MESSAGE} ký tự",
+            f"Vietnamese message must be present and at most {_MAX_MESSAGE} characters")
+        ok = False
+    if not ok:
+        return None
+    return Rule(rid, expr, str(severity), str(missing), message, str(raw.get("message_en") or message).strip())
 
 
 def _named_codes(data: dict, by_code: dict[str, Indicator], err) -> dict[str, tuple]:

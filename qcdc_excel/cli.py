@@ -27,11 +27,13 @@ import click
 from . import __version__
 from .atomic import check_output, os_error_reason
 from .catalog import CURRENT_VERSION, Heading, known_versions, load_catalog, load_catalog_file
+from .form import DEFAULT_PASSWORD
 from .i18n import LANGS, SEVERITY_LABELS, SKIP_REASONS, QcdcError, click_translations, nfc, t
 from .periods import parse_period
+from .record import status_label
 from .roster import load_roster, normalise_level
 from .scope import Outputs, ReportSpec, Scope
-from .template import DEFAULT_PASSWORD, make_templates
+from .template import FormOptions, make_templates
 
 KIND_LABELS = {
     "count": {"vi": "số đếm", "en": "count"}, "amount": {"vi": "số lượng", "en": "amount"},
@@ -432,8 +434,8 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
         load_catalog(catalog_version)
         check_output(out_dir, "--out", folder=True)
         with writing(lang, [out_dir]):
-            written = make_templates(out_dir, lv, per, ros, list(units), all_units, catalog_version, password,
-                                     style)
+            written = make_templates(out_dir, lv, per, ros, list(units), all_units,
+                                     FormOptions(catalog_version, password, style))
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     for path in written:
@@ -442,24 +444,19 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
                err=True)
 
 
-STATUS_WORDS = {
-    "accepted": ({"vi": "ĐẠT", "en": "ACCEPTED"}, "green"),
-    "accepted-with-warnings": ({"vi": "ĐẠT (CẢNH BÁO)", "en": "ACCEPTED (WARNINGS)"}, "yellow"),
-    "rejected": ({"vi": "TRẢ LẠI", "en": "REJECTED"}, "red"),
-    "unreadable": ({"vi": "KHÔNG ĐỌC ĐƯỢC", "en": "UNREADABLE"}, "red"),
-}
+STATUS_COLOURS = {"accepted": "green", "accepted-with-warnings": "yellow", "rejected": "red", "unreadable": "red"}
 SKIP_WORDS = SKIP_REASONS
 
 
 def render_report(report, lang: str) -> None:
     """Verdict line per file, then findings grouped by file (stdout)."""
     for sub in report.submissions:
-        word, colour = STATUS_WORDS[sub.status]
+        verdict, colour = status_label(sub.status, lang, "terminal"), STATUS_COLOURS[sub.status]
         who = " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)
         extra = f"  {who} · {sub.period}" if who else ""
         if sub.accepted and sub.fingerprint:
             extra += f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {sub.fingerprint}]"
-        click.echo(f"{click.style(f'{word[lang]:<16}', fg=colour, bold=True)} {sub.path}{extra}")
+        click.echo(f"{click.style(f'{verdict:<16}', fg=colour, bold=True)} {sub.path}{extra}")
     for path, reason in report.skipped:
         click.echo(f"{click.style(('BỎ QUA' if lang == 'vi' else 'SKIPPED').ljust(16), fg='blue')} {path}"
                    f"  ({SKIP_WORDS[reason][lang]})")
@@ -574,7 +571,7 @@ def _run(lang: str, label: tuple[str, str], inputs: Sequence[str], outputs: Sequ
     here to size the progress bar): nothing found exits 1, a refusal or an output that cannot be
     written exits 2 (naming the file)."""
     from .merging import NothingFound
-    from .validate import collect_files
+    from .inbox import collect_files
 
     collected = collect_files(inputs)
     try:
@@ -649,7 +646,7 @@ LABEL_WIDTH = 70
 
 def render_headline(result, lang: str) -> None:
     """The consolidated figures a published report quotes, then who reported."""
-    from .findings import _num
+    from .numbers import format_number, format_percent
 
     cons = result.consolidation
     totals = cons.totals
@@ -667,16 +664,15 @@ def render_headline(result, lang: str) -> None:
     for code in sorted(cons.catalog.headline, key=code_sort_key):
         ind = cons.catalog.indicators[code]
         if ind.kind == "ratio":
-            r = totals.ratio(ind)
-            shown = "—" if r is None else (f"{r * 100:.1f} %".replace(".", ",") if lang == "vi" else f"{r * 100:.1f} %")
-            shown += (f"  ({_num(totals.number(ind.numerator), lang)}/{_num(totals.number(ind.denominator), lang)})"
-                      if r is not None else "")
+            part, whole = totals.number(ind.numerator), totals.number(ind.denominator)
+            shown = format_percent(part, whole, lang)
+            shown = "—" if shown is None else f"{shown}  ({format_number(part, lang)}/{format_number(whole, lang)})"
         elif ind.kind == "flag" and ind.rollup == "count":
             n = totals.flag_units.get(code)
             shown = f"{totals.values.get(code)}/{n} {units_word}" if n else "—"
         else:
             v = totals.number(code)
-            shown = "—" if v is None else _num(v, lang) + (f" {ind.unit}" if ind.unit else "")
+            shown = "—" if v is None else format_number(v, lang) + (f" {ind.unit}" if ind.unit else "")
         click.echo(f"  {code:<7} {fit(ind.text(lang), LABEL_WIDTH):<{LABEL_WIDTH}} {shown}")
     if cons.expected:
         line = (f"Nộp báo cáo: {counts['expected']} phải nộp, {counts['accepted']} được chấp nhận "

@@ -22,8 +22,8 @@ from .catalog import LEVELS, Catalog, Indicator
 from .i18n import QcdcError
 from .numbers import plain
 from .periods import VN_TIME, parse_period
+from .record import Submission
 from .roster import Roster, Unit
-from .validate import Submission
 
 # A file's role: used, superseded, duplicate, covered (inside a used consolidated report of a unit
 # below), rejected, unreadable or excluded. An expected unit's status: on-time, late, rejected,

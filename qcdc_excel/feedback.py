@@ -18,15 +18,14 @@ from typing import Iterable
 
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
-from .feedback_sheet import COLUMNS, STATUS_TEXT, FrontSheet, describe_front, received_text
+from .feedback_sheet import COLUMNS, FrontSheet, describe_front, received_text
 from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy
 from .fingerprint import COPY_MARK_NAME
-from .form import FEEDBACK_SHEET
+from .form import DEFAULT_PASSWORD, FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
-from .template import DEFAULT_PASSWORD
 from .reader import open_workbook
+from .record import Submission, status_label
 from .safe_paths import is_plain_code, path_inside, safe_component
-from .validate import Submission
 
 AUTHOR = "qcdc-excel"
 
@@ -295,7 +294,7 @@ def note_text(sub: Submission, lang: str = "vi") -> str:
         "",
         f"{'Tệp' if vi else 'File'}: {received_text(sub, lang)}",
         f"SHA-256: {sub.sha256 or '-'}",
-        f"{'Kết quả' if vi else 'Result'}: {STATUS_TEXT[sub.status][0 if vi else 1]}",
+        f"{'Kết quả' if vi else 'Result'}: {status_label(sub.status, 'vi' if vi else 'en', 'front')}",
         "",
     ]
     lines += [f"- {f.message(lang)}" for f in sub.findings]

@@ -10,7 +10,7 @@ import re
 
 from .i18n import word
 from .layout import CHECK_ERROR, CHECK_WARNING
-from .validate import Submission
+from .record import Submission
 
 # What a finding on an input cell looks like while it is still wrong, as an Excel formula over that
 # cell ({c}, absolute). A mark drawn with it (conditional formatting) clears itself once the unit

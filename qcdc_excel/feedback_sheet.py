@@ -26,14 +26,7 @@ from .form import FEEDBACK_SHEET, FONT
 from .form_sheet import ALERT_TEXT, GRID_LINE, CondFormat, Style
 from .i18n import QcdcError
 from .periods import VN_TIME, parse_period
-from .validate import Submission
-
-STATUS_TEXT = {
-    "accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),
-    "accepted-with-warnings": ("ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO", "ACCEPTED WITH WARNINGS"),
-    "rejected": ("CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI", "REJECTED: FIX AND RESEND"),
-    "unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
-}
+from .record import Submission, status_label
 
 # What the front sheet tells the unit to do, by result. Most units get a clean file back: for them
 # it is a receipt (the SHA-256 above names exactly the file received), with nothing to fix.
@@ -189,7 +182,7 @@ def _info(sheet: FrontSheet, sub: Submission, en: int) -> None:
         (("Tệp", "File")[en], received_text(sub, sheet.lang)),
         (("Đơn vị", "Unit")[en], " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
         (("Kỳ báo cáo", "Period")[en], period_words(sub.period, sheet.lang)),
-        (("Kết quả", "Result")[en], STATUS_TEXT[sub.status][en]),
+        (("Kết quả", "Result")[en], status_label(sub.status, ("vi", "en")[en], "front")),
         (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings when checked")[en],
          f"{len(sub.errors)} / {len(sub.warnings)}"),
         (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], sub.sha256 or "-"),

@@ -23,13 +23,13 @@ import struct
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
-from .reader import Unreadable, cell_index, open_workbook, read_part
-from .fingerprint import COPY_MARK_NAME
 from .feedback_live import still_wrong
 from .feedback_sheet import FrontCell, FrontSheet
+from .fingerprint import COPY_MARK_NAME
 from .form import FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
-from .validate import Submission
+from .reader import Unreadable, cell_index, open_workbook, read_part
+from .record import Submission
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -298,8 +298,5 @@ def finding(code: str, severity: str | None = None, **kw) -> Finding:
     return Finding(code, severity, params=tuple(sorted(kw.items())), **fields)
 
 
-_num = format_number  # the name the command line's headline still imports; new code uses numbers.format_number
-
-
 __all__ = ["Finding", "finding", "CODES", "TEXTS", "TEXT_CAUSES", "THOUSANDS_DOTS", "UNREADABLE_CODES", "WHAT_TO_TYPE",
            "t"]

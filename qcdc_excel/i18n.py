@@ -416,23 +416,33 @@ WORDS: dict[str, tuple[str, str]] = {
     # how serious a finding is
     "severity-error": ("Lỗi", "Error"),
     "severity-warning": ("Cảnh báo", "Warning"),
-    # why a file found in an inbox was not read (``validate.collect_files`` and the feedback copies)
+    # why a file found in an inbox was not read (``inbox.collect_files`` and ``inbox.set_aside_copies``)
     "skip-lock-file": ("tệp khóa của Excel", "Excel lock file"),
     "skip-hidden-file": ("tệp ẩn", "hidden file"),
     "skip-not-a-spreadsheet": ("không phải bảng tính", "not a spreadsheet"),
     "skip-feedback-copy": ("tệp góp ý do qcdc-excel tạo: bỏ qua", "feedback file made by qcdc-excel: skipped"),
-    # what the check of a submission found (``Submission.status``)
+    # what the check of a submission found (``record.STATUSES``; ``record.status_label`` reads these rows)
     "validation-accepted": ("Đạt", "Accepted"),
     "validation-accepted-with-warnings": ("Đạt (có cảnh báo)", "Accepted with warnings"),
     "validation-rejected": ("Trả lại", "Returned"),
     "validation-unreadable": ("Không đọc được", "Unreadable"),
+    # ... the same, as the terminal's verdict column shows it (``validate`` and ``merge``)
+    "verdict-accepted": ("ĐẠT", "ACCEPTED"),
+    "verdict-accepted-with-warnings": ("ĐẠT (CẢNH BÁO)", "ACCEPTED (WARNINGS)"),
+    "verdict-rejected": ("TRẢ LẠI", "REJECTED"),
+    "verdict-unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
+    # ... and as the result line of a feedback copy's front sheet says it, with what to do
+    "result-accepted": ("ĐƯỢC CHẤP NHẬN", "ACCEPTED"),
+    "result-accepted-with-warnings": ("ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO", "ACCEPTED WITH WARNINGS"),
+    "result-rejected": ("CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI", "REJECTED: FIX AND RESEND"),
+    "result-unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
     # an expected unit in a consolidation (``consolidate.ExpectedUnit.status``)
     "unit-on-time": ("Đúng hạn", "On time"),
     "unit-late": ("Muộn hạn", "Late"),
     "unit-rejected": ("Bị trả lại", "Returned"),
     "unit-unreadable": ("Đã nộp — tệp không đọc được", "Sent — the file cannot be read"),
     "unit-missing": ("Chưa nộp", "Missing"),
-    # what a consolidation did with a file (``consolidate.FileRole.role``)
+    # what a consolidation did with a file (``record.ROLES``, ``consolidate.FileRole.role``)
     "role-used": ("Dùng để tổng hợp", "Used"),
     "role-superseded": ("Bị thay bằng bản sau", "Replaced by a later copy"),
     "role-duplicate": ("Bản trùng", "Duplicate"),

@@ -17,9 +17,11 @@ from .atomic import atomic_write_text
 from .catalog import CURRENT_VERSION, load_catalog
 from .consolidate import Consolidation, consolidate
 from .i18n import QcdcError
+from .inbox import collect_files, set_aside_copies
+from .record import Submission, ValidationReport
 from .safe_paths import refuse_outputs_among_inputs
 from .scope import Outputs, Scope
-from .validate import Submission, ValidationReport, collect_files, read_submissions, set_aside_copies
+from .validate import read_submissions
 
 
 class NothingFound(QcdcError):
@@ -150,7 +152,7 @@ def check(paths: Iterable[str | Path], scope: Scope | None = None, outputs: Outp
     A path that does not exist is refused (``file-not-found``), and so are outputs that would
     replace or land among the files read (``output-is-input``), before any work; unchanged feedback copies are skipped; a folder with no spreadsheet file
     raises :class:`NothingFound`. ``jobs``: worker processes for reading (and for the feedback);
-    ``progress``: called with each report read; ``collected``: what ``validate.collect_files(paths)``
+    ``progress``: called with each report read; ``collected``: what ``inbox.collect_files(paths)``
     gave, when the caller already has it.
     """
     from .feedback import default_workers
@@ -187,7 +189,7 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
 
     Keyword-only: ``jobs``, worker processes for reading (default: all cores for large inboxes; the
     results are the same as with one); ``progress``, called with each report read; ``collected``,
-    what ``validate.collect_files([inbox])`` gave, when the caller already has it; ``submissions``,
+    what ``inbox.collect_files([inbox])`` gave, when the caller already has it; ``submissions``,
     the reports already read and recorded (the web desk's, each with the time it was received): the
     inbox is then not read and the consolidation lists exactly these; ``today``, the date printed
     on the workbook (for tests; default: today).

@@ -454,16 +454,80 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
 
 # --- the default template -----------------------------------------------------------------------------------
 def default_template(style_title: str | None = None) -> bytes:
-    """The default Word template (Decree 30/2020 layout), with docxtpl tags, as .docx bytes."""
+    """The default Word template (Decree 30/2020 layout), with docxtpl tags, as .docx bytes.
+
+    Built in code, in the order the document reads: the page, the letterhead, the title, the body's
+    sections, the recipients and signature, and the appendix table on its own page.
+    """
     from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_COLOR_INDEX
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     doc = Document()
+    _page_setup(doc)
+    w = _Paragraphs(doc)
+    _letterhead(doc)
+    w.para("")
+    w.para("BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
+    w.para("{{ title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
+    w.para("(Số liệu tính từ ngày {{ window_start }} đến ngày {{ window_end }})", italic=True,
+           align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    w.para("{{ placeholder.situation }}", color="C00000")
+    _body(w)
+    _signature(doc)
+    _appendix_table(doc, w)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+class _Paragraphs:
+    """Adds the template's paragraphs to ``doc``: text in the house style, and docxtpl block tags."""
+
+    def __init__(self, doc) -> None:
+        self.doc = doc
+
+    def para(self, text: str = "", bold=False, italic=False, size=14, align=None, indent=True, color=None, keep=False):
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+        from docx.shared import Cm, Pt, RGBColor
+
+        p = self.doc.add_paragraph()
+        if align is not None:
+            p.alignment = align
+        if indent and align in (None, WD_ALIGN_PARAGRAPH.JUSTIFY):
+            p.paragraph_format.first_line_indent = Cm(1.27)
+            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        if keep:
+            p.paragraph_format.keep_with_next = True
+        r = p.add_run(text)
+        r.bold, r.italic, r.font.size = bold, italic, Pt(size)
+        if color:
+            r.font.color.rgb = RGBColor.from_string(color)
+        if color == "C00000":  # a placeholder for the people who must write it: highlighted
+            r.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        return p
+
+    def tag(self, text: str):
+        """A paragraph that only holds a docxtpl block tag ({%p … %}): it disappears when rendered."""
+        return self.doc.add_paragraph(text)
+
+    def lines_of(self, key: str) -> None:
+        """One paragraph per line of the sentence list ``key``."""
+        self.tag("{%p for line in " + key + " %}")
+        self.para("{{ line }}")
+        self.tag("{%p endfor %}")
+
+    def heading(self, title: str, italic: bool = False, bold: bool = True) -> None:
+        self.para(title, bold=bold, italic=italic, indent=False, keep=True)
+
+
+def _page_setup(doc) -> None:
+    """A4 portrait with Decree 30's margins and font, page numbers centred at the top from page 2."""
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(21), Cm(29.7)
@@ -488,28 +552,13 @@ def default_template(style_title: str | None = None) -> bytes:
         run._r.append(el)
     run.font.size = Pt(13)
 
-    def para(text: str = "", bold=False, italic=False, size=14, align=None, indent=True, color=None, keep=False):
-        p = doc.add_paragraph()
-        if align is not None:
-            p.alignment = align
-        if indent and align in (None, WD_ALIGN_PARAGRAPH.JUSTIFY):
-            p.paragraph_format.first_line_indent = Cm(1.27)
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-        if keep:
-            p.paragraph_format.keep_with_next = True
-        r = p.add_run(text)
-        r.bold, r.italic, r.font.size = bold, italic, Pt(size)
-        if color:
-            r.font.color.rgb = RGBColor.from_string(color)
-        if color == "C00000":  # a placeholder for the people who must write it: highlighted
-            r.font.highlight_color = WD_COLOR_INDEX.YELLOW
-        return p
 
-    def tag(text: str):
-        """A paragraph that only holds a docxtpl block tag ({%p … %}): it disappears when rendered."""
-        return doc.add_paragraph(text)
+def _letterhead(doc) -> None:
+    """The header block: the organ (left) and the national motto or the Party's name (right)."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
 
-    # header block: organ (left) and national motto or Party name (right)
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = (Cm(7), Cm(9.5))
@@ -531,66 +580,51 @@ def default_template(style_title: str | None = None) -> bytes:
             r.bold, r.font.size = bold, Pt(size)
             if n == 3 and cell is right:
                 r.italic = True
-    para("")
-    para("BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
-    para("{{ title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
-    para("(Số liệu tính từ ngày {{ window_start }} đến ngày {{ window_end }})", italic=True,
-         align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    para("{{ placeholder.situation }}", color="C00000")
 
-    def section(title: str, key: str | None = None, placeholder: str | None = None):
-        para(title, bold=True, indent=False, keep=True)
-        if key:
-            tag("{%p for line in " + key + " %}")
-            para("{{ line }}")
-            tag("{%p endfor %}")
-        if placeholder:
-            para("{{ placeholder." + placeholder + " }}", color="C00000")
 
-    section("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO VÀ HOẠT ĐỘNG CỦA BAN CHỈ ĐẠO", "lead")
-    tag("{%p if steering %}")
-    para("Hoạt động của Ban Chỉ đạo", italic=True, indent=False, keep=True)
-    tag("{%p for line in steering %}")
-    para("{{ line }}")
-    tag("{%p endfor %}")
-    tag("{%p endif %}")
-    tag("{%p if front %}")
-    para("Vai trò của Mặt trận Tổ quốc và các tổ chức chính trị - xã hội", italic=True, indent=False, keep=True)
-    tag("{%p for line in front %}")
-    para("{{ line }}")
-    tag("{%p endfor %}")
-    tag("{%p endif %}")
-    para("II. KẾT QUẢ THỰC HIỆN DÂN CHỦ Ở CƠ SỞ", bold=True, indent=False, keep=True)
+def _body(w: _Paragraphs) -> None:
+    """Parts I to IV: the figures' sentences where the tool writes them, placeholders where people do."""
+    w.heading("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO VÀ HOẠT ĐỘNG CỦA BAN CHỈ ĐẠO")
+    w.lines_of("lead")
+    for title, key in (("Hoạt động của Ban Chỉ đạo", "steering"),
+                       ("Vai trò của Mặt trận Tổ quốc và các tổ chức chính trị - xã hội", "front")):
+        w.tag("{%p if " + key + " %}")
+        w.heading(title, italic=True, bold=False)
+        w.lines_of(key)
+        w.tag("{%p endif %}")
+    w.heading("II. KẾT QUẢ THỰC HIỆN DÂN CHỦ Ở CƠ SỞ")
     for sub_title, key in (("1. Dân chủ ở xã, phường, thị trấn", "commune"),
                            ("2. Cải cách hành chính, cơ chế một cửa", "reform"),
                            ("3. Dân chủ trong cơ quan hành chính nhà nước, đơn vị sự nghiệp công lập", "state"),
                            ("4. Dân chủ ở các loại hình doanh nghiệp", "enterprise")):
-        tag("{%p if " + key + " %}")
-        para(sub_title, bold=True, italic=True, indent=False, keep=True)
-        tag("{%p for line in " + key + " %}")
-        para("{{ line }}")
-        tag("{%p endfor %}")
-        tag("{%p endif %}")
-    para("III. ĐÁNH GIÁ CHUNG", bold=True, indent=False, keep=True)
+        w.tag("{%p if " + key + " %}")
+        w.heading(sub_title, italic=True)
+        w.lines_of(key)
+        w.tag("{%p endif %}")
+    w.heading("III. ĐÁNH GIÁ CHUNG")
     for sub_title, key in (("1. Kết quả đạt được", "achievements"), ("2. Hạn chế, yếu kém", "limitations"),
                            ("3. Nguyên nhân của hạn chế", "causes")):
-        para(sub_title, bold=True, italic=True, indent=False, keep=True)
-        para("{{ placeholder." + key + " }}", color="C00000")
-    para("IV. NHIỆM VỤ, GIẢI PHÁP TRỌNG TÂM VÀ KIẾN NGHỊ, ĐỀ XUẤT", bold=True, indent=False, keep=True)
-    para("1. Nhiệm vụ, giải pháp", bold=True, italic=True, indent=False, keep=True)
-    para("{{ placeholder.tasks }}", color="C00000")
-    para("2. Kiến nghị, đề xuất", bold=True, italic=True, indent=False, keep=True)
-    para("{{ placeholder.proposals }}", color="C00000")
-    tag("{%p if notes %}")
-    para("Ý kiến các đơn vị gửi kèm báo cáo (tư liệu để viết các phần trên, xóa trước khi ban hành):",
-         italic=True, size=13, indent=False, color="1F4E79", keep=True)
-    tag("{%p for n in notes %}")
-    para("- {{ n.unit }} ({{ n.kind }}): {{ n.text }}", size=13, color="1F4E79", indent=False)
-    tag("{%p endfor %}")
-    tag("{%p endif %}")
-    para("Trên đây là báo cáo {{ title[0]|lower }}{{ title[1:] }}.")
+        w.heading(sub_title, italic=True)
+        w.para("{{ placeholder." + key + " }}", color="C00000")
+    w.heading("IV. NHIỆM VỤ, GIẢI PHÁP TRỌNG TÂM VÀ KIẾN NGHỊ, ĐỀ XUẤT")
+    for sub_title, key in (("1. Nhiệm vụ, giải pháp", "tasks"), ("2. Kiến nghị, đề xuất", "proposals")):
+        w.heading(sub_title, italic=True)
+        w.para("{{ placeholder." + key + " }}", color="C00000")
+    w.tag("{%p if notes %}")
+    w.para("Ý kiến các đơn vị gửi kèm báo cáo (tư liệu để viết các phần trên, xóa trước khi ban hành):",
+           italic=True, size=13, indent=False, color="1F4E79", keep=True)
+    w.tag("{%p for n in notes %}")
+    w.para("- {{ n.unit }} ({{ n.kind }}): {{ n.text }}", size=13, color="1F4E79", indent=False)
+    w.tag("{%p endfor %}")
+    w.tag("{%p endif %}")
+    w.para("Trên đây là báo cáo {{ title[0]|lower }}{{ title[1:] }}.")
 
-    # recipients and signature
+
+def _signature(doc) -> None:
+    """The recipients (left) and who signs (right)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
     sign = doc.add_table(rows=1, cols=2)
     left, right = sign.rows[0].cells
     left.width, right.width = Cm(8), Cm(8.5)
@@ -612,18 +646,23 @@ def default_template(style_title: str | None = None) -> bytes:
         rr = q.add_run(text)
         rr.bold, rr.font.size = bold, Pt(14)
 
-    # the appendix as a table, on its own page
+
+def _appendix_table(doc, w: _Paragraphs) -> None:
+    """The appendix as a table, on its own page: one docxtpl row loop over the figures."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.shared import Cm, Pt
+
     brk = doc.add_paragraph()
     brk.add_run().add_break(WD_BREAK.PAGE)
-    para("PHỤ LỤC SỐ LIỆU", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    para("{{ unit_name }} — {{ period_words }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    w.para("PHỤ LỤC SỐ LIỆU", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    w.para("{{ unit_name }} — {{ period_words }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    widths = (Cm(1.2), Cm(1.6), Cm(9.2), Cm(2.2), Cm(2.3))
     table = doc.add_table(rows=3, cols=5)
     table.style = "Table Grid"
     table.autofit = False
-    for column, width in zip(table.columns, (Cm(1.2), Cm(1.6), Cm(9.2), Cm(2.2), Cm(2.3))):
+    for column, width in zip(table.columns, widths):
         column.width = width  # the grid: what LibreOffice and Word lay the table out by
-    for cell, text, width in zip(table.rows[0].cells, ("STT", "Mã", "Nội dung", "ĐVT", "Số liệu"),
-                                 (Cm(1.2), Cm(1.6), Cm(9.2), Cm(2.2), Cm(2.3))):
+    for cell, text, width in zip(table.rows[0].cells, ("STT", "Mã", "Nội dung", "ĐVT", "Số liệu"), widths):
         cell.width = width
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         r = cell.paragraphs[0].add_run(text)
@@ -631,15 +670,12 @@ def default_template(style_title: str | None = None) -> bytes:
     table.rows[1].cells[0].paragraphs[0].add_run("{%tr for row in appendix %}")
     body = ("{{ row.stt }}", "{{ row.code }}", "{% if row.heading %}{{ row.label }}{% else %}{{ row.label }}{% endif %}",
             "{{ row.unit }}", "{{ row.value }}")
-    for cell, text, width in zip(table.rows[2].cells, body, (Cm(1.2), Cm(1.6), Cm(9.2), Cm(2.2), Cm(2.3))):
+    for cell, text, width in zip(table.rows[2].cells, body, widths):
         cell.width = width
         r = cell.paragraphs[0].add_run(text)
         r.font.size = Pt(12)
     end_row = table.add_row()
     end_row.cells[0].paragraphs[0].add_run("{%tr endfor %}")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 # --- rendering ------------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def fill_workbook(template, values: dict[str, object], out_path, report_date=Non
     import openpyxl
 
     from .atomic import atomic_write_bytes
-    from .layout import META_SHEET
+    from .form import META_SHEET
 
     src = io.BytesIO(template) if isinstance(template, (bytes, bytearray)) else template
     wb = openpyxl.load_workbook(src)

@@ -7,23 +7,22 @@ timestamps, and always written atomically.
 from __future__ import annotations
 
 import io
-import json
 import os
 import zipfile
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
-from . import __version__
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION
-from .form import DEFAULT_PASSWORD, FONT, META_FORMAT, META_FORMAT_VERSION  # noqa: F401 (re-exported)
-from .i18n import QcdcError
+from .form import DEFAULT_PASSWORD, FONT, FORM_SHEET, META_SHEET
 from .form_sheet import MARGINS, STYLES, FormSheet, FormHeader, Style, Validation, describe_form
-from .layout import FORM_SHEET, META_SHEET, TEXT_MAX, FormLayout, form_layout
+from .i18n import QcdcError
+from .identity import Identity, metadata
+from .layout import TEXT_MAX, FormLayout, form_layout
 from .numbers import format_number
 from .periods import Period
-from .roster import Roster, Unit
+from .roster import Roster
 from .safe_paths import is_plain_code, path_inside, safe_component
 
 
@@ -46,45 +45,6 @@ def _load_openpyxl() -> None:
     thin = Side(style="thin", color="000000")
     UNLOCKED = Protection(locked=False)
     BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)  # last: its presence means "loaded"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a personalised template belongs to (empty for a blank template)."""
-    unit_code: str = ""
-    unit_name: str = ""
-    parent_code: str = ""
-    parent_name: str = ""
-
-    @classmethod
-    def of(cls, unit: Unit, roster: Roster | None) -> "Identity":
-        parent = roster.units.get(unit.parent) if (roster and unit.parent) else None
-        return cls(unit.code, unit.name, unit.parent or "", parent.name if parent else "")
-
-    @property
-    def parent_text(self) -> str:
-        return " – ".join(p for p in (self.parent_code, self.parent_name) if p)
-
-
-def metadata(layout: FormLayout, period: Period | None, identity: Identity) -> list[tuple[str, str]]:
-    """Key/value rows of the hidden metadata sheet, in order."""
-    return [
-        ("format", META_FORMAT),
-        ("format_version", META_FORMAT_VERSION),
-        ("form_version", layout.form_version),
-        ("catalog_version", layout.catalog.version),
-        ("level", layout.level),
-        ("form", layout.form),
-        ("unit_code", identity.unit_code),
-        ("unit_name", identity.unit_name),
-        ("parent_code", identity.parent_code),
-        ("period", period.code if period else ""),
-        ("form_sheet", layout.sheet_name),
-        ("fingerprint", layout.fingerprint),
-        ("cells", json.dumps(layout.cells, ensure_ascii=False, separators=(",", ":"))),
-        ("identity_cells", json.dumps(layout.identity_cells, ensure_ascii=False, separators=(",", ":"))),
-        ("generator", f"qcdc-excel {__version__}"),
-    ]
 
 
 def form_heading(layout: FormLayout, period: Period | None, identity: Identity, style: str = "nd30") -> FormHeader:
@@ -231,14 +191,22 @@ def refuse_replacing_reports(targets: list[Path]) -> None:
                         suggest=str(folder.with_name(folder.name + "-moi")))
 
 
+@dataclass(frozen=True)
+class FormOptions:
+    """How the forms are made, whoever they are for: the catalog, the protection's password, the header's style."""
+    catalog_version: str = CURRENT_VERSION
+    password: str = DEFAULT_PASSWORD
+    style: str = "nd30"
+
+
 def make_templates(out_dir: str | Path, level: str | None = None, period: Period | None = None,
                    roster: Roster | None = None, units: list[str] | None = None,
-                   all_units: bool = False, catalog_version: str = CURRENT_VERSION,
-                   password: str = DEFAULT_PASSWORD, style: str = "nd30") -> list[Path]:
+                   all_units: bool = False, options: FormOptions = FormOptions()) -> list[Path]:
     """Write blank or personalised templates into ``out_dir``; returns the files written.
 
     Without a roster: the blank template of ``level``. With a roster and ``all_units``: one per
     unit (of ``level`` when given, else every unit at its own level). With ``units``: those units.
+    ``options``: the catalog version, password and style of every form written.
     """
     out = Path(out_dir)
     if (units or all_units) and roster is None:
@@ -256,7 +224,7 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
             level, period)
         refuse_replacing_reports([target])
         out.mkdir(parents=True, exist_ok=True)
-        return [write_template(target, level, period, None, catalog_version, password, style)]
+        return [write_template(target, level, period, None, options.catalog_version, options.password, options.style)]
     if all_units:
         chosen = [u for u in roster.units.values() if level is None or u.level == level]
         if not chosen:
@@ -274,7 +242,7 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
     out.mkdir(parents=True, exist_ok=True)
     targets = [path_inside(out, template_filename(u.level, period, u.code)) for u in chosen]
     refuse_replacing_reports(targets)
-    personaliser = Personaliser(catalog_version, password, style)
+    personaliser = Personaliser(options.catalog_version, options.password, options.style)
     return [atomic_write_bytes(target, personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
             for target, u in zip(targets, chosen)]
 

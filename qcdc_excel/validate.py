@@ -15,158 +15,28 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
-from .findings import TEXT_CAUSES, THOUSANDS_DOTS, UNREADABLE_CODES, WHAT_TO_TYPE, Finding, finding
+from .findings import TEXT_CAUSES, THOUSANDS_DOTS, WHAT_TO_TYPE, Finding, finding
 from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
 from .formulas import same_meaning
 from .i18n import WORDS, QcdcError, fold
+# The record of a submission and the inbox's files have their own modules; re-exported for callers.
+from .inbox import SPREADSHEET_SUFFIXES, collect_files, set_aside_copies  # noqa: F401
 from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
 from .numbers import format_number
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, RawWorkbook, SheetData, SheetInfo, Unreadable, open_workbook, read_sheet, text_styles
+from .record import STATUSES, Submission, ValidationReport, status_of  # noqa: F401
 from .roster import CODE_WIDTHS, Roster, digits_key
-
-STATUSES = ("accepted", "accepted-with-warnings", "rejected", "unreadable")
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".fods", ".csv"}
 
 _PLAIN_INT = re.compile(r"^\+?\d+$")
 _DECIMAL = re.compile(r"^\+?(\d+)[.,](\d+)$")
 _THOUSANDS = re.compile(r"^\+?\d{1,3}(\.\d{3})+$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-
-
-@dataclass
-class Submission:
-    """One returned file and what validation made of it."""
-    path: Path
-    sha256: str = ""
-    size: int = 0
-    mtime: float = 0.0
-    status: str = "unreadable"
-    findings: list[Finding] = field(default_factory=list)
-    catalog_version: str | None = None
-    level: str | None = None
-    form: str | None = None
-    unit_code: str | None = None
-    unit_name: str | None = None
-    copy_of: str | None = None  # the mark of the figures it is a feedback copy of (``fingerprint.copy_mark``)
-    # When and as what the office received it (the web desk: the server's clock and the sender's file
-    # name; a file the office took in from mail: the date it gives). Unknown on the command line.
-    received: dt.datetime | None = None
-    received_name: str | None = None
-    arrival: int = 0  # the order in which the office received it (the desk's record number), within a second
-    parent_code: str | None = None
-    period: str | None = None
-    report_date: dt.date | None = None
-    window: tuple[dt.date, dt.date] | None = None  # «Số liệu tính từ ngày … đến ngày …» (form version 2)
-    window_stated: bool = False  # typed on the form, not taken from the period
-    form_version: str = "1"
-    values: dict[str, object] = field(default_factory=dict)
-    meta: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
-
-    @property
-    def accepted(self) -> bool:
-        return self.status in ("accepted", "accepted-with-warnings")
-
-    @property
-    def layout(self) -> FormLayout | None:
-        if self.catalog_version and self.level and self.form:
-            return form_layout(self.catalog_version, self.level, self.form, self.form_version)
-        return None
-
-    @property
-    def copy_mark(self) -> str:
-        """The mark a feedback copy of this report carries (``fingerprint.copy_mark``)."""
-        from .fingerprint import copy_mark
-
-        return copy_mark(self.values, self.catalog_version, self.unit_code, self.period)
-
-    @property
-    def is_feedback_copy(self) -> bool:
-        """A feedback copy or receipt made by this tool, with its figures as they were made."""
-        return self.copy_of is not None and self.copy_of == self.copy_mark
-
-    @functools.cached_property
-    def fingerprint(self) -> str | None:
-        """The fingerprint of the figures (``qcdc_excel.fingerprint``), printed on the appendix."""
-        if self.status == "unreadable" or not self.catalog_version or not self.values:
-            return None
-        from .fingerprint import figures_fingerprint
-
-        return figures_fingerprint(self.values, load_catalog(self.catalog_version), self.unit_code, self.period)
-
-    def to_json(self, lang: str = "vi") -> dict:
-        return {"path": str(self.path), "sha256": self.sha256, "unit_code": self.unit_code,
-                "period": self.period, "catalog_version": self.catalog_version, "form_version": self.form_version,
-                "window": [d.isoformat() for d in self.window] if self.window else None, "status": self.status,
-                "fingerprint": self.fingerprint, "findings": [f.to_json(lang) for f in self.findings]}
-
-
-@dataclass
-class ValidationReport:
-    submissions: list[Submission]
-    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason code)
-
-    @property
-    def ok(self) -> bool:
-        return all(s.accepted for s in self.submissions)
-
-    def stats(self) -> dict:
-        out = {"files": len(self.submissions), **{s: 0 for s in STATUSES}, "errors": 0, "warnings": 0,
-               "by_code": {}}
-        for sub in self.submissions:
-            out[sub.status] += 1
-            out["errors"] += len(sub.errors)
-            out["warnings"] += len(sub.warnings)
-            for f in sub.findings:
-                out["by_code"][f.code] = out["by_code"].get(f.code, 0) + 1
-        out["by_code"] = dict(sorted(out["by_code"].items()))
-        out["skipped"] = len(self.skipped)
-        return out
-
-    def to_json(self, lang: str = "vi") -> dict:
-        return {"files": [s.to_json(lang) for s in self.submissions], "stats": self.stats(),
-                "skipped": [{"path": str(p), "reason": r} for p, r in self.skipped]}
-
-
-# --- collecting files ----------------------------------------------------------------------------
-def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files to validate, folders read recursively; lock, hidden and non-spreadsheet files skipped.
-
-    Files named explicitly are always validated (a renamed CSV is still reported); inside a
-    folder only spreadsheet-looking files are, in a stable (sorted) order.
-    """
-    files, skipped = [], []
-    for p in map(Path, paths):
-        if p.is_dir():
-            for child in sorted(p.rglob("*")):
-                if not child.is_file():
-                    continue
-                rel = child.relative_to(p)
-                if child.name.startswith("~$"):
-                    skipped.append((child, "lock-file"))
-                elif any(part.startswith(".") for part in rel.parts):
-                    skipped.append((child, "hidden-file"))
-                elif child.suffix.lower() not in SPREADSHEET_SUFFIXES:
-                    skipped.append((child, "not-a-spreadsheet"))
-                else:
-                    files.append(child)
-        else:
-            files.append(p)
-    return files, skipped
 
 
 # --- reading one file ------------------------------------------------------------------------------
@@ -189,18 +59,10 @@ def read_submission(path: str | Path, roster: Roster | None = None, period: str 
         sub.findings.append(finding("file-unreadable", reason=exc.strerror or type(exc).__name__))
     except Exception as exc:  # noqa: BLE001 - the last guard: a finding, never a traceback
         sub.findings.append(finding("file-unreadable", reason=f"{type(exc).__name__}: {exc}"[:200]))
-    sub.status = _status(sub.findings)
+    sub.status = status_of(sub.findings)
     if sub.status != "unreadable":
         sub.fingerprint  # noqa: B018 - computed here, on the reading worker, not later in the parent
     return sub
-
-
-def _status(findings: list[Finding]) -> str:
-    if any(f.code in UNREADABLE_CODES for f in findings):
-        return "unreadable"
-    if any(f.severity == "error" for f in findings):
-        return "rejected"
-    return "accepted-with-warnings" if findings else "accepted"
 
 
 def read_metadata(sheet: SheetData) -> dict[str, str]:
@@ -768,15 +630,5 @@ def validate(paths: Iterable[str | Path], roster: Roster | None = None, period: 
     return ValidationReport(*set_aside_copies(subs, skipped))
 
 
-def set_aside_copies(subs: list[Submission], skipped: list[tuple[Path, str]]
-                     ) -> tuple[list[Submission], list[tuple[Path, str]]]:
-    """The reports, and what was skipped with the unchanged feedback copies this tool made added
-    (a feedback folder kept inside the inbox must not be read back as reports)."""
-    copies = [s for s in subs if s.is_feedback_copy]
-    if not copies:
-        return subs, skipped
-    return [s for s in subs if not s.is_feedback_copy], list(skipped) + [(s.path, "feedback-copy") for s in copies]
-
-
-__all__ = ["Submission", "ValidationReport", "validate", "read_submission", "collect_files",
-           "FEEDBACK_SHEET", "STATUSES", "load_catalog"]
+__all__ = ["Submission", "ValidationReport", "validate", "read_submission", "read_submissions", "collect_files",
+           "set_aside_copies", "SPREADSHEET_SUFFIXES", "FEEDBACK_SHEET", "STATUSES", "load_catalog"]

@@ -23,17 +23,17 @@ import xlsxwriter
 from .atomic import atomic_write_bytes
 from .catalog import Indicator
 from .consolidate import Consolidation, Totals
-from .i18n import WORDS, word
+from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, META_SHEET, NOTES_SHEET,
+                   STATUS_SHEET)
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form)
-from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, META_SHEET, NUMBER_FORMATS,
-                     SUMMARY_CLEAN_CONSOLIDATED, TEXT_MAX, FormLayout, form_layout)
+from .i18n import WORDS, word
+from .identity import Identity, metadata
+from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, NUMBER_FORMATS, SUMMARY_CLEAN_CONSOLIDATED,
+                     TEXT_MAX, FormLayout, form_layout)
 from .numbers import plain
 from .periods import parse_period
-from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, NOTES_SHEET,
-                   STATUS_SHEET)
-from .template import Identity, metadata
-from .validate import ValidationReport
+from .record import ValidationReport, role_label, status_label
 
 DETAILS, STATUS, FINDINGS, NOTES, CHARTS = (DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET)
 STATUS_ORDER = ("on-time", "late", "rejected", "unreadable", "missing")
@@ -409,9 +409,9 @@ def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
             ws.write_string(n, c, text, f.d_wrap)
         if d.sub.report_date:
             ws.write_datetime(n, after + 4, dt.datetime.combine(d.sub.report_date, dt.time()), f.d_date)
-        ws.write_string(n, after + 5, word(f"validation-{d.sub.status}"), f.d_wrap)
+        ws.write_string(n, after + 5, status_label(d.sub.status), f.d_wrap)
         _details_values(ws, n, plan, d.totals, f, own=d.sub.form != "consolidated")
-        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (word(f"validation-{d.sub.status}"), 18)])
+        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (status_label(d.sub.status), 18)])
     last_row = head_row + max(1, len(rows))
     ws.freeze_panes(head_row + 1, 2)
     ws.autofilter(head_row, 0, last_row, after + len(info) - 1)
@@ -532,7 +532,7 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
         r += 1
         s_ = role.sub
         shown = _shown(s_.path, base)
-        values = [s_.unit_code or "", shown, s_.period or "", word(f"validation-{s_.status}"), word(f"role-{role.role}"),
+        values = [s_.unit_code or "", shown, s_.period or "", status_label(s_.status), role_label(role.role),
                   role.note[0]]
         ws.write_number(r, 0, n, f.row_center)
         for c, value in enumerate(values, start=1):
@@ -589,7 +589,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
         shown = _shown(sub.path, base)
         for finding in sub.findings:
             row += 1
-            values = [shown, sub.unit_code or "", word(f"validation-{sub.status}"), finding.severity_label("vi"),
+            values = [shown, sub.unit_code or "", status_label(sub.status), finding.severity_label("vi"),
                       finding.cell or "", finding.title("vi"), finding.message("vi"),
                       finding.sheet or "", finding.indicator or "", finding.rule or ""]
             for c, value in enumerate(values):

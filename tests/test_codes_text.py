@@ -20,12 +20,14 @@ from click.testing import CliRunner
 from defusedxml.ElementTree import fromstring
 
 from qcdc_excel import load_roster, parse_period
-from qcdc_excel.cli import main
-from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
 from qcdc_excel import Outputs, Scope, merge
+from qcdc_excel.cli import main
+from qcdc_excel.form import FORM_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
 from qcdc_excel.reader import open_workbook, read_sheet
 from qcdc_excel.synthetic import fill_workbook, valid_values
-from qcdc_excel.template import Identity, template_bytes, write_template
+from qcdc_excel.template import template_bytes, write_template
 from qcdc_excel.validate import read_submission
 
 from .conftest import POST2025_ROSTER, ROOT, convert_with_soffice, convert_with_ssconvert

@@ -12,9 +12,11 @@ import openpyxl
 import pytest
 
 from qcdc_excel import load_catalog, parse_period
-from qcdc_excel.layout import FORM_SHEET, form_layout
+from qcdc_excel.form import FORM_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
 from qcdc_excel.synthetic import fill_workbook
-from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.template import template_bytes
 
 from . import dialects
 from .conftest import convert_with_soffice

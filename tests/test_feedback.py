@@ -18,10 +18,12 @@ from qcdc_excel import feedback, parse_period
 from qcdc_excel.feedback import marked_copy, write_feedback_files
 from qcdc_excel.feedback_sheet import describe_front
 from qcdc_excel.feedback_zip import patched_copy
-from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
+from qcdc_excel.form import FEEDBACK_SHEET, FORM_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
 from qcdc_excel.synthetic import fill_workbook
-from qcdc_excel.template import Identity, template_bytes
-from qcdc_excel.validate import FEEDBACK_SHEET, read_submission
+from qcdc_excel.template import template_bytes
+from qcdc_excel.validate import read_submission
 
 from .conftest import convert_with_soffice
 from .corpus import make_values

@@ -16,19 +16,20 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from qcdc_excel.catalog import load_catalog
+from qcdc_excel import Outputs, Scope, merge
+from qcdc_excel.catalog import Heading, load_catalog
 from qcdc_excel.cli import main
-from qcdc_excel.form import CONSOLIDATED_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.feedback import write_feedback
+from qcdc_excel.form import CONSOLIDATED_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.form_sheet import (LINE_PT, FormHeader, date_line_text, describe_form, lines_needed, page_breaks,
                                    text_width)
+from qcdc_excel.identity import Identity
 from qcdc_excel.layout import CURRENT_FORM_VERSION, FORM_VERSIONS, form_layout
-from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.pdf import to_pdf
 from qcdc_excel.periods import parse_period
 from qcdc_excel.roster import load_roster
 from qcdc_excel.synthetic import fill_workbook, valid_values
-from qcdc_excel.template import Identity, form_heading, template_bytes, write_template
+from qcdc_excel.template import form_heading, template_bytes, write_template
 from qcdc_excel.validate import read_submission
 
 from .conftest import KBANG_ROSTER, ROOT, SAMPLES, convert_with_soffice
@@ -198,7 +199,7 @@ def test_page_breaks_keep_headings_with_their_rows_and_the_signatures_with_the_t
     sheet = describe_form(layout, form_heading(layout, parse_period("2023Q1"), UNITS[level]))
     breaks = page_breaks(sheet, layout)
     assert breaks == sheet.breaks_before and breaks
-    headings = {r.row for r in layout.rows if r.item.__class__.__name__ == "Heading"}
+    headings = {r.row for r in layout.rows if isinstance(r.item, Heading)}
     starts = {r.row for r in layout.rows}
     for b in breaks:
         assert b - 1 not in headings and b in starts | {layout.rows[-1].row}, b  # never a heading alone at a foot

@@ -32,11 +32,13 @@ from qcdc_excel import parse_period
 from qcdc_excel.cli import main
 from qcdc_excel.feedback import write_feedback_files
 from qcdc_excel.findings import CODES, UNREADABLE_CODES, Finding
-from qcdc_excel.layout import META_SHEET, form_layout
+from qcdc_excel.form import FEEDBACK_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
 from qcdc_excel.reader import MAX_FILE_BYTES, MAX_PART_BYTES
 from qcdc_excel.synthetic import fill_workbook, valid_values
-from qcdc_excel.template import Identity, write_template
-from qcdc_excel.validate import FEEDBACK_SHEET, read_submission, validate
+from qcdc_excel.template import write_template
+from qcdc_excel.validate import read_submission, validate
 
 from .conftest import convert_with_soffice, soffice_binary
 

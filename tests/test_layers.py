@@ -1,5 +1,11 @@
 """Dependencies point one way: reading and checking know nothing of the writers, feedback, the
-command line or the web desk (STYLE.md, "Dependencies point one way")."""
+command line or the web desk (STYLE.md, "Dependencies point one way").
+
+``ALLOWED`` is the allow-list of the package's import graph: for every module of ``qcdc_excel`` (and of
+``qcdc_excel.portal``) the package modules it may import, at the top or inside a function. A new module
+or a new import must be added here, on purpose; the list itself must keep the core below everything
+else and be free of cycles.
+"""
 from __future__ import annotations
 
 import ast
@@ -10,34 +16,151 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qcdc_excel"
-CORE = ["catalog", "expressions", "fingerprint", "findings", "form", "formulas", "i18n", "layout", "numbers", "periods",
-        "processes", "reader", "roster", "safe_paths", "scope", "validate"]
-OUTSIDE = {"template", "workbook_writer", "feedback", "feedback_zip", "merging", "cli", "consolidate", "synthetic",
-           "portal", "report"}
+
+# The floors, bottom up. Names of ``qcdc_excel.portal`` modules are written "portal.<name>".
+BASE = {"__init__", "form", "formulas", "i18n", "numbers", "processes"}  # import nothing of the package
+CORE = BASE | {"atomic", "catalog", "expressions", "findings", "fingerprint", "identity", "inbox", "layout", "periods",
+               "reader", "record", "report_tags", "roster", "safe_paths", "scope", "validate"}
+_RECORD = {"record", "inbox", "identity"}  # what the desk may import instead of ``validate``/``template`` names
+
+ALLOWED: dict[str, set[str]] = {
+    "__init__": set(),  # names are loaded on first use (``importlib``), never imported at the top
+    # the base
+    "form": set(),
+    "formulas": set(),
+    "i18n": set(),
+    "numbers": set(),
+    "processes": set(),
+    # the core: the form's description, reading and checking
+    "atomic": {"i18n"},
+    "catalog": {"expressions", "i18n"},
+    "expressions": {"numbers"},
+    "findings": {"i18n", "numbers"},
+    "fingerprint": {"catalog"},
+    "identity": {"__init__", "form", "layout", "periods", "roster"},
+    "inbox": {"record"},
+    "layout": {"catalog", "form"},
+    "periods": {"i18n"},
+    "reader": {"formulas", "i18n"},
+    "record": {"catalog", "findings", "fingerprint", "i18n", "layout"},
+    "report_tags": {"i18n"},
+    "roster": {"catalog", "i18n"},
+    "safe_paths": {"i18n"},
+    "scope": {"form", "i18n", "periods", "roster"},
+    "validate": {"catalog", "findings", "form", "formulas", "i18n", "inbox", "layout", "numbers", "periods",
+                 "processes", "reader", "record", "roster"},
+    # what is made from the records: consolidation, the forms and workbooks, feedback, documents
+    "consolidate": {"catalog", "i18n", "numbers", "periods", "record", "roster"},
+    "form_sheet": {"catalog", "i18n", "layout"},
+    "template": {"atomic", "catalog", "form", "form_sheet", "i18n", "identity", "layout", "numbers", "periods",
+                 "roster", "safe_paths", "validate"},
+    "synthetic": {"atomic", "catalog", "expressions", "form"},
+    "workbook_writer": {"atomic", "catalog", "consolidate", "fingerprint", "form", "form_sheet", "i18n", "identity",
+                        "layout", "numbers", "periods", "record"},
+    "feedback_live": {"i18n", "layout", "record"},
+    "feedback_sheet": {"feedback_live", "form", "form_sheet", "i18n", "periods", "record"},
+    "feedback_zip": {"feedback_live", "feedback_sheet", "fingerprint", "form", "form_sheet", "reader", "record"},
+    "feedback": {"atomic", "feedback_live", "feedback_sheet", "feedback_zip", "fingerprint", "form", "form_sheet",
+                 "processes", "reader", "record", "safe_paths"},
+    "pdf": {"atomic", "form", "form_sheet", "i18n", "safe_paths", "validate"},
+    "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags",
+               "validate"},
+    # the library's commands
+    "merging": {"atomic", "catalog", "consolidate", "feedback", "i18n", "inbox", "pdf", "record", "report",
+                "safe_paths", "scope", "validate", "workbook_writer"},
+    # the web desk
+    "portal.__init__": set(),
+    "portal.httpserver": set(),
+    "portal.texts": set(),
+    "portal.checker": {"feedback", "i18n", "merging", "roster", "validate"} | _RECORD,
+    "portal.service": {"atomic", "catalog", "consolidate", "feedback", "findings", "i18n", "merging", "periods",
+                       "portal.checker", "roster", "safe_paths", "scope", "template", "validate"} | _RECORD,
+    "portal.web": {"i18n", "periods", "portal.checker", "portal.httpserver", "portal.service", "portal.texts"},
+    # the command line, on top
+    "cli": {"__init__", "atomic", "catalog", "form", "i18n", "inbox", "merging", "numbers", "pdf", "periods",
+            "portal.service", "portal.web", "record", "report", "roster", "scope", "template"},
+}
+OUTSIDE = set(ALLOWED) - CORE  # what the core never imports
 THIRD_PARTY_WRITERS = {"openpyxl", "xlsxwriter", "click", "flask", "flask_wtf", "waitress", "docxtpl"}
-ALLOWED = {"roster": {"openpyxl"}}  # an .xlsx roster is read with openpyxl (reading, not writing)
+THIRD_PARTY_ALLOWED = {"roster": {"openpyxl"}}  # an .xlsx roster is read with openpyxl (reading, not writing)
 
 
-def imports_of(module: str) -> set[str]:
-    """Every module ``module`` imports, at the top or inside a function (relative ones by name)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
-    out = set()
+def modules() -> list[str]:
+    """Every module of the package, as ``ALLOWED`` names them."""
+    return sorted([p.stem for p in PACKAGE.glob("*.py")]
+                  + [f"portal.{p.stem}" for p in (PACKAGE / "portal").glob("*.py")])
+
+
+def imports_of(module: str) -> tuple[set[str], set[str]]:
+    """The package modules and the third-party top-level packages ``module`` imports, at the top or
+    inside a function (package modules named as in ``ALLOWED``)."""
+    in_portal = module.startswith("portal.")
+    tree = ast.parse((PACKAGE / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8"))
+    own, third = set(), set()
+
+    def add(parts: list[str]) -> None:
+        if not parts:
+            own.add("__init__")
+        elif parts[0] == "portal":
+            own.add(".".join(parts[:2]) if len(parts) > 1 else "portal.__init__")
+        else:
+            own.add(parts[0])
+
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                out.add((node.module or "").split(".")[0] or "__init__")
-                out.update(a.name for a in node.names if not node.module)
-            else:
-                out.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            out.update(a.name.split(".")[0] for a in node.names)
-    return out
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = ["portal"] if in_portal and node.level == 1 else []
+            parts = base + (node.module.split(".") if node.module else [])
+            if node.module:
+                add(parts)
+            else:  # ``from . import x``: a module when one is so named, else a name of the package
+                for alias in node.names:
+                    name = ".".join(base + [alias.name])
+                    add(name.split(".") if name in ALLOWED or (PACKAGE / f"{alias.name}.py").exists() else base)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for name in [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]:
+                parts = name.split(".")
+                if parts[0] == "qcdc_excel":
+                    add(parts[1:])
+                else:
+                    third.add(parts[0])
+    own.discard(module)
+    return own, third
 
 
-@pytest.mark.parametrize("module", CORE)
+def test_the_allow_list_names_every_module():
+    assert set(modules()) == set(ALLOWED), "add the module to tests/test_layers.py ALLOWED (or remove its entry)"
+
+
+@pytest.mark.parametrize("module", modules())
+def test_each_module_imports_only_what_it_may(module):
+    own, _ = imports_of(module)
+    assert module in ALLOWED, f"{module} is not in the allow-list"
+    assert own <= ALLOWED[module], f"{module} imports {sorted(own - ALLOWED[module])}, not allowed"
+
+
+@pytest.mark.parametrize("module", sorted(CORE))
 def test_core_modules_import_nothing_downstream(module):
-    bad = imports_of(module) & (OUTSIDE | THIRD_PARTY_WRITERS) - ALLOWED.get(module, set())
+    own, third = imports_of(module)
+    assert not (own & OUTSIDE), f"{module} imports {sorted(own & OUTSIDE)}"
+    bad = third & THIRD_PARTY_WRITERS - THIRD_PARTY_ALLOWED.get(module, set())
     assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_the_allow_list_keeps_the_floors_and_has_no_cycle():
+    assert all(not ALLOWED[m] for m in BASE)
+    for module in CORE:
+        assert ALLOWED[module] <= CORE | {"__init__"}, f"{module} may import {sorted(ALLOWED[module] - CORE)}"
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle allowed: {' -> '.join(path + (module,))}"
+        if module not in done:
+            for dep in ALLOWED[module] - {"__init__"}:  # the package's __init__ imports nothing at the top
+                visit(dep, path + (module,))
+            done.add(module)
+
+    for module in ALLOWED:
+        visit(module, ())
 
 
 def test_reading_and_checking_a_file_loads_no_writer():
@@ -46,4 +169,5 @@ def test_reading_and_checking_a_file_loads_no_writer():
             "'click')))))")
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert "qcdc_excel.validate" in loaded
-    assert not {m for m in loaded if m.split(".")[-1] in OUTSIDE or m.split(".")[0] in THIRD_PARTY_WRITERS}, loaded
+    outside = {m.split(".")[-1] for m in OUTSIDE} | {"portal"}
+    assert not {m for m in loaded if m.split(".")[-1] in outside or m.split(".")[0] in THIRD_PARTY_WRITERS}, loaded

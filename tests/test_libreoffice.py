@@ -16,9 +16,11 @@ import openpyxl
 import pytest
 
 from qcdc_excel import load_roster, parse_period
-from qcdc_excel.layout import CHECK_ERROR, CHECK_OK, CHECK_WARNING, FORM_SHEET, META_SHEET, form_layout
+from qcdc_excel.form import FORM_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import CHECK_ERROR, CHECK_OK, CHECK_WARNING, form_layout
 from qcdc_excel.synthetic import fill_workbook, numeric
-from qcdc_excel.template import Identity, make_templates, write_template
+from qcdc_excel.template import make_templates, write_template
 
 from .conftest import KBANG_ROSTER, POST2025_ROSTER, convert_with_soffice
 from .corpus import break_rule, make_values, python_outcomes, with_blanks

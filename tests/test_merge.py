@@ -14,11 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from qcdc_excel import load_roster, parse_period
-from qcdc_excel.cli import main
-from qcdc_excel.layout import CHECK_ERROR, CHECK_OK, CHECK_WARNING, CONSOLIDATED_SHEET, META_SHEET, form_layout
 from qcdc_excel import Outputs, Scope, merge
+from qcdc_excel.cli import main
+from qcdc_excel.form import CONSOLIDATED_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import CHECK_ERROR, CHECK_OK, CHECK_WARNING, form_layout
 from qcdc_excel.synthetic import fill_workbook, valid_values
-from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.template import template_bytes
 from qcdc_excel.validate import read_submission
 from qcdc_excel.workbook_writer import DETAILS, FINDINGS, NOTES, STATUS
 

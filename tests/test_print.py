@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.catalog import load_catalog
 from qcdc_excel.cli import main
 from qcdc_excel.form import CHARTS_SHEET, CONSOLIDATED_SHEET, DETAILS_SHEET, FINDINGS_SHEET, NOTES_SHEET, STATUS_SHEET
 from qcdc_excel.layout import SUMMARY_CLEAN_CONSOLIDATED, form_layout
-from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.pdf import to_pdf
 from qcdc_excel.roster import load_roster
 from qcdc_excel.validate import read_submission
@@ -260,9 +260,10 @@ def test_a_60_unit_province_prints_with_headers_on_every_page(tmp_path, soffice)
     import random
 
     from qcdc_excel.catalog import load_catalog
+    from qcdc_excel.identity import Identity
     from qcdc_excel.layout import form_layout
     from qcdc_excel.synthetic import fill_workbook, valid_values
-    from qcdc_excel.template import Identity, Personaliser
+    from qcdc_excel.template import Personaliser
 
     rows = [("09", "Tỉnh Thử", "tinh", "")] + [(f"09{k:03d}", f"Xã Thử Số {k}", "xa", "09") for k in range(1, 61)]
     (tmp_path / "r.csv").write_text("code,name,level,parent\n" + "\n".join(",".join(r) for r in rows), "utf-8")

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from qcdc_excel import load_catalog, parse_period
+from qcdc_excel.form import FORM_SHEET
 from qcdc_excel.formulas import canonical, same_meaning, translate
-from qcdc_excel.layout import FORM_SHEET, form_layout
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
 from qcdc_excel.reader import _fast_sheet, open_workbook, read_part, read_sheet
 from qcdc_excel.synthetic import fill_workbook
-from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.template import template_bytes
 from qcdc_excel.validate import read_submission
 
 from .corpus import make_values

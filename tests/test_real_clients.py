@@ -19,11 +19,13 @@ import openpyxl
 import pytest
 
 from qcdc_excel import load_catalog, parse_period
+from qcdc_excel.form import FORM_SHEET
 from qcdc_excel.formulas import translate
-from qcdc_excel.layout import FORM_SHEET, form_layout
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
 from qcdc_excel.reader import open_workbook
 from qcdc_excel.synthetic import fill_workbook
-from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.template import template_bytes
 from qcdc_excel.validate import read_submission
 
 from .conftest import convert_with_soffice, convert_with_ssconvert

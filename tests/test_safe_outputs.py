@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from qcdc_excel.cli import main
 from qcdc_excel.feedback import feedback_names
+from qcdc_excel.identity import Identity
 from qcdc_excel.periods import parse_period
 from qcdc_excel.safe_paths import is_plain_code, path_inside, safe_component
 from qcdc_excel.synthetic import fill_workbook
-from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.template import template_bytes
 from qcdc_excel.validate import read_submission
 
 from .conftest import KBANG_ROSTER, ROOT

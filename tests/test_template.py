@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel.catalog import Indicator
 from qcdc_excel.cli import main
-from qcdc_excel.layout import (COL_CODE, COL_LABEL, COL_VALUE, FORM_SHEET, META_SHEET,
-                               form_layout)
-from qcdc_excel.template import Identity, make_templates, write_template
+from qcdc_excel.form import FORM_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import COL_CODE, COL_LABEL, COL_VALUE, form_layout
+from qcdc_excel.template import make_templates, write_template
 
 from .conftest import KBANG_ROSTER, POST2025_ROSTER, ROOT
 

@@ -20,10 +20,11 @@ from click.testing import CliRunner
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel.cli import main
 from qcdc_excel.consolidate import unit_in_name
+from qcdc_excel.identity import Identity
 from qcdc_excel.layout import form_layout
 from qcdc_excel.roster import Roster, Unit
 from qcdc_excel.synthetic import fill_workbook, valid_values
-from qcdc_excel.template import Identity, template_bytes
+from qcdc_excel.template import template_bytes
 from qcdc_excel.workbook_writer import STATUS
 
 from .conftest import KBANG_ROSTER, SAMPLES

@@ -16,11 +16,13 @@ from click.testing import CliRunner
 
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel.cli import main
-from qcdc_excel.layout import FORM_SHEET, META_SHEET, form_layout
-from qcdc_excel.synthetic import fill_workbook
-from qcdc_excel.template import Identity, template_bytes, write_template
 from qcdc_excel.feedback import write_feedback_files
-from qcdc_excel.validate import FEEDBACK_SHEET, read_submission, validate
+from qcdc_excel.form import FEEDBACK_SHEET, FORM_SHEET, META_SHEET
+from qcdc_excel.identity import Identity
+from qcdc_excel.layout import form_layout
+from qcdc_excel.synthetic import fill_workbook
+from qcdc_excel.template import template_bytes, write_template
+from qcdc_excel.validate import read_submission, validate
 
 from .conftest import KBANG_ROSTER, convert_with_soffice
 from .corpus import make_values

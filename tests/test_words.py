@@ -51,3 +51,34 @@ def test_every_status_and_role_of_a_consolidation_has_its_words():
     assert len(roles) > 1 and len(states) > 1  # the sample has files set aside and units that did not report
     for key in [f"role-{r}" for r in roles] + [f"unit-{s}" for s in states] + [f"validation-{s}" for s in STATUSES]:
         assert word(key) and word(key, "en"), key
+
+
+def test_every_status_and_role_the_record_names_is_labelled_wherever_it_is_shown(tmp_path):
+    from qcdc_excel.inbox import SKIP_CODES
+    from qcdc_excel.record import ROLES, STATUS_LABEL_KINDS, role_label, status_label
+
+    for status in STATUSES:
+        for kind, prefix in STATUS_LABEL_KINDS.items():
+            assert status_label(status, "vi", kind) == WORDS[prefix + status][0]
+            assert status_label(status, "en", kind) == WORDS[prefix + status][1]
+    # no label row for a status the record does not know
+    labelled = {key[len(p):] for key in WORDS for p in STATUS_LABEL_KINDS.values() if key.startswith(p)}
+    assert labelled == set(STATUSES)
+    assert {key[len("role-"):] for key in WORDS if key.startswith("role-")} == set(ROLES)
+    assert all(role_label(r) == word(f"role-{r}") and role_label(r, "en") == word(f"role-{r}", "en") for r in ROLES)
+    assert {key[len("skip-"):] for key in WORDS if key.startswith("skip-")} == set(SKIP_CODES)
+
+
+def test_the_terminal_shows_the_verdicts_words(tmp_path):
+    from click.testing import CliRunner
+
+    from qcdc_excel.cli import main
+    from qcdc_excel.record import status_label
+
+    inbox = SAMPLES / "kbang-2020" / "inbox"
+    for lang in ("vi", "en"):
+        out = CliRunner().invoke(main, ["--lang", lang, "validate", str(inbox / "23650_2020.xlsx"),
+                                        str(inbox / "23650_2020 (gui lan 1).xlsx")]).stdout
+        lines = [line for line in out.splitlines() if "23650_2020" in line]
+        assert lines[0].startswith(status_label("accepted", lang, "terminal").ljust(16))
+        assert lines[1].startswith(status_label("rejected", lang, "terminal").ljust(16))
