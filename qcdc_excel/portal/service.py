@@ -47,7 +47,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..atomic import PRIVATE_FILE, PRIVATE_FOLDER, atomic_write_bytes, atomic_write_text, private_folder
 from ..safe_paths import is_plain_code, path_inside, safe_component
-from ..findings import finding
+from ..findings import finding, refusal_json
 from ..i18n import QcdcError
 from ..periods import VN_TIME, Period, parse_period
 from ..roster import Roster, Unit, load_roster
@@ -620,8 +620,7 @@ class Portal:
         sub = self._unpickle(row) if row["state"] == "checked" else None
         findings = [f.to_json(lang) for f in sub.findings] if sub else []
         if row["state"] == "refused":
-            findings = [{"code": row["refusal"], "severity": "error", "message": refusal_text(row["refusal"], lang),
-                         "title": refusal_text(row["refusal"], lang, title=True)}]
+            findings = [refusal_json(row["refusal"], lang)]
         return {"id": row["id"], "round": row["round_id"], "unit_code": row["unit_code"],
                 "unit_name": row["unit_name"], "period": row["period"], "status": row["status"] or "received",
                 "state": row["state"], "sender": row["sender"], "file_name": display_name(row["original_name"]),
@@ -1070,40 +1069,6 @@ def write_codes(path: str | Path, rows: list[dict]) -> Path:
     ws.set_header("&L&\"Times New Roman\"MẬT — mã truy cập cổng nộp báo cáo QCDC, không chuyển cho người khác")
     wb.close()
     return atomic_write_bytes(path, buf.getvalue(), private=True)
-
-
-REFUSALS = {
-    "upload-too-large": ("Tệp quá lớn (giới hạn 20 MB). Biểu mẫu đã điền chỉ khoảng 50 KB: hãy gửi đúng tệp Excel của biểu mẫu.",
-                         "File too large (limit 20 MB). A filled form is about 50 KB: send the form's Excel file.",
-                         "Tệp quá lớn", "File too large"),
-    "upload-not-spreadsheet": ("Tệp này không phải bảng tính (Excel .xlsx). Hãy gửi tệp biểu mẫu Excel đã điền, không gửi ảnh, PDF hay Word.",
-                               "This is not a spreadsheet (.xlsx). Send the filled Excel form, not a picture, PDF or Word file.",
-                               "Không phải bảng tính", "Not a spreadsheet"),
-    "upload-archive-for-unit": ("Đơn vị gửi trực tiếp tệp Excel, không nén .zip. Hãy giải nén và gửi tệp biểu mẫu.",
-                                "Units send the Excel file itself, not a .zip. Unzip it and send the form.",
-                                "Tệp nén", "Archive"),
-    "upload-archive": ("Tệp nén .zip: đã lưu, các tệp bên trong được nhận riêng từng tệp.",
-                       "A .zip archive: kept; the files inside are received one by one.", "Tệp nén", "Archive"),
-    "upload-archive-unpacked": ("Tệp nén .zip: đã lưu nguyên bản và nhận riêng từng tệp bên trong.",
-                                "A .zip archive: kept as sent; each file inside is received on its own.",
-                                "Tệp nén đã giải nén", "Archive unpacked"),
-    "upload-archive-unreadable": ("Không giải nén được tệp .zip này (hỏng hoặc có mật khẩu). Tệp đã được lưu; hãy nén lại hoặc gửi từng tệp.",
-                                  "This .zip cannot be opened (damaged or encrypted). It is kept; zip it again or send the files one by one.",
-                                  "Tệp nén hỏng", "Broken archive"),
-    "upload-archive-too-big": ("Tệp .zip có quá nhiều tệp hoặc quá lớn khi giải nén. Tệp đã được lưu; hãy chia thành nhiều tệp nén nhỏ hơn.",
-                               "The .zip holds too many files or too much data. It is kept; split it into smaller archives.",
-                               "Tệp nén quá lớn", "Archive too big"),
-    "upload-archive-member-unreadable": ("Không lấy được tệp này ra khỏi tệp nén (hỏng, có mật khẩu hoặc quá 20 MB).",
-                                         "This file could not be taken out of the archive (damaged, encrypted or over 20 MB).",
-                                         "Không giải nén được", "Could not unpack"),
-}
-
-
-def refusal_text(code: str | None, lang: str = "vi", title: bool = False) -> str:
-    vi, en, tvi, ten = REFUSALS.get(code or "", ("Tệp bị từ chối.", "File refused.", "Bị từ chối", "Refused"))
-    if title:
-        return ten if lang == "en" else tvi
-    return en if lang == "en" else vi
 
 
 # Why a record does not count in the round's consolidation (``Portal._standing``).
