@@ -53,6 +53,7 @@ from ..periods import VN_TIME, Period, parse_period
 from ..roster import Roster, Unit, load_roster
 from ..validate import SPREADSHEET_SUFFIXES, Submission
 from .checker import CheckFailed, CheckPool
+from .tasks import CheckTask, FeedbackTask, MergeTask
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -469,7 +470,7 @@ class Portal:
         rnd = self.round(row["round_id"])
         stored = self.data / row["stored"]
         try:
-            sub = self.runner.run(("check", str(stored), str(rnd.roster_path), rnd.period), key=row["sender"],
+            sub = self.runner.run(CheckTask(str(stored), str(rnd.roster_path), rnd.period), key=row["sender"],
                                   ticket=ticket)
         except CheckFailed as exc:
             sub = Submission(stored, sha256=row["sha256"], size=row["size"], mtime=stored.stat().st_mtime)
@@ -728,7 +729,7 @@ class Portal:
             private_folder(folder)
             source = dataclasses.replace(sub, path=self.data / row["stored"])
             try:
-                made = self.runner.run(("feedback", source, str(folder), lang, name), key=row["sender"])
+                made = self.runner.run(FeedbackTask(source, str(folder), lang, name), key=row["sender"])
             except CheckFailed:
                 from ..feedback import note_text
 
@@ -926,7 +927,7 @@ class Portal:
             scope = Scope(self.roster(rnd), rnd.period_obj, rnd.parent, rnd.deadline)
             outputs = Outputs(paths["xlsx"], json=paths["json"], lang=lang, report=ReportSpec(paths["docx"]))
             # ``merge`` itself, run in a worker: a clean single-threaded process that may use every core
-            self.runner.run(("merge", str(inbox), scope, outputs, subs), timeout=MERGE_TIMEOUT, key=ADMIN)
+            self.runner.run(MergeTask(str(inbox), scope, outputs, subs), timeout=MERGE_TIMEOUT, key=ADMIN)
             for made in paths.values():
                 _private_file(made)
             atomic_write_text(stamp, key, private=True)
