@@ -42,7 +42,8 @@ def desk(tmp_path):
     """A fresh portal for Kbang 2020 (checks in this process), its codes and a Flask app."""
     rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
     portal = Portal(tmp_path / "data", runner=InlineRunner())
-    app = create_app(portal, testing=True)
+    app = create_app(portal)
+    app.testing = True
     codes = {r["code"]: r["access_code"] for r in rows}
     yield portal, app, codes, rows
     portal.close()

@@ -153,7 +153,8 @@ def test_a_refused_upload_is_429_with_retry_after_and_nothing_is_stored(tmp_path
     codes = {r["code"]: r["access_code"] for r in rows}
     pool = CheckPool(workers=2, waiting=0)
     portal = Portal(tmp_path / "data", runner=pool)
-    app = create_app(portal, testing=True)
+    app = create_app(portal)
+    app.testing = True
     form = next(iter(sample_files().values()))[-1]
     unit = form.name.split("_")[0]
     try:

@@ -41,6 +41,7 @@ import stat
 import threading
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -426,6 +427,18 @@ class Portal:
                        | {"archive": safe_name(original_name)})
         return out
 
+    def receive_files(self, files: Iterable[tuple[bytes, str]], sender: str, channel: str, round_id: int | None = None,
+                      lang: str = "vi", received_on: dt.date | None = None) -> list[dict]:
+        """Several uploads (data, name) at once; the secretariat's .zip files are unpacked
+        (:meth:`receive_archive`), anything else is received as one file."""
+        out: list[dict] = []
+        for data, name in files:
+            if sender == ADMIN and name.lower().endswith(".zip"):
+                out += self.receive_archive(data, name, sender, channel, round_id, lang, received_on)
+            else:
+                out.append(self.receive(data, name, sender, channel, round_id, lang, received_on))
+        return out
+
     def _store(self, rnd: Round, data: bytes, original_name: str, sender: str, channel: str,
                suffix: str, received_on: dt.date | None = None) -> int:
         folder = private_folder(self.data / "files" / str(rnd.id))
@@ -629,9 +642,7 @@ class Portal:
                 "catalog_version": sub.catalog_version if sub else None, "findings": findings,
                 "review": row["review"], "review_comment": row["review_comment"],
                 "reviewed_by": row["reviewed_by"], "reviewed_at": row["reviewed_at"],
-                **self._standing(row, lang),
-                "file_url": f"/api/v1/submissions/{row['id']}/file",
-                "feedback_url": f"/api/v1/submissions/{row['id']}/feedback" if row["state"] == "checked" else None}
+                **self._standing(row, lang)}
 
     def _standing(self, row, lang: str) -> dict:
         """Whether the record counts in the round's consolidation and, when not, why: only the
@@ -955,6 +966,47 @@ class Portal:
                             personaliser.bytes_for(unit.level, rnd.period_obj, Identity.of(unit, roster)))
         return buf.getvalue(), f"bieu-mau_{rnd.parent}_{rnd.period}.zip"
 
+    def board(self, round_id: int | None = None, state: str = "", query: str = "", lang: str = "vi") -> dict:
+        """The desk's front page for a round: the expected units (those in ``state`` whose code or
+        name matches ``query``, compared without case or diacritics), how many are in each state,
+        the files that belong to no expected unit and the consolidating unit's own report."""
+        rnd = self.round(round_id)
+        rows = self.completeness(rnd.id)
+        counts = {k: 0 for k in ("on-time", "late", "returned", "missing", "approved")}
+        for r in rows:
+            counts[r["state"]] += 1
+        shown = [r for r in rows if (not state or r["state"] == state)
+                 and (not query or fold(query) in fold(f"{r['code']} {r['name']}"))]
+        # an unpacked .zip is not a stray file: its members are listed on their own
+        others = [s for s in self.others(rnd.id, lang) if s["status"] != "archive"]
+        return {"rows": shown, "total": len(rows), "counts": counts, "others": others,
+                "own": self.parent_own(rnd.id), "parent": self.unit(rnd, rnd.parent)}
+
+    def standing(self, rnd: Round, who: str, history: list[dict]) -> dict | None:
+        """A unit's standing in the round, for the top of its page: its state on the desk (which
+        says whether a report is still owed), the file that counts now and the office's latest word
+        (``history``: :meth:`unit_history`)."""
+        row = next((r for r in self.completeness(rnd.id) if r["code"] == who), None)
+        if row is None:
+            return None  # not expected in this round
+        here = [s for s in history if s["round"] == rnd.id]
+        counting = next((s for s in here if s["id"] == row["submission"]), None)
+        word = max((s for s in here if s["review"]), key=lambda s: s["reviewed_at"] or "", default=None)
+        return {"state": row["state"], "counting": counting, "word": word}
+
+    def reissue_chased(self, round_id: int | None, wanted: set[str], base_url: str | None = None) -> list[dict]:
+        """New access codes for the units still to chase that are in ``wanted``."""
+        return self.reissue([r["code"] for r in self.chase(round_id) if r["code"] in wanted], base_url)
+
+    def health(self) -> dict:
+        """What ``/healthz`` says; never waits for a worker (one database read, counters taken
+        under a lock held for moments)."""
+        rnd = self.round()
+        recovery = dict(self.recovery)
+        checks = getattr(self.runner, "stats", dict)()
+        return {"ok": True, "status": "recovering" if recovery.pop("running") else "ready",
+                "recovery": recovery, "checks": checks, "round": rnd.id, "period": rnd.period}
+
     def chase(self, round_id: int | None = None) -> list[dict]:
         """Units still to chase: missing or returned, in roster order."""
         return [r for r in self.completeness(round_id) if r["state"] in ("missing", "returned")]
@@ -1091,6 +1143,12 @@ WHY_NOT = {
 def why_not_text(why: str, lang: str = "vi", **params: object) -> str:
     vi, en = WHY_NOT[why]
     return (en if lang == "en" else vi).format(**params)
+
+
+def fold(value: str) -> str:
+    """A string as search compares it: no case, no diacritics ('Đăk' and 'dak', 'Kông' and 'kong')."""
+    decomposed = unicodedata.normalize("NFD", value.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def received_time(row) -> dt.datetime:
