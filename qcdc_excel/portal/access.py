@@ -23,7 +23,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_cookie
 from werkzeug.routing import RoutingException
 
-from .service import MAX_UPLOAD_BYTES, Portal
+from .service import Portal
+from .storage import MAX_UPLOAD_BYTES
 from .texts import duration, text
 
 ARCHIVE_LIMIT = 512 * 1024 * 1024  # a desk upload may be a .zip of a whole province's files

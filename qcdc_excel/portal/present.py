@@ -9,7 +9,7 @@ from flask import url_for
 from ..i18n import QcdcError
 from ..periods import VN_TIME, parse_period
 from .access import lang, role, say, who, portal
-from .service import ADMIN, MAX_UPLOAD_BYTES
+from .storage import ADMIN, MAX_UPLOAD_BYTES
 
 CHASE_WORDS = {
     "vi": {"due": "hạn", "missing": "chưa nộp phụ lục số liệu QCDC {period}{due}.",

@@ -11,7 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
 from ..i18n import QcdcError
 from .access import api_error, lang, local_target, need, portal, say, wants_json, wants_script, who
 from .present import chase_message, decorate, next_periods, received_day
-from .service import ADMIN
+from .storage import ADMIN
 from .views_unit import template_download, uploads
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from .access import lang, need, portal, wants_script, who
 from .present import decorate
-from .service import ADMIN
+from .storage import ADMIN
 
 bp = Blueprint("unit", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

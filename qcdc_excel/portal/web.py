@@ -24,7 +24,8 @@ from .access import (ARCHIVE_LIMIT, BODY_LIMIT, LOGIN_FREE, LoginLimiter, api_er
                      local_target, say, wants_json, wants_script)
 from .checker import Busy
 from .present import next_periods, template_globals
-from .service import MAX_UPLOAD_BYTES, Portal, fold
+from .service import Portal, fold
+from .storage import MAX_UPLOAD_BYTES
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
