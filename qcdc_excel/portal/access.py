@@ -126,7 +126,7 @@ def need(needed: str | None = None):
         def wrapper(*a, **kw):
             if who() is None:
                 if wants_json():
-                    return api_error(401, "unauthorised", "Cần đăng nhập.", "Sign in first.")
+                    return api_error_text(401, "unauthorised", "sign-in-first")
                 return redirect(url_for("access.login"))
             if needed and g.role != needed:
                 return forbidden()
@@ -211,7 +211,7 @@ def identify():
             if wait:
                 resp = api_error(429, "rate-limited", limited_text(wait, "vi"), limited_text(wait, "en"))
                 return resp[0], 429, {"Retry-After": str(wait)}
-            return api_error(401, "unauthorised", "Mã truy cập không đúng.", "Wrong access code.")
+            return api_error_text(401, "unauthorised", "wrong-code")
         g.role, g.who = found
         g.bearer = True
         return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request
 
-from .access import api_error, api_error_text, lang, need, portal, who
+from .access import api_error_text, lang, need, portal, who
 from .present import shown_name, with_urls
 from .views_desk import output
 from .views_unit import submission_feedback, submission_file
@@ -30,7 +30,7 @@ def submissions():
 def receive():
     f = request.files.get("file")
     if f is None:
-        return api_error(400, "no-file", "Thiếu tệp (trường «file»).", "No file (field 'file').")
+        return api_error_text(400, "no-file")
     name = f.filename or "tep"
     results = [with_urls(s) for s in portal().receive_files([(f.read(), name)], who(), "api", lang=lang())]
     if g.role == "admin" and name.lower().endswith(".zip"):

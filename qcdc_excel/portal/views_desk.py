@@ -150,8 +150,7 @@ def open_round():
         due = dt.date.fromisoformat(deadline) if deadline else None
         rnd = portal().open_round(request.form.get("period", ""), due, ADMIN)
     except ValueError:
-        flash("Ngày hạn nộp không hợp lệ (dùng dạng ngày/tháng/năm)." if lang() == "vi"
-              else "Invalid deadline (use a day/month/year date).", "error")
+        flash(say("deadline-invalid"), "error")
         return redirect(url_for("desk.home"))
     except QcdcError as exc:
         flash(exc.render(lang()), "error")
