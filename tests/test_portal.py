@@ -94,6 +94,24 @@ def by_inbox_name(units: dict) -> dict:
 
 
 # --- init and codes ----------------------------------------------------------------------------------
+def test_create_app_opens_a_data_folder_by_its_path(tmp_path):
+    """``create_app(data_dir, runner=..., base_url=...)``: the app opens the folder itself, checks
+    with the given runner and makes its units' links with the given address."""
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    app = create_app(tmp_path / "data", runner=InlineRunner(), base_url="https://qcdc.example.vn/")
+    portal = app.extensions["qcdc_portal"]
+    try:
+        assert isinstance(portal, Portal) and isinstance(portal.runner, InlineRunner)
+        assert app.config["SESSION_COOKIE_SECURE"] is True  # an https address: cookies only over https
+        health = app.test_client().get("/healthz").get_json()
+        assert (health["status"], health["period"]) == ("ready", "2020")
+        [row] = portal.reissue(["23641"], app.config["QCDC_BASE_URL"])
+        assert row["link"].startswith("https://qcdc.example.vn/u/")
+        assert signed_in(app, row["access_code"]).get("/unit").status_code == 200
+    finally:
+        portal.close()
+
+
 def test_init_writes_codes_once_and_keeps_only_hashes(tmp_path):
     rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
     out = write_codes(tmp_path / "codes.csv", rows)

@@ -26,8 +26,8 @@ from ..i18n import QcdcError
 from ..safe_paths import is_plain_code, path_inside, safe_component
 from ..validate import Submission
 from .checker import CheckFailed
-from .storage import (ADMIN, DB_NAME, MAX_UPLOAD_BYTES, MERGE_TIMEOUT, Round, Storage, _private_file, display_name,
-                      init_portal, safe_name, write_codes)
+from .storage import (ADMIN, DB_NAME, MAX_UPLOAD_BYTES, MERGE_TIMEOUT, Round, Storage, display_name, init_portal,
+                      private_file, safe_name, write_codes)
 from .tasks import FeedbackTask, MergeTask
 
 # the data folder's names that callers import from here, with the Portal
@@ -61,8 +61,8 @@ class Portal(Storage):
 
         return self.accept_archive(data, original_name, sender, channel, round_id, received_on, shown)
 
-    def receive_files(self, files: Iterable[tuple[bytes, str]], sender: str, channel: str, round_id: int | None = None,
-                      lang: str = "vi", received_on: dt.date | None = None) -> list[dict]:
+    def receive_files(self, files: Iterable[tuple[bytes, str]], sender: str, channel: str,
+                      round_id: int | None = None, lang: str = "vi", received_on: dt.date | None = None) -> list[dict]:
         """Several uploads (data, name) at once; the secretariat's .zip files are unpacked
         (:meth:`receive_archive`), anything else is received as one file."""
         out: list[dict] = []
@@ -186,7 +186,7 @@ class Portal(Storage):
 
                 made = atomic_write_text(folder / (Path(name).stem + ".txt"), "\ufeff" + note_text(source, lang),
                                          private=True)
-            target = _private_file(Path(made))
+            target = private_file(Path(made))
         return target, self.download_name(row, sub, target.suffix)
 
     def download_name(self, row, sub: Submission, suffix: str) -> str:
@@ -341,7 +341,7 @@ class Portal(Storage):
             # ``merge`` itself, run in a worker: a clean single-threaded process that may use every core
             self.runner.run(MergeTask(str(inbox), scope, outputs, subs), timeout=MERGE_TIMEOUT, key=ADMIN)
             for made in paths.values():
-                _private_file(made)
+                private_file(made)
             atomic_write_text(stamp, key, private=True)
         return paths
 

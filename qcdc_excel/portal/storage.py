@@ -184,7 +184,7 @@ def make_private(data: Path) -> int:
     return failed
 
 
-def _private_file(path: Path) -> Path:
+def private_file(path: Path) -> Path:
     """A file another process wrote into the data folder (a feedback copy, ``merge``'s outputs), 0600."""
     if os.name != "nt":
         os.chmod(path, PRIVATE_FILE)

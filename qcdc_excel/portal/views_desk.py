@@ -93,8 +93,9 @@ def submissions():
     rnd = current_round()
     status = request.args.get("status") or None
     code = request.args.get("unit") or None
-    return render_template("desk_submissions.html", rnd=rnd, subs=portal().submissions(rnd.id, code, status, lang=lang()),
-                           status=status, unit=code, units=portal().roster(rnd).units)
+    subs = portal().submissions(rnd.id, code, status, lang=lang())
+    return render_template("desk_submissions.html", rnd=rnd, subs=subs, status=status, unit=code,
+                           units=portal().roster(rnd).units)
 
 
 @bp.post("/review")
