@@ -960,7 +960,7 @@ def _codes_readers(lang: str) -> str:
 @click.pass_obj
 def portal_init_cmd(obj: dict, data: str, roster: str, period: str, parent: str | None, deadline: str | None,
                     codes_out: str, base_url: str) -> None:
-    from .portal.service import init_portal, write_codes
+    from .portal.storage import init_portal, write_codes
 
     lang = obj["lang"]
     try:
@@ -1042,7 +1042,8 @@ class _NoRunner:
         help=("Địa chỉ công khai của cổng.", "The desk's public address."))
 @click.pass_obj
 def portal_codes_cmd(obj: dict, data: str, units: tuple[str, ...], codes_out: str, base_url: str | None) -> None:
-    from .portal.service import Portal, write_codes
+    from .portal.service import Portal
+    from .portal.storage import write_codes
 
     lang = obj["lang"]
     try:

@@ -137,6 +137,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     # rules
     "rule-failed": ("{message} Số liệu đang nhập: {left_side} = {left}; {right_side} = {right}. Hãy kiểm tra lại các ô {cells}.",
                     "{message} As typed: {left_side} = {left}; {right_side} = {right}. Check cells {cells}."),
+    # uploads the desk refused before any check (the submission's status: refused)
+    "upload-too-large": ("Tệp quá lớn (giới hạn 20 MB). Biểu mẫu đã điền chỉ khoảng 50 KB: hãy gửi đúng tệp Excel của biểu mẫu.",
+                         "File too large (limit 20 MB). A filled form is about 50 KB: send the form's Excel file."),
+    "upload-not-spreadsheet": ("Tệp này không phải bảng tính (Excel .xlsx). Hãy gửi tệp biểu mẫu Excel đã điền, không gửi ảnh, PDF hay Word.",
+                               "This is not a spreadsheet (.xlsx). Send the filled Excel form, not a picture, PDF or Word file."),
+    "upload-archive-for-unit": ("Đơn vị gửi trực tiếp tệp Excel, không nén .zip. Hãy giải nén và gửi tệp biểu mẫu.",
+                                "Units send the Excel file itself, not a .zip. Unzip it and send the form."),
+    "upload-archive": ("Tệp nén .zip: đã lưu, các tệp bên trong được nhận riêng từng tệp.",
+                       "A .zip archive: kept; the files inside are received one by one."),
+    "upload-archive-unpacked": ("Tệp nén .zip: đã lưu nguyên bản và nhận riêng từng tệp bên trong.",
+                                "A .zip archive: kept as sent; each file inside is received on its own."),
+    "upload-archive-unreadable": ("Không giải nén được tệp .zip này (hỏng hoặc có mật khẩu). Tệp đã được lưu; hãy nén lại hoặc gửi từng tệp.",
+                                  "This .zip cannot be opened (damaged or encrypted). It is kept; zip it again or send the files one by one."),
+    "upload-archive-too-big": ("Tệp .zip có quá nhiều tệp hoặc quá lớn khi giải nén. Tệp đã được lưu; hãy chia thành nhiều tệp nén nhỏ hơn.",
+                               "The .zip holds too many files or too much data. It is kept; split it into smaller archives."),
+    "upload-archive-member-unreadable": ("Không lấy được tệp này ra khỏi tệp nén (hỏng, có mật khẩu hoặc quá 20 MB).",
+                                         "This file could not be taken out of the archive (damaged, encrypted or over 20 MB)."),
+    "upload-refused": ("Tệp bị từ chối.", "File refused."),
 }
 
 WHAT_TO_TYPE = {
@@ -177,8 +195,8 @@ THOUSANDS_DOTS = {
 
 # The registry: code -> (class, Vietnamese title, English title). The class is the default
 # severity ("error", "warning"), "unreadable" (an error that stops reading the file) or "rule"
-# (the catalog rule's own severity). Checks, the JSON, the feedback sheet and the consolidated
-# workbook all read their words from here and from TEXTS.
+# (the catalog rule's own severity) or "refusal" (an upload the desk refused before any check).
+# Checks, the JSON, the feedback sheet and the consolidated workbook all read their words from here and from TEXTS.
 CODES: dict[str, tuple[str, str, str]] = {
     "file-empty": ("unreadable", "Tệp rỗng", "Empty file"),
     "file-too-large": ("unreadable", "Tệp quá lớn", "File too large"),
@@ -236,6 +254,15 @@ CODES: dict[str, tuple[str, str, str]] = {
     "window-reversed": ("warning", "Thời gian tính số liệu ngược", "Data window reversed"),
     "window-outside-period": ("warning", "Số liệu ngoài kỳ báo cáo", "Data window outside the period"),
     "rule-failed": ("rule", "Số liệu không khớp quy tắc", "Rule not met"),
+    "upload-too-large": ("refusal", "Tệp quá lớn", "File too large"),
+    "upload-not-spreadsheet": ("refusal", "Không phải bảng tính", "Not a spreadsheet"),
+    "upload-archive-for-unit": ("refusal", "Tệp nén", "Archive"),
+    "upload-archive": ("refusal", "Tệp nén", "Archive"),
+    "upload-archive-unpacked": ("refusal", "Tệp nén đã giải nén", "Archive unpacked"),
+    "upload-archive-unreadable": ("refusal", "Tệp nén hỏng", "Broken archive"),
+    "upload-archive-too-big": ("refusal", "Tệp nén quá lớn", "Archive too big"),
+    "upload-archive-member-unreadable": ("refusal", "Không giải nén được", "Could not unpack"),
+    "upload-refused": ("refusal", "Bị từ chối", "Refused"),
 }
 UNREADABLE_CODES = frozenset(code for code, (kind, _, _) in CODES.items() if kind == "unreadable")
 OPS_SHOWN = {"<=": "≤", ">=": "≥", "==": "=", "!=": "≠", "<": "<", ">": ">"}
@@ -298,5 +325,15 @@ def finding(code: str, severity: str | None = None, **kw) -> Finding:
     return Finding(code, severity, params=tuple(sorted(kw.items())), **fields)
 
 
-__all__ = ["Finding", "finding", "CODES", "TEXTS", "TEXT_CAUSES", "THOUSANDS_DOTS", "UNREADABLE_CODES", "WHAT_TO_TYPE",
+def refusal_json(code: str | None, lang: str = "vi") -> dict:
+    """What the JSON says of an upload the desk refused before any check (``upload-…`` codes;
+    an unknown one reads as a plain refusal)."""
+    key = code if code in CODES and CODES[code][0] == "refusal" else "upload-refused"
+    vi, en = TEXTS[key]
+    _, title_vi, title_en = CODES[key]
+    return {"code": code, "severity": "error", "message": en if lang == "en" else vi,
+            "title": title_en if lang == "en" else title_vi}
+
+
+__all__ = ["Finding", "finding", "refusal_json", "CODES", "TEXTS", "TEXT_CAUSES", "THOUSANDS_DOTS", "UNREADABLE_CODES", "WHAT_TO_TYPE",
            "t"]

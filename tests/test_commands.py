@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from qcdc_excel import NothingFound, Outputs, Period, QcdcError, ReportSpec, Scope, check, load_roster, merge
 from qcdc_excel.cli import main
 from qcdc_excel.portal.checker import InlineRunner
+from qcdc_excel.portal.tasks import MergeTask
 from qcdc_excel.portal.service import ADMIN, Portal, init_portal
 
 from .conftest import KBANG_ROSTER, SAMPLES
@@ -130,7 +131,8 @@ def test_the_desk_worker_receives_scope_and_outputs(tmp_path):
         paths = portal.outputs()
     finally:
         portal.close()
-    [(kind, inbox, scope, outputs, subs)] = [t for t in tasks if t[0] == "merge"]
+    [merge_task] = [t for t in tasks if isinstance(t, MergeTask)]
+    scope, outputs, subs = merge_task.scope, merge_task.outputs, merge_task.subs
     assert isinstance(scope, Scope) and isinstance(outputs, Outputs)
     assert (scope.period_code, scope.parent, len(scope.roster)) == ("2020", "625", len(load_roster(KBANG_ROSTER)))
     assert (outputs.workbook, outputs.json, outputs.report.path) == (paths["xlsx"], paths["json"], paths["docx"])

@@ -20,12 +20,14 @@ from click.testing import CliRunner
 from qcdc_excel.cli import main
 from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.portal.checker import CheckPool, InlineRunner
+from qcdc_excel.portal.tasks import CheckTask
 from qcdc_excel.portal.service import ADMIN, DB_NAME, Portal, init_portal, safe_name, write_codes
 from qcdc_excel.portal.web import LOGIN_FREE, create_app, next_periods
 from qcdc_excel.roster import load_roster
 from qcdc_excel.validate import read_submission
 
 from .conftest import KBANG_ROSTER, SAMPLES
+from .pool_tasks import Alloc, Crash, Sleep
 
 INBOX = SAMPLES / "kbang-2020" / "inbox"
 DEADLINE = dt.date(2020, 10, 25)
@@ -40,7 +42,8 @@ def desk(tmp_path):
     """A fresh portal for Kbang 2020 (checks in this process), its codes and a Flask app."""
     rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
     portal = Portal(tmp_path / "data", runner=InlineRunner())
-    app = create_app(portal, testing=True)
+    app = create_app(portal)
+    app.testing = True
     codes = {r["code"]: r["access_code"] for r in rows}
     yield portal, app, codes, rows
     portal.close()
@@ -91,6 +94,24 @@ def by_inbox_name(units: dict) -> dict:
 
 
 # --- init and codes ----------------------------------------------------------------------------------
+def test_create_app_opens_a_data_folder_by_its_path(tmp_path):
+    """``create_app(data_dir, runner=..., base_url=...)``: the app opens the folder itself, checks
+    with the given runner and makes its units' links with the given address."""
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    app = create_app(tmp_path / "data", runner=InlineRunner(), base_url="https://qcdc.example.vn/")
+    portal = app.extensions["qcdc_portal"]
+    try:
+        assert isinstance(portal, Portal) and isinstance(portal.runner, InlineRunner)
+        assert app.config["SESSION_COOKIE_SECURE"] is True  # an https address: cookies only over https
+        health = app.test_client().get("/healthz").get_json()
+        assert (health["status"], health["period"]) == ("ready", "2020")
+        [row] = portal.reissue(["23641"], app.config["QCDC_BASE_URL"])
+        assert row["link"].startswith("https://qcdc.example.vn/u/")
+        assert signed_in(app, row["access_code"]).get("/unit").status_code == 200
+    finally:
+        portal.close()
+
+
 def test_init_writes_codes_once_and_keeps_only_hashes(tmp_path):
     rows = init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
     out = write_codes(tmp_path / "codes.csv", rows)
@@ -674,12 +695,12 @@ def test_pool_survives_a_stalled_and_a_crashed_check():
         from qcdc_excel.portal.checker import CheckFailed
 
         with pytest.raises(CheckFailed) as stalled:
-            pool.run(("sleep", 30))
+            pool.run(Sleep(30))
         assert stalled.value.reason == "timeout"
         with pytest.raises(CheckFailed) as crashed:
-            pool.run(("crash",))
+            pool.run(Crash())
         assert crashed.value.reason == "crashed"
-        sub = pool.run(("check", str(INBOX / "23641_2020.xlsx"), str(KBANG_ROSTER), "2020"))
+        sub = pool.run(CheckTask(str(INBOX / "23641_2020.xlsx"), str(KBANG_ROSTER), "2020"))
         assert sub.status == "accepted" and sub.unit_code == "23641"
         assert pool.restarts == 2
     finally:
@@ -693,9 +714,9 @@ def test_pool_caps_a_workers_memory():
     pool = CheckPool(workers=1, timeout=30, memory=512 * 1024 * 1024)
     try:
         with pytest.raises(CheckFailed) as hungry:
-            pool.run(("alloc", 2 * 1024 * 1024 * 1024))
+            pool.run(Alloc(2 * 1024 * 1024 * 1024))
         assert hungry.value.reason == "memory"
-        assert pool.run(("alloc", 1024)) == 1024  # the same worker goes on
+        assert pool.run(Alloc(1024)) == 1024  # the same worker goes on
         assert pool.restarts == 0
     finally:
         pool.close()
@@ -711,8 +732,8 @@ def test_a_stalled_check_costs_only_its_own_request(tmp_path):
 
     class Stalling(CheckPool):
         def run(self, task, timeout=None, **kw):
-            if task[0] == "check" and "stall" in Path(task[1]).read_bytes()[-10:].decode("latin-1"):
-                task = ("sleep", 30)
+            if isinstance(task, CheckTask) and "stall" in Path(task.path).read_bytes()[-10:].decode("latin-1"):
+                task = Sleep(30)
             return super().run(task, timeout, **kw)
 
     portal = Portal(tmp_path / "data", runner=Stalling(workers=1, timeout=2))

@@ -37,6 +37,7 @@ from qcdc_excel.portal.web import create_app
 from qcdc_excel.synthetic import heavy_copy
 
 from .conftest import KBANG_ROSTER
+from .pool_tasks import Sleep
 from .test_portal_load import (CHECKED, Server, check_files, desk, distinct, free_port, get_json,  # noqa: F401
                                multipart, request, sample_files, servers, sha)
 
@@ -127,7 +128,7 @@ def test_the_time_limit_counts_the_wait():
         late = pool.admit("A")
         late.arrived -= 10  # arrived 10 s ago: its 5 s are over before any worker is asked
         with pytest.raises(CheckFailed) as exc:
-            pool.run(("sleep", 0), ticket=late)
+            pool.run(Sleep(0), ticket=late)
         assert exc.value.reason == "timeout" and pool.restarts == 0
         assert pool.stats()["held"] == 0
     finally:
@@ -152,7 +153,8 @@ def test_a_refused_upload_is_429_with_retry_after_and_nothing_is_stored(tmp_path
     codes = {r["code"]: r["access_code"] for r in rows}
     pool = CheckPool(workers=2, waiting=0)
     portal = Portal(tmp_path / "data", runner=pool)
-    app = create_app(portal, testing=True)
+    app = create_app(portal)
+    app.testing = True
     form = next(iter(sample_files().values()))[-1]
     unit = form.name.split("_")[0]
     try:

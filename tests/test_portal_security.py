@@ -159,7 +159,8 @@ def test_the_data_folder_and_the_codes_are_private_whatever_the_umask(tmp_path, 
         assert "chỉ tài khoản" in res.output and "đọc được" in res.output
         codes = {line.split(",")[0]: line.split(",")[2] for line in (tmp_path / "ma.csv").read_text("utf-8").splitlines()[1:]}
         portal = Portal(tmp_path / "data", runner=InlineRunner())
-        app = create_app(portal, testing=True)
+        app = create_app(portal)
+        app.testing = True
         unit = signed_in(app, codes["23641"])
         sid = upload(unit, "/unit/upload", "a.xlsx", sample("23641_2020.xlsx"),
                      csrf_of(page(unit, "/unit"))).get_json()["submissions"][0]["id"]

@@ -88,12 +88,12 @@ def test_the_desk_copies_when_the_disk_has_no_hard_links(tmp_path, monkeypatch):
     and the consolidation is the same."""
     import datetime as dt
 
-    from qcdc_excel.portal import service
+    from qcdc_excel.portal import service, storage
     from qcdc_excel.portal.checker import InlineRunner
 
     def no_links(*_a, **_k):
         raise OSError(errno.EPERM, "Operation not permitted")
-    monkeypatch.setattr(service.os, "link", no_links)
+    monkeypatch.setattr(storage.os, "link", no_links)
     data = tmp_path / "Dữ liệu cổng"
     service.init_portal(data, KBANG_ROSTER, "2020", "625", dt.date(2020, 10, 25))
     portal = service.Portal(data, runner=InlineRunner())

@@ -20,9 +20,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..i18n import QcdcError
+from .tasks import WarmTask, run_task
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one check; a filled form takes ~20 ms
 DEFAULT_MEMORY = 1536 * 1024 * 1024  # bytes of address space per worker
@@ -42,49 +42,6 @@ def _limit_memory(limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     except (ValueError, OSError):
         pass
-
-
-_rosters: dict[str, object] = {}
-
-
-def _roster(path: str | None):
-    if not path:
-        return None
-    if path not in _rosters:
-        from ..roster import load_roster
-
-        _rosters[path] = load_roster(path)
-    return _rosters[path]
-
-
-def run_task(task: tuple):
-    """What a worker does with one task (also callable in-process, for tests and tools)."""
-    kind = task[0]
-    if kind == "check":
-        _, path, roster_path, period = task
-        from ..validate import read_submission
-
-        return read_submission(Path(path), _roster(roster_path), period)
-    if kind == "feedback":
-        _, sub, out_dir, lang, name = task
-        from ..feedback import write_feedback
-
-        return write_feedback(sub, out_dir, lang, name)
-    if kind == "merge":  # the round's consolidated workbook: ``merge`` itself, in a clean process
-        from ..merging import merge
-
-        _, inbox, scope, outputs, subs = task  # a path, a scope.Scope, a scope.Outputs, the recorded reports
-        return merge(inbox, scope, outputs, submissions=subs).out
-    if kind == "sleep":  # for the pool's own tests: a task that stalls (0 s: warming the pool up)
-        import time
-
-        time.sleep(task[1])
-        return None
-    if kind == "crash":  # for the pool's own tests: a task that kills its worker
-        os._exit(3)
-    if kind == "alloc":  # for the pool's own tests: a task that wants more memory than allowed
-        return len(bytearray(task[1]))
-    raise ValueError(kind)
 
 
 def _worker(conn, memory: int) -> None:
@@ -346,7 +303,7 @@ class CheckPool:
         task, so never more than ``size`` workers."""
         def one() -> None:
             try:
-                self.run(("sleep", 0))
+                self.run(WarmTask())
             except (CheckFailed, RuntimeError, OSError):  # closed meanwhile, or a worker that could not start
                 pass
 
@@ -356,9 +313,10 @@ class CheckPool:
         for thread in threads:
             thread.join()
 
-    def run(self, task: tuple, timeout: float | None = None, key: str = "", ticket: Ticket | None = None):
-        """Run ``task`` for ``key`` when its turn comes (with ``ticket``: the place :meth:`admit`
-        gave). The time limit counts from the ticket's arrival: waiting for a worker included."""
+    def run(self, task, timeout: float | None = None, key: str = "", ticket: Ticket | None = None):
+        """Run ``task`` (a :mod:`.tasks` dataclass; the worker calls its ``run()``) for ``key`` when
+        its turn comes (with ``ticket``: the place :meth:`admit` gave). The time limit counts from the
+        ticket's arrival: waiting for a worker included."""
         if self._closed:
             raise RuntimeError("pool closed")
         ticket = ticket or self.queue.admit(key, bounded=False)
@@ -368,7 +326,7 @@ class CheckPool:
                 raise CheckFailed("timeout")
             return self._run_in_worker(task, deadline - time.monotonic())
 
-    def _run_in_worker(self, task: tuple, seconds: float):
+    def _run_in_worker(self, task, seconds: float):
         slot = self._take()
         try:
             slot.conn.send(task)
@@ -415,7 +373,7 @@ class InlineRunner:
     def stats(self) -> dict:
         return {"workers": 0, "running": 0, "waiting": 0, "held": 0}
 
-    def run(self, task: tuple, timeout: float | None = None, key: str = "", ticket: Ticket | None = None):
+    def run(self, task, timeout: float | None = None, key: str = "", ticket: Ticket | None = None):
         if ticket is not None:
             ticket.queue.release(ticket)
         return run_task(task)

@@ -198,6 +198,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin-name": ("Văn phòng BCĐ", "Steering committee office"),
     "nothing-yet": ("Chưa có tệp nào được tính cho kỳ này: chưa thể tổng hợp.", "No file counts for this period yet."),
     "archive": ("Tệp nén", "Archive"),
+    "deadline-invalid": ("Ngày hạn nộp không hợp lệ (dùng dạng ngày/tháng/năm).",
+                         "Invalid deadline (use a day/month/year date)."),
+    "no-file": ("Thiếu tệp (trường «file»).", "No file (field 'file')."),
+    "sign-in-first": ("Cần đăng nhập.", "Sign in first."),
+    "wrong-code": ("Mã truy cập không đúng.", "Wrong access code."),
 }
 
 
