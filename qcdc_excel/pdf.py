@@ -4,7 +4,8 @@ Every input is converted in one LibreOffice start (in batches of 100; a private 
 LibreOffice the officer has open is not disturbed). A report form gets the fingerprint of its
 figures in the footer of its printed pages (a temporary copy is printed; the input is never
 changed); the consolidated workbook already carries it. ``validate`` prints the same fingerprint,
-so a signed PDF can be matched to the workbook it came from.
+so a signed PDF can be matched to the workbook it came from. Numbers print in Vietnamese
+notation (``11.796,9``, ``96,6%``) on any machine: the private profile's locale is Vietnamese.
 """
 from __future__ import annotations
 
@@ -167,8 +168,30 @@ def pdf_targets(results: list[PdfResult], out_dir: str | Path | None) -> dict[in
     return out
 
 
-def _convert(binary: str, files: list[Path], outdir: Path, work: Path) -> None:
+# The private profile's locale setting (Tools ▸ Options ▸ Language Settings ▸ Locale setting):
+# cell formats written without a locale tag (``#,##0.0##``, ``0.0%``) take their separators from
+# it, so every PDF reads 11.796,9 and 96,6% whatever the locale of the machine that prints. The
+# workbooks themselves carry no locale: on screen Excel keeps the user's own regional format.
+PRINT_LOCALE = "vi-VN"
+PROFILE_SETTINGS = f"""<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse">\
+<value>{PRINT_LOCALE}</value></prop></item>
+</oor:items>
+"""
+
+
+def _new_profile(work: Path) -> Path:
+    """A fresh LibreOffice user profile whose locale setting is Vietnamese."""
     profile = work / f"profile-{uuid.uuid4().hex}"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(PROFILE_SETTINGS, encoding="utf-8")
+    return profile
+
+
+def _convert(binary: str, files: list[Path], outdir: Path, work: Path) -> None:
+    profile = _new_profile(work)
     cmd = [binary, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}",
            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, files)]
     try:
