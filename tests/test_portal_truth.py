@@ -197,3 +197,18 @@ def test_a_returned_file_gets_a_copy_that_says_so_not_a_receipt(desk):
     texts = " ".join(str(c.value) for row in front.iter_rows() for c in row if c.value)
     assert "Số hòa giải chưa khớp sổ theo dõi" in texts and "không cần gửi lại" not in texts
     assert portal.submission(sent["id"])["why_not"] == "returned"
+
+
+def test_pages_show_vietnams_clock_whatever_the_servers_zone(desk, monkeypatch):
+    """The page, the receipt and the deadline read one clock: 21:42 UTC is 04:42 the next day in Vietnam."""
+    import time
+
+    from qcdc_excel.portal.present import fmt_time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert fmt_time("2026-12-05T21:42:00+00:00") == "06/12/2026 04:42"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

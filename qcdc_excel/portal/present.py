@@ -22,9 +22,13 @@ CHASE_WORDS = {
 
 
 def fmt_time(value: str | None) -> str:
+    """A recorded time as the office and the units read it: Vietnam's clock, whatever the server's
+    zone (the receipts and the deadline use the same clock)."""
     if not value:
         return ""
-    return dt.datetime.fromisoformat(value).astimezone().strftime("%d/%m/%Y %H:%M")
+    when = dt.datetime.fromisoformat(value)
+    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(VN_TIME).strftime("%d/%m/%Y %H:%M")
 
 
 def fmt_date(value) -> str:
