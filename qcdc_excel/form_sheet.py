@@ -27,6 +27,9 @@ DIGIT_PX = 8  # width of "0" in 12-point Times New Roman at 96 dpi: the unit of 
 PAGE_HEIGHT_PT, PAGE_WIDTH_PT = 841.9, 595.3  # A4 portrait
 MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.75, "header": 0.3, "footer": 0.3}  # inches
 TEXT_ROW_LINES = 8  # a free-text paragraph row holds this many lines before the unit types
+SEAL_GAP_PT = 81.0  # between «(Ký tên, đóng dấu)» and the name: 28.6 mm (27.7 mm at the print scale), room
+#                     for a signature and a 35 mm round seal overlapping neither text
+MM_PER_PT = 25.4 / 72
 
 WIDTHS = {COL_STT: 6, COL_CODE: 10, COL_LABEL: 41, COL_UNIT: 12, COL_VALUE: 16, COL_CHECK: 44}
 CONSOLIDATED_EXTRA_WIDTHS = {"G": 14, "H": 14}
@@ -218,6 +221,7 @@ S_SIGN = Style(bold=True, halign="center")
 S_SIGN_NOTE = Style(italic=True, halign="center")
 S_DATE_LINE = Style(italic=True, halign="right", shrink=True)
 S_NOTE = Style(size=10, italic=True, color=NOTE_TEXT, wrap=True, valign="bottom")
+S_ABSENT_NOTE = Style(size=11, italic=True, wrap=True, valign="top")
 S_BANNER = Style(bold=True, color=ALERT_TEXT, wrap=True)
 
 
@@ -279,7 +283,8 @@ def describe_form(layout: FormLayout, head: FormHeader) -> FormSheet:
     sheet.freeze_row = g.table_header
     sheet.scale = print_scale(widths)
     sheet.breaks_before = page_breaks(sheet, layout)
-    sheet.footer = {"center": '&"Times New Roman,Regular"&10Trang &P/&N'}
+    sheet.footer = {"center": '&"Times New Roman,Regular"&10Trang &P/&N',
+                    "right": f'&"Times New Roman,Italic"&7&K808080Mẫu {layout.catalog.version}'}
     return sheet
 
 
@@ -337,10 +342,8 @@ def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
             Validation(ids["parent"], "text", "Đơn vị cấp trên", "Nhập mã và tên đơn vị cấp trên.")]
     if not own:
         sheet.put(ids["units"], head.units, Style(halign="left", num_format=NUMBER_FORMATS["count"]))
-    sheet.put(f"D{g.unit_code}", "Cấp:", S_LABEL_RIGHT)
-    sheet.put(ids["level_label"], word(f"level-{layout.level}"), S)
-    sheet.put(f"D{g.parent}", "Mẫu biểu:", S_LABEL_RIGHT)
-    sheet.put(ids["catalog_version"], layout.catalog.version, Style(size=10, halign="left", shrink=True))
+    # the level and the catalog version are recorded in the metadata sheet: a «Cấp: Cấp xã» or a
+    # «Mẫu biểu: qcdc-2023.1» line says nothing to the official who signs (the version goes in the footer)
     # the self-check, beside the identity block in the check column, which never prints
     s = layout.summary_ref
     sheet.put(f"{COL_CHECK}{g.unit_code}", "TỰ KIỂM TRA (không in)", Style(bold=True, size=11))
@@ -416,6 +419,10 @@ def _signatures(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     sheet.put(f"{COL_CHECK}{d - 1}", "Ngày lập báo cáo (nhập vào ô dưới; dòng ngày tháng bên trái tự ghi theo):",
               S_NOTE)
     sheet.heights[d - 1] = 2 * LINE_PT * 10 / 12 + 3
+    note = absent_sections_note(layout)
+    if note:  # on the free row under the table
+        sheet.put(f"A{d - 1}", note, S_ABSENT_NOTE, merge_to=f"{COL_VALUE}{d - 1}")
+        sheet.heights[d - 1] = max(sheet.heights[d - 1], fit_height(note, sheet.width_of("A1", "E1"), 11))
     date_style = input_style("date") if own else Style(halign="center", num_format=NUMBER_FORMATS["date"])
     sheet.put(ids["report_date"], head.report_date, date_style)
     if own:
@@ -431,12 +438,39 @@ def _signatures(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     sheet.put(f"D{s + 1}", title, S_SIGN, merge_to=f"E{s + 1}")
     sheet.put(f"D{s + 2}", "(Ký tên, đóng dấu)", S_SIGN_NOTE, merge_to=f"E{s + 2}")
     n = layout.sign_name_row
+    for row in range(s + 3, n):  # the signature and the seal go here
+        sheet.heights[row] = round(SEAL_GAP_PT / (n - s - 3), 2)
     name_style = replace(S_SIGN, locked=not own)
     sheet.put(ids["preparer"], None, name_style, merge_to=f"C{n}")
     sheet.put(ids["head"], None, name_style, merge_to=f"E{n}")
     if own:
         sheet.validations += [Validation(ids["preparer"], "text", "Người lập biểu", "Họ và tên người lập biểu."),
                               Validation(ids["head"], "text", "Người ký", "Họ và tên người ký báo cáo.")]
+
+
+def absent_sections_note(layout: FormLayout) -> str:
+    """Why a level's own form skips catalog sections (a district's reads I, III, V): the sections
+    keep the catalog's numbers, which the indicator codes (III.6) and the returned files' structure
+    check carry, and the levels that report the missing ones are named."""
+    if layout.form != "own":
+        return ""
+    shown = {r.item.code for r in layout.rows if isinstance(r.item, Heading)}
+    absent: dict[str, set[str]] = {}
+    section = None
+    for item in layout.catalog.items:
+        if isinstance(item, Heading) and item.kind == "section":
+            section = item.code
+        elif isinstance(item, Indicator) and section not in shown:
+            absent.setdefault(section, set()).update(item.levels)
+    if not absent:
+        return ""
+    by_who: dict[str, list[str]] = {}
+    for code, levels in absent.items():
+        who = ", ".join(word(f"level-{lv}").lower() for lv in ("xa", "huyen", "tinh") if lv in levels)
+        by_who.setdefault(who, []).append(code)
+    parts = [f"Mục {' và '.join(codes)} " + (f"do {who} báo cáo" if who else "không áp dụng")
+             for who, codes in by_who.items()]
+    return "Ghi chú: " + "; ".join(parts) + "; số thứ tự các mục giữ theo danh mục chỉ tiêu."
 
 
 def _checks(sheet: FormSheet, layout: FormLayout) -> None:
