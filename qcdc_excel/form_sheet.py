@@ -104,6 +104,8 @@ class FormSheet:
     freeze_row: int = 0
     footer: dict[str, str] = field(default_factory=dict)  # left/center/right, Excel header codes
     select_locked: bool = False
+    # Excel prints the sheet without colours (LibreOffice ignores the flag and prints the light fills)
+    print_black_and_white: bool = True
 
     def put(self, ref: str, value=None, style: Style = Style(), formula: str | None = None, result=None,
             merge_to: str | None = None) -> Put:
@@ -189,6 +191,10 @@ def date_line_text(unit_name: str, date: dt.date | None) -> str:
 
 
 # --- colours ("RRGGBB"), named once for every writer -------------------------------------------------
+# On paper: the fills are screen aids (where to type, what is computed, where a section starts). Excel
+# prints the form in black and white (``FormSheet.print_black_and_white``); LibreOffice, which
+# ``qcdc-excel pdf`` uses, has no screen-only fill, so every fill is light enough (each channel ≥ DD)
+# to print as a faint tint that hides no text and no seal.
 SECTION_FILL, INPUT_FILL, COMPUTED_FILL = "DDEBF7", "FFF9E1", "EDEDED"
 ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"  # a cell with an error / a warning (feedback marks, self-checks)
 ERROR_TEXT, WARNING_TEXT = "9C0006", "9C5700"  # the text on those fills

@@ -344,6 +344,7 @@ def render_openpyxl(ws, sheet: FormSheet, password: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.scale = sheet.scale
+    ws.page_setup.blackAndWhite = sheet.print_black_and_white
     ws.sheet_properties.pageSetUpPr.fitToPage = False  # fixed scale: manual page breaks are kept
     for row in sheet.breaks_before:
         ws.row_breaks.append(Break(id=row - 1))

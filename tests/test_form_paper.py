@@ -128,3 +128,19 @@ def test_the_seal_space_measured_on_the_printed_page(paper, level, style):
     name_top = min(y0 for w, y0, y1 in words if w == SIGNERS[1].split()[0] and y0 > note_bottom)
     gap = (name_top - note_bottom) * MM_PER_PT
     assert 25 <= gap <= 32, (level, style, gap)  # the rows' own padding adds a little to 25-30 mm
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_screen_colours_print_light_or_not_at_all(tmp_path, level):
+    import openpyxl
+
+    layout = form_layout(load_catalog().version, level)
+    sheet = describe_form(layout, form_heading(layout, None, UNITS[level]))
+    fills = {put.style.fill for put in sheet.cells.values() if put.style.fill}
+    assert len(fills) >= 3  # inputs, ratios, section headings
+    for fill in fills:  # a faint tint on paper, under black text and a red seal
+        assert all(int(fill[i:i + 2], 16) >= 0xDD for i in (0, 2, 4)), fill
+    path = tmp_path / "form.xlsx"
+    path.write_bytes(template_bytes(level))
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    assert ws.page_setup.blackAndWhite  # Excel prints it without colours
