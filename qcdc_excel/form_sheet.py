@@ -204,13 +204,11 @@ NOTE_TEXT = "595959"  # grey small print
 GRID_LINE = "808080"  # the lines of the feedback sheet's findings table
 
 # --- styles ----------------------------------------------------------------------------------------------
-S = Style()
 S_MOTTO = Style(size=13, bold=True, halign="center")
 S_MOTTO2 = Style(size=13, bold=True, underline=True, halign="center")
 S_TITLE = Style(size=14, bold=True, halign="center", wrap=True)
 S_PERIOD = Style(bold=True, italic=True, halign="center")
 S_LABEL = Style(bold=True, shrink=True)
-S_LABEL_RIGHT = Style(bold=True, halign="right", shrink=True)
 S_ITALIC_RIGHT = Style(italic=True, halign="right")
 S_VALUE = Style(halign="left")
 S_VALUE_BOLD = Style(bold=True, halign="left", shrink=True)
