@@ -813,7 +813,7 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         click.echo(click.style(result.pdf_error.render(lang), fg="red"), err=True)
     elif with_pdf:
         _render_pdfs(result.pdfs, lang)
-    pdf_ok = result.pdf_error is None and all(r.pdf for r in result.pdfs)
+    pdf_ok = result.pdf_error is None and all(r.pdf and not r.problem for r in result.pdfs)
     sys.exit(0 if result.ok and pdf_ok else 1)
 
 
@@ -889,7 +889,7 @@ def pdf_cmd(obj: dict, files: tuple[str, ...], out_dir: str | None) -> None:
         click.echo(click.style(exc.render(lang), fg="red"), err=True)
         sys.exit(1)
     _render_pdfs(results, lang)
-    sys.exit(0 if all(r.pdf for r in results) else 1)
+    sys.exit(0 if all(r.pdf and not r.problem for r in results) else 1)
 
 
 def _render_pdfs(results, lang: str) -> None:
@@ -900,7 +900,7 @@ def _render_pdfs(results, lang: str) -> None:
             if r.attachment:
                 click.echo(f"{'Đã ghi' if lang == 'vi' else 'Written'}: {r.attachment}  "
                            f"[{'tài liệu kèm theo, không ký' if lang == 'vi' else 'working papers, not signed'}]")
-        else:
+        if r.problem or not r.pdf:  # no PDF, or (a consolidated workbook) no working papers
             reason = " ".join(f.message(lang) for f in r.findings)
             click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source), reason=reason), fg="red"),
                        err=True)

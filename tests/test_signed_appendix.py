@@ -140,3 +140,16 @@ def test_a_resaved_consolidated_workbook_still_prints_as_a_pair(tmp_path, soffic
     assert form.pdf and form.attachment is None
     assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == [
         "23641_2020.pdf", "tong-hop.pdf", "tong-hop_tai-lieu-kem-theo.pdf"]
+
+
+def test_working_papers_that_fail_to_print_are_reported_not_hidden(tmp_path):
+    """The signed appendix printed but the working papers did not: the result says so (exit 1 in
+    the command), the appendix is still delivered."""
+    from qcdc_excel.pdf import PdfResult, _deliver
+
+    made = tmp_path / "out.pdf"
+    made.write_bytes(b"%PDF-1.4 appendix")
+    res = PdfResult(tmp_path / "tong-hop.xlsx", None)
+    _deliver(res, made, tmp_path / "tong-hop.pdf", attachment=False)
+    _deliver(res, tmp_path / "missing.pdf", tmp_path / "tong-hop.pdf", attachment=True)
+    assert res.pdf == tmp_path / "tong-hop.pdf" and res.attachment is None and res.problem == "pdf-failed"
