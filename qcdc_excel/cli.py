@@ -660,7 +660,7 @@ def render_headline(result, lang: str) -> None:
         click.echo(click.style("LƯU Ý: có cả báo cáo chưa được chấp nhận (--include-rejected)." if lang == "vi"
                                else "NOTE: includes submissions that were not accepted (--include-rejected).",
                                fg="red", bold=True))
-    units_word = "đơn vị" if lang == "vi" else "units"
+    units_word = cons.units_noun(lang)
     for code in sorted(cons.catalog.headline, key=code_sort_key):
         ind = cons.catalog.indicators[code]
         if ind.kind == "ratio":
@@ -676,7 +676,7 @@ def render_headline(result, lang: str) -> None:
         click.echo(f"  {code:<7} {fit(ind.text(lang), LABEL_WIDTH):<{LABEL_WIDTH}} {shown}")
     if cons.expected:
         line = (f"Nộp báo cáo: {counts['expected']} phải nộp, {counts['accepted']} được chấp nhận "
-                f"({counts['on-time']} đúng hạn, {counts['late']} muộn), {counts['rejected']} bị trả lại, "
+                f"({counts['on-time']} đúng hạn, {counts['late']} nộp muộn), {counts['rejected']} bị trả lại, "
                 f"{counts['missing']} chưa nộp." if lang == "vi" else
                 f"Reporting: {counts['expected']} expected, {counts['accepted']} accepted ({counts['on-time']} on time, "
                 f"{counts['late']} late), {counts['rejected']} rejected, {counts['missing']} missing.")
@@ -813,7 +813,7 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         click.echo(click.style(result.pdf_error.render(lang), fg="red"), err=True)
     elif with_pdf:
         _render_pdfs(result.pdfs, lang)
-    pdf_ok = result.pdf_error is None and all(r.pdf for r in result.pdfs)
+    pdf_ok = result.pdf_error is None and all(r.pdf and not r.problem for r in result.pdfs)
     sys.exit(0 if result.ok and pdf_ok else 1)
 
 
@@ -889,7 +889,7 @@ def pdf_cmd(obj: dict, files: tuple[str, ...], out_dir: str | None) -> None:
         click.echo(click.style(exc.render(lang), fg="red"), err=True)
         sys.exit(1)
     _render_pdfs(results, lang)
-    sys.exit(0 if all(r.pdf for r in results) else 1)
+    sys.exit(0 if all(r.pdf and not r.problem for r in results) else 1)
 
 
 def _render_pdfs(results, lang: str) -> None:
@@ -897,7 +897,10 @@ def _render_pdfs(results, lang: str) -> None:
         if r.pdf:
             mark = f"  [{'mã số liệu' if lang == 'vi' else 'figures'} {r.fingerprint}]" if r.fingerprint else ""
             click.echo(f"{'Đã ghi' if lang == 'vi' else 'Written'}: {r.pdf}{mark}")
-        else:
+            if r.attachment:
+                click.echo(f"{'Đã ghi' if lang == 'vi' else 'Written'}: {r.attachment}  "
+                           f"[{'tài liệu kèm theo, không ký' if lang == 'vi' else 'working papers, not signed'}]")
+        if r.problem or not r.pdf:  # no PDF, or (a consolidated workbook) no working papers
             reason = " ".join(f.message(lang) for f in r.findings)
             click.echo(click.style(t(r.problem or "pdf-failed", lang, path=str(r.source), reason=reason), fg="red"),
                        err=True)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .catalog import LEVELS, Catalog, Indicator
-from .i18n import QcdcError
+from .i18n import QcdcError, unit_kinds
 from .numbers import plain
 from .periods import VN_TIME, parse_period
 from .record import Submission
@@ -109,6 +109,14 @@ class Consolidation:
         return {"expected": len(self.expected), "received": received,
                 "accepted": c["on-time"] + c["late"], "on-time": c["on-time"], "late": c["late"],
                 "rejected": c["rejected"], "unreadable": c["unreadable"], "missing": c["missing"]}
+
+    def units_noun(self, lang: str = "vi") -> str:
+        """What the counted units are called in «14/14 xã, thị trấn»: the kinds the roster's names
+        give when the units below are all communes, «đơn vị» otherwise."""
+        units = [e.unit for e in self.expected]
+        kinds = (unit_kinds(u.name for u in units)
+                 if lang == "vi" and units and all(u.level == "xa" for u in units) else None)
+        return kinds or ("đơn vị" if lang == "vi" else "units")
 
     def pending(self) -> list[FileRole]:
         """Files someone must still act on: returned or unreadable and not replaced by an accepted

@@ -438,7 +438,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "result-unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
     # an expected unit in a consolidation (``consolidate.ExpectedUnit.status``)
     "unit-on-time": ("Đúng hạn", "On time"),
-    "unit-late": ("Muộn hạn", "Late"),
+    "unit-late": ("Nộp muộn", "Late"),
     "unit-rejected": ("Bị trả lại", "Returned"),
     "unit-unreadable": ("Đã nộp — tệp không đọc được", "Sent — the file cannot be read"),
     "unit-missing": ("Chưa nộp", "Missing"),
@@ -470,6 +470,25 @@ def t(key: str, lang: str = "vi", **params: object) -> str:
               for k, v in params.items()}
     text = MESSAGES[key][check_lang(lang)].format(**params)
     return unicodedata.normalize("NFC", text)
+
+
+# the kinds of commune-level unit, as their names begin (Decree 30 lists them in this order)
+UNIT_KINDS = ("xã", "phường", "thị trấn", "đặc khu")
+
+
+def unit_kinds(names) -> str | None:
+    """What a set of commune-level units is called on paper, from their names: «Xã Kon Pne» and
+    «Thị trấn Kbang» -> "xã, thị trấn"; None when a name does not say its kind."""
+    import unicodedata
+
+    found = set()
+    for name in names:
+        text = unicodedata.normalize("NFC", str(name)).casefold().strip()
+        kind = next((k for k in UNIT_KINDS if text.startswith(k + " ")), None)
+        if kind is None:
+            return None
+        found.add(kind)
+    return ", ".join(k for k in UNIT_KINDS if k in found) or None
 
 
 def word(key: str, lang: str = "vi") -> str:

@@ -6,14 +6,21 @@ figures in the footer of its printed pages (a temporary copy is printed; the inp
 changed); the consolidated workbook already carries it. ``validate`` prints the same fingerprint,
 so a signed PDF can be matched to the workbook it came from. Numbers print in Vietnamese
 notation (``11.796,9``, ``96,6%``) on any machine: the private profile's locale is Vietnamese.
+
+A consolidated workbook prints as two PDFs: ``<name>.pdf`` holds only the signed appendix
+(«Tổng hợp», numbered on its own) and ``<name>_tai-lieu-kem-theo.pdf`` the working papers (unit
+details, reporting status, findings, notes, charts), each page headed «Tài liệu kèm theo — không
+ký». Each is printed from a temporary copy holding only its own sheets.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import tempfile
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +48,10 @@ class PdfResult:
     fingerprint: str | None = None
     problem: str | None = None  # message key when no PDF was written
     findings: list = field(default_factory=list)  # why the file is not a workbook (pdf-not-a-workbook)
+    attachment: Path | None = None  # a consolidated workbook's working papers (ATTACHMENT_SUFFIX)
+
+
+ATTACHMENT_SUFFIX = "_tai-lieu-kem-theo"  # tong-hop.pdf -> tong-hop_tai-lieu-kem-theo.pdf
 
 
 def not_a_workbook(sub) -> list:
@@ -126,28 +137,101 @@ def to_pdf(files: list[str | Path], out_dir: str | Path | None = None,
             if res.findings:
                 res.problem = "pdf-not-a-workbook"
                 continue
-            stem = f"f{k:05d}"  # LibreOffice names its output after its input: keep them apart
-            printable, res.fingerprint = _print_copy(sub, work, stem + (f.suffix.lower() or ".xlsx"))
-            if printable == f:
-                printable = work / (stem + (f.suffix.lower() or ".xlsx"))
-                shutil.copyfile(f, printable)
-            jobs.append((res, printable, stem))
+            jobs += _jobs(res, sub, work, f"f{k:05d}")  # LibreOffice names its output after its input
         targets = pdf_targets(results, out_dir)
         outdir = work / "out"
         for start in range(0, len(jobs), BATCH):
             batch = jobs[start:start + BATCH]
             _convert(binary, [p for _, p, _ in batch], outdir, work)
             for res, _, stem in batch:
-                made = outdir / f"{stem}.pdf"
-                if not made.is_file():
-                    res.problem = "pdf-failed"
-                    continue
-                target = targets[id(res)]
-                if target is None:
-                    res.problem = "pdf-would-replace-input"
-                    continue
-                res.pdf = atomic_write_bytes(target, made.read_bytes())
+                _deliver(res, outdir / f"{stem}.pdf", targets[id(res)], stem.endswith("k"))
     return results
+
+
+def _jobs(res: PdfResult, sub, work: Path, stem: str) -> list[tuple[PdfResult, Path, str]]:
+    """The temporary files LibreOffice prints for one workbook: one, or for a consolidated workbook
+    the signed appendix and the working papers (``<stem>k``)."""
+    suffix = res.source.suffix.lower() or ".xlsx"
+    printable, res.fingerprint = _print_copy(sub, work, stem + suffix)
+    if sub.form == "consolidated" and sub.status != "unreadable":
+        from .form import CONSOLIDATED_EXTRA_SHEETS, CONSOLIDATED_SHEET
+        try:
+            signed = keep_sheets(printable, work / (stem + suffix), keep={CONSOLIDATED_SHEET})
+            papers = keep_sheets(printable, work / (stem + "k" + suffix), keep=CONSOLIDATED_EXTRA_SHEETS)
+            return [(res, signed, stem), (res, papers, stem + "k")]
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            pass  # an odd workbook still prints, whole
+    if printable == res.source:
+        printable = work / (stem + suffix)
+        shutil.copyfile(res.source, printable)
+    return [(res, printable, stem)]
+
+
+def _deliver(res: PdfResult, made: Path, target: Path | None, attachment: bool) -> None:
+    """Put one printed PDF where it belongs (``res.pdf`` or, for the working papers, ``res.attachment``)."""
+    if res.problem:
+        return
+    if not made.is_file():
+        res.problem = "pdf-failed"
+    elif target is None:
+        res.problem = "pdf-would-replace-input"
+    elif attachment:
+        res.attachment = atomic_write_bytes(attachment_target(target), made.read_bytes())
+    else:
+        res.pdf = atomic_write_bytes(target, made.read_bytes())
+
+
+def attachment_target(target: Path) -> Path:
+    """Where the working papers of the PDF ``target`` go: beside it, ``<name>_tai-lieu-kem-theo.pdf``."""
+    return path_inside(target.parent, target.stem + ATTACHMENT_SUFFIX + ".pdf")
+
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def keep_sheets(source: Path, target: Path, keep: set[str] | frozenset[str]) -> Path:
+    """A copy of the workbook ``source`` listing only the sheets in ``keep`` (LibreOffice prints
+    hidden sheets too, so the others are taken out of the workbook's sheet list; their parts stay,
+    unreferenced). Only ``xl/workbook.xml`` is rewritten: the print areas and other sheet-local
+    names follow their sheet's new position; charts and everything else are copied as they are."""
+    from xml.etree import ElementTree as ET
+
+    import defusedxml.ElementTree as DET
+
+    with zipfile.ZipFile(source) as zin:
+        entries = [(info, zin.read(info)) for info in zin.infolist()]
+    index = next(k for k, (info, _) in enumerate(entries) if info.filename == "xl/workbook.xml")
+    data = entries[index][1]
+    for _, (prefix, uri) in DET.iterparse(io.BytesIO(data), events=("start-ns",)):
+        ET.register_namespace(prefix, uri)  # keep the document's own prefixes (mc:Ignorable names them)
+    root = DET.fromstring(data)
+    listing = root.find(f"{{{MAIN_NS}}}sheets")
+    sheets = list(listing)
+    kept = [k for k, sh in enumerate(sheets) if sh.get("name") in keep]
+    if not kept:
+        raise ValueError("no sheet to print")
+    for k, sh in enumerate(sheets):
+        if k not in kept:
+            listing.remove(sh)
+    names = root.find(f"{{{MAIN_NS}}}definedNames")
+    for name in list(names) if names is not None else []:
+        local = name.get("localSheetId")
+        if local is None:
+            continue
+        if int(local) in kept:
+            name.set("localSheetId", str(kept.index(int(local))))
+        else:
+            names.remove(name)
+    for view in root.findall(f"{{{MAIN_NS}}}bookViews/{{{MAIN_NS}}}workbookView"):
+        view.set("activeTab", "0")
+        view.set("firstSheet", "0")
+    entries[index] = (entries[index][0], ET.tostring(root, encoding="UTF-8", xml_declaration=True))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, payload in entries:
+            zout.writestr(info, payload)
+    target.write_bytes(buf.getvalue())
+    return target
 
 
 def pdf_targets(results: list[PdfResult], out_dir: str | Path | None) -> dict[int, Path | None]:

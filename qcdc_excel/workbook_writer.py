@@ -26,7 +26,7 @@ from .consolidate import Consolidation, Totals
 from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, META_SHEET, NOTES_SHEET,
                    STATUS_SHEET)
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
-                         describe_form)
+                         describe_form, fit_height, input_style)
 from .i18n import WORDS, word
 from .identity import Identity, metadata
 from .layout import (CHECK_ERROR, CHECK_OK, CHECK_WARNING, COL_CHECK, NUMBER_FORMATS, SUMMARY_CLEAN_CONSOLIDATED,
@@ -134,14 +134,15 @@ def _check_results(layout: FormLayout, totals: Totals) -> dict[str, str]:
     return out
 
 
-def _summary_value(ind: Indicator, totals: Totals, base: Style) -> tuple[object, Style]:
-    """A consolidated value and how it looks, for its kind (a count of Có shown as 'x/n đơn vị')."""
+def _summary_value(ind: Indicator, totals: Totals, base: Style, noun: str = "đơn vị") -> tuple[object, Style]:
+    """A consolidated value and how it looks, for its kind (a count of Có shown as 'x/n xã, thị
+    trấn', ``noun`` naming the units)."""
     value = totals.values.get(ind.code)
     if value is None:
         return None, base
     if ind.kind == "flag" and ind.rollup == "count":
         n = totals.flag_units.get(ind.code, 0)
-        return value, replace(base, num_format=f'0"/{n} đơn vị"', halign="right", wrap=False)
+        return value, replace(base, num_format=f'0"/{n} {noun}"', halign="right", wrap=False)
     if isinstance(value, str):
         return value, base if ind.kind == "text" else replace(base, halign="center")
     return plain(value), replace(base, num_format=NUMBER_FORMATS["amount" if ind.kind == "amount" else "count"],
@@ -166,16 +167,19 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     hdr = layout.geometry.table_header
     sheet.put(f"G{hdr}", f"Của {cons.parent_name or 'đơn vị'} tự báo cáo", S_HEAD)
     sheet.put(f"H{hdr}", "Từ các đơn vị cấp dưới", S_HEAD)
+    own_texts = {code: text for _, _, code, text in cons.own.texts}
     for r in layout.rows:
         ind = r.item
         if not isinstance(ind, Indicator):
             continue
         cell = cells[r.cell]
-        if ind.kind == "ratio":
+        if ind.kind == "text":
+            _own_remark(sheet, r, own_texts.get(ind.code))
+        elif ind.kind == "ratio":
             value = t.ratio(ind)
             cell.result = "" if value is None else value
         else:
-            cell.value, cell.style = _summary_value(ind, t, cell.style)
+            cell.value, cell.style = _summary_value(ind, t, cell.style, cons.units_noun())
             if ind.kind != "text" and ind.rollup in ("sum", "count"):
                 for col, part in (("G", cons.own), ("H", cons.below)):
                     value, look = _summary_value(ind, part, S_CELL)
@@ -194,8 +198,33 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     if not problems:
         summary.style = replace(summary.style, color="1E7B34")  # clean: green, also where formats are not live
     cells[layout.date_line_ref].result = date_line_text(cons.parent_name or "", today)
+    _editable_signature(sheet, layout)
     sheet.footer = _footer_parts(cons)
     render_xlsxwriter(wb, ws, sheet, password)
+
+
+def _own_remark(sheet: FormSheet, r, text: str | None) -> None:
+    """An evaluation box (V.1, V.2) of the appendix: the consolidating unit's own words when its own
+    report gave them, editable either way (the units' remarks are on the notes sheet)."""
+    cell = sheet.cells[r.cell]
+    cell.value, cell.style = text or None, input_style("text")
+    if text:
+        need = min(409.0, fit_height(text, sheet.width_of(r.cell, cell.merge_to)))
+        sheet.heights[r.last_row] = max(need, sheet.height_of(r.last_row))
+
+
+def _editable_signature(sheet: FormSheet, layout: FormLayout) -> None:
+    """The report date (the date line follows it) and the signers' names are typed by the
+    consolidating unit before it signs."""
+    ids = layout.identity_cells
+    for key in ("report_date", "preparer", "head"):
+        cell = sheet.cells[ids[key]]
+        cell.style = replace(cell.style, locked=False)
+    sheet.validations += [
+        Validation(ids["report_date"], "date", "Ngày báo cáo",
+                   "Nhập ngày lập báo cáo, dạng ngày/tháng/năm (ví dụ 15/06/2023)."),
+        Validation(ids["preparer"], "text", "Người lập biểu", "Họ và tên người lập biểu."),
+        Validation(ids["head"], "text", "Người ký", "Họ và tên người ký báo cáo.")]
 
 
 class _XlsxLooks:
@@ -320,9 +349,14 @@ def _footer_parts(cons: Consolidation) -> dict[str, str]:
             "center": '&"Times New Roman,Regular"&10Trang &P/&N', "right": '&"Times New Roman,Italic"&9&A'}
 
 
+ATTACHMENT_HEADER = "Tài liệu kèm theo — không ký"
+
+
 def _footer(ws, cons: Consolidation) -> None:
-    """The footer of the workbook's other sheets, inside the margins."""
+    """The header and footer of the working papers (every sheet but the signed appendix), inside the
+    margins: each page says it is an attachment that is not signed."""
     parts = _footer_parts(cons)
+    ws.set_header(f'&C&"Times New Roman,Italic"&10{ATTACHMENT_HEADER}', {"margin": 0.2})
     ws.set_footer(f'&L{parts["left"]}&C{parts["center"]}&R{parts["right"]}', {"margin": 0.25})
 
 
@@ -473,7 +507,7 @@ def _status_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport
     counts = cons.counts()
     expected = counts["expected"] or 0
     block = [("Số đơn vị phải báo cáo", counts["expected"]), ("Đã nhận báo cáo", counts["received"]),
-             ("Được chấp nhận", counts["accepted"]), ("- Đúng hạn", counts["on-time"]), ("- Muộn hạn", counts["late"]),
+             ("Được chấp nhận", counts["accepted"]), ("- Đúng hạn", counts["on-time"]), ("- Nộp muộn", counts["late"]),
              ("Bị trả lại để sửa", counts["rejected"]), ("Đã nộp — tệp không đọc được", counts["unreadable"]),
              ("Chưa nộp", counts["missing"])]
     start = row + 2
@@ -579,6 +613,8 @@ FINDING_WIDTHS = (26, 10, 13, 10, 8, 22, 58)  # printed A:G; H:J (sheet, indicat
 def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationReport, base: Path | None) -> None:
     ws = wb.add_worksheet(FINDINGS)
     row = _banner(ws, f, cons, last_col=6)
+    ws.write_string(row, 0, f"KẾT QUẢ KIỂM TRA TỪNG TỆP — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
+    row += 1
     heads = ["Tệp", "Mã đơn vị", "Kết quả", "Mức độ", "Ô", "Vấn đề", "Nội dung, việc cần làm",
              "Trang", "Mã chỉ tiêu", "Quy tắc"]
     for c, text in enumerate(heads):
@@ -611,6 +647,8 @@ NOTE_WIDTHS = (10, 22, 10, 30, 70)
 def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
     ws = wb.add_worksheet(NOTES)
     row = _banner(ws, f, cons, last_col=4)
+    ws.write_string(row, 0, f"GHI CHÚ, KIẾN NGHỊ CỦA CÁC ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
+    row += 1
     heads = ["Mã đơn vị", "Tên đơn vị", "Mã chỉ tiêu", "Nội dung chỉ tiêu", "Ghi chú của đơn vị"]
     for c, text in enumerate(heads):
         ws.write_string(row, c, text, f.head)
@@ -634,7 +672,7 @@ def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
 def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> None:
     ws = wb.add_worksheet(CHARTS)
     row = _banner(ws, f, cons, last_col=12)
-    ws.write_string(row, 0, "BIỂU ĐỒ", f.bold)
+    ws.write_string(row, 0, f"BIỂU ĐỒ — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
     sheet, r1, c1, r2, c2 = status_range
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "Số đơn vị", "categories": [sheet, r1, c1, r2, c1], "values": [sheet, r1, c2, r2, c2],

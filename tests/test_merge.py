@@ -143,7 +143,7 @@ def test_completeness_missing_and_late(district):
             break  # the per-unit table ends where the list of files starts
         if r[1].value and str(r[1].value).startswith("7000"):
             rows[r[1].value] = r[3].value
-    assert rows["70006"] == "Chưa nộp" and rows["70005"] == "Muộn hạn" and rows["70001"] == "Đúng hạn"
+    assert rows["70006"] == "Chưa nộp" and rows["70005"] == "Nộp muộn" and rows["70001"] == "Đúng hạn"
 
 
 def test_the_consolidated_workbook_is_a_valid_submission_upward(district):
@@ -351,7 +351,7 @@ def test_kbang_sample_reproduces_the_published_appendix(kbang, catalog):
     ws = openpyxl.load_workbook(result.out)[CONSOLIDATED_SHEET]
     layout = form_layout(catalog.version, "huyen", "consolidated")
     assert ws[layout.cells["II.4.1"]].value == 11796.9
-    assert ws[layout.cells["II.1.1"]].value == 14 and '"/14 đơn vị"' in ws[layout.cells["II.1.1"]].number_format
+    assert ws[layout.cells["II.1.1"]].value == 14 and '"/14 xã, thị trấn"' in ws[layout.cells["II.1.1"]].number_format
 
 
 def test_kbang_sample_shows_the_faulty_files(kbang):

@@ -78,8 +78,10 @@ def test_consolidated_workbook_prints_sheet_by_sheet_on_a4(kbang, soffice):
     before = hashlib.sha256(result.out.read_bytes()).hexdigest()
     [made] = to_pdf([result.out], d / "pdf", soffice=soffice)
     assert made.pdf == d / "pdf" / "tong-hop.pdf" and made.fingerprint
+    assert made.attachment == d / "pdf" / "tong-hop_tai-lieu-kem-theo.pdf"
     assert hashlib.sha256(result.out.read_bytes()).hexdigest() == before  # the input is never changed
-    got = pages(made.pdf)
+    signed, papers = pages(made.pdf), pages(made.attachment)
+    got = signed + papers
     by_sheet: dict[str, list[dict]] = {}
     for p in got:
         assert sorted(p["size"]) == sorted(A4), p["size"]
@@ -87,6 +89,13 @@ def test_consolidated_workbook_prints_sheet_by_sheet_on_a4(kbang, soffice):
     assert "?" not in by_sheet, [p["text"][-200:] for p in by_sheet.get("?", [])]
     assert list(by_sheet) == [CONSOLIDATED_SHEET, DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET,
                               CHARTS_SHEET]
+    # the signed appendix is a document of its own, numbered on its own; the working papers say what they are
+    assert {sheet_of(p) for p in signed} == {CONSOLIDATED_SHEET}
+    assert [re.search(r"Trang (\d+)/(\d+)", p["text"]).groups() for p in signed] == [
+        (str(n), str(len(signed))) for n in range(1, len(signed) + 1)]
+    assert CONSOLIDATED_SHEET not in {sheet_of(p) for p in papers}
+    assert all(p["text"].lstrip().startswith("Tài liệu kèm theo — không ký") for p in papers)
+    assert not any("không ký" in p["text"] for p in signed)
     orientation = {CONSOLIDATED_SHEET: False, DETAILS_SHEET: True, STATUS_SHEET: True, FINDINGS_SHEET: True,
                    NOTES_SHEET: True, CHARTS_SHEET: False}
     for name, ps in by_sheet.items():
@@ -283,7 +292,7 @@ def test_a_60_unit_province_prints_with_headers_on_every_page(tmp_path, soffice)
     result = merge(inbox, Scope(roster, "2024"), Outputs(tmp_path / "tong-hop.xlsx"))
     assert result.consolidation.counts()["accepted"] == 60
     [made] = to_pdf([result.out], soffice=soffice)
-    got = pages(made.pdf)
+    got = pages(made.pdf) + pages(made.attachment)
     assert all(sorted(p["size"]) == sorted(A4) for p in got)
     details = [p for p in got if sheet_of(p) == DETAILS_SHEET]
     blocks = len(detail_page_breaks(detail_indicators(cat))) + 1
