@@ -22,7 +22,7 @@ from qcdc_excel.consolidate import Totals
 from qcdc_excel.i18n import QcdcError
 from qcdc_excel import Outputs, ReportSpec, Scope, merge
 from qcdc_excel.report import (Figures, data_window, figures_from_consolidation, figures_from_file, party_committee,
-                               render_report, report_context, section_sentences, vn_number, vn_percent)
+                               render_report, report_context, section_sentences, vn_date, vn_number, vn_percent)
 from qcdc_excel.periods import parse_period
 
 from .conftest import KBANG_ROSTER, SAMPLES
@@ -300,3 +300,111 @@ def test_the_sentences_take_their_codes_from_the_catalog():
     said = sentences(data)
     assert "xảy ra 11 " in said and "xảy ra 03" not in said
     assert "tiếp nhận 07 vụ việc" not in said and "hòa giải" not in said.replace("Ban Chỉ đạo", "")
+
+
+# --- issue 22 §2–3: the header, the recipients, the appendix table and the date, read from the .docx -----------
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def cell_lines(cell) -> list[str]:
+    return [" ".join(p.text.replace("\u00a0", " ").split()) for p in cell.paragraphs if p.text.strip()]
+
+
+def test_the_state_header_is_the_peoples_committee_with_the_motto_on_one_line(kbang):
+    _, out = kbang
+    d = docx.Document(str(out / "bao-cao.docx"))
+    head = d.tables[0]
+    left, right = head.rows[0].cells
+    assert cell_lines(left) == ["ỦY BAN NHÂN DÂN", "HUYỆN KBANG", "———", "Số: /BC-UBND"]
+    assert cell_lines(right) == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                                 "Kbang, ngày 30 tháng 10 năm 2020"]  # the district's own report date
+    motto = next(r for p in right.paragraphs for r in p.runs if r.text == "Độc lập - Tự do - Hạnh phúc")
+    assert motto.underline and motto.bold  # the rule under it, as long as the words
+    # the grid's columns and the cells agree (Writer lays the table out by the grid)
+    grid = [int(c.get(W + "w")) for c in head._tbl.tblGrid.findall(W + "gridCol")]
+    cells = [int(c._tc.tcPr.find(W + "tcW").get(W + "w")) for c in (left, right)]
+    assert grid == cells and sum(grid) <= 16.5 / 2.54 * 1440 + 1  # within the text width (A4 less 3 + 1.5 cm)
+    signature = "\n".join(p.text for c in d.tables[1].rows[0].cells for p in c.paragraphs)
+    assert "TM. ỦY BAN NHÂN DÂN" in signature and "CHỦ TỊCH" in signature
+
+
+def test_the_party_header_follows_guide_36(kbang, tmp_path):
+    render_report(figures_from_consolidation(kbang[0].consolidation), tmp_path / "hd36.docx", style="hd36")
+    d = docx.Document(str(tmp_path / "hd36.docx"))
+    left, right = d.tables[0].rows[0].cells
+    assert cell_lines(left) == ["HUYỆN ỦY KBANG", "BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ", "*", "Số -BC/BCĐ"]
+    assert "DÂN\u00a0CHỦ" in left.paragraphs[1].text  # a line may break after «THỰC HIỆN», never in «dân chủ»
+    assert cell_lines(right) == ["ĐẢNG CỘNG SẢN VIỆT NAM", "Kbang, ngày 30 tháng 10 năm 2020"]  # the date under it
+    party = next(r for r in right.paragraphs[0].runs if r.text == "ĐẢNG CỘNG SẢN VIỆT NAM")
+    assert party.underline and party.bold
+    assert "T/M BAN CHỈ ĐẠO" in d.tables[1].rows[0].cells[1].text
+
+
+def test_a_commune_is_headed_by_its_own_peoples_committee(tmp_path):
+    fig = figures_from_file(INBOX / "23644_2020.xlsx")
+    render_report(fig, tmp_path / "xa.docx")
+    d = docx.Document(str(tmp_path / "xa.docx"))
+    assert cell_lines(d.tables[0].rows[0].cells[0])[:2] == ["ỦY BAN NHÂN DÂN", "XÃ ĐAK RONG"]
+    assert cell_lines(d.tables[0].rows[0].cells[1])[-1] == "Đak Rong, ngày 16 tháng 10 năm 2020"  # as the form says
+    assert cell_lines(d.tables[1].rows[0].cells[0]) == [
+        "Nơi nhận:", "- Ban Chỉ đạo thực hiện dân chủ ở cơ sở huyện Kbang;", "- Lưu: VT."]
+
+
+def test_recipients_and_as_above_needs_an_addressee(kbang, tmp_path):
+    fig = figures_from_consolidation(kbang[0].consolidation)
+    render_report(fig, tmp_path / "a.docx")
+    text, _ = text_of(tmp_path / "a.docx")
+    assert "- Ban Chỉ đạo thực hiện dân chủ ở cơ sở tỉnh Gia Lai;\n- Lưu: VT." in text and "Kính gửi" not in text
+    assert "Như trên" not in text
+    r = CliRunner().invoke(main, ["report", str(kbang[1] / "tong-hop.xlsx"), "--out", str(tmp_path / "b.docx"),
+                                  "--recipients", "Như trên; Thường trực Huyện ủy;Lưu: VT, VP."])
+    assert r.exit_code == 0, r.output
+    text, _ = text_of(tmp_path / "b.docx")
+    assert "- Như trên;\n- Thường trực Huyện ủy;\n- Lưu: VT, VP." in text
+    assert "Kính gửi: Ban Chỉ đạo thực hiện dân chủ ở cơ sở tỉnh Gia Lai." in text
+
+
+def test_the_appendix_table_repeats_its_header_and_never_splits_a_row(kbang):
+    _, out = kbang
+    d = docx.Document(str(out / "bao-cao.docx"))
+    table = d.tables[-1]
+    assert table.rows[0]._tr.trPr.find(W + "tblHeader") is not None  # repeated on every page
+    assert all(row._tr.trPr is not None and row._tr.trPr.find(W + "cantSplit") is not None for row in table.rows)
+    assert all(row._tr.trPr.find(W + "tblHeader") is None for row in table.rows[1:])
+    body = table.rows[1:]
+    assert all(row.cells[4].paragraphs[0].alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT for row in body)
+    for row in body:
+        value = row.cells[4].text
+        assert " " not in value, value  # '92,4% (146/158)' holds together: no-break spaces only
+        heading = not row.cells[1].text
+        assert all(bool(r.bold) == heading for c in (row.cells[0], row.cells[2]) for r in c.paragraphs[0].runs
+                   if r.text), row.cells[2].text
+    assert body[0].cells[0].text == "I" and body[-1].cells[1].text  # the last row is a figure, not a heading
+    codes = [row.cells[1].text for row in body]
+    assert all(codes[n + 1] for n, row in enumerate(body[:-1]) if not codes[n] and body[n + 1].cells[0].text)
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "(Kèm theo Báo cáo số" in text and "/BC-UBND ngày 30 tháng 10 năm 2020 của Ủy ban nhân dân huyện Kbang)" \
+        in text.replace("\u00a0", " ")
+
+
+def test_dates_as_decree_30_writes_them_and_from_the_data():
+    assert vn_date(dt.date(2021, 3, 5)) == "ngày 05 tháng 3 năm 2021"
+    assert vn_date(dt.date(2021, 2, 15)) == "ngày 15 tháng 02 năm 2021"
+    assert vn_date(dt.date(2021, 1, 9)) == "ngày 09 tháng 01 năm 2021"
+    assert vn_date(dt.date(2020, 12, 14)) == "ngày 14 tháng 12 năm 2020"
+    catalog = load_catalog()
+    fig = Figures(catalog, "huyen", True, "625", "Huyện Kbang", "Tỉnh Gia Lai", parse_period("2023Q1"),
+                  Totals(units=1))
+    assert report_context(fig)["date_line"] == "Kbang, ngày 14 tháng 3 năm 2023"  # no report date: the window's end
+    fig.report_date = dt.date(2023, 3, 2)
+    assert report_context(fig)["date_line"] == "Kbang, ngày 02 tháng 3 năm 2023"
+    assert report_context(fig, date=dt.date(2023, 2, 5))["date_line"] == "Kbang, ngày 05 tháng 02 năm 2023"
+
+
+def test_the_report_command_takes_a_date_and_refuses_a_wrong_one(kbang, tmp_path):
+    source = str(kbang[1] / "tong-hop.xlsx")
+    r = CliRunner().invoke(main, ["report", source, "--out", str(tmp_path / "a.docx"), "--date", "2020-11-05"])
+    assert r.exit_code == 0, r.output
+    assert "Kbang, ngày 05 tháng 11 năm 2020" in text_of(tmp_path / "a.docx")[0]
+    r = CliRunner().invoke(main, ["report", source, "--out", str(tmp_path / "b.docx"), "--date", "5/11/2020"])
+    assert r.exit_code == 2 and "--date" in r.output and "YYYY-MM-DD" in r.output and not (tmp_path / "b.docx").exists()
