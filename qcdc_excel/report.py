@@ -650,16 +650,16 @@ def _letterhead(doc) -> None:
 
 
 def _fixed_widths(table, widths_cm: tuple[float, ...]):
-    """Fix ``table``'s layout: each grid column and each cell of the first row ``widths_cm`` wide."""
+    """Fix ``table``'s layout: each grid column and each cell ``widths_cm`` wide; the first row's cells."""
     from docx.shared import Cm
 
     table.autofit = False
     for column, width in zip(table.columns, widths_cm):
         column.width = Cm(width)
-    cells = table.rows[0].cells
-    for cell, width in zip(cells, widths_cm):
-        cell.width = Cm(width)
-    return cells
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm):
+            cell.width = Cm(width)
+    return table.rows[0].cells
 
 
 def _lines(cell, lines: list[list[tuple[str, dict]]]) -> None:
@@ -713,7 +713,7 @@ def _body(w: _Paragraphs) -> None:
     w.para("- {{ n.unit }} ({{ n.kind }}): {{ n.text }}", size=13, color="1F4E79", indent=False)
     w.tag("{%p endfor %}")
     w.tag("{%p endif %}")
-    w.para("Trên đây là báo cáo {{ title[0]|lower }}{{ title[1:] }}.")
+    w.para("Trên đây là báo cáo {{ title[0]|lower }}{{ title[1:] }}.", keep=True)
 
 
 def _signature(doc) -> None:
@@ -721,7 +721,10 @@ def _signature(doc) -> None:
     signs (right)."""
     from docx.shared import Pt
 
-    left, right = _fixed_widths(doc.add_table(rows=1, cols=2), (7.5, 9))
+    doc.add_paragraph().paragraph_format.keep_with_next = True
+    sign = doc.add_table(rows=1, cols=2)
+    _row_flags(sign.rows[0], "w:cantSplit")  # the recipients and the signature on one page
+    left, right = _fixed_widths(sign, (7.5, 9))
     p = left.paragraphs[0]
     r = p.add_run("Nơi nhận:")
     r.bold, r.italic, r.font.size = True, True, Pt(12)
@@ -741,37 +744,52 @@ def _appendix_table(doc, w: _Paragraphs) -> None:
     """The appendix as a table, on its own page: one docxtpl row loop over the figures. Its header
     row repeats on every page, no row splits across pages, the figures stand right-aligned and
     section rows are bold."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    brk = doc.add_paragraph()
-    brk.add_run().add_break(WD_BREAK.PAGE)
-    w.para("PHỤ LỤC SỐ LIỆU", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
+    title = w.para("PHỤ LỤC SỐ LIỆU", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
+    title.paragraph_format.page_break_before = True  # a new page, and no blank one when the signature fills its page
     w.para("{{ appendix_note }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
     w.para("{{ unit_name }} — {{ period_words }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
            keep=True)
-    table = doc.add_table(rows=3, cols=5)
+    table = doc.add_table(rows=3, cols=5)  # the header, then the loop's tags and rows
     table.style = "Table Grid"
-    widths = (1.3, 1.6, 7.8, 2.5, 3.3)
+    widths = (1.3, 1.6, 7.6, 2.7, 3.3)
     _fixed_widths(table, widths)
     aligns = (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
               WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT)
     for cell, text in zip(table.rows[0].cells, ("STT", "Mã", "Nội dung", "ĐVT", "Số liệu")):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _tight(cell.paragraphs[0])
         r = cell.paragraphs[0].add_run(text)
         r.bold, r.font.size = True, Pt(12)
     table.rows[1].cells[0].paragraphs[0].add_run("{%tr for row in appendix %}")
-    for cell, field, align in zip(table.rows[2].cells, ("stt", "code", "label", "unit", "value"), aligns):
-        cell.paragraphs[0].alignment = align
-        for text, bold in (("{% if row.heading %}", False), ("{{ row." + field + " }}", True), ("{% else %}", False),
-                           ("{{ row." + field + " }}", False), ("{% endif %}", False)):
-            r = cell.paragraphs[0].add_run(text)
-            r.bold, r.font.size = bold, Pt(12)
+    table.rows[2].cells[0].paragraphs[0].add_run("{%tr if row.heading %}")
+    fields = ("stt", "code", "label", "unit", "value")
+    for heading in (True, False):  # a section row: bold, kept with the row under it; a figure's row
+        row = table.add_row()
+        for cell, field, align in zip(row.cells, fields, aligns):
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = align
+            paragraph.paragraph_format.keep_with_next = heading
+            _tight(paragraph)
+            r = paragraph.add_run("{{ row." + field + " }}")
+            r.bold, r.font.size = heading, Pt(12)
+        table.add_row().cells[0].paragraphs[0].add_run("{%tr else %}" if heading else "{%tr endif %}")
     end_row = table.add_row()
     end_row.cells[0].paragraphs[0].add_run("{%tr endfor %}")
     _row_flags(table.rows[0], "w:tblHeader")
     for row in table.rows:
         _row_flags(row, "w:cantSplit")
+
+
+def _tight(paragraph) -> None:
+    """A table cell's paragraph: single spacing, 2 pt above and below (the body's 6 pt after and 1.15
+    lines would spread the appendix over a page more)."""
+    from docx.shared import Pt
+
+    fmt = paragraph.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(2), Pt(2), 1.0
 
 
 def _row_flags(row, tag: str) -> None:
