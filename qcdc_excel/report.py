@@ -726,8 +726,11 @@ def _signature(doc) -> None:
     _row_flags(sign.rows[0], "w:cantSplit")  # the recipients and the signature on one page
     left, right = _fixed_widths(sign, (7.5, 9))
     p = left.paragraphs[0]
-    r = p.add_run("Nơi nhận:")
-    r.bold, r.italic, r.font.size = True, True, Pt(12)
+    for text, look in (("{% if hd36 %}", {}), ("Nơi nhận:", {"underline": True}), ("{% else %}", {}),
+                       ("Nơi nhận:", {"bold": True, "italic": True}), ("{% endif %}", {})):
+        r = p.add_run(text)  # Guide 36 underlines «Nơi nhận:», Decree 30 sets it bold italic
+        r.bold, r.italic, r.underline = look.get("bold"), look.get("italic"), look.get("underline")
+        r.font.size = Pt(12)
     p.paragraph_format.space_after = Pt(0)
     left.add_paragraph("{%p for line in recipients %}")
     q = left.add_paragraph()

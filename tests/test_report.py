@@ -326,6 +326,8 @@ def test_the_state_header_is_the_peoples_committee_with_the_motto_on_one_line(kb
     assert grid == cells and sum(grid) <= 16.5 / 2.54 * 1440 + 1  # within the text width (A4 less 3 + 1.5 cm)
     signature = "\n".join(p.text for c in d.tables[1].rows[0].cells for p in c.paragraphs)
     assert "TM. ỦY BAN NHÂN DÂN" in signature and "CHỦ TỊCH" in signature
+    to = next(r for r in d.tables[1].rows[0].cells[0].paragraphs[0].runs if r.text == "Nơi nhận:")
+    assert to.bold and to.italic and not to.underline
 
 
 def test_the_party_header_follows_guide_36(kbang, tmp_path):
@@ -338,6 +340,8 @@ def test_the_party_header_follows_guide_36(kbang, tmp_path):
     party = next(r for r in right.paragraphs[0].runs if r.text == "ĐẢNG CỘNG SẢN VIỆT NAM")
     assert party.underline and party.bold
     assert "T/M BAN CHỈ ĐẠO" in d.tables[1].rows[0].cells[1].text
+    to = next(r for r in d.tables[1].rows[0].cells[0].paragraphs[0].runs if r.text == "Nơi nhận:")
+    assert to.underline and not to.bold  # Guide 36's «Nơi nhận:»; Decree 30 sets it bold italic
 
 
 def test_a_commune_is_headed_by_its_own_peoples_committee(tmp_path):
