@@ -757,7 +757,7 @@ def _appendix_table(doc, w: _Paragraphs) -> None:
            keep=True)
     table = doc.add_table(rows=3, cols=5)  # the header, then the loop's tags and rows
     table.style = "Table Grid"
-    widths = (1.2, 1.5, 6.9, 2.7, 4.2)  # the figures wide enough for «99,5% (7.404/7.438)» on one line
+    widths = (1.25, 1.9, 6.45, 2.7, 4.2)  # «II.10.1» and «99,5% (7.404/7.438)» each on one line
     _fixed_widths(table, widths)
     aligns = (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
               WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT)

@@ -244,6 +244,7 @@ def test_libreoffice_prints_the_report_on_a4(kbang, soffice, tmp_path):
     every = "\n".join(pages)
     assert "92,4% (146/158)" in every and "96,6% (28/29)" in every
     assert "99,5% (7.404/7.438)" in every and "97% (1.014/1.045)" in every  # never broken mid-figure
+    assert all(re.search(rf"\s{re.escape(code)}\s", every) for code in ("II.10.1", "II.10.3", "IV.10"))  # codes whole
     assert not re.search(r"^\s*%", every, re.M) and not re.search(r"\d\s+%", every)
 
 
