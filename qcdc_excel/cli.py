@@ -617,6 +617,13 @@ def _parse_date(value: str | None) -> dt.date | None:
         raise QcdcError("deadline-invalid", value=value) from None
 
 
+def _parse_report_date(value: str | None) -> dt.date | None:
+    try:
+        return _parse_date(value)
+    except QcdcError:
+        raise QcdcError("report-date-invalid", value=value) from None
+
+
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 
@@ -837,12 +844,24 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value, help=("Người ký.", "Who signs."))
 @option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"), callback=_text_value,
         help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN).", "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN)."))
+@option("--date", "report_date", default=None, metavar=("NGÀY", "DATE"),
+        help=("Ngày ban hành ghi trên báo cáo, dạng YYYY-MM-DD; bỏ trống thì lấy ngày báo cáo trong tệp (hoặc ngày "
+              "cuối kỳ số liệu), không bao giờ lấy ngày hôm nay.",
+              "The report's date, as YYYY-MM-DD; by default the report date in FILE (or the end of the data "
+              "window), never today's date."))
+@option("--recipients", default=None, metavar=("NƠI_NHẬN", "RECIPIENTS"), callback=_text_value,
+        help=("«Nơi nhận», cách nhau bằng dấu chấm phẩy, ví dụ \"Như trên; TT Huyện ủy; Lưu: VT\"; bỏ trống thì là "
+              "Ban Chỉ đạo cấp trên và «Lưu: VT». Có «Như trên» thì báo cáo có dòng «Kính gửi» Ban Chỉ đạo cấp trên.",
+              "The recipients, separated by semicolons; by default the steering committee above and the office's "
+              "file copy. When one of them is the Vietnamese for 'as above', the report names that committee as "
+              "its addressee."))
 @option("--write-template", is_flag=True,
         help=("Ghi mẫu Word mặc định (có thẻ) ra --out để đơn vị sửa thành mẫu riêng, không đọc TỆP.",
               "Write the default Word template (with its tags) to --out to be customised; FILE is not read."))
 @click.pass_obj
 def report_cmd(obj: dict, source: str, out_path: str, template: str | None, style: str, signer: str | None,
-               signer_title: str | None, write_template: bool) -> None:
+               signer_title: str | None, report_date: str | None, recipients: str | None,
+               write_template: bool) -> None:
     from .atomic import atomic_write_bytes
     from .report import default_template, figures_from_file, render_report as render_word
 
@@ -856,7 +875,9 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
             else:
                 if not Path(source).is_file():
                     raise QcdcError("file-not-found", path=source)
-                render_word(figures_from_file(source), out_path, template, style, signer, signer_title)
+                render_word(figures_from_file(source), out_path, template, style, signer, signer_title,
+                            date=_parse_report_date(report_date),
+                            recipients=None if recipients is None else recipients.split(";"))
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_written(lang, report=out_path)

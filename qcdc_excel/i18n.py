@@ -88,6 +88,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Hạn nộp «{value}» không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2023-06-15.",
         "en": "Invalid deadline '{value}'; use YYYY-MM-DD, e.g. 2023-06-15.",
     },
+    "report-date-invalid": {
+        "vi": "Ngày ban hành báo cáo «{value}» (--date) không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2020-10-30.",
+        "en": "Invalid report date '{value}' (--date); use YYYY-MM-DD, e.g. 2020-10-30.",
+    },
     "template-written": {
         "vi": "Đã tạo {count} biểu mẫu trong thư mục {out}",
         "en": "Wrote {count} template(s) to {out}",

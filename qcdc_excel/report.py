@@ -41,7 +41,19 @@ def vn_number(x: object, pad: bool = True) -> str:
     return format_number(x, "vi", pad=pad, places=3)
 
 
-vn_percent = format_percent  # '94,1 %' for 16 of 17 (one decimal, rounded half up); None when no whole
+def vn_percent(part: object, whole: object) -> str | None:
+    """A share as the seeds' reports write it: 16 of 17 -> '94,1%', 3 of 3 -> '100%' (one decimal,
+    rounded half up, a whole per cent without ',0', the sign against the figure so a line never
+    breaks between them); None when there is no whole."""
+    text = format_percent(part, whole)
+    return None if text is None else text.replace(",0 %", " %").replace(" %", "%")
+
+
+def vn_date(day: dt.date) -> str:
+    """'ngày 05 tháng 3 năm 2021', 'ngày 15 tháng 02 năm 2021': Decree 30/2020 pads a day below 10 and
+    the months 1 and 2 with a zero."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 # --- the figures ----------------------------------------------------------------------------------------
@@ -57,6 +69,7 @@ class Figures:
     period: Period
     totals: Totals
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (unit, name, code, text)
+    report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
 
     def value(self, code: str):
         return self.totals.values.get(code)
@@ -75,9 +88,12 @@ class Figures:
 def figures_from_consolidation(cons: Consolidation) -> Figures:
     if cons.period is None:
         raise QcdcError("report-no-period", path=cons.parent_code or "?")
+    own = [d.sub.report_date for d in cons.details if d.is_parent_own and d.sub.report_date]
+    units = [d.sub.report_date for d in cons.details if d.sub.report_date]
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
-                   sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])))
+                   sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
+                   report_date=max(own or units) if own or units else None)
 
 
 def figures_from_file(path: str | Path) -> Figures:
@@ -97,7 +113,7 @@ def figures_from_file(path: str | Path) -> Figures:
     parent = sub.meta.get("parent_name") or _shown_parent(path, sub)
     return Figures(catalog, sub.level or "xa", sub.form == "consolidated", sub.unit_code or "",
                    sub.unit_name or "", parent, parse_period(sub.period), totals,
-                   sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])))
+                   sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])), report_date=sub.report_date)
 
 
 def _shown_parent(path: str | Path, sub) -> str:
@@ -378,14 +394,58 @@ def period_words(period: Period) -> str:
 
 
 # --- the context of the template ---------------------------------------------------------------------------
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+_NBSP = "\u00a0"
+_COMMITTEE = "Ban Chỉ đạo thực hiện dân chủ ở cơ sở"
+
+
+def _heading_context(fig: Figures, style: str, date: dt.date) -> dict:
+    """The header block, the number, the date line and who issues the report, by style: Decree 30's
+    «ỦY BAN NHÂN DÂN / HUYỆN KBANG», «Số: …/BC-UBND»; Guide 36's «HUYỆN ỦY KBANG / BAN CHỈ ĐẠO …»,
+    «Số -BC/BCĐ»."""
+    unit = (fig.unit_name or "").strip()
+    hd36 = style == "hd36"
+    number = ("Số" + _NBSP * 8 + "-BC/BCĐ") if hd36 else ("Số:" + _NBSP * 8 + "/BC-UBND")
+    issuer = f"{_COMMITTEE} {_lower_first(unit)}" if hd36 else f"Ủy ban nhân dân {_lower_first(unit)}"
+    return {
+        "organ_parent": party_committee(unit) if hd36 else "ỦY BAN NHÂN DÂN",
+        # the committee's name breaks after «THỰC HIỆN», never inside «dân chủ»
+        "organ": ("BAN CHỈ ĐẠO THỰC HIỆN " + "DÂN CHỦ Ở CƠ SỞ".replace(" ", _NBSP)) if hd36 else unit.upper(),
+        "number_line": number, "issuer": issuer, "date": vn_date(date),
+        "date_line": f"{place_name(unit) or '…'}, {vn_date(date)}",
+        "appendix_note": f"(Kèm theo Báo cáo {number.replace('Số:', 'số').replace('Số', 'số')} {vn_date(date)} "
+                         f"của {issuer})",
+    }
+
+
+def default_recipients(fig: Figures) -> list[str]:
+    """«Nơi nhận» unless told: the steering committee above, and the file copy."""
+    above = (fig.parent_name or "").strip()
+    return [f"{_COMMITTEE} {_lower_first(above)}" if above else _COMMITTEE + " cấp trên", "Lưu: VT"]
+
+
+def _recipients_context(fig: Figures, recipients: list[str] | None) -> dict:
+    """«Nơi nhận» one line each ('- …;', the last '- Lưu: VT.'); «Kính gửi» the committee above
+    whenever a line says «Như trên»."""
+    given = [r.strip().rstrip(";.").strip() for r in (recipients or default_recipients(fig))]
+    given = [r for r in given if r]
+    lines = [f"- {r}" + ("." if n == len(given) - 1 else ";") for n, r in enumerate(given)]
+    as_above = any(r.lower() == "như trên" for r in given)
+    return {"recipients": lines, "addressee": default_recipients(fig)[0] if as_above else ""}
+
+
 def report_context(fig: Figures, style: str = "nd30", signer: str | None = None, signer_title: str | None = None,
-                   today: dt.date | None = None, heading: str | None = None) -> dict:
-    """Everything a template's tags can use (README lists them)."""
+                   date: dt.date | None = None, heading: str | None = None,
+                   recipients: list[str] | None = None) -> dict:
+    """Everything a template's tags can use (README lists them). ``date``: the document's date (default:
+    the date the data gives, ``fig.report_date``, else the end of the data window; never the clock)."""
     if style not in STYLES:
         raise QcdcError("report-style", value=style, known=", ".join(STYLES))
-    today = today or dt.date.today()
     start, end = data_window(fig.period)
-    organ = (fig.unit_name or "").upper()
+    date = date or fig.report_date or end
     ind = {}
     for code, item in fig.catalog.indicators.items():
         v = fig.value(code)
@@ -424,18 +484,17 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
         appendix.append({"stt": str(stt), "code": item.code, "label": item.label,
                          "unit": "%" if item.kind == "ratio" else (
                              "đơn vị" if item.kind == "flag" and not isinstance(fig.value(item.code), str) else item.unit),
-                         "value": shown or "—", "heading": False})
+                         "value": (shown or "—").replace(" ", _NBSP), "heading": False})  # a figure never breaks
+    appendix = _without_lone_headings(appendix)
     assessment = fig.code("assessment")
     notes = [{"unit": name or unit, "code": code, "kind": "Nhận xét, đánh giá" if code == assessment else "Kiến nghị, đề xuất",
               "text": text} for unit, name, code, text in fig.notes]
     return {
-        "style": style, "hd36": style == "hd36",
-        "organ_parent": (fig.parent_name or "").upper() if style == "nd30" else party_committee(fig.unit_name or ""),
-        "organ": organ if style == "nd30" else "BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ",
+        "style": style, "hd36": style == "hd36", **_heading_context(fig, style, date),
+        **_recipients_context(fig, recipients),
         "unit_name": fig.unit_name, "unit_code": fig.unit_code, "level": fig.level,
         "period": fig.period.code, "period_words": period_words(fig.period),
         "window_start": start.strftime("%d/%m/%Y"), "window_end": end.strftime("%d/%m/%Y"),
-        "date_line": f"{place_name(fig.unit_name) or '…'}, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}",
         "title": heading or "Kết quả thực hiện dân chủ ở cơ sở " + period_words(fig.period),
         "units": fig.totals.units, "units_text": vn_number(fig.totals.units), "consolidated": fig.consolidated,
         "ind": ind, "i": ind_by_safe, "s": sentences,
@@ -450,6 +509,18 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
             ("limitations", "hạn chế, yếu kém"), ("causes", "nguyên nhân của hạn chế"),
             ("tasks", "nhiệm vụ, giải pháp trọng tâm kỳ tới"), ("proposals", "kiến nghị, đề xuất"))},
     }
+
+
+def _without_lone_headings(rows: list[dict]) -> list[dict]:
+    """The appendix's rows without a heading that nothing follows but another heading or the end (a
+    section whose figures are all texts): no heading is left alone, last on a page or of the table."""
+    kept: list[dict] = []
+    for row in reversed(rows):
+        nxt = kept[-1] if kept else None
+        if row["heading"] and (nxt is None or (nxt["heading"] and (nxt["stt"] or not row["stt"]))):
+            continue
+        kept.append(row)
+    return kept[::-1]
 
 
 # --- the default template -----------------------------------------------------------------------------------
@@ -471,6 +542,9 @@ def default_template(style_title: str | None = None) -> bytes:
     w.para("{{ title }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
     w.para("(Số liệu tính từ ngày {{ window_start }} đến ngày {{ window_end }})", italic=True,
            align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    w.tag("{%p if addressee %}")
+    w.para("Kính gửi: {{ addressee }}.", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    w.tag("{%p endif %}")
     w.para("{{ placeholder.situation }}", color="C00000")
     _body(w)
     _signature(doc)
@@ -554,32 +628,54 @@ def _page_setup(doc) -> None:
 
 
 def _letterhead(doc) -> None:
-    """The header block: the organ (left) and the national motto or the Party's name (right)."""
+    """The header block: the organ (left) and the national motto or the Party's name (right), the
+    number under the organ and the date line under the motto. The grid's columns and the cells
+    have one width, so Word and LibreOffice agree and the motto holds on one line; the rule under
+    «Độc lập - Tự do - Hạnh phúc» (and under «ĐẢNG CỘNG SẢN VIỆT NAM») is the line's underline, as
+    long as the words."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
 
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
-    widths = (Cm(7), Cm(9.5))
-    left, right = head.rows[0].cells
-    for cell, width in zip((left, right), widths):
-        cell.width = width
-    lines_left = [("{{ organ_parent }}", False, 13), ("{{ organ }}", True, 13),
-                  ("{% if hd36 %}*{% else %}———{% endif %}", False, 13), ("Số:        /BC-…", False, 13)]
-    lines_right = [("{% if hd36 %}ĐẢNG CỘNG SẢN VIỆT NAM{% else %}CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM{% endif %}", True, 12),
-                   ("{% if not hd36 %}Độc lập - Tự do - Hạnh phúc{% endif %}", True, 14),
-                   ("", False, 13), ("{{ date_line }}", False, 14)]
-    for cell, lines in ((left, lines_left), (right, lines_right)):
-        cell.paragraphs[0].text = ""
-        for n, (text, bold, size) in enumerate(lines):
-            p = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            p.paragraph_format.space_after = Pt(0)
+    left, right = _fixed_widths(head, (6.4, 10.1))
+    plain, bold, ruled = {"size": 13}, {"bold": True, "size": 13}, {"bold": True, "size": 13, "underline": True}
+    dated = {"italic": True, "size": 14}
+    _lines(left, [[("{{ organ_parent }}", plain)], [("{{ organ }}", bold)],
+                  [("{% if hd36 %}*{% else %}———{% endif %}", plain)], [("{{ number_line }}", plain)]])
+    _lines(right, [[("{% if hd36 %}", plain), ("ĐẢNG CỘNG SẢN VIỆT NAM", ruled), ("{% else %}", plain),
+                    ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"bold": True, "size": 12}), ("{% endif %}", plain)],
+                   [("{% if not hd36 %}", plain), ("Độc lập - Tự do - Hạnh phúc", ruled), ("{% endif %}", plain)],
+                   [("{% if hd36 %}{{ date_line }}{% endif %}", dated)],  # Guide 36: under the Party's name
+                   [("{% if not hd36 %}{{ date_line }}{% endif %}", dated)]])
+
+
+def _fixed_widths(table, widths_cm: tuple[float, ...]):
+    """Fix ``table``'s layout: each grid column and each cell ``widths_cm`` wide; the first row's cells."""
+    from docx.shared import Cm
+
+    table.autofit = False
+    for column, width in zip(table.columns, widths_cm):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm):
+            cell.width = Cm(width)
+    return table.rows[0].cells
+
+
+def _lines(cell, lines: list[list[tuple[str, dict]]]) -> None:
+    """``cell``'s paragraphs, centred: one per line, each a list of runs (text, look)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    cell.paragraphs[0].text = ""
+    for n, runs in enumerate(lines):
+        p = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.space_after = Pt(0)
+        for text, look in runs:
             r = p.add_run(text)
-            r.bold, r.font.size = bold, Pt(size)
-            if n == 3 and cell is right:
-                r.italic = True
+            r.bold, r.italic, r.font.size = look.get("bold", False), look.get("italic", False), Pt(look["size"])
+            r.underline = look.get("underline", False)
 
 
 def _body(w: _Paragraphs) -> None:
@@ -617,78 +713,109 @@ def _body(w: _Paragraphs) -> None:
     w.para("- {{ n.unit }} ({{ n.kind }}): {{ n.text }}", size=13, color="1F4E79", indent=False)
     w.tag("{%p endfor %}")
     w.tag("{%p endif %}")
-    w.para("Trên đây là báo cáo {{ title[0]|lower }}{{ title[1:] }}.")
+    w.para("Trên đây là báo cáo {{ title[0]|lower }}{{ title[1:] }}.", keep=True)
 
 
 def _signature(doc) -> None:
-    """The recipients (left) and who signs (right)."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    """The recipients (left: «Nơi nhận», one line each, the template field ``recipients``) and who
+    signs (right)."""
+    from docx.shared import Pt
 
+    doc.add_paragraph().paragraph_format.keep_with_next = True
     sign = doc.add_table(rows=1, cols=2)
-    left, right = sign.rows[0].cells
-    left.width, right.width = Cm(8), Cm(8.5)
+    _row_flags(sign.rows[0], "w:cantSplit")  # the recipients and the signature on one page
+    left, right = _fixed_widths(sign, (7.5, 9))
     p = left.paragraphs[0]
-    r = p.add_run("Nơi nhận:")
-    r.bold, r.italic, r.font.size = True, True, Pt(12)
-    for line in ("- Như trên;", "- Lưu: VT."):
-        q = left.add_paragraph()
-        q.paragraph_format.space_after = Pt(0)
-        rr = q.add_run(line)
-        rr.font.size = Pt(11)
-    lines = [("{% if hd36 %}T/M BAN CHỈ ĐẠO{% else %}TM. ỦY BAN NHÂN DÂN{% endif %}", True),
-             ("{{ signer_title or ('TRƯỞNG BAN' if hd36 else 'CHỦ TỊCH') }}", True), ("", False), ("", False),
-             ("", False), ("{{ signer }}", True)]
-    for n, (text, bold) in enumerate(lines):
-        q = right.paragraphs[0] if n == 0 else right.add_paragraph()
-        q.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        q.paragraph_format.space_after = Pt(0)
-        rr = q.add_run(text)
-        rr.bold, rr.font.size = bold, Pt(14)
+    for text, look in (("{% if hd36 %}", {}), ("Nơi nhận:", {"underline": True}), ("{% else %}", {}),
+                       ("Nơi nhận:", {"bold": True, "italic": True}), ("{% endif %}", {})):
+        r = p.add_run(text)  # Guide 36 underlines «Nơi nhận:», Decree 30 sets it bold italic
+        r.bold, r.italic, r.underline = look.get("bold"), look.get("italic"), look.get("underline")
+        r.font.size = Pt(12)
+    p.paragraph_format.space_after = Pt(0)
+    left.add_paragraph("{%p for line in recipients %}")
+    q = left.add_paragraph()
+    q.paragraph_format.space_after = Pt(0)
+    q.add_run("{{ line }}").font.size = Pt(11)
+    left.add_paragraph("{%p endfor %}")
+    bold = {"bold": True, "size": 14}
+    _lines(right, [[("{% if hd36 %}T/M BAN CHỈ ĐẠO{% else %}TM. ỦY BAN NHÂN DÂN{% endif %}", bold)],
+                   [("{{ signer_title or ('TRƯỞNG BAN' if hd36 else 'CHỦ TỊCH') }}", bold)],
+                   *[[("", bold)]] * 4, [("{{ signer }}", bold)]])
 
 
 def _appendix_table(doc, w: _Paragraphs) -> None:
-    """The appendix as a table, on its own page: one docxtpl row loop over the figures."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from docx.shared import Cm, Pt
+    """The appendix as a table, on its own page: one docxtpl row loop over the figures. Its header
+    row repeats on every page, no row splits across pages, the figures stand right-aligned and
+    section rows are bold."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
 
-    brk = doc.add_paragraph()
-    brk.add_run().add_break(WD_BREAK.PAGE)
-    w.para("PHỤ LỤC SỐ LIỆU", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    w.para("{{ unit_name }} — {{ period_words }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    widths = (Cm(1.2), Cm(1.6), Cm(9.2), Cm(2.2), Cm(2.3))
-    table = doc.add_table(rows=3, cols=5)
+    title = w.para("PHỤ LỤC SỐ LIỆU", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
+    title.paragraph_format.page_break_before = True  # a new page, and no blank one when the signature fills its page
+    w.para("{{ appendix_note }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, keep=True)
+    w.para("{{ unit_name }} — {{ period_words }}", italic=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+           keep=True)
+    table = doc.add_table(rows=3, cols=5)  # the header, then the loop's tags and rows
     table.style = "Table Grid"
-    table.autofit = False
-    for column, width in zip(table.columns, widths):
-        column.width = width  # the grid: what LibreOffice and Word lay the table out by
-    for cell, text, width in zip(table.rows[0].cells, ("STT", "Mã", "Nội dung", "ĐVT", "Số liệu"), widths):
-        cell.width = width
+    widths = (1.25, 1.9, 6.45, 2.7, 4.2)  # «II.10.1» and «99,5% (7.404/7.438)» each on one line
+    _fixed_widths(table, widths)
+    aligns = (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
+              WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT)
+    for cell, text in zip(table.rows[0].cells, ("STT", "Mã", "Nội dung", "ĐVT", "Số liệu")):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _tight(cell.paragraphs[0])
         r = cell.paragraphs[0].add_run(text)
         r.bold, r.font.size = True, Pt(12)
     table.rows[1].cells[0].paragraphs[0].add_run("{%tr for row in appendix %}")
-    body = ("{{ row.stt }}", "{{ row.code }}", "{% if row.heading %}{{ row.label }}{% else %}{{ row.label }}{% endif %}",
-            "{{ row.unit }}", "{{ row.value }}")
-    for cell, text, width in zip(table.rows[2].cells, body, widths):
-        cell.width = width
-        r = cell.paragraphs[0].add_run(text)
-        r.font.size = Pt(12)
+    table.rows[2].cells[0].paragraphs[0].add_run("{%tr if row.heading %}")
+    fields = ("stt", "code", "label", "unit", "value")
+    for heading in (True, False):  # a section row: bold, kept with the row under it; a figure's row
+        row = table.add_row()
+        for cell, field, align in zip(row.cells, fields, aligns):
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = align
+            paragraph.paragraph_format.keep_with_next = heading
+            _tight(paragraph)
+            r = paragraph.add_run("{{ row." + field + " }}")
+            r.bold, r.font.size = heading, Pt(12)
+        table.add_row().cells[0].paragraphs[0].add_run("{%tr else %}" if heading else "{%tr endif %}")
     end_row = table.add_row()
     end_row.cells[0].paragraphs[0].add_run("{%tr endfor %}")
+    _row_flags(table.rows[0], "w:tblHeader")
+    for row in table.rows:
+        _row_flags(row, "w:cantSplit")
+
+
+def _tight(paragraph) -> None:
+    """A table cell's paragraph: single spacing, 2 pt above and below (the body's 6 pt after and 1.15
+    lines would spread the appendix over a page more)."""
+    from docx.shared import Pt
+
+    fmt = paragraph.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(2), Pt(2), 1.0
+
+
+def _row_flags(row, tag: str) -> None:
+    """Set the table row property ``tag`` (``w:tblHeader``: repeat on every page; ``w:cantSplit``:
+    never split across pages)."""
+    from docx.oxml import OxmlElement
+
+    props = row._tr.get_or_add_trPr()
+    props.append(OxmlElement(tag))
 
 
 # --- rendering ------------------------------------------------------------------------------------------------
 def render_report(fig: Figures, out: str | Path, template: str | Path | None = None, style: str = "nd30",
-                  signer: str | None = None, signer_title: str | None = None, today: dt.date | None = None,
-                  heading: str | None = None) -> Path:
-    """Write the draft report of ``fig`` to ``out`` (atomically); returns the path."""
+                  signer: str | None = None, signer_title: str | None = None, date: dt.date | None = None,
+                  heading: str | None = None, recipients: list[str] | None = None) -> Path:
+    """Write the draft report of ``fig`` to ``out`` (atomically); returns the path. ``date`` and
+    ``recipients``: see :func:`report_context`."""
     import jinja2
     from docxtpl import DocxTemplate
 
     from .report_tags import syntax_error, unknown_tag
 
-    context = report_context(fig, style, signer, signer_title, today, heading)
+    context = report_context(fig, style, signer, signer_title, date, heading, recipients)
     if template is None:
         source = io.BytesIO(default_template())
     else:
