@@ -863,7 +863,7 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
                signer_title: str | None, report_date: str | None, recipients: str | None,
                write_template: bool) -> None:
     from .atomic import atomic_write_bytes
-    from .report import default_template, figures_from_file, render_report as render_word
+    from .report import Letter, default_template, figures_from_file, render_report as render_word
 
     lang = obj["lang"]
     try:
@@ -875,9 +875,9 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
             else:
                 if not Path(source).is_file():
                     raise QcdcError("file-not-found", path=source)
-                render_word(figures_from_file(source), out_path, template, style, signer, signer_title,
-                            date=_parse_report_date(report_date),
-                            recipients=None if recipients is None else recipients.split(";"))
+                letter = Letter(signer, signer_title, _parse_report_date(report_date),
+                                recipients=None if recipients is None else tuple(recipients.split(";")))
+                render_word(figures_from_file(source), out_path, template, style, letter)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_written(lang, report=out_path)

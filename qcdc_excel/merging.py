@@ -227,10 +227,10 @@ def _write_report(cons: Consolidation, outputs: Outputs) -> None:
     spec = outputs.report
     if spec is None:
         return
-    from .report import figures_from_consolidation, render_report
+    from .report import Letter, figures_from_consolidation, render_report
 
-    render_report(figures_from_consolidation(cons), spec.path, style=outputs.style, signer=spec.signer,
-                  signer_title=spec.title)
+    render_report(figures_from_consolidation(cons), spec.path, style=outputs.style,
+                  letter=Letter(signer=spec.signer, signer_title=spec.title))
 
 
 def _print_pdf(result: MergeResult) -> None:

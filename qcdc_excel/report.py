@@ -805,17 +805,28 @@ def _row_flags(row, tag: str) -> None:
 
 
 # --- rendering ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Letter:
+    """What the office decides about the letter rather than the figures: who signs and under which
+    title, its date (default: from the data, see :func:`report_context`), its heading and recipients."""
+    signer: str | None = None
+    signer_title: str | None = None
+    date: dt.date | None = None
+    heading: str | None = None
+    recipients: tuple[str, ...] | None = None
+
+
 def render_report(fig: Figures, out: str | Path, template: str | Path | None = None, style: str = "nd30",
-                  signer: str | None = None, signer_title: str | None = None, date: dt.date | None = None,
-                  heading: str | None = None, recipients: list[str] | None = None) -> Path:
-    """Write the draft report of ``fig`` to ``out`` (atomically); returns the path. ``date`` and
-    ``recipients``: see :func:`report_context`."""
+                  letter: Letter | None = None) -> Path:
+    """Write the draft report of ``fig`` to ``out`` (atomically); returns the path."""
     import jinja2
     from docxtpl import DocxTemplate
 
     from .report_tags import syntax_error, unknown_tag
 
-    context = report_context(fig, style, signer, signer_title, date, heading, recipients)
+    let = letter or Letter()
+    context = report_context(fig, style, let.signer, let.signer_title, let.date, let.heading,
+                             list(let.recipients) if let.recipients is not None else None)
     if template is None:
         source = io.BytesIO(default_template())
     else:
@@ -845,5 +856,5 @@ def write_report(source: str | Path, out: str | Path, **kw) -> Path:
     return render_report(figures_from_file(source), out, **kw)
 
 
-__all__ = ["Figures", "figures_from_file", "figures_from_consolidation", "render_report", "write_report",
+__all__ = ["Figures", "Letter", "figures_from_file", "figures_from_consolidation", "render_report", "write_report",
            "report_context", "default_template", "section_sentences", "vn_number", "vn_percent", "data_window"]

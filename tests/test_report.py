@@ -21,7 +21,7 @@ from qcdc_excel.cli import main
 from qcdc_excel.consolidate import Totals
 from qcdc_excel.i18n import QcdcError
 from qcdc_excel import Outputs, ReportSpec, Scope, merge
-from qcdc_excel.report import (Figures, data_window, figures_from_consolidation, figures_from_file, party_committee,
+from qcdc_excel.report import (Figures, Letter, data_window, figures_from_consolidation, figures_from_file, party_committee,
                                render_report, report_context, section_sentences, vn_date, vn_number, vn_percent)
 from qcdc_excel.periods import parse_period
 
@@ -97,7 +97,7 @@ def test_the_report_from_the_workbook_says_what_merge_said(kbang, tmp_path):
     from_file = figures_from_file(out / "tong-hop.xlsx")
     from_merge = figures_from_consolidation(result.consolidation)
     assert section_sentences(from_file) == section_sentences(from_merge)
-    render_report(from_file, tmp_path / "again.docx", date=TODAY)
+    render_report(from_file, tmp_path / "again.docx", letter=Letter(date=TODAY))
     assert text_of(tmp_path / "again.docx")[1] == text_of(out / "bao-cao.docx")[1]
 
 
@@ -113,7 +113,7 @@ def test_nobody_reported_means_no_sentence(kbang):
 def test_a_commune_report_from_its_own_submission(tmp_path):
     fig = figures_from_file(INBOX / "23644_2020.xlsx")
     assert not fig.consolidated and fig.unit_name == "Xã Đak Rong"
-    render_report(fig, tmp_path / "xa.docx", signer="Trần Văn B")
+    render_report(fig, tmp_path / "xa.docx", letter=Letter(signer="Trần Văn B"))
     text, rows = text_of(tmp_path / "xa.docx")
     assert "Xã Đak Rong — năm 2020" in text
     assert "Có quy chế và tổ chức đối thoại trực tiếp với Nhân dân." in text
