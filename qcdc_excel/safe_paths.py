@@ -74,36 +74,35 @@ def _within(path: str, folder: str) -> bool:
 
 
 def refuse_outputs_among_inputs(inputs: Iterable[str | Path], outputs: Mapping[str, str | Path | None],
-                                feedback_dir: str | Path | None = None) -> list[str]:
+                                feedback_dir: str | Path | None = None) -> list[QcdcError]:
     """Refuse, before any work, an output that would replace or land among the files being read.
 
     ``inputs``: the files and folders named on the command line (folders are read with everything
     under them). ``outputs``: option -> file. A file output may not be an input file nor lie inside
-    an input folder (the next run would read it); the feedback folder may not be an input folder nor
-    hold a name an input file has. Raises ``output-is-input`` (exit 2) naming the file; returns the
-    warnings for what is allowed but worth saying (a feedback folder inside an input folder: its
-    copies are recognised and skipped by the next run).
+    an input folder (the next run would read it); the feedback folder may not be an input folder.
+    Raises ``output-is-input`` (exit 2) naming the file; returns the warnings for what is allowed but
+    worth saying (a feedback folder inside an input folder: its copies are recognised and skipped by
+    the next run).
     """
-    folders, files = [], set()
-    for p in inputs:
-        (folders.append(_real(p)) if os.path.isdir(p) else files.add(_real(p)))
+    given = [(str(p), _real(p), os.path.isdir(p)) for p in inputs]  # each input resolved once
+
+    def holder(target: str) -> str | None:
+        """The input ``target`` would replace or land in."""
+        return next((shown for shown, real, folder in given
+                     if target == real or (folder and _within(target, real))), None)
+
     for option, out in outputs.items():
-        if out is None:
-            continue
-        target = _real(out)
-        if target in files or any(_within(target, f) for f in folders):
-            raise QcdcError("output-is-input", option=option, path=str(out),
-                            input=next((str(p) for p in inputs if _real(p) == target or
-                                        (os.path.isdir(p) and _within(target, _real(p)))), str(out)))
+        found = holder(_real(out)) if out is not None else None
+        if found is not None:
+            raise QcdcError("output-is-input", option=option, path=str(out), input=found)
     warnings = []
     if feedback_dir is not None:
         fb = _real(feedback_dir)
-        for p in inputs:
-            real = _real(p)
-            if os.path.isdir(p) and fb == real:
-                raise QcdcError("output-is-input", option="--feedback-dir", path=str(feedback_dir), input=str(p))
-            if os.path.isdir(p) and _within(fb, real):
-                warnings.append(QcdcError("feedback-dir-in-inbox", path=str(feedback_dir), inbox=str(p)))
+        for shown, real, folder in given:
+            if folder and fb == real:
+                raise QcdcError("output-is-input", option="--feedback-dir", path=str(feedback_dir), input=shown)
+            if folder and _within(fb, real):
+                warnings.append(QcdcError("feedback-dir-in-inbox", path=str(feedback_dir), inbox=shown))
     return warnings
 
 

@@ -15,24 +15,23 @@ import hashlib
 import io
 import json
 import threading
-import unicodedata
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..atomic import atomic_write_text, private_folder
 from ..findings import finding, refusal_json
-from ..i18n import QcdcError
+from ..i18n import QcdcError, fold
 from ..safe_paths import is_plain_code, path_inside, safe_component
 from ..validate import Submission
 from .checker import CheckFailed
 from .storage import (ADMIN, DB_NAME, MAX_UPLOAD_BYTES, MERGE_TIMEOUT, Round, Storage, display_name, init_portal,
                       private_file, safe_name, write_codes)
 from .tasks import FeedbackTask, MergeTask
+from .texts import text
 
 # the data folder's names that callers import from here, with the Portal
-__all__ = ["ADMIN", "DB_NAME", "MAX_UPLOAD_BYTES", "Portal", "Round", "WHY_NOT", "fold", "init_portal", "safe_name",
-           "why_not_text", "write_codes"]
+__all__ = ["ADMIN", "DB_NAME", "MAX_UPLOAD_BYTES", "Portal", "Round", "init_portal", "safe_name", "write_codes"]
 
 
 class Portal(Storage):
@@ -123,19 +122,18 @@ class Portal(Storage):
                 params = {"note": role.note[0 if lang != "en" else 1] if role.note else ""}
         if why is None:
             return {"counts": True, "why_not": None, "why_not_text": None}
-        return {"counts": False, "why_not": why, "why_not_text": why_not_text(why, lang, **params)}
+        return {"counts": False, "why_not": why, "why_not_text": text(f"why-not-{why}", lang, **params)}
 
     def _roles(self, round_id: int) -> dict[int, object]:
         """Submission id -> its role in the round's consolidation (``consolidate.FileRole``)."""
-        cons, _, ids = self.consolidation(round_id)
-        key = ("roles", self._state_key(round_id))
+        cons, _, ids = self.consolidation(round_id)  # cached until the round changes: so is this map
         with self._cache_lock:
             hit = self._cache.get(("roles", round_id))
-            if hit and hit[0] == key:
-                return hit[1]
+        if hit and hit[0] is cons:
+            return hit[1]
         roles = {ids[str(r.sub.path)]: r for r in cons.files if str(r.sub.path) in ids}
         with self._cache_lock:
-            self._cache[("roles", round_id)] = (key, roles)
+            self._cache[("roles", round_id)] = (cons, roles)
         return roles
 
     def submissions(self, round_id: int | None = None, unit: str | None = None, status: str | None = None,
@@ -411,30 +409,3 @@ class Portal(Storage):
     def chase(self, round_id: int | None = None) -> list[dict]:
         """Units still to chase: missing or returned, in roster order."""
         return [r for r in self.completeness(round_id) if r["state"] in ("missing", "returned")]
-
-
-# Why a record does not count in the round's consolidation (``Portal._standing``).
-WHY_NOT = {
-    "checking": ("đang được kiểm tra", "being checked"),
-    "refused": ("tệp bị từ chối", "the file was refused"),
-    "other-unit": ("là báo cáo của đơn vị khác ({unit}), không phải của đơn vị gửi",
-                   "it is another unit's report ({unit}), not the sender's"),
-    "returned": ("bị Văn phòng trả lại", "returned by the office"),
-    "unreadable": ("không đọc được tệp", "the file cannot be read"),
-    "duplicate": ("trùng với tệp số {first}", "identical to file no. {first}"),
-    "superseded": ("đã có bản mới hơn", "a newer file replaced it"),
-    "rejected": ("bị trả lại: có lỗi phải sửa", "rejected: it has errors to fix"),
-    "covered": ("đã được tính qua báo cáo tổng hợp ({note})", "counted through a consolidated report ({note})"),
-    "excluded": ("không thuộc đợt này ({note})", "not part of this round ({note})"),
-}
-
-
-def why_not_text(why: str, lang: str = "vi", **params: object) -> str:
-    vi, en = WHY_NOT[why]
-    return (en if lang == "en" else vi).format(**params)
-
-
-def fold(value: str) -> str:
-    """A string as search compares it: no case, no diacritics ('Đăk' and 'dak', 'Kông' and 'kong')."""
-    decomposed = unicodedata.normalize("NFD", value.casefold().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -2,6 +2,18 @@
 from __future__ import annotations
 
 TEXTS: dict[str, tuple[str, str]] = {
+    # why a record does not count in the round's consolidation (``service.Portal._standing``)
+    "why-not-checking": ("đang được kiểm tra", "being checked"),
+    "why-not-refused": ("tệp bị từ chối", "the file was refused"),
+    "why-not-other-unit": ("là báo cáo của đơn vị khác ({unit}), không phải của đơn vị gửi",
+                           "it is another unit's report ({unit}), not the sender's"),
+    "why-not-returned": ("bị Văn phòng trả lại", "returned by the office"),
+    "why-not-unreadable": ("không đọc được tệp", "the file cannot be read"),
+    "why-not-duplicate": ("trùng với tệp số {first}", "identical to file no. {first}"),
+    "why-not-superseded": ("đã có bản mới hơn", "a newer file replaced it"),
+    "why-not-rejected": ("bị trả lại: có lỗi phải sửa", "rejected: it has errors to fix"),
+    "why-not-covered": ("đã được tính qua báo cáo tổng hợp ({note})", "counted through a consolidated report ({note})"),
+    "why-not-excluded": ("không thuộc đợt này ({note})", "not part of this round ({note})"),
     "app": ("Cổng nộp báo cáo QCDC", "QCDC report desk"),
     "app-sub": ("Phụ lục số liệu thực hiện dân chủ ở cơ sở", "Grassroots democracy data appendix"),
     "lang-other": ("English", "Tiếng Việt"),

@@ -24,14 +24,14 @@ from .access import (ARCHIVE_LIMIT, BODY_LIMIT, LOGIN_FREE, LoginLimiter, api_er
                      local_target, say, wants_json, wants_script)
 from .checker import Busy
 from .present import next_periods, template_globals
-from .service import Portal, fold
+from .service import Portal
 from .storage import MAX_UPLOAD_BYTES
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'")
 
-__all__ = ["ARCHIVE_LIMIT", "BODY_LIMIT", "LOGIN_FREE", "LoginLimiter", "bind_error", "create_app", "fold",
+__all__ = ["ARCHIVE_LIMIT", "BODY_LIMIT", "LOGIN_FREE", "LoginLimiter", "bind_error", "create_app",
            "local_target", "next_periods", "serve"]
 
 
