@@ -62,7 +62,8 @@ ALLOWED: dict[str, set[str]] = {
     "feedback_zip": {"feedback_live", "feedback_sheet", "fingerprint", "form", "form_sheet", "reader", "record"},
     "feedback": {"atomic", "feedback_live", "feedback_sheet", "feedback_zip", "fingerprint", "form", "form_sheet",
                  "processes", "reader", "record", "safe_paths"},
-    "pdf": {"atomic", "form", "form_sheet", "i18n", "safe_paths", "validate"},
+    "pdf": {"atomic", "form", "form_sheet", "i18n", "print_refit", "safe_paths", "validate"},
+    "print_refit": {"catalog", "form_sheet", "layout"},
     "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags",
                "validate"},
     # the library's commands
