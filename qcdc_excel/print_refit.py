@@ -49,6 +49,8 @@ def _default_font(wb) -> None:
 def _identity(ws, layout: FormLayout, sheet: FormSheet) -> None:
     """Labels over A:B beside their values (no overprint); the rows a signed paper has no use for
     (period code, form code, level, self-check) hidden."""
+    from copy import copy
+
     from openpyxl.styles import Alignment
 
     g = layout.geometry
@@ -57,7 +59,7 @@ def _identity(ws, layout: FormLayout, sheet: FormSheet) -> None:
         if not isinstance(label.value, str):
             continue
         ws[f"A{row}"].value, label.value = label.value, None
-        ws[f"A{row}"].font = label.font.copy()
+        ws[f"A{row}"].font = copy(label.font)
         ws[f"A{row}"].alignment = Alignment(horizontal="left", vertical="center")
         ws.merge_cells(f"A{row}:B{row}")
         ws[f"C{row}"].alignment = Alignment(horizontal="left", vertical="center")
