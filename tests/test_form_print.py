@@ -63,20 +63,44 @@ def test_published_version_1_templates_are_read_by_their_own_layout(tmp_path, ca
     assert sub.values == {c: v for c, v in values.items() if v is not None}
 
 
-def test_the_kbang_sample_inbox_is_version_1_and_merges_with_version_2_returns(tmp_path, catalog):
-    """A secretariat's inbox holds both: last year's files and this year's template."""
+def form_version_of(path) -> str:
+    """What a workbook's metadata sheet says of its form version (version 1 did not say)."""
+    meta = {r[0].value: r[1].value for r in openpyxl.load_workbook(path)[META_SHEET].iter_rows(max_col=2)}
+    return meta.get("form_version") or "1"
+
+
+# the sample inbox's files kept on form version 1 (samples/make_kbang_inbox.py: VERSION_1_UNITS)
+KBANG_VERSION_1 = {"23638_2020.xlsx", "625_2020_huyen.xlsx"}
+
+
+def test_the_kbang_sample_inbox_is_current_but_for_two_version_1_files(catalog):
+    files = sorted((SAMPLES / "kbang-2020" / "inbox").rglob("*.xlsx"))
+    assert len(files) == 18
+    versions = {p.relative_to(SAMPLES / "kbang-2020" / "inbox").as_posix(): form_version_of(p) for p in files}
+    assert {n for n, v in versions.items() if v == "1"} == KBANG_VERSION_1
+    assert {v for n, v in versions.items() if n not in KBANG_VERSION_1} == {CURRENT_FORM_VERSION}
+    for name in KBANG_VERSION_1:
+        sub = read_submission(SAMPLES / "kbang-2020" / "inbox" / name)
+        assert sub.form_version == "1" and sub.accepted, [f.message() for f in sub.findings]
+
+
+def test_the_kbang_sample_inbox_mixes_versions_and_a_version_1_unit_may_resend_on_the_current_form(
+        tmp_path, catalog):
+    """A secretariat's inbox holds both: forms filled before the form changed and the current one."""
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLES / "kbang-2020" / "inbox", inbox)
     before = merge(SAMPLES / "kbang-2020" / "inbox", Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "a.xlsx"))
-    assert {s.form_version for s in before.report.submissions} == {"1"}
-    # Xã Kon Pne sends the same figures again on a version 2 form
-    old = next(s for s in before.report.submissions if s.path.name == "23641_2020.xlsx")
+    assert {s.form_version for s in before.report.submissions} == {"1", CURRENT_FORM_VERSION}
+    # Thị trấn Kbang sends the same figures again on the current form
+    old = next(s for s in before.report.submissions if s.path.name == "23638_2020.xlsx")
+    assert old.form_version == "1"
     layout = form_layout(catalog.version, "xa")
-    new = fill_workbook(template_bytes("xa", parse_period("2020"), UNITS["xa"]), old.values,
-                        inbox / "23641_2020 (mau moi).xlsx", report_date=dt.date(2020, 10, 20))
+    unit = Identity("23638", "Thị trấn Kbang", "625", "Huyện Kbang")
+    new = fill_workbook(template_bytes("xa", parse_period("2020"), unit), old.values,
+                        inbox / "23638_2020 (mau moi).xlsx", report_date=dt.date(2020, 10, 20))
     after = merge(inbox, Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "b.xlsx"))
     sub = next(s for s in after.report.submissions if s.path == new)
-    assert sub.form_version == "2" and sub.accepted and layout.cells["V.1"] != form_layout(
+    assert sub.form_version == CURRENT_FORM_VERSION and sub.accepted and layout.cells["V.1"] != form_layout(
         catalog.version, "xa", "own", "1").cells["V.1"]
     assert after.consolidation.totals.values == before.consolidation.totals.values
     assert after.consolidation.role_of(sub).role == "used"
