@@ -81,7 +81,7 @@ def _print_copy(sub, folder: Path, name: str) -> tuple[Path, str | None]:
             footer.left.font = "Times New Roman,Italic"
         if sub.layout is not None and sub.layout.form_version == "1":
             from .print_refit import refit_version_1
-            refit_version_1(ws, sub.layout, sub.values)
+            refit_version_1(ws, sub.layout, sub.values, sub.period)
         elif sub.layout is not None:
             _fit_paragraphs(ws, sub)
         target = folder / name

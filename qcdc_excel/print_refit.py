@@ -8,13 +8,13 @@ printed the self-check in red. ``refit_version_1`` mends the temporary copy that
 unit's file is never changed): the columns of the version 2 form, every label row as tall as its
 text, each free text spanning the label, unit and value columns under its label, the identity labels
 over columns A:B, the period code, form code, level and self-check rows left off the paper, the
-version 2 margins and scale, and the page breaks of ``form_sheet.page_breaks`` worked out from the
+version 2 margins, scale and room for the seal, and the page breaks of ``form_sheet.page_breaks`` worked out from the
 version 1 layout's rows.
 """
 from __future__ import annotations
 
 from .catalog import Heading, Indicator
-from .form_sheet import (LINE_PT, MARGINS, PRINT_COLS, WIDTHS, FormSheet, fit_height, page_breaks,
+from .form_sheet import (LINE_PT, MARGINS, PRINT_COLS, SEAL_GAP_PT, WIDTHS, FormSheet, fit_height, page_breaks,
                          print_scale)
 from .layout import COL_LABEL, COL_UNIT, COL_VALUE, ROW_PERIOD, ROW_SUMMARY, FormLayout
 
@@ -22,16 +22,19 @@ V1_ROW_PT = 18.0  # version 1's own height of a one-line table row
 MAX_ROW_PT = 409.0  # the spreadsheet programs' tallest row
 
 
-def refit_version_1(ws, layout: FormLayout, values: dict) -> None:
-    """Re-fit the version 1 form sheet ``ws`` (an openpyxl worksheet of a print copy) for paper."""
+def refit_version_1(ws, layout: FormLayout, values: dict, period: str | None = None) -> None:
+    """Re-fit the version 1 form sheet ``ws`` (an openpyxl worksheet of a print copy) for paper;
+    ``period`` is the period the reader found (the line under the title says it in words)."""
     _default_font(ws.parent)
     widths = {c: WIDTHS[c] for c in PRINT_COLS}
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
     sheet = FormSheet(ws.title, widths, scale=print_scale(widths))
     _identity(ws, layout, sheet)
+    _period(ws, layout, sheet, period)
     _table_rows(ws, layout, sheet)
     _free_texts(ws, layout, values, sheet)
+    _seal_gap(ws, layout, sheet)
     _page_setup(ws, layout, sheet)
 
 
@@ -63,11 +66,29 @@ def _identity(ws, layout: FormLayout, sheet: FormSheet) -> None:
         ws[f"A{row}"].alignment = Alignment(horizontal="left", vertical="center")
         ws.merge_cells(f"A{row}:B{row}")
         ws[f"C{row}"].alignment = Alignment(horizontal="left", vertical="center")
-    for ref in (f"D{g.unit_code}", f"E{g.unit_code}"):  # «Cấp: Cấp xã»: a tautology on paper
-        ws[ref].value = None
-    for row in (ROW_PERIOD, ROW_SUMMARY):  # «Kỳ báo cáo: 2020 / Mẫu biểu», «Tự kiểm tra»
-        ws.row_dimensions[row].hidden = True
-        sheet.heights[row] = 0.0
+    for ref in (f"D{g.unit_code}", f"E{g.unit_code}", f"D{ROW_PERIOD}", f"E{ROW_PERIOD}"):
+        ws[ref].value = None  # «Cấp: Cấp xã», «Mẫu biểu: qcdc-2023.1»: nothing for the signer
+    _hide(ws, sheet, ROW_SUMMARY)  # «Tự kiểm tra: …» in red
+
+
+def _period(ws, layout: FormLayout, sheet: FormSheet, period: str | None) -> None:
+    """The period once, in words, under the title (as version 2 prints it), and the period code's
+    row off the paper; kept when the period cannot be said in words."""
+    from .i18n import QcdcError
+    from .periods import parse_period
+
+    try:
+        words = parse_period(period).label("vi") if period else None
+    except (QcdcError, ValueError):
+        words = None
+    if words:
+        ws[f"A{layout.geometry.period_line}"].value = f"Kỳ báo cáo: {words}"
+        _hide(ws, sheet, ROW_PERIOD)
+
+
+def _hide(ws, sheet: FormSheet, row: int) -> None:
+    ws.row_dimensions[row].hidden = True
+    sheet.heights[row] = 0.0
 
 
 def _table_rows(ws, layout: FormLayout, sheet: FormSheet) -> None:
@@ -104,6 +125,14 @@ def _free_texts(ws, layout: FormLayout, values: dict, sheet: FormSheet) -> None:
         ws.merge_cells(f"{span[0]}:{span[1]}")
         need = fit_height(str(joined or ""), sheet.width_of(span[0], span[1]), minimum=V1_ROW_PT)
         _set_height(ws, sheet, r.row, min(MAX_ROW_PT, need))
+
+
+def _seal_gap(ws, layout: FormLayout, sheet: FormSheet) -> None:
+    """Room for a signature and a 35 mm seal between «(Ký tên, đóng dấu)» and the name, as on the
+    current form (version 1 left about 22 mm)."""
+    gap = range(layout.sign_title_row + 2, layout.sign_name_row)
+    for row in gap:
+        _set_height(ws, sheet, row, round(SEAL_GAP_PT / len(gap), 2))
 
 
 def _set_height(ws, sheet: FormSheet, row: int, height: float) -> None:

@@ -63,7 +63,7 @@ ALLOWED: dict[str, set[str]] = {
     "feedback": {"atomic", "feedback_live", "feedback_sheet", "feedback_zip", "fingerprint", "form", "form_sheet",
                  "processes", "reader", "record", "safe_paths"},
     "pdf": {"atomic", "form", "form_sheet", "i18n", "print_refit", "safe_paths", "validate"},
-    "print_refit": {"catalog", "form_sheet", "layout"},
+    "print_refit": {"catalog", "form_sheet", "i18n", "layout", "periods"},
     "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags",
                "validate"},
     # the library's commands
