@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import io
 import json
+import math
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -89,12 +90,11 @@ class _Formats:
     def __init__(self, wb) -> None:
         add = wb.add_format
         self.bold = add({"bold": True})
-        self.small_wrap = add({"text_wrap": True, "valign": "bottom", "font_size": 9, "align": "center"})
         self.row_text = add({"text_wrap": True, "valign": "top", "border": 1})
         self.row_center = add({"align": "center", "valign": "top", "border": 1})
         self.row_date = add({"num_format": NUMBER_FORMATS["date"], "align": "center", "valign": "top", "border": 1})
         # the details sheet: thin grey rules so a printed row can be followed across the page
-        grid = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter"}
+        grid = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter", "font_size": DETAIL_SIZE}
         self.d_text = add(grid)
         self.d_wrap = add({**grid, "text_wrap": True})
         self.d_center = add({**grid, "align": "center"})
@@ -102,6 +102,10 @@ class _Formats:
         self.d_amount = add({**grid, "num_format": NUMBER_FORMATS["amount"]})
         self.d_ratio = add({**grid, "num_format": NUMBER_FORMATS["ratio"]})
         self.d_date = add({**grid, "num_format": NUMBER_FORMATS["date"], "align": "center"})
+        self.d_label = add({**grid, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"})
+        self.d_head = add({**grid, "bold": True, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"})
+        self.d_title = add({"bold": True, "font_size": 11, "valign": "vcenter"})
+        self.d_title_wrap = add({"bold": True, "font_size": 11, "valign": "top", "text_wrap": True})
         self.banner = add({"bold": True, "font_color": "#C00000", "text_wrap": True})
         self.head = add({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
                          "bg_color": "#DDEBF7"})
@@ -116,7 +120,7 @@ class _Formats:
         if key not in self._flag_formats:
             props = {"num_format": f'0"/{n} đơn vị"', "align": "right"}
             if plain == "grid":
-                props.update(border=1, border_color="#A6A6A6", valign="vcenter")
+                props.update(border=1, border_color="#A6A6A6", valign="vcenter", font_size=DETAIL_SIZE, shrink=True)
             elif not plain:
                 props.update(border=1, valign="vcenter")
             self._flag_formats[key] = self._wb.add_format(props)
@@ -381,7 +385,13 @@ def _banner(ws, f: _Formats, cons: Consolidation, row: int = 0, last_col: int = 
     return row
 
 
-DETAIL_BLOCK = 12  # indicator columns at most per printed page
+DETAIL_BLOCK = 11  # indicator columns at most in a printed block (one band, or one page of the wide table)
+DETAIL_SIZE = 9  # points: the details print at 100 %, so 9 pt on the sheet is 9 pt on paper
+DETAIL_ROW = 11.5  # height of a unit's row, points
+DETAIL_WIDTHS = {"code": 6, "name": 17, "value": 8}  # columns A, B and each indicator column
+DETAIL_GAP = 8.0  # points between two bands
+DETAIL_PAGE_PT = 510.0  # A4 landscape height inside the margins below, points
+DETAIL_INFO = (("Cấp", 1), ("Cấp trên", 1), ("Loại báo cáo", 3), ("Tệp", 3), ("Ngày báo cáo", 1), ("Kiểm tra", 2))
 
 
 def detail_indicators(catalog) -> list[Indicator]:
@@ -390,8 +400,8 @@ def detail_indicators(catalog) -> list[Indicator]:
 
 
 def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]:
-    """Columns where a printed page of the details sheet starts: at each section's first indicator
-    and every DETAIL_BLOCK indicators, and before the information columns after them."""
+    """Columns where a block of the details sheet starts: at each section's first indicator and
+    every DETAIL_BLOCK indicators, and before the information columns after them."""
     sections: list[list[int]] = []
     for k, ind in enumerate(indicators):
         sec = ind.code.split(".")[0]
@@ -406,63 +416,181 @@ def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]
     return [b for b in breaks if b != first] + [first + len(indicators)]
 
 
+def detail_blocks(indicators: list[Indicator]) -> list[list[int]]:
+    """The indicators (indexes) of each block, as ``detail_page_breaks`` cuts them."""
+    starts = [0] + [b - 2 for b in detail_page_breaks(indicators)]
+    return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
+
+
+def _label_height(indicators: list[Indicator], cols: list[int]) -> float:
+    """The label row of a block: its longest name wrapped in an indicator column, at DETAIL_SIZE."""
+    lines = max((_lines(indicators[k].label.lstrip("- "), DETAIL_WIDTHS["value"], DETAIL_SIZE) for k in cols),
+                default=1)
+    return lines * LINE_PT * DETAIL_SIZE / 12 + 3
+
+
+def _unit_kind(d) -> str:
+    return ("Báo cáo của chính đơn vị tổng hợp" if d.is_parent_own else
+            "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
+
+
 def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
-    """Units down, indicators across. Printed on A4 landscape in blocks of indicators that fit a page
-    (a new block at each section), with the unit code and name repeated on every page."""
+    """Units down, indicators across, printed on A4 landscape at 100 % (9 pt). When a block of
+    indicators for every unit fits a page, the blocks are stacked as bands, as many to a page as
+    fit; otherwise one wide table, a page per block, the header and the unit columns repeated."""
     ws = wb.add_worksheet(DETAILS)
     indicators = detail_indicators(cons.catalog)
-    info = ["Cấp", "Cấp trên", "Loại báo cáo", "Tệp", "Ngày báo cáo", "Kiểm tra"]
-    top = _banner(ws, f, cons)
-    ws.write_string(top, 0, f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
-    label_row, head_row = top + 1, top + 2
-    first = 2  # indicators start after the code and the name
-    ws.write_string(head_row, 0, "Mã đơn vị", f.head)
-    ws.write_string(head_row, 1, "Tên đơn vị", f.head)
-    for k, ind in enumerate(indicators):
-        col = first + k
-        ws.write_string(label_row, col, ind.label.lstrip("- "), f.small_wrap)
-        ws.write_string(head_row, col, ind.code, f.head)
-    after = first + len(indicators)
-    for c, text in enumerate(info, start=after):
-        ws.write_string(head_row, c, text, f.head)
-    label_lines = max((_lines(ind.label, 10, 9) for ind in indicators), default=1)
-    ws.set_row(label_row, min(409, label_lines * LINE_PT * 0.75 + 4))
     rows = sorted(cons.details, key=lambda d: (not d.is_parent_own, d.code))
-    plan = []  # (column, indicator, how, format): decided once, not per unit
+    plan = []  # (column offset, indicator, how, format): decided once, not per unit
     for k, ind in enumerate(indicators):
         how = "ratio" if ind.kind == "ratio" else "flag" if ind.kind == "flag" and ind.rollup == "count" else "value"
         fmt = {"ratio": f.d_ratio, "flag": None}.get(how, f.d_amount if ind.kind == "amount" else f.d_count)
-        plan.append((first + k, ind, how, fmt))
-    for n, d in enumerate(rows, start=head_row + 1):
-        kind = ("Báo cáo của chính đơn vị tổng hợp" if d.is_parent_own else
-                "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
-        ws.write_string(n, 0, d.code, f.d_text)
-        ws.write_string(n, 1, d.name, f.d_wrap)
-        level = word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level
-        for c, text in enumerate([level, d.parent or "", kind, d.sub.path.name], start=after):
-            ws.write_string(n, c, text, f.d_wrap)
-        if d.sub.report_date:
-            ws.write_datetime(n, after + 4, dt.datetime.combine(d.sub.report_date, dt.time()), f.d_date)
-        ws.write_string(n, after + 5, status_label(d.sub.status), f.d_wrap)
-        _details_values(ws, n, plan, d.totals, f, own=d.sub.form != "consolidated")
-        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (status_label(d.sub.status), 18)])
-    last_row = head_row + max(1, len(rows))
-    ws.freeze_panes(head_row + 1, 2)
-    ws.autofilter(head_row, 0, last_row, after + len(info) - 1)
-    ws.set_column(0, 0, 9)
-    ws.set_column(1, 1, 22)
-    ws.set_column(first, after - 1, 10)
-    for c, width in enumerate((10, 10, 32, 30, 12, 18), start=after):
-        ws.set_column(c, c, width)
-    ws.set_v_pagebreaks(detail_page_breaks(indicators, first))
-    ws.repeat_columns(0, 1)
-    ws.repeat_rows(label_row, head_row)
-    ws.print_area(0, 0, last_row, after + len(info) - 1)
+        plan.append((k, ind, how, fmt))
+    blocks = detail_blocks(indicators)
+    top = _banner(ws, f, cons, last_col=2 + DETAIL_BLOCK - 1)
+    heights = [_unit_height(d) for d in rows]
+    band = max(_label_height(indicators, b) for b in blocks) + DETAIL_ROW + sum(heights)
+    title = f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}"
+    if 2 * (band + DETAIL_GAP) + 20 <= DETAIL_PAGE_PT:  # two bands to a page at least
+        _details_bands(ws, f, (indicators, blocks, plan), rows, heights, top, title)
+    else:
+        _details_wide(ws, f, (indicators, blocks, plan), rows, top, title)
+    ws.set_column(0, 0, DETAIL_WIDTHS["code"])
+    ws.set_column(1, 1, DETAIL_WIDTHS["name"])
     ws.set_paper(9)
     ws.set_landscape()
-    ws.set_print_scale(85)
+    ws.set_print_scale(100)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     _footer(ws, cons)
+
+
+def _unit_height(d) -> float:
+    """A unit's row: one line, or the lines its name or its file's name needs."""
+    lines = max(_lines(d.name, DETAIL_WIDTHS["name"], DETAIL_SIZE),
+                _lines(d.sub.path.name, 3 * DETAIL_WIDTHS["value"], DETAIL_SIZE),
+                _lines(_unit_kind(d), 3 * DETAIL_WIDTHS["value"], DETAIL_SIZE))
+    return max(DETAIL_ROW, lines * LINE_PT * DETAIL_SIZE / 12 + 2)
+
+
+def _details_bands(ws, f: _Formats, table: tuple, rows: list, heights: list[float], top: int, title: str) -> None:
+    """The blocks one under the other, each with its own header rows, a page break before a block
+    that would not fit on what is left of the page."""
+    indicators, blocks, plan = table
+    ws.merge_range(top, 0, top, 1 + DETAIL_BLOCK, title, f.d_title)
+    ws.set_row(top, 20)
+    r, used, breaks = top + 1, 20.0, []
+    for cols in blocks + [None]:
+        label_h = _label_height(indicators, cols) if cols else 2 * LINE_PT * DETAIL_SIZE / 12 + 3
+        need = DETAIL_GAP + label_h + DETAIL_ROW + sum(heights)
+        if used + need > DETAIL_PAGE_PT:
+            breaks.append(r)
+            used = 0.0
+        ws.set_row(r, DETAIL_GAP)  # the space between two bands
+        r = _detail_band(ws, f, r + 1, label_h, (indicators, cols, plan), rows, heights)
+        used += need
+    ws.set_h_pagebreaks(breaks)
+    for c in range(2, 2 + DETAIL_BLOCK):
+        ws.set_column(c, c, DETAIL_WIDTHS["value"])
+    ws.freeze_panes(0, 2)
+    ws.print_area(0, 0, r - 1, 1 + DETAIL_BLOCK)
+
+
+def _detail_band(ws, f: _Formats, r: int, label_h: float, block: tuple, rows: list, heights: list[float]) -> int:
+    """One band (a block of indicators, or the information on each report when ``cols`` is None)
+    from row ``r``: names and codes inside the frame, then a row per unit. Returns the row after."""
+    indicators, cols, plan = block
+    ws.merge_range(r, 0, r + 1, 0, "Mã đơn vị", f.d_head)
+    ws.merge_range(r, 1, r + 1, 1, "Tên đơn vị", f.d_head)
+    ws.set_row(r, label_h)
+    ws.set_row(r + 1, DETAIL_ROW)
+    if cols is None:
+        _info_head(ws, f, r)
+    else:
+        for c, k in enumerate(cols, start=2):
+            ws.write_string(r, c, indicators[k].label.lstrip("- "), f.d_label)
+            ws.write_string(r + 1, c, indicators[k].code, f.d_head)
+    for n, (d, h) in enumerate(zip(rows, heights), start=r + 2):
+        ws.set_row(n, h)
+        ws.write_string(n, 0, d.code, f.d_text)
+        ws.write_string(n, 1, d.name, f.d_wrap)
+        if cols is None:
+            _info_cells(ws, f, n, d)
+        else:
+            _details_values(ws, n, [(2 + c, *plan[k][1:]) for c, k in enumerate(cols)], d.totals, f,
+                            own=d.sub.form != "consolidated")
+    return r + 2 + len(rows)
+
+
+def _info_head(ws, f: _Formats, r: int) -> None:
+    c = 2
+    for text, span in DETAIL_INFO:
+        ws.merge_range(r, c, r + 1, c + span - 1, text, f.d_head)
+        c += span
+
+
+def _info_values(d) -> list:
+    level = word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level
+    return [level, d.parent or "", _unit_kind(d), d.sub.path.name, d.sub.report_date, status_label(d.sub.status)]
+
+
+def _info_cells(ws, f: _Formats, n: int, d, start: int | None = None) -> None:
+    """What is known of a unit's report: level, parent, kind, file, date, check (merged over
+    indicator columns in a band; one column each from ``start`` in the wide table)."""
+    c = 2 if start is None else start
+    for (_, span), value in zip(DETAIL_INFO, _info_values(d)):
+        last = c + (span - 1 if start is None else 0)
+        if isinstance(value, dt.date):
+            look, value = f.d_date, dt.datetime.combine(value, dt.time())
+        else:
+            look = f.d_wrap
+        if last > c:
+            ws.merge_range(n, c, n, last, "", look)
+        if value is None:
+            ws.write_blank(n, c, None, look)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(n, c, value, look)
+        else:
+            ws.write_string(n, c, value, look)
+        c = last + 1
+
+
+def _details_wide(ws, f: _Formats, table: tuple, rows: list, top: int, title: str) -> None:
+    """One wide table: a page per block of indicators, the title, header rows and unit columns on
+    every page (the title wraps inside the unit columns, so no page cuts it)."""
+    indicators, blocks, plan = table
+    ws.merge_range(top, 0, top, 1, title, f.d_title_wrap)
+    ws.set_row(top, min(409, (_lines(title, 24, 11) + 1) * LINE_PT * 11 / 12 + 4))  # bold: a line to spare
+    label_row, head_row = top + 1, top + 2
+    ws.write_string(label_row, 0, "", f.d_head)
+    ws.write_string(label_row, 1, "", f.d_head)
+    ws.write_string(head_row, 0, "Mã đơn vị", f.d_head)
+    ws.write_string(head_row, 1, "Tên đơn vị", f.d_head)
+    for k, ind in enumerate(indicators):
+        ws.write_string(label_row, 2 + k, ind.label.lstrip("- "), f.d_label)
+        ws.write_string(head_row, 2 + k, ind.code, f.d_head)
+    after = 2 + len(indicators)
+    for c, (text, _) in enumerate(DETAIL_INFO, start=after):
+        ws.write_string(head_row, c, text, f.d_head)
+        ws.write_blank(label_row, c, None, f.d_head)
+    ws.set_row(label_row, max(_label_height(indicators, b) for b in blocks))
+    ws.set_row(head_row, 2 * LINE_PT * DETAIL_SIZE / 12 + 2)  # «Mã đơn vị» on two lines
+    wide_plan = [(2 + k, *rest) for k, *rest in plan]
+    for n, d in enumerate(rows, start=head_row + 1):
+        ws.set_row(n, _unit_height(d))
+        ws.write_string(n, 0, d.code, f.d_text)
+        ws.write_string(n, 1, d.name, f.d_wrap)
+        _info_cells(ws, f, n, d, start=after)
+        _details_values(ws, n, wide_plan, d.totals, f, own=d.sub.form != "consolidated")
+    last_row = head_row + max(1, len(rows))
+    ws.freeze_panes(head_row + 1, 2)
+    ws.autofilter(head_row, 0, last_row, after + len(DETAIL_INFO) - 1)
+    ws.set_column(2, after - 1, DETAIL_WIDTHS["value"])
+    for c, width in enumerate((9, 9, 28, 26, 10, 14), start=after):
+        ws.set_column(c, c, width)
+    ws.set_v_pagebreaks(detail_page_breaks(indicators))
+    ws.repeat_columns(0, 1)
+    ws.repeat_rows(top, head_row)
+    ws.print_area(0, 0, last_row, after + len(DETAIL_INFO) - 1)
 
 
 def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats, own: bool = True) -> None:
@@ -676,15 +804,20 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     sheet, r1, c1, r2, c2 = status_range
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "Số đơn vị", "categories": [sheet, r1, c1, r2, c1], "values": [sheet, r1, c2, r2, c2],
-                      "data_labels": {"value": True},
+                      "data_labels": {"value": True, "font": _chart_font(10)},
                       "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000", "#7030A0", "#A5A5A5")]})
-    chart.set_title({"name": "Tình hình nộp báo cáo"})
+    chart.set_title({"name": "Tình hình nộp báo cáo", "name_font": _chart_font(14, True)})
+    chart.set_x_axis({"num_font": _chart_font(10)})
+    chart.set_y_axis({"num_font": _chart_font(10), "major_gridlines": {"visible": True}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 700, "height": 400})
     ws.insert_chart(row + 2, 0, chart)
 
     ratios = [cons.catalog.indicators[c] for c in cons.catalog.charts]  # the catalog's ``charts:``
-    units = [d for d in sorted(cons.details, key=lambda d: d.code) if not d.is_parent_own]
+    # a bar chart draws its first category and first series at the bottom: the units are written
+    # last first, so they read top down in code order, and the bars of each unit run top down in the
+    # order the legend lists them (LibreOffice lists a bar chart's legend last series first)
+    units = [d for d in sorted(cons.details, key=lambda d: d.code, reverse=True) if not d.is_parent_own]
     data_col = 12
     ws.write_string(row + 2, data_col, "Đơn vị", f.bold)
     for k, ind in enumerate(ratios):
@@ -709,19 +842,39 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
                         if units else "Chưa có đơn vị nào được tổng hợp.")
         ws.print_area(0, 0, second, 10)
         return
+    ws.write_string(second, 0, f"BIỂU ĐỒ (tiếp) — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
     bar = wb.add_chart({"type": "bar"})
     last = row + 2 + len(units)
     for k, ind in enumerate(ratios):
         bar.add_series({"name": [CHARTS, row + 2, data_col + 1 + k],
                         "categories": [CHARTS, row + 3, data_col, last, data_col],
                         "values": [CHARTS, row + 3, data_col + 1 + k, last, data_col + 1 + k]})
-    bar.set_title({"name": "Các tỷ lệ chính theo đơn vị"})
-    bar.set_legend({"position": "bottom"})
-    bar.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+    bar.set_title({"name": "Các tỷ lệ chính theo đơn vị", "name_font": _chart_font(14, True)})
+    bar.set_legend({"position": "top", "font": _chart_font(10)})
+    low, high = ratio_axis([u.totals.ratio(i) for u in units for i in ratios])
+    bar.set_x_axis({"num_format": "0%", "min": low, "max": high, "major_unit": 0.1 if high - low <= 0.5 else 0.2,
+                    "num_font": _chart_font(10)})
+    bar.set_y_axis({"num_font": _chart_font(10)})
     height = min(960, max(360, 14 * len(units) * max(1, len(ratios)) + 140))  # a portrait page at most
     bar.set_size({"width": 700, "height": height})
-    ws.insert_chart(second, 0, bar)
-    ws.print_area(0, 0, second + int(height / 20) + 1, 10)
+    ws.insert_chart(second + 1, 0, bar)  # below the title, never on the page break
+    ws.print_area(0, 0, second + int(height / 20) + 2, 10)
+
+
+def _chart_font(size: int, bold: bool = False) -> dict:
+    """Charts in the serif face of the documents they sit in."""
+    return {"name": FONT, "size": size, "bold": bold}
+
+
+def ratio_axis(values: list) -> tuple[float, float]:
+    """The value axis of the ratio chart fitted to the data: from the tenth below the smallest ratio
+    (0 when the data reach down there) to 100 % (or the tenth above the largest, beyond 100 %)."""
+    got = [float(v) for v in values if v is not None]
+    if not got:
+        return 0.0, 1.0
+    low = math.floor(min(got) * 10) / 10
+    high = max(1.0, math.ceil(max(got) * 10) / 10)
+    return (0.0 if low <= 0.2 else min(low, high - 0.1)), high
 
 
 def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:
