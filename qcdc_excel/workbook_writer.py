@@ -98,13 +98,15 @@ class _Formats:
         self.d_text = add(grid)
         self.d_wrap = add({**grid, "text_wrap": True})
         self.d_center = add({**grid, "align": "center"})
-        self.d_count = add({**grid, "num_format": NUMBER_FORMATS["count"]})
-        self.d_amount = add({**grid, "num_format": NUMBER_FORMATS["amount"]})
-        self.d_ratio = add({**grid, "num_format": NUMBER_FORMATS["ratio"]})
+        self.d_date_short = add({**grid, "num_format": "dd/mm/yy", "align": "center", "shrink": True})
+        self.d_wrap_center = add({**grid, "text_wrap": True, "align": "center"})
+        self.d_count = add({**grid, "num_format": NUMBER_FORMATS["count"], "shrink": True})
+        self.d_amount = add({**grid, "num_format": NUMBER_FORMATS["amount"], "shrink": True})
+        self.d_ratio = add({**grid, "num_format": NUMBER_FORMATS["ratio"], "shrink": True})
         self.d_date = add({**grid, "num_format": NUMBER_FORMATS["date"], "align": "center"})
         self.d_label = add({**grid, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"})
         self.d_head = add({**grid, "bold": True, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"})
-        self.d_title = add({"bold": True, "font_size": 11, "valign": "vcenter"})
+        self.d_title = add({"bold": True, "font_size": 11, "valign": "vcenter", "align": "left"})
         self.d_title_wrap = add({"bold": True, "font_size": 11, "valign": "top", "text_wrap": True})
         self.banner = add({"bold": True, "font_color": "#C00000", "text_wrap": True})
         self.head = add({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
@@ -385,23 +387,23 @@ def _banner(ws, f: _Formats, cons: Consolidation, row: int = 0, last_col: int = 
     return row
 
 
-DETAIL_BLOCK = 11  # indicator columns at most in a printed block (one band, or one page of the wide table)
+DETAIL_BLOCK = 11  # indicator columns at most on a printed page of the wide table
 DETAIL_SIZE = 9  # points: the details print at 100 %, so 9 pt on the sheet is 9 pt on paper
-DETAIL_ROW = 11.5  # height of a unit's row, points
-DETAIL_WIDTHS = {"code": 6, "name": 17, "value": 8}  # columns A, B and each indicator column
-DETAIL_GAP = 8.0  # points between two bands
-DETAIL_PAGE_PT = 510.0  # A4 landscape height inside the margins below, points
-DETAIL_INFO = (("Cấp", 1), ("Cấp trên", 1), ("Loại báo cáo", 3), ("Tệp", 3), ("Ngày báo cáo", 1), ("Kiểm tra", 2))
+DETAIL_ROW = 11.5  # height of a one-line row at DETAIL_SIZE, points
+DETAIL_WIDTHS = {"code": 6, "name": 17, "value": 8}  # the wide table: columns A, B and each indicator column
+DETAIL_INFO = (("Cấp", 9), ("Cấp trên", 9), ("Loại báo cáo", 28), ("Tệp", 26), ("Ngày báo cáo", 10), ("Kiểm tra", 14))
+PAGE_WIDTH = 115  # A4 landscape inside 0.35" margins, in column-width units at 100 %
+ACROSS = {"code": 5, "label": 22, "unit_min": 5.5, "unit_max": 9}  # the table with the units across
 
 
 def detail_indicators(catalog) -> list[Indicator]:
-    """The indicators across the details sheet (free text is on the notes sheet)."""
+    """The indicators on the details sheet (free text is on the notes sheet)."""
     return [i for i in catalog.indicators.values() if i.kind != "text"]
 
 
 def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]:
-    """Columns where a block of the details sheet starts: at each section's first indicator and
-    every DETAIL_BLOCK indicators, and before the information columns after them."""
+    """Columns where a printed page of the wide details table starts: at each section's first
+    indicator and every DETAIL_BLOCK indicators, and before the information columns after them."""
     sections: list[list[int]] = []
     for k, ind in enumerate(indicators):
         sec = ind.code.split(".")[0]
@@ -416,17 +418,12 @@ def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]
     return [b for b in breaks if b != first] + [first + len(indicators)]
 
 
-def detail_blocks(indicators: list[Indicator]) -> list[list[int]]:
-    """The indicators (indexes) of each block, as ``detail_page_breaks`` cuts them."""
-    starts = [0] + [b - 2 for b in detail_page_breaks(indicators)]
-    return [list(range(a, b)) for a, b in zip(starts, starts[1:])]
-
-
-def _label_height(indicators: list[Indicator], cols: list[int]) -> float:
-    """The label row of a block: its longest name wrapped in an indicator column, at DETAIL_SIZE."""
-    lines = max((_lines(indicators[k].label.lstrip("- "), DETAIL_WIDTHS["value"], DETAIL_SIZE) for k in cols),
-                default=1)
-    return lines * LINE_PT * DETAIL_SIZE / 12 + 3
+def across_width(units: int) -> float | None:
+    """The width of a unit's column when the units fit across one landscape page, else None."""
+    if not units:
+        return None
+    width = min(ACROSS["unit_max"], (PAGE_WIDTH - ACROSS["code"] - ACROSS["label"]) / units)
+    return width if width >= ACROSS["unit_min"] else None
 
 
 def _unit_kind(d) -> str:
@@ -435,97 +432,105 @@ def _unit_kind(d) -> str:
 
 
 def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
-    """Units down, indicators across, printed on A4 landscape at 100 % (9 pt). When a block of
-    indicators for every unit fits a page, the blocks are stacked as bands, as many to a page as
-    fit; otherwise one wide table, a page per block, the header and the unit columns repeated."""
+    """Every unit's figures, printed on A4 landscape at 100 % (9 pt on paper), borders on every
+    cell, the indicator names inside the frame. When the units fit across one page (a district's
+    communes) the indicators run down and the units across, a page filled from top to bottom;
+    otherwise units down and indicators across, a page per block of indicators, the header and
+    the unit columns repeated on every page."""
     ws = wb.add_worksheet(DETAILS)
     indicators = detail_indicators(cons.catalog)
     rows = sorted(cons.details, key=lambda d: (not d.is_parent_own, d.code))
-    plan = []  # (column offset, indicator, how, format): decided once, not per unit
+    plan = []  # (position, indicator, how, format): decided once, not per unit
     for k, ind in enumerate(indicators):
         how = "ratio" if ind.kind == "ratio" else "flag" if ind.kind == "flag" and ind.rollup == "count" else "value"
         fmt = {"ratio": f.d_ratio, "flag": None}.get(how, f.d_amount if ind.kind == "amount" else f.d_count)
         plan.append((k, ind, how, fmt))
-    blocks = detail_blocks(indicators)
-    top = _banner(ws, f, cons, last_col=2 + DETAIL_BLOCK - 1)
-    heights = [_unit_height(d) for d in rows]
-    band = max(_label_height(indicators, b) for b in blocks) + DETAIL_ROW + sum(heights)
     title = f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}"
-    if 2 * (band + DETAIL_GAP) + 20 <= DETAIL_PAGE_PT:  # two bands to a page at least
-        _details_bands(ws, f, (indicators, blocks, plan), rows, heights, top, title)
+    width = across_width(len(rows))
+    if width:
+        top = _banner(ws, f, cons, last_col=1 + len(rows))
+        _details_across(ws, f, plan, rows, top, title, width)
     else:
-        _details_wide(ws, f, (indicators, blocks, plan), rows, top, title)
-    ws.set_column(0, 0, DETAIL_WIDTHS["code"])
-    ws.set_column(1, 1, DETAIL_WIDTHS["name"])
+        top = _banner(ws, f, cons, last_col=1 + DETAIL_BLOCK)
+        _details_wide(ws, f, (indicators, plan), rows, top, title)
     ws.set_paper(9)
     ws.set_landscape()
     ws.set_print_scale(100)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_margins(left=0.35, right=0.35, top=0.5, bottom=0.6)
     _footer(ws, cons)
 
 
-def _unit_height(d) -> float:
-    """A unit's row: one line, or the lines its name or its file's name needs."""
-    lines = max(_lines(d.name, DETAIL_WIDTHS["name"], DETAIL_SIZE),
-                _lines(d.sub.path.name, 3 * DETAIL_WIDTHS["value"], DETAIL_SIZE),
-                _lines(_unit_kind(d), 3 * DETAIL_WIDTHS["value"], DETAIL_SIZE))
-    return max(DETAIL_ROW, lines * LINE_PT * DETAIL_SIZE / 12 + 2)
+class _Across:
+    """The writing calls of a worksheet with rows and columns swapped, so that the loop writing a
+    unit's values along a row writes them down a column."""
+
+    def __init__(self, ws) -> None:
+        self._ws = ws
+
+    def write_number(self, row, col, *rest):
+        return self._ws.write_number(col, row, *rest)
+
+    def write_string(self, row, col, *rest):
+        return self._ws.write_string(col, row, *rest)
+
+    def write_blank(self, row, col, *rest):
+        return self._ws.write_blank(col, row, *rest)
 
 
-def _details_bands(ws, f: _Formats, table: tuple, rows: list, heights: list[float], top: int, title: str) -> None:
-    """The blocks one under the other, each with its own header rows, a page break before a block
-    that would not fit on what is left of the page."""
-    indicators, blocks, plan = table
-    ws.merge_range(top, 0, top, 1 + DETAIL_BLOCK, title, f.d_title)
+def _details_across(ws, f: _Formats, plan: list[tuple], rows: list, top: int, title: str, width: float) -> None:
+    """Indicators down (code, name), units across (name and code above), then what is known of
+    each report (level, date, check); the header repeated on every page."""
+    last_col = 1 + len(rows)
+    ws.merge_range(top, 0, top, last_col, title, f.d_title)
     ws.set_row(top, 20)
-    r, used, breaks = top + 1, 20.0, []
-    for cols in blocks + [None]:
-        label_h = _label_height(indicators, cols) if cols else 2 * LINE_PT * DETAIL_SIZE / 12 + 3
-        need = DETAIL_GAP + label_h + DETAIL_ROW + sum(heights)
-        if used + need > DETAIL_PAGE_PT:
-            breaks.append(r)
-            used = 0.0
-        ws.set_row(r, DETAIL_GAP)  # the space between two bands
-        r = _detail_band(ws, f, r + 1, label_h, (indicators, cols, plan), rows, heights)
-        used += need
-    ws.set_h_pagebreaks(breaks)
-    for c in range(2, 2 + DETAIL_BLOCK):
-        ws.set_column(c, c, DETAIL_WIDTHS["value"])
-    ws.freeze_panes(0, 2)
-    ws.print_area(0, 0, r - 1, 1 + DETAIL_BLOCK)
+    names, codes = top + 1, top + 2
+    ws.merge_range(names, 0, codes, 0, "Mã chỉ tiêu", f.d_head)
+    ws.merge_range(names, 1, codes, 1, "Chỉ tiêu", f.d_head)
+    for c, d in enumerate(rows, start=2):
+        ws.write_string(names, c, d.name + (" (báo cáo riêng)" if d.is_parent_own else ""), f.d_label)
+        ws.write_string(codes, c, d.code, f.d_head)
+    ws.set_row(names, max(_lines(d.name + " (báo cáo riêng)" * d.is_parent_own, width, DETAIL_SIZE)
+                          for d in rows) * LINE_PT * DETAIL_SIZE / 12 + 3)
+    first = codes + 1
+    for k, ind, _, _ in plan:
+        label = ind.label.lstrip("- ")
+        ws.write_string(first + k, 0, ind.code, f.d_center)
+        ws.write_string(first + k, 1, label, f.d_wrap)
+        ws.set_row(first + k, max(DETAIL_ROW, _lines(label, ACROSS["label"], DETAIL_SIZE) * LINE_PT * DETAIL_SIZE / 12
+                                  + 2))
+    across = _Across(ws)
+    rows_plan = [(first + k, *rest) for k, *rest in plan]
+    for c, d in enumerate(rows, start=2):
+        _details_values(across, c, rows_plan, d.totals, f, own=d.sub.form != "consolidated")
+    end = _across_info(ws, f, rows, first + len(plan), width)
+    ws.set_column(0, 0, ACROSS["code"])
+    ws.set_column(1, 1, ACROSS["label"])
+    ws.set_column(2, last_col, width)
+    ws.freeze_panes(first, 2)
+    ws.repeat_rows(top, codes)  # the title and the units on every page
+    ws.print_area(0, 0, end - 1, last_col)
 
 
-def _detail_band(ws, f: _Formats, r: int, label_h: float, block: tuple, rows: list, heights: list[float]) -> int:
-    """One band (a block of indicators, or the information on each report when ``cols`` is None)
-    from row ``r``: names and codes inside the frame, then a row per unit. Returns the row after."""
-    indicators, cols, plan = block
-    ws.merge_range(r, 0, r + 1, 0, "Mã đơn vị", f.d_head)
-    ws.merge_range(r, 1, r + 1, 1, "Tên đơn vị", f.d_head)
-    ws.set_row(r, label_h)
-    ws.set_row(r + 1, DETAIL_ROW)
-    if cols is None:
-        _info_head(ws, f, r)
-    else:
-        for c, k in enumerate(cols, start=2):
-            ws.write_string(r, c, indicators[k].label.lstrip("- "), f.d_label)
-            ws.write_string(r + 1, c, indicators[k].code, f.d_head)
-    for n, (d, h) in enumerate(zip(rows, heights), start=r + 2):
-        ws.set_row(n, h)
-        ws.write_string(n, 0, d.code, f.d_text)
-        ws.write_string(n, 1, d.name, f.d_wrap)
-        if cols is None:
-            _info_cells(ws, f, n, d)
-        else:
-            _details_values(ws, n, [(2 + c, *plan[k][1:]) for c, k in enumerate(cols)], d.totals, f,
-                            own=d.sub.form != "consolidated")
-    return r + 2 + len(rows)
-
-
-def _info_head(ws, f: _Formats, r: int) -> None:
-    c = 2
-    for text, span in DETAIL_INFO:
-        ws.merge_range(r, c, r + 1, c + span - 1, text, f.d_head)
-        c += span
+def _across_info(ws, f: _Formats, rows: list, r: int, width: float) -> int:
+    """The rows under the figures: each report's level, date and check result (its file is on the
+    reporting-status sheet). Returns the row after them."""
+    for label, value_of in (("Cấp", lambda d: _info_values(d)[0]), ("Ngày báo cáo", lambda d: d.sub.report_date),
+                            ("Kiểm tra", lambda d: status_label(d.sub.status))):
+        ws.write_blank(r, 0, None, f.d_center)
+        ws.write_string(r, 1, label, f.d_wrap)
+        lines = 1
+        for c, d in enumerate(rows, start=2):
+            value = value_of(d)
+            if isinstance(value, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f.d_date_short)
+            elif value:
+                ws.write_string(r, c, value, f.d_wrap_center)
+                lines = max(lines, _lines(value, width, DETAIL_SIZE))
+            else:
+                ws.write_blank(r, c, None, f.d_center)
+        ws.set_row(r, max(DETAIL_ROW, lines * LINE_PT * DETAIL_SIZE / 12 + 2))
+        r += 1
+    return r
 
 
 def _info_values(d) -> list:
@@ -533,60 +538,59 @@ def _info_values(d) -> list:
     return [level, d.parent or "", _unit_kind(d), d.sub.path.name, d.sub.report_date, status_label(d.sub.status)]
 
 
-def _info_cells(ws, f: _Formats, n: int, d, start: int | None = None) -> None:
-    """What is known of a unit's report: level, parent, kind, file, date, check (merged over
-    indicator columns in a band; one column each from ``start`` in the wide table)."""
-    c = 2 if start is None else start
-    for (_, span), value in zip(DETAIL_INFO, _info_values(d)):
-        last = c + (span - 1 if start is None else 0)
-        if isinstance(value, dt.date):
-            look, value = f.d_date, dt.datetime.combine(value, dt.time())
-        else:
-            look = f.d_wrap
-        if last > c:
-            ws.merge_range(n, c, n, last, "", look)
-        if value is None:
-            ws.write_blank(n, c, None, look)
-        elif isinstance(value, dt.datetime):
-            ws.write_datetime(n, c, value, look)
-        else:
-            ws.write_string(n, c, value, look)
-        c = last + 1
+def _unit_height(d) -> float:
+    """A unit's row in the wide table: one line, or the lines its name, kind or file's name needs."""
+    lines = max(_lines(d.name, DETAIL_WIDTHS["name"], DETAIL_SIZE), _lines(d.sub.path.name, 26, DETAIL_SIZE),
+                _lines(_unit_kind(d), 28, DETAIL_SIZE))
+    return max(DETAIL_ROW, lines * LINE_PT * DETAIL_SIZE / 12 + 2)
+
+
+def _label_height(indicators: list[Indicator]) -> float:
+    """The label row of the wide table: its longest name wrapped in an indicator column."""
+    lines = max((_lines(i.label.lstrip("- "), DETAIL_WIDTHS["value"], DETAIL_SIZE) for i in indicators), default=1)
+    return lines * LINE_PT * DETAIL_SIZE / 12 + 3
 
 
 def _details_wide(ws, f: _Formats, table: tuple, rows: list, top: int, title: str) -> None:
-    """One wide table: a page per block of indicators, the title, header rows and unit columns on
-    every page (the title wraps inside the unit columns, so no page cuts it)."""
-    indicators, blocks, plan = table
+    """Units down, indicators across: a page per block of indicators, the title, header rows and
+    unit columns on every page (the title wraps inside the unit columns, so no page cuts it)."""
+    indicators, plan = table
     ws.merge_range(top, 0, top, 1, title, f.d_title_wrap)
     ws.set_row(top, min(409, (_lines(title, 24, 11) + 1) * LINE_PT * 11 / 12 + 4))  # bold: a line to spare
     label_row, head_row = top + 1, top + 2
-    ws.write_string(label_row, 0, "", f.d_head)
-    ws.write_string(label_row, 1, "", f.d_head)
+    ws.write_blank(label_row, 0, None, f.d_head)
+    ws.write_blank(label_row, 1, None, f.d_head)
     ws.write_string(head_row, 0, "Mã đơn vị", f.d_head)
     ws.write_string(head_row, 1, "Tên đơn vị", f.d_head)
     for k, ind in enumerate(indicators):
         ws.write_string(label_row, 2 + k, ind.label.lstrip("- "), f.d_label)
         ws.write_string(head_row, 2 + k, ind.code, f.d_head)
     after = 2 + len(indicators)
-    for c, (text, _) in enumerate(DETAIL_INFO, start=after):
+    for c, (text, width) in enumerate(DETAIL_INFO, start=after):
         ws.write_string(head_row, c, text, f.d_head)
         ws.write_blank(label_row, c, None, f.d_head)
-    ws.set_row(label_row, max(_label_height(indicators, b) for b in blocks))
+        ws.set_column(c, c, width)
+    ws.set_row(label_row, _label_height(indicators))
     ws.set_row(head_row, 2 * LINE_PT * DETAIL_SIZE / 12 + 2)  # «Mã đơn vị» on two lines
     wide_plan = [(2 + k, *rest) for k, *rest in plan]
     for n, d in enumerate(rows, start=head_row + 1):
         ws.set_row(n, _unit_height(d))
         ws.write_string(n, 0, d.code, f.d_text)
         ws.write_string(n, 1, d.name, f.d_wrap)
-        _info_cells(ws, f, n, d, start=after)
+        for c, value in enumerate(_info_values(d), start=after):
+            if isinstance(value, dt.date):
+                ws.write_datetime(n, c, dt.datetime.combine(value, dt.time()), f.d_date)
+            elif value is None:
+                ws.write_blank(n, c, None, f.d_date)
+            else:
+                ws.write_string(n, c, value, f.d_wrap)
         _details_values(ws, n, wide_plan, d.totals, f, own=d.sub.form != "consolidated")
     last_row = head_row + max(1, len(rows))
     ws.freeze_panes(head_row + 1, 2)
     ws.autofilter(head_row, 0, last_row, after + len(DETAIL_INFO) - 1)
+    ws.set_column(0, 0, DETAIL_WIDTHS["code"])
+    ws.set_column(1, 1, DETAIL_WIDTHS["name"])
     ws.set_column(2, after - 1, DETAIL_WIDTHS["value"])
-    for c, width in enumerate((9, 9, 28, 26, 10, 14), start=after):
-        ws.set_column(c, c, width)
     ws.set_v_pagebreaks(detail_page_breaks(indicators))
     ws.repeat_columns(0, 1)
     ws.repeat_rows(top, head_row)
@@ -608,6 +612,7 @@ def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats
             continue
         value = values.get(ind.code)
         if value is None:
+            ws.write_blank(row, col, None, fmt or f.d_center)  # framed like every other cell
             continue
         if how == "flag":
             if own:
@@ -763,7 +768,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
     ws.autofilter(head, 0, max(row, head + 1), len(heads) - 1)
     for c, width in enumerate(FINDING_WIDTHS + (12, 10, 18)):
         ws.set_column(c, c, width)
-    ws.repeat_rows(head)
+    ws.repeat_rows(head - 1, head)  # the sheet's title with the header, on every page
     ws.print_area(0, 0, max(row, head + 1), 6)
     _landscape(ws)
     _footer(ws, cons)
@@ -791,7 +796,7 @@ def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
         _fit_row(ws, row, list(zip(values, NOTE_WIDTHS)))
     for c, width in enumerate(NOTE_WIDTHS):
         ws.set_column(c, c, width)
-    ws.repeat_rows(head)
+    ws.repeat_rows(head - 1, head)  # the sheet's title with the header, on every page
     ws.print_area(0, 0, max(row, head + 1), len(NOTE_WIDTHS) - 1)
     _landscape(ws)
     _footer(ws, cons)
