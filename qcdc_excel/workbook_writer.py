@@ -390,7 +390,7 @@ def _banner(ws, f: _Formats, cons: Consolidation, row: int = 0, last_col: int = 
 DETAIL_BLOCK = 11  # indicator columns at most on a printed page of the wide table
 DETAIL_SIZE = 9  # points: the details print at 100 %, so 9 pt on the sheet is 9 pt on paper
 DETAIL_ROW = 11.5  # height of a one-line row at DETAIL_SIZE, points
-DETAIL_WIDTHS = {"code": 6, "name": 17, "value": 8}  # the wide table: columns A, B and each indicator column
+DETAIL_WIDTHS = {"code": 8, "name": 17, "value": 8}  # the wide table: columns A, B and each indicator column
 DETAIL_INFO = (("Cấp", 9), ("Cấp trên", 9), ("Loại báo cáo", 28), ("Tệp", 26), ("Ngày báo cáo", 10), ("Kiểm tra", 14))
 PAGE_WIDTH = 115  # A4 landscape inside 0.35" margins, in column-width units at 100 %
 ACROSS = {"code": 5, "label": 22, "unit_min": 5.5, "unit_max": 9}  # the table with the units across
