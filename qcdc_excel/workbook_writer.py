@@ -558,20 +558,17 @@ def _details_wide(ws, f: _Formats, table: tuple, rows: list, top: int, title: st
     ws.merge_range(top, 0, top, 1, title, f.d_title_wrap)
     ws.set_row(top, min(409, (_lines(title, 24, 11) + 1) * LINE_PT * 11 / 12 + 4))  # bold: a line to spare
     label_row, head_row = top + 1, top + 2
-    ws.write_blank(label_row, 0, None, f.d_head)
-    ws.write_blank(label_row, 1, None, f.d_head)
-    ws.write_string(head_row, 0, "Mã đơn vị", f.d_head)
-    ws.write_string(head_row, 1, "Tên đơn vị", f.d_head)
+    ws.merge_range(label_row, 0, head_row, 0, "Mã đơn vị", f.d_head)
+    ws.merge_range(label_row, 1, head_row, 1, "Tên đơn vị", f.d_head)
     for k, ind in enumerate(indicators):
         ws.write_string(label_row, 2 + k, ind.label.lstrip("- "), f.d_label)
         ws.write_string(head_row, 2 + k, ind.code, f.d_head)
     after = 2 + len(indicators)
     for c, (text, width) in enumerate(DETAIL_INFO, start=after):
-        ws.write_string(head_row, c, text, f.d_head)
-        ws.write_blank(label_row, c, None, f.d_head)
+        ws.merge_range(label_row, c, head_row, c, text, f.d_head)  # no empty band above them
         ws.set_column(c, c, width)
     ws.set_row(label_row, _label_height(indicators))
-    ws.set_row(head_row, 2 * LINE_PT * DETAIL_SIZE / 12 + 2)  # «Mã đơn vị» on two lines
+    ws.set_row(head_row, DETAIL_ROW + 2)
     wide_plan = [(2 + k, *rest) for k, *rest in plan]
     for n, d in enumerate(rows, start=head_row + 1):
         ws.set_row(n, _unit_height(d))
