@@ -198,3 +198,38 @@ def test_the_signing_lines_of_the_head_and_of_a_deputy(kbang, tmp_path, style, t
     got = [p.text for p in cell.paragraphs if p.text.strip()]
     assert got == lines + ["Nguyễn Văn A"]
     assert all(r.bold for p in cell.paragraphs for r in p.runs if r.text.strip())
+
+
+def test_more_units_than_a_page_holds_run_down_framed_at_nine_points(tmp_path):
+    """20 communes do not fit across: units down, a page per block of indicators, the same look."""
+    import random
+
+    from qcdc_excel.template import Personaliser
+
+    rows = [("09", "Tỉnh Thử", "tinh", "")] + [(f"09{k:03d}", f"Xã Thử Số {k}", "xa", "09") for k in range(1, 21)]
+    (tmp_path / "r.csv").write_text("code,name,level,parent\n" + "\n".join(",".join(r) for r in rows), "utf-8")
+    cat, personaliser, period = load_catalog(), Personaliser(), parse_period("2024")
+    layout = form_layout(cat.version, "xa")
+    (tmp_path / "in").mkdir()
+    for k, (code, name, _, _) in enumerate(rows[1:]):
+        fill_workbook(personaliser.bytes_for("xa", period, Identity(code, name, "09", "Tỉnh Thử")),
+                      valid_values(cat, layout.input_codes, random.Random(k)), tmp_path / "in" / f"{code}.xlsx",
+                      report_date=dt.datetime(2024, 12, 20))
+    result = merge(tmp_path / "in", Scope(load_roster(tmp_path / "r.csv"), "2024"), Outputs(tmp_path / "t.xlsx"))
+    assert across_width(len(result.consolidation.details)) is None
+    ws = openpyxl.load_workbook(result.out)[DETAILS_SHEET]
+    assert int(ws.page_setup.scale or 100) == 100 and ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$1:$3" and ws.print_title_cols == "$A:$B"  # title, names, codes; units
+    assert str(next(m for m in ws.merged_cells.ranges if m.min_row == 1)) == "A1:B1"  # the title inside A:B
+    assert ws["A1"].alignment.wrap_text and "CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ" in ws["A1"].value
+    codes = [c.value for c in ws[3]]
+    assert "I.1" in codes and "Mã đơn vị" == ws["A2"].value
+    names = {c.value for c in ws[2]}
+    assert {i.label.lstrip("- ") for i in cat.indicators.values() if i.kind != "text"} <= names  # inside the frame
+    for row in ws.iter_rows(min_row=2, max_row=3 + 20):
+        for c in row:
+            if isinstance(c, MergedCell):
+                continue
+            assert all(getattr(c.border, s).style for s in ("left", "right", "top", "bottom")), c.coordinate
+            if c.value is not None:
+                assert (c.font.sz or 12) >= 9, c.coordinate
