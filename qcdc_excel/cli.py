@@ -843,7 +843,10 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
               "Layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value, help=("Người ký.", "Who signs."))
 @option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"), callback=_text_value,
-        help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN).", "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN)."))
+        help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN); cấp phó ký thay (PHÓ CHỦ TỊCH, PHÓ TRƯỞNG BAN) thì "
+              "báo cáo ghi «KT. CHỦ TỊCH» hoặc «K/T TRƯỞNG BAN» trên chức vụ.",
+              "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN); a deputy (PHÓ CHỦ TỊCH, PHÓ TRƯỞNG BAN) signs under "
+              "«KT. CHỦ TỊCH» or «K/T TRƯỞNG BAN»."))
 @option("--date", "report_date", default=None, metavar=("NGÀY", "DATE"),
         help=("Ngày ban hành ghi trên báo cáo, dạng YYYY-MM-DD; bỏ trống thì lấy ngày báo cáo trong tệp (hoặc ngày "
               "cuối kỳ số liệu), không bao giờ lấy ngày hôm nay.",

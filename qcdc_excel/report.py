@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -437,6 +438,22 @@ def _recipients_context(fig: Figures, recipients: list[str] | None) -> dict:
     return {"recipients": lines, "addressee": default_recipients(fig)[0] if as_above else ""}
 
 
+def sign_lines(style: str, signer_title: str | None = None) -> list[str]:
+    """The lines above the signer's name: on behalf of the body (T/M, TM.), and a deputy signing
+    for the head (K/T, KT.) as Hướng dẫn 36-HD/VPTW and Decree 30/2020 write them; the deputy is
+    told by a title beginning «Phó» («PHÓ TRƯỞNG BAN» signs under «K/T TRƯỞNG BAN», «PHÓ CHỦ TỊCH»
+    under «TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH»)."""
+    hd36 = style == "hd36"
+    title = unicodedata.normalize("NFC", " ".join((signer_title or "").split())).upper()
+    head = title or ("TRƯỞNG BAN" if hd36 else "CHỦ TỊCH")
+    body = "T/M BAN CHỈ ĐẠO" if hd36 else "TM. ỦY BAN NHÂN DÂN"
+    if head.startswith("PHÓ ") and hd36:
+        return [f"K/T {head[4:]}", head]  # a deputy of a steering committee signs for its head
+    if head.startswith("PHÓ "):
+        return [body, f"KT. {head[4:]}", head]
+    return [body, head]
+
+
 def report_context(fig: Figures, style: str = "nd30", signer: str | None = None, signer_title: str | None = None,
                    date: dt.date | None = None, heading: str | None = None,
                    recipients: list[str] | None = None) -> dict:
@@ -504,6 +521,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
         "enterprise": sentences.get("enterprise", []),
         "notes": notes, "appendix": appendix,
         "signer": signer or "", "signer_title": (signer_title or "").upper(),
+        "sign_lines": sign_lines(style, signer_title),
         "placeholder": {k: PLACEHOLDER.format(what=w) for k, w in (
             ("situation", "khái quát đặc điểm, tình hình"), ("achievements", "kết quả đạt được"),
             ("limitations", "hạn chế, yếu kém"), ("causes", "nguyên nhân của hạn chế"),
@@ -738,8 +756,7 @@ def _signature(doc) -> None:
     q.add_run("{{ line }}").font.size = Pt(11)
     left.add_paragraph("{%p endfor %}")
     bold = {"bold": True, "size": 14}
-    _lines(right, [[("{% if hd36 %}T/M BAN CHỈ ĐẠO{% else %}TM. ỦY BAN NHÂN DÂN{% endif %}", bold)],
-                   [("{{ signer_title or ('TRƯỞNG BAN' if hd36 else 'CHỦ TỊCH') }}", bold)],
+    _lines(right, [[("{%p for line in sign_lines %}", bold)], [("{{ line }}", bold)], [("{%p endfor %}", bold)],
                    *[[("", bold)]] * 4, [("{{ signer }}", bold)]])
 
 
