@@ -28,7 +28,8 @@ from .consolidate import Consolidation, Totals, totals_of_submission
 from .form import FONT
 from .i18n import QcdcError
 from .numbers import format_number, format_percent, plain
-from .periods import Period, parse_period
+from .periods import Period, parse_period, vn_date
+from .roster import party_committee
 
 STYLES = ("nd30", "hd36")
 PLACEHOLDER = "[Nội dung do đơn vị viết: {what}]"
@@ -47,13 +48,6 @@ def vn_percent(part: object, whole: object) -> str | None:
     breaks between them); None when there is no whole."""
     text = format_percent(part, whole)
     return None if text is None else text.replace(",0 %", " %").replace(" %", "%")
-
-
-def vn_date(day: dt.date) -> str:
-    """'ngày 05 tháng 3 năm 2021', 'ngày 15 tháng 02 năm 2021': Decree 30/2020 pads a day below 10 and
-    the months 1 and 2 with a zero."""
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 # --- the figures ----------------------------------------------------------------------------------------
@@ -88,12 +82,10 @@ class Figures:
 def figures_from_consolidation(cons: Consolidation) -> Figures:
     if cons.period is None:
         raise QcdcError("report-no-period", path=cons.parent_code or "?")
-    own = [d.sub.report_date for d in cons.details if d.is_parent_own and d.sub.report_date]
-    units = [d.sub.report_date for d in cons.details if d.sub.report_date]
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
                    sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=max(own or units) if own or units else None)
+                   report_date=cons.reported_on)
 
 
 def figures_from_file(path: str | Path) -> Figures:
@@ -351,31 +343,8 @@ def section_sentences(fig: Figures) -> dict[str, list[str]]:
 
 # --- the data window and the words of the period -----------------------------------------------------------
 def data_window(period: Period) -> tuple[dt.date, dt.date]:
-    """The usual cut-off window of a period (Decree 09/2019/NĐ-CP): a quarter from the 15th of the
-    month before it to the 14th of its last month; a half-year 15/12–14/6 (15/6–14/12); a year
-    15/12 of the year before to 14/12."""
-    y = period.year
-    if period.kind == "Q":
-        first = 3 * period.number - 2
-        start = dt.date(y - 1, 12, 15) if first == 1 else dt.date(y, first - 1, 15)
-        return start, dt.date(y, first + 2, 14)
-    if period.kind == "S":
-        return (dt.date(y - 1, 12, 15), dt.date(y, 6, 14)) if period.number == 1 else (dt.date(y, 6, 15), dt.date(y, 12, 14))
-    return dt.date(y - 1, 12, 15), dt.date(y, 12, 14)
-
-
-_PARTY_COMMITTEE = (("tỉnh ", "TỈNH ỦY "), ("thành phố ", "THÀNH ỦY "), ("huyện ", "HUYỆN ỦY "),
-                    ("quận ", "QUẬN ỦY "), ("thị xã ", "THỊ ỦY "))
-
-
-def party_committee(unit_name: str) -> str:
-    """The Party committee of a unit, as the Party-style header names it: 'Huyện Kbang' ->
-    'HUYỆN ỦY KBANG', 'Xã Kon Pne' -> 'ĐẢNG ỦY XÃ KON PNE'."""
-    low = unit_name.strip()
-    for prefix, committee in _PARTY_COMMITTEE:
-        if low.lower().startswith(prefix):
-            return committee + low[len(prefix):].upper()
-    return ("ĐẢNG ỦY " + low.upper()).strip()
+    """The usual cut-off window of a period (``periods.Period.window``, Decree 09/2019/NĐ-CP)."""
+    return period.window
 
 
 def place_name(unit_name: str) -> str:

@@ -445,7 +445,7 @@ def test_the_charts_compare_the_ratios_the_catalog_names(tmp_path):
 
     def charted(catalog) -> list[str]:
         out = write_consolidated(tmp_path / f"{len(catalog.charts)}.xlsx", consolidate(subs, catalog, roster, "2020"),
-                                 ValidationReport(subs), today=dt.date(2020, 10, 30))
+                                 ValidationReport(subs), date=dt.date(2020, 10, 30))
         ws = openpyxl.load_workbook(out)[CHARTS]
         row = next(r for r in ws.iter_rows() if r[12].value == "Đơn vị")
         return [c.value for c in row[13:] if c.value]
