@@ -36,7 +36,7 @@ MM_PER_PT = 25.4 / 72
 WIDTHS = {COL_STT: 6, COL_CODE: 10, COL_LABEL: 41, COL_UNIT: 12, COL_VALUE: 16, COL_CHECK: 44}
 # Version 3: the organ block (A:C) and the motto (D:E) side by side need the boundary at about half the page:
 # the motto, 12-point bold, is 250 pt wide and D:E holds 265 pt
-WIDTHS_V3 = {COL_STT: 6, COL_CODE: 8, COL_LABEL: 31, COL_UNIT: 18, COL_VALUE: 25, COL_CHECK: 44}
+WIDTHS_V3 = {COL_STT: 6, COL_CODE: 9, COL_LABEL: 30, COL_UNIT: 18, COL_VALUE: 25, COL_CHECK: 44}
 CONSOLIDATED_EXTRA_WIDTHS = {"G": 14, "H": 14}
 PRINT_COLS = "ABCDE"
 
