@@ -64,6 +64,7 @@ class Figures:
     totals: Totals
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (unit, name, code, text)
     report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
+    report_number: str | None = None  # «480/BC-UBND», when the workbook's «Kèm theo» line names it (form v3)
 
     def value(self, code: str):
         return self.totals.values.get(code)
@@ -105,7 +106,8 @@ def figures_from_file(path: str | Path) -> Figures:
     parent = sub.meta.get("parent_name") or _shown_parent(path, sub)
     return Figures(catalog, sub.level or "xa", sub.form == "consolidated", sub.unit_code or "",
                    sub.unit_name or "", parent, parse_period(sub.period), totals,
-                   sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])), report_date=sub.report_date)
+                   sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])),
+                   report_date=sub.report_issued or sub.report_date, report_number=sub.report_number)
 
 
 def _shown_parent(path: str | Path, sub) -> str:
@@ -378,6 +380,8 @@ def _heading_context(fig: Figures, style: str, date: dt.date) -> dict:
     unit = (fig.unit_name or "").strip()
     hd36 = style == "hd36"
     number = ("Số" + _NBSP * 8 + "-BC/BCĐ") if hd36 else ("Số:" + _NBSP * 8 + "/BC-UBND")
+    if fig.report_number:  # the number the appendix's «Kèm theo» line gives this report
+        number = ("Số " if hd36 else "Số: ") + fig.report_number
     issuer = f"{_COMMITTEE} {_lower_first(unit)}" if hd36 else f"Ủy ban nhân dân {_lower_first(unit)}"
     return {
         "organ_parent": party_committee(unit) if hd36 else "ỦY BAN NHÂN DÂN",

@@ -166,3 +166,25 @@ def test_the_consolidated_summary_has_the_consolidating_units_block(tmp_path, ca
     sub = read_submission(tmp_path / "t.xlsx")
     assert sub.accepted and sub.report_issued == dt.date(2020, 10, 30) and sub.report_date == dt.date(2020, 10, 30)
     assert META_SHEET in wb.sheetnames
+
+
+def test_the_word_report_takes_the_number_and_date_the_workbook_gives(tmp_path, catalog):
+    """The consolidated workbook's «Kèm theo» line names the report it goes with: `report` numbers and
+    dates that report so."""
+    from click.testing import CliRunner
+
+    from qcdc_excel.cli import main
+
+    from .test_report import text_of
+
+    merge(SAMPLES / "kbang-2020" / "inbox", Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "t.xlsx"))
+    ids = form_layout(catalog.version, "huyen", "consolidated").identity_cells
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    wb[CONSOLIDATED_SHEET][ids["report_number"]] = "480/BC-UBND"
+    wb[CONSOLIDATED_SHEET][ids["report_issued"]] = dt.datetime(2020, 11, 2)
+    wb.save(tmp_path / "edited.xlsx")
+    r = CliRunner().invoke(main, ["report", str(tmp_path / "edited.xlsx"), "--out", str(tmp_path / "b.docx")])
+    assert r.exit_code == 0, r.output
+    text, _ = text_of(tmp_path / "b.docx")
+    assert "Số: 480/BC-UBND" in text and "Kbang, ngày 02 tháng 11 năm 2020" in text
+    assert "(Kèm theo Báo cáo số 480/BC-UBND ngày 02 tháng 11 năm 2020 của Ủy ban nhân dân huyện Kbang)" in text
