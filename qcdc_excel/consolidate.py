@@ -148,6 +148,12 @@ class Consolidation:
         return max(own or units) if own or units else None
 
     @property
+    def own_report_number(self) -> str:
+        """The number of the report the consolidating unit's own appendix said it goes with (form
+        version 3's «Kèm theo» line), empty when it sent none: the consolidated appendix goes with it."""
+        return next((d.sub.report_number for d in self.details if d.is_parent_own and d.sub.report_number), "")
+
+    @property
     def document_date(self) -> dt.date | None:
         """The date the consolidated documents carry unless told otherwise: the report date the
         units gave, else the end of the figures' window; never the clock."""

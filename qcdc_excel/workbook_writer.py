@@ -161,7 +161,8 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     parent_text = " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x)
     head = FormHeader(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
                     cons.parent_code or "", cons.parent_name or "", parent_text, True, style,
-                    UNVERIFIED if cons.unverified else "", t.units, date, report_issued=date)
+                    UNVERIFIED if cons.unverified else "", t.units, date, report_number=cons.own_report_number,
+                    report_issued=date)
     sheet = describe_form(layout, head)
     cells = sheet.cells
     results = _check_results(layout, t)

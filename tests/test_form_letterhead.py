@@ -188,3 +188,21 @@ def test_the_word_report_takes_the_number_and_date_the_workbook_gives(tmp_path, 
     text, _ = text_of(tmp_path / "b.docx")
     assert "Số: 480/BC-UBND" in text and "Kbang, ngày 02 tháng 11 năm 2020" in text
     assert "(Kèm theo Báo cáo số 480/BC-UBND ngày 02 tháng 11 năm 2020 của Ủy ban nhân dân huyện Kbang)" in text
+
+
+def test_the_consolidated_appendix_goes_with_the_report_the_districts_own_form_names(tmp_path, catalog):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLES / "kbang-2020" / "inbox", inbox)
+    before = merge(inbox, Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "a.xlsx"))
+    old = next(d.sub for d in before.consolidation.details if d.is_parent_own)
+    ids = form_layout(catalog.version, "huyen").identity_cells
+    fill_workbook(template_bytes("huyen", parse_period("2020"), KBANG), old.values, inbox / "625_2020 (mau moi).xlsx",
+                  report_date=dt.date(2020, 10, 31), extra={ids["report_number"]: "480/BC-UBND",
+                                                            ids["report_issued"]: dt.date(2020, 10, 31)})
+    after = merge(inbox, Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "b.xlsx"))
+    assert after.consolidation.own_report_number == "480/BC-UBND"
+    g = form_layout(catalog.version, "huyen", "consolidated").geometry
+    ws = openpyxl.load_workbook(tmp_path / "b.xlsx", data_only=True)[CONSOLIDATED_SHEET]
+    assert ws[f"A{g.attached}"].value == "(Kèm theo Báo cáo số 480/BC-UBND ngày 31 tháng 10 năm 2020)"
