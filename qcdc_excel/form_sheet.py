@@ -403,7 +403,7 @@ def _letterhead(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     g = layout.geometry
     lines = organ_lines(head.unit_name, _parent_name(head.parent_text), head.style)
     formulas = organ_formulas(layout, head.style)
-    looks = (S_ORGAN_PARENT if head.style == "nd30" else S_ORGAN, S_ORGAN)
+    looks = (S_ORGAN_PARENT, S_ORGAN)  # the organ above upright, the issuing organ bold (both styles)
     for row, text, formula, look in zip((g.motto, g.motto2), lines, formulas, looks):
         sheet.put(f"A{row}", None if formula else text, look, formula=formula, result=text, merge_to=f"C{row}")
     sheet.put(f"A{g.motto2 + 1}", ORGAN_RULES[head.style], S_ORGAN_RULE, merge_to=f"C{g.motto2 + 1}")

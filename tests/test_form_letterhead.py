@@ -93,7 +93,7 @@ def test_the_made_form_has_the_organ_block_the_annex_line_and_open_cells_for_the
     ws = openpyxl.load_workbook(_form(tmp_path, KON_PNE, "xa"))[FORM_SHEET]
     # the organ lines follow the unit's name and parent cells (a blank form follows what is typed)
     assert ws[f"A{g.motto}"].value.startswith("=IF(LEN(TRIM($C$12))") and "UBND" in ws[f"A{g.motto}"].value
-    assert ws[f"A{g.motto2}"].font.b and ws[f"A{g.motto2 + 1}"].value.startswith("───")
+    assert ws[f"A{g.motto2}"].font.b and not ws[f"A{g.motto}"].font.b and ws[f"A{g.motto2 + 1}"].value.startswith("───")
     assert ws[f"D{g.motto}"].value == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" and ws[f"D{g.motto2}"].font.u
     assert ws[layout.attached_line_ref].value == layout.attached_line_formula()
     for key in ("report_number", "report_issued"):
