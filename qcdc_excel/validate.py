@@ -463,6 +463,18 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         f.append(finding(problem, sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
     if "window_from" in layout.identity_cells:
         _read_window(sub, sheet, layout, name)
+    if "report_number" in layout.identity_cells:
+        _read_attached(sub, sheet, layout)
+
+
+def _read_attached(sub: Submission, sheet: SheetData, layout: FormLayout) -> None:
+    """«(Kèm theo Báo cáo số … ngày …)»: the number and date of the report the appendix goes with,
+    taken as typed when they read (they are no figures: a blank or an unreadable date says nothing)."""
+    ids = layout.identity_cells
+    number = _as_text(sheet.value(ids["report_number"]) or "").strip()
+    sub.report_number = number[:100] or None
+    issued, problem = parse_report_date(sheet.value(ids["report_issued"]))
+    sub.report_issued = None if problem else issued
 
 
 def _read_window(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> None:

@@ -44,12 +44,14 @@ MAX_CHART_UNITS = 60
 
 
 def write_consolidated(path: str | Path, cons: Consolidation, report: ValidationReport,
-                       password: str = DEFAULT_PASSWORD, today: dt.date | None = None,
+                       password: str = DEFAULT_PASSWORD, date: dt.date | None = None,
                        base: Path | None = None, style: str = "nd30") -> Path:
-    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``style`` is the
+    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``date``: the report
+    date its date line shows (default ``cons.document_date``: the report date the units gave, else the
+    end of the figures' window; never the clock; editable in the workbook). ``style`` is the
     signature block's layout (``form_sheet.STYLES``)."""
     with _collector_paused():
-        data = _build(cons, report, password, today, base, style)
+        data = _build(cons, report, password, date or cons.document_date, base, style)
     return atomic_write_bytes(Path(path), data)
 
 
@@ -66,7 +68,7 @@ def _collector_paused():
             gc.enable()
 
 
-def _build(cons: Consolidation, report: ValidationReport, password: str, today: dt.date | None,
+def _build(cons: Consolidation, report: ValidationReport, password: str, date: dt.date | None,
            base: Path | None, style: str = "nd30") -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
@@ -75,7 +77,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, today: 
     wb.set_properties({"title": cons.catalog.title, "author": "qcdc-excel"})
     f = _Formats(wb)
     layout = form_layout(cons.catalog.version, cons.level, "consolidated")
-    _summary_sheet(wb, f, layout, cons, password, today or dt.date.today(), style)
+    _summary_sheet(wb, f, layout, cons, password, date, style)
     _details_sheet(wb, f, cons)
     status_range = _status_sheet(wb, f, cons, report, base)
     _findings_sheet(wb, f, cons, report, base)
@@ -155,7 +157,7 @@ def _summary_value(ind: Indicator, totals: Totals, base: Style, noun: str = "đ�
                                 halign="right")
 
 
-def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, today: dt.date,
+def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, date: dt.date | None,
                    style: str = "nd30"):
     """The appendix, described by ``form_sheet`` like a unit's template, holding the totals."""
     ws = wb.add_worksheet(layout.sheet_name)
@@ -165,7 +167,8 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     parent_text = " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x)
     head = FormHeader(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
                     cons.parent_code or "", cons.parent_name or "", parent_text, True, style,
-                    UNVERIFIED if cons.unverified else "", t.units, today)
+                    UNVERIFIED if cons.unverified else "", t.units, date, report_number=cons.own_report_number,
+                    report_issued=date)
     sheet = describe_form(layout, head)
     cells = sheet.cells
     results = _check_results(layout, t)
@@ -203,7 +206,7 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     summary.result = f"Có {problems} dòng cần xem lại (xem cột Kiểm tra)" if problems else SUMMARY_CLEAN_CONSOLIDATED
     if not problems:
         summary.style = replace(summary.style, color="1E7B34")  # clean: green, also where formats are not live
-    cells[layout.date_line_ref].result = date_line_text(cons.parent_name or "", today)
+    cells[layout.date_line_ref].result = date_line_text(cons.parent_name or "", date, layout.form_version)
     _editable_signature(sheet, layout)
     sheet.footer = _footer_parts(cons)
     render_xlsxwriter(wb, ws, sheet, password)

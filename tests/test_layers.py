@@ -51,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
                  "processes", "reader", "record", "roster"},
     # what is made from the records: consolidation, the forms and workbooks, feedback, documents
     "consolidate": {"catalog", "i18n", "numbers", "periods", "record", "roster"},
-    "form_sheet": {"catalog", "i18n", "layout"},
+    "form_sheet": {"catalog", "i18n", "layout", "periods", "roster"},
     "template": {"atomic", "catalog", "form", "form_sheet", "i18n", "identity", "layout", "numbers", "periods",
                  "roster", "safe_paths", "validate"},
     "synthetic": {"atomic", "catalog", "expressions", "form"},
@@ -64,7 +64,7 @@ ALLOWED: dict[str, set[str]] = {
                  "processes", "reader", "record", "safe_paths"},
     "pdf": {"atomic", "form", "form_sheet", "i18n", "print_refit", "safe_paths", "validate"},
     "print_refit": {"catalog", "form_sheet", "i18n", "layout", "periods"},
-    "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags",
+    "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags", "roster",
                "validate"},
     # the library's commands
     "merging": {"atomic", "catalog", "consolidate", "feedback", "i18n", "inbox", "pdf", "record", "report",
