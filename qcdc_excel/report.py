@@ -3,7 +3,7 @@
 The figures come from a checked source only: the consolidation ``merge`` has just made, or a
 workbook that validates as accepted (a consolidated workbook, or one unit's own submission). Every
 numeric sentence is written here from those figures, in the manner of the seeds' reports
-("hòa giải thành 146/158 vụ việc, đạt 92,4 %"), with its denominator always named, Vietnamese
+("hòa giải thành 146/158 vụ việc, đạt 92,4%"), with its denominator always named, Vietnamese
 number format and small counts zero-padded; an indicator nobody reported gives no sentence. A
 sentence names its figures by role ("mediation_cases"); the catalog's ``report:`` gives each role's
 code, so a catalog version that numbers the appendix otherwise needs no change here. The
@@ -48,7 +48,7 @@ def vn_percent(part: object, whole: object) -> str | None:
     rounded half up, a whole per cent without ',0', the sign against the figure so a line never
     breaks between them); None when there is no whole."""
     text = format_percent(part, whole)
-    return None if text is None else text.replace(",0 %", " %").replace(" %", "%")
+    return None if text is None else text.replace(",0%", "%")
 
 
 # --- the figures ----------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def _count(fig: Figures, role: str, unit: str | None = None) -> str | None:
 
 
 def _of(fig: Figures, part: str, whole: str, noun: str) -> str | None:
-    """'146/158 vụ việc, đạt 92,4 %' — the part, its whole named, and the ratio."""
+    """'146/158 vụ việc, đạt 92,4%' — the part, its whole named, and the ratio."""
     p, w = _n(fig, part), _n(fig, whole)
     if p is None or w is None:
         return None
