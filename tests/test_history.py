@@ -112,3 +112,232 @@ def quarters(tmp_path_factory, roster, communes):
 
 def test_smoke(quarters):
     assert quarters["r1"].ok and quarters["r2"].ok
+
+
+# --- the series read back --------------------------------------------------------------------------------
+def test_consolidated_workbook_keeps_each_units_figures_hidden(quarters, communes):
+    wb = openpyxl.load_workbook(quarters["out1"])
+    ws = wb[UNITS_SHEET]
+    assert ws.sheet_state == "veryHidden"
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:2] == ("qcdc-units", "1") and rows[0][4] == "2025Q1"
+    codes = [r[0] for r in rows[2:]]
+    assert codes == sorted(communes) and all(isinstance(c, str) and len(c) == 5 for c in codes)
+    assert codes[0].startswith("0")  # 01273: the leading zero kept
+
+
+@pytest.mark.parametrize("which", ["out1", "js1"])
+def test_series_from_workbook_and_json_is_the_figures_typed(quarters, communes, which):
+    series = read_history([quarters[which]])
+    q1 = parse_period("2025Q1")
+    assert sorted(u for u, _ in series.units) == sorted(communes)
+    for code in communes:
+        got = series.get(code, "own", q1)
+        assert got is not None and got.period == q1
+        assert got.window == q1.window  # the form's prefilled Decree 09 window: 15/12/2024–14/03/2025
+        typed = quarters["q1"][code]
+        for c, value in typed.items():
+            assert got.values[c] == value, (code, c)
+
+
+def test_merge_json_carries_the_history_block(quarters):
+    data = json.loads(quarters["js2"].read_text(encoding="utf-8"))
+    block = data["history"]
+    assert block["format"] == "qcdc-units" and block["period"] == "2025Q2"
+    first = block["units"][0]
+    assert first["unit"].startswith("0") and first["window"] == ["2025-03-15", "2025-06-14"]
+
+
+def test_consolidated_workbook_with_units_sheet_is_still_a_valid_input_upward(quarters, roster):
+    """The province's workbook, read as a submission (merge one level up), is not refused for its
+    extra hidden sheet."""
+    from qcdc_excel.validate import read_submission
+
+    sub = read_submission(quarters["out1"], roster, "2025Q1")
+    assert sub.form == "consolidated" and not [f for f in sub.findings if f.code == "sheet-added"], sub.findings
+
+
+def test_roll_over_time_each_kind(quarters, communes):
+    """Q1 and Q2 read back and rolled: sum adds, last takes Q2's, max the larger, any says Có once."""
+    q1 = read_previous(quarters["out1"])
+    q2 = read_previous(quarters["js2"])
+    code = communes[3]
+    parts = [p for p in q1 + q2 if p.unit == code]
+    got = roll(parts, CATALOG)
+    a, b = quarters["q1"][code], quarters["q2"][code]
+    assert got["II.5.2"] == a["II.5.2"] + b["II.5.2"]  # sum
+    assert got["II.6.1"] == b["II.6.1"] and got["IV.1"] == b["IV.1"]  # last
+    assert got["III.2"] == max(a["III.2"], b["III.2"])  # max
+    want_any = "Có" if "Có" in (a["I.4.1"], b["I.4.1"]) else "Không"
+    assert got["I.4.1"] == want_any
+    assert got["V.1"] == [("2025Q1", a["V.1"]), ("2025Q2", b["V.1"])]  # texts with their period
+    assert "II.5.6" not in got  # a ratio is recomputed from the rolled parts, never rolled
+
+
+# --- bad previous files ------------------------------------------------------------------------------------
+def _bad_files(folder: Path, quarters, roster, communes) -> dict[str, Path]:
+    folder.mkdir(exist_ok=True)
+    garbage = folder / "rac.xlsx"
+    garbage.write_bytes(bytes(random.Random(1).getrandbits(8) for _ in range(3000)))
+    wrong_json = folder / "khac.json"
+    wrong_json.write_text('{"files": []}', encoding="utf-8")
+    broken_json = folder / "hong.json"
+    broken_json.write_text('{"history": ', encoding="utf-8")
+    unit_form = submit(folder, roster, communes[0], "2025Q1", quarters["q1"][communes[0]], name="don-vi.xlsx")
+    return {"garbage": garbage, "json": wrong_json, "broken": broken_json, "form": unit_form,
+            "missing": folder / "khong-co.xlsx", "folder": folder}
+
+
+def test_bad_previous_files_are_refused_naming_the_file(quarters, roster, communes):
+    bad = _bad_files(quarters["base"] / "bad", quarters, roster, communes)
+    for key, path in bad.items():
+        with pytest.raises(QcdcError) as info:
+            read_history([quarters["out1"], path])
+        for lang in ("vi", "en"):
+            assert str(path) in info.value.render(lang), (key, info.value.render(lang))
+    with pytest.raises(QcdcError) as info:
+        read_history([bad["form"]])
+    assert "không phải sổ tổng hợp" in info.value.render("vi")
+
+
+def test_a_unit_twice_for_one_period_is_refused(quarters):
+    with pytest.raises(QcdcError) as info:
+        read_history([quarters["out1"], quarters["js1"]])
+    text = info.value.render("vi")
+    assert "Quý I năm 2025" in text and str(quarters["out1"]) in text and str(quarters["js1"]) in text
+
+
+def test_hostile_cells_in_a_previous_workbook_are_not_trusted(quarters, communes, tmp_path):
+    """A unit code typed as a number (its zero lost) is refused naming the row; a word or a formula
+    in a figure's column is left out, never read as a figure."""
+    wb = openpyxl.load_workbook(quarters["out1"])
+    ws = wb[UNITS_SHEET]
+    columns = [c.value for c in ws[2]]
+    ws.cell(3, columns.index("II.5.2") + 1).value = "=1+1"
+    ws.cell(4, columns.index("II.5.2") + 1).value = "mười hai"
+    path = tmp_path / "sua.xlsx"
+    wb.save(path)
+    got = {p.unit: p for p in read_previous(path)}
+    first, second = sorted(communes)[:2]
+    assert "II.5.2" not in got[first].values and "II.5.2" not in got[second].values
+    ws.cell(5, 1).value = 1288
+    wb.save(path)
+    with pytest.raises(QcdcError) as info:
+        read_previous(path)
+    assert "dòng 5" in info.value.render("vi") and "row 5" in info.value.render("en")
+
+
+def test_cli_bad_previous_exits_2_with_the_file_named(quarters, roster, communes):
+    bad = _bad_files(quarters["base"] / "bad-cli", quarters, roster, communes)
+    inbox = quarters["base"] / "inbox-2025Q2"
+    for lang in ("vi", "en"):
+        res = CliRunner().invoke(main, ["--lang", lang, "validate", str(inbox), "--roster", str(ROSTER),
+                                        "--previous", str(bad["garbage"])])
+        assert res.exit_code == 2, res.output
+        assert str(bad["garbage"]) in res.output
+        assert ("không dùng được" if lang == "vi" else "cannot be used") in res.output
+    out = quarters["base"] / "never.xlsx"
+    res = CliRunner().invoke(main, ["merge", str(inbox), "--roster", str(ROSTER), "--out", str(out),
+                                    "--previous", str(bad["json"])])
+    assert res.exit_code == 2 and str(bad["json"]) in res.output and not out.exists()
+    res = CliRunner().invoke(main, ["merge", str(inbox), "--roster", str(ROSTER), "--out", str(quarters["out1"]),
+                                    "--previous", str(quarters["out1"])])
+    assert res.exit_code == 2  # the output would replace a previous file: refused before any work
+
+
+# --- period-jump ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("before, now, speaks", [
+    (10, 30, True), (10, 29, False), (30, 10, True), (29, 10, False),  # ×3 or ÷3, the larger at least 10
+    (9, 27, True), (3, 9, False),  # the larger value decides
+    (0, 10, True), (0, 9, False), (10, 0, True), (9, 0, False),  # zero to 10 or back
+    (7, 7, False), (0, 0, False), (5.5, 20.0, True), (6.7, 20.0, False)])
+def test_jump_thresholds(before, now, speaks):
+    assert (jump(before, now) is not None) is speaks
+
+
+def test_jump_of_a_reorganisation_stock():
+    assert jump(12, 13, fixed=True) is not None and jump(12, 12, fixed=True) is None
+    assert jump(8, 9, fixed=True) is None  # small counts never speak
+
+
+def test_references_are_the_previous_period_of_the_same_kind_and_a_year_earlier():
+    codes = lambda p: [r.code for r in references(parse_period(p))]  # noqa: E731
+    assert codes("2025Q2") == ["2025Q1", "2024Q2"]
+    assert codes("2025Q1") == ["2024Q4", "2024Q1"]
+    assert codes("2025S1") == ["2024S2", "2024S1"]
+    assert codes("2025") == ["2024"]
+
+
+JUMPS = {0: {"II.2.4": (10, 30)}, 1: {"II.2.4": (10, 29)}, 2: {"II.2.1": (0, 10)}, 3: {"II.2.1": (0, 9)},
+         4: {"II.6.1": (12, 13)}, 5: {"II.2.2": (10, 0)}, 6: {"II.2.2": (9, 0)}}
+
+
+@pytest.fixture(scope="module")
+def jumps(quarters, roster, communes):
+    """Q3 2025 typed against Q2 (given as the workbook and as JSON): each commune of JUMPS changes
+    one figure, just inside or just outside the threshold."""
+    base = quarters["base"] / "jumps"
+    base.mkdir()
+    q2, q3 = {}, {}
+    for k, code in enumerate(communes):
+        q2[code], q3[code] = dict(quarters["q1"][code]), dict(quarters["q1"][code])
+        for c, (a, b) in JUMPS.get(k, {}).items():
+            q2[code][c], q3[code][c] = a, b
+    prev, prev_js, _ = _merged_as(base, roster, "2025Q2", q2)
+    out, js, result = merged(base, roster, "2025Q3", q3, previous=[prev_js])
+    return {"result": result, "out": out, "js": js, "prev": prev, "base": base}
+
+
+def _merged_as(base: Path, roster, period: str, values: dict) -> tuple[Path, Path, object]:
+    folder = base / "q2"
+    folder.mkdir()
+    return merged(folder, roster, period, values)
+
+
+def _found(result, code: str) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for sub in result.report.submissions:
+        out.setdefault(sub.unit_code, []).extend(f for f in sub.findings if f.code == code)
+    return out
+
+
+def test_period_jump_just_inside_and_outside(jumps, communes):
+    found = _found(jumps["result"], "period-jump")
+    for k, changes in JUMPS.items():
+        code = communes[k]
+        (indicator, (before, now)), = changes.items()
+        hits = [f for f in found[code] if f.indicator == indicator]
+        assert bool(hits) is (jump(before, now, indicator == "II.6.1") is not None), (k, hits)
+    others = [f for k, c in enumerate(communes) if k not in JUMPS for f in found[c]]
+    assert not others
+
+
+def test_period_jump_message_json_cell_and_sheet(jumps, communes):
+    sub = next(s for s in jumps["result"].report.submissions if s.unit_code == communes[0])
+    f = next(f for f in sub.findings if f.code == "period-jump")
+    assert f.severity == "warning" and sub.status == "accepted-with-warnings"
+    assert f.cell == LAYOUT.cells["II.2.4"] and f.sheet == LAYOUT.sheet_name
+    vi, en = f.message("vi"), f.message("en")
+    assert "Quý II năm 2025: 10 nội dung; Quý III năm 2025: 30 nội dung — " in vi and "hãy kiểm tra lại" in vi
+    assert "Q2 2025: 10; Q3 2025: 30 — up threefold or more; please check." in en
+    data = json.loads(jumps["js"].read_text(encoding="utf-8"))
+    row = next(x for file in data["files"] if file["unit_code"] == communes[0]
+               for x in file["findings"] if x["code"] == "period-jump")
+    assert (row["value"], row["previous_value"], row["previous_period"]) == (30, 10, "2025Q2")
+    assert row["cell"] == LAYOUT.cells["II.2.4"]
+    ws = openpyxl.load_workbook(jumps["out"])[FINDINGS]
+    listed = [[c.value for c in r] for r in ws.iter_rows() if r[1].value == communes[0]]
+    assert any("Thay đổi bất thường" in str(r[5]) and "Quý II năm 2025: 10 nội dung" in str(r[6]) for r in listed)
+    vill = next(f for s in jumps["result"].report.submissions if s.unit_code == communes[4]
+                for f in s.findings if f.code == "period-jump")
+    assert "sắp xếp lại" in vill.message("vi") and "12 thôn, tổ" in vill.message("vi")
+
+
+def test_feedback_copy_marks_the_jumped_cell(jumps, communes, roster):
+    fb = jumps["base"] / "gop-y"
+    target = jumps["base"] / "inbox-2025Q3" / f"{communes[0]}_2025Q3.xlsx"
+    check([target], Scope(roster, "2025Q3", previous=[jumps["prev"]]), Outputs(feedback_dir=fb))
+    copy = next(fb.rglob("*.xlsx"))
+    ws = openpyxl.load_workbook(copy)[LAYOUT.sheet_name]
+    comment = ws[LAYOUT.cells["II.2.4"]].comment
+    assert comment is not None and "Quý II năm 2025: 10 nội dung" in comment.text
