@@ -341,3 +341,162 @@ def test_feedback_copy_marks_the_jumped_cell(jumps, communes, roster):
     ws = openpyxl.load_workbook(copy)[LAYOUT.sheet_name]
     comment = ws[LAYOUT.cells["II.2.4"]].comment
     assert comment is not None and "Quý II năm 2025: 10 nội dung" in comment.text
+
+
+# --- cumulative-mismatch ---------------------------------------------------------------------------------
+def test_parts_and_chains():
+    codes = lambda p: [[x.code for x in c] for c in parts_of(parse_period(p))]  # noqa: E731
+    assert codes("2025S1") == [["2025Q1", "2025Q2"]]
+    assert codes("2025S2") == [["2025Q3", "2025Q4"]]
+    assert codes("2025")[:2] == [["2025Q1", "2025Q2", "2025Q3", "2025Q4"], ["2025S1", "2025Q3", "2025Q4"]]
+    assert codes("2025Q3") == []
+    year = parse_period("2025").window
+    quarters = [parse_period(f"2025Q{n}").window for n in range(1, 5)]
+    assert year == (dt.date(2024, 12, 15), dt.date(2025, 12, 14))
+    assert chains_exactly(year, quarters)  # Decree 09 windows chain
+    assert chains_exactly(year, [parse_period("2025S1").window] + quarters[2:])
+    gap = quarters[:3] + [(dt.date(2025, 9, 16), dt.date(2025, 12, 14))]
+    assert not chains_exactly(year, gap)  # a day left out
+    assert not chains_exactly((year[0], dt.date(2025, 10, 20)), quarters)  # Kbang: the year cut in October
+
+
+CUMULATIVE = {1: ("II.2.1", 1), 2: ("II.4.1", 0.1), 3: ("II.2.1", 1)}  # commune -> (figure, added)
+CUT_WINDOW = (dt.date(2024, 12, 15), dt.date(2025, 6, 10))  # commune 3 cut its half-year on 10 June
+
+
+@pytest.fixture(scope="module")
+def half_year(quarters, roster, communes):
+    """6 tháng đầu năm 2025 typed by each commune from its quarters; three commune differ."""
+    inbox = quarters["base"] / "inbox-2025S1"
+    inbox.mkdir()
+    for k, code in enumerate(communes):
+        values = rolled([quarters["q1"][code], quarters["q2"][code]])
+        if k in CUMULATIVE:
+            indicator, added = CUMULATIVE[k]
+            values[indicator] = round(values[indicator] + added, 1)
+        submit(inbox, roster, code, "2025S1", values, window=CUT_WINDOW if k == 3 else None)
+    js = quarters["base"] / "S1.json"
+    result = check([inbox], Scope(roster, "2025S1", previous=[quarters["out1"], quarters["js2"]]), Outputs(json=js))
+    return {"result": result, "json": js, "inbox": inbox}
+
+
+def test_cumulative_mismatch_error_when_windows_chain_warning_when_not(half_year, communes):
+    found = _found(half_year["result"], "cumulative-mismatch")
+    for k, code in enumerate(communes):
+        if k not in CUMULATIVE:
+            assert not found[code], (k, [f.message() for f in found[code]])  # the sum exactly: nothing said
+            continue
+        (f,) = found[code]
+        assert f.indicator == CUMULATIVE[k][0]
+        assert f.severity == ("warning" if k == 3 else "error"), k
+    status = {s.unit_code: s.status for s in half_year["result"].report.submissions}
+    assert status[communes[1]] == status[communes[2]] == "rejected"
+    assert status[communes[3]] == "accepted-with-warnings" and status[communes[0]] != "rejected"
+
+
+def test_cumulative_mismatch_words_and_json(quarters, half_year, communes):
+    code = communes[1]
+    sub = next(s for s in half_year["result"].report.submissions if s.unit_code == code)
+    f = next(f for f in sub.findings if f.code == "cumulative-mismatch")
+    a, b = quarters["q1"][code]["II.2.1"], quarters["q2"][code]["II.2.1"]
+    vi = f.message("vi")
+    assert f"6 tháng đầu năm 2025: {a + b + 1} nội dung" in vi
+    assert f"Quý I năm 2025: {a} nội dung + Quý II năm 2025: {b} nội dung = {a + b} nội dung" in vi
+    assert "phải bằng nhau" in vi and "must be equal" in f.message("en")
+    warn = next(f for s in half_year["result"].report.submissions if s.unit_code == communes[3]
+                for f in s.findings if f.code == "cumulative-mismatch")
+    assert "10/06/2025" in warn.message("vi") and "không nối tiếp" in warn.message("vi")
+    data = json.loads(half_year["json"].read_text(encoding="utf-8"))
+    row = next(x for file in data["files"] if file["unit_code"] == code
+               for x in file["findings"] if x["code"] == "cumulative-mismatch")
+    assert (row["value"], row["previous_value"], row["previous_period"]) == (a + b + 1, a + b, "2025Q1+2025Q2")
+    assert row["windows_chain"] is True and row["severity"] == "error"
+
+
+def test_amounts_add_up_as_decimals(quarters, half_year, communes):
+    """II.4.1 in triệu đồng: the commune that typed the exact sum (binary floats would differ in the
+    last digit) is not told, the one 0,1 off is."""
+    found = _found(half_year["result"], "cumulative-mismatch")
+    assert not [f for f in found[communes[0]] if f.indicator == "II.4.1"]
+    assert [f for f in found[communes[2]] if f.indicator == "II.4.1"]
+
+
+def test_validate_cli_with_previous_exits_1_on_a_cumulative_error(quarters, half_year):
+    for lang in ("vi", "en"):
+        res = CliRunner().invoke(main, ["--lang", lang, "validate", str(half_year["inbox"]), "--roster", str(ROSTER),
+                                        "--period", "2025S1", "--previous", str(quarters["out1"]),
+                                        "--previous", str(quarters["js2"])])
+        assert res.exit_code == 1, res.output
+        assert "cumulative-mismatch" in res.output or ("Không khớp tổng các kỳ" if lang == "vi" else
+                                                       "Does not match its periods' sum") in res.output
+
+
+def test_without_previous_nothing_of_history_is_said(half_year):
+    res = check([half_year["inbox"]], Scope(load_roster(ROSTER), "2025S1"))
+    codes = {f.code for s in res.report.submissions for f in s.findings}
+    assert not codes & {"cumulative-mismatch", "period-jump", "sibling-outlier"}
+
+
+# --- sibling-outlier ---------------------------------------------------------------------------------------
+def z_of(value: float, others: list[float]) -> float:
+    """The modified z-score, computed here from its definition (Iglewicz and Hoaglin)."""
+    sample = [math.log1p(x) for x in others + [value]]
+    med = statistics.median(sample)
+    mad = statistics.median([abs(x - med) for x in sample])
+    return 0.6745 * (math.log1p(value) - med) / mad
+
+
+def boundary(others: list[float]) -> tuple[int, int]:
+    """The largest count that stays inside 3.5 and the smallest that goes outside."""
+    v = int(max(others))
+    while z_of(v + 1, others) <= 3.5:
+        v += 1
+    return v, v + 1
+
+
+@pytest.fixture(scope="module")
+def siblings(quarters, roster, communes):
+    base = quarters["base"] / "siblings"
+    base.mkdir()
+    others = [quarters["q2"][c]["II.2.3"] for c in communes[:-1]]
+    inside, outside = boundary(others)
+    paths = {}
+    for k, code in enumerate(communes):
+        values = dict(quarters["q2"][code])
+        paths[code] = submit(base, roster, code, "2025Q2", values, name=f"{code}.xlsx")
+    last = communes[-1]
+    for label, value in (("inside", inside), ("outside", outside)):
+        values = dict(quarters["q2"][last], **{"II.2.3": value})
+        (base / label).mkdir()
+        paths[label] = submit(base / label, roster, last, "2025Q2", values)
+    return {"paths": paths, "inside": inside, "outside": outside}
+
+
+def _outliers_of(paths: list[Path], roster, previous) -> dict[str, list]:
+    res = check(paths, Scope(roster, "2025Q2", previous=previous))
+    return _found(res, "sibling-outlier")
+
+
+def test_sibling_outlier_just_inside_and_outside(siblings, quarters, communes, roster):
+    assert siblings["outside"] > siblings["inside"] >= 30
+    rest = [siblings["paths"][c] for c in communes[:-1]]
+    last = communes[-1]
+    out = _outliers_of(rest + [siblings["paths"]["outside"]], roster, [quarters["out1"]])
+    (f,) = [f for f in out[last] if f.indicator == "II.2.3"]
+    assert f"Quý II năm 2025: {siblings['outside']} nội dung" in f.message("vi") and "9 đơn vị" in f.message("vi")
+    assert "far from the sibling units" in f.message("en") and f.cell == LAYOUT.cells["II.2.3"]
+    inside = _outliers_of(rest + [siblings["paths"]["inside"]], roster, [quarters["out1"]])
+    assert not [f for f in inside[last] if f.indicator == "II.2.3"]
+
+
+def test_sibling_outlier_needs_eight_siblings(siblings, quarters, communes, roster):
+    """With 7 siblings reporting, even a far value is not compared."""
+    few = [siblings["paths"][c] for c in communes[2:-1]] + [siblings["paths"]["outside"]]
+    assert len(few) == 7 + 1
+    out = _outliers_of(few, roster, [quarters["out1"]])
+    assert not any(out.values())
+
+
+def test_modified_z_definition():
+    assert modified_z(10.0, [1.0, 2.0, 3.0, 4.0, 10.0]) == pytest.approx(0.6745 * 7 / 1)
+    assert modified_z(5.0, [5.0] * 9) is None
