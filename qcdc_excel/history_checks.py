@@ -32,6 +32,7 @@ from .roster import Roster
 
 JUMP_FACTOR, JUMP_FLOOR = 3, 10  # ×3 or ÷3 when the larger value is at least 10
 Z_LIMIT, Z_SIBLINGS = 3.5, 8  # modified z-score above 3.5, with at least 8 siblings reporting
+MAD_FLOOR = math.log(2) * 0.6745 / Z_LIMIT  # a score above 3.5 needs at least a factor of 2 (see modified_z)
 
 
 def check_history(subs: Iterable[Submission], series: Series, roster: Roster | None = None) -> None:
@@ -196,15 +197,14 @@ def _jumps(sub: Submission, catalog: Catalog, period: Period, series: Series) ->
 
 
 # --- sibling-outlier -------------------------------------------------------------------------------------
-def modified_z(value: float, sample: list[float]) -> float | None:
-    """Iglewicz and Hoaglin's modified z-score of ``value`` in ``sample`` (on the values as given),
-    with the mean absolute deviation when the median one is 0; None when every value is the same."""
+def modified_z(value: float, sample: list[float]) -> float:
+    """Iglewicz and Hoaglin's modified z-score of ``value`` in ``sample``: 0.6745 × (value − median) ÷
+    MAD. The MAD is taken as at least :data:`MAD_FLOOR`, so that siblings who nearly all type the same
+    figure do not make a small difference an outlier: on log counts a unit must then be at least twice
+    or at most half the middle figure to score above 3.5."""
     med = statistics.median(sample)
-    mad = statistics.median(abs(x - med) for x in sample)
-    if mad > 0:
-        return 0.6745 * (value - med) / mad
-    mean_ad = statistics.fmean(abs(x - med) for x in sample)
-    return (value - med) / (1.253314 * mean_ad) if mean_ad > 0 else None
+    mad = max(statistics.median(abs(x - med) for x in sample), MAD_FLOOR)
+    return 0.6745 * (value - med) / mad
 
 
 def _outliers(subs: list[Submission], roster: Roster | None) -> list[tuple[Submission, list[Finding]]]:
@@ -232,7 +232,7 @@ def _group_outliers(members: list[Submission]) -> list[tuple[Submission, list[Fi
         median = statistics.median(v for _, v in values)
         for sub, value in values:
             z = modified_z(math.log1p(value), sample)
-            if z is not None and abs(z) > Z_LIMIT and not (value < JUMP_FLOOR and median < JUMP_FLOOR):
+            if abs(z) > Z_LIMIT and not (value < JUMP_FLOOR and median < JUMP_FLOOR):
                 found.setdefault(id(sub), []).append(_outlier_finding(sub, ind, value, median, len(values) - 1, z))
     return [(s, found[id(s)]) for s in members if id(s) in found]
 

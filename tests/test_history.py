@@ -341,6 +341,9 @@ def test_feedback_copy_marks_the_jumped_cell(jumps, communes, roster):
     ws = openpyxl.load_workbook(copy)[LAYOUT.sheet_name]
     comment = ws[LAYOUT.cells["II.2.4"]].comment
     assert comment is not None and "Quý II năm 2025: 10 nội dung" in comment.text
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules
+             if LAYOUT.cells["II.2.4"] in str(cf.sqref)]
+    assert any("=30" in "".join(r.formula) for r in rules)  # the mark clears once the figure is changed
 
 
 # --- cumulative-mismatch ---------------------------------------------------------------------------------
@@ -442,7 +445,7 @@ def z_of(value: float, others: list[float]) -> float:
     """The modified z-score, computed here from its definition (Iglewicz and Hoaglin)."""
     sample = [math.log1p(x) for x in others + [value]]
     med = statistics.median(sample)
-    mad = statistics.median([abs(x - med) for x in sample])
+    mad = max(statistics.median([abs(x - med) for x in sample]), math.log(2) * 0.6745 / 3.5)  # the floor: ×2
     return 0.6745 * (math.log1p(value) - med) / mad
 
 
@@ -499,4 +502,11 @@ def test_sibling_outlier_needs_eight_siblings(siblings, quarters, communes, rost
 
 def test_modified_z_definition():
     assert modified_z(10.0, [1.0, 2.0, 3.0, 4.0, 10.0]) == pytest.approx(0.6745 * 7 / 1)
-    assert modified_z(5.0, [5.0] * 9) is None
+    assert modified_z(5.0, [5.0] * 9) == 0
+
+
+def test_siblings_typing_one_figure_do_not_make_a_small_difference_an_outlier():
+    """Nine communes with 12 villages and one with 13: the MAD is 0, yet 13 is no outlier; 30 is."""
+    sample = [math.log1p(12)] * 9
+    assert abs(modified_z(math.log1p(13), sample + [math.log1p(13)])) < 3.5
+    assert abs(modified_z(math.log1p(30), sample + [math.log1p(30)])) > 3.5

@@ -61,7 +61,7 @@ ALLOWED: dict[str, set[str]] = {
     "workbook_writer": {"atomic", "catalog", "consolidate", "fingerprint", "form", "form_sheet", "history", "i18n",
                         "identity",
                         "layout", "numbers", "periods", "record"},
-    "feedback_live": {"i18n", "layout", "record"},
+    "feedback_live": {"i18n", "layout", "numbers", "record"},
     "feedback_sheet": {"feedback_live", "form", "form_sheet", "i18n", "periods", "record"},
     "feedback_zip": {"feedback_live", "feedback_sheet", "fingerprint", "form", "form_sheet", "reader", "record"},
     "feedback": {"atomic", "feedback_live", "feedback_sheet", "feedback_zip", "fingerprint", "form", "form_sheet",
