@@ -76,7 +76,7 @@ def _shown(value: object, ind: Indicator, lang: str) -> str:
 def _where(sub: Submission, ind: Indicator) -> dict:
     layout = sub.layout
     return {"sheet": layout.sheet_name, "cell": layout.cells.get(ind.code), "indicator": ind.code,
-            "label": ind.label, "label_en": ind.label_en}
+            "label": ind.label.lstrip("- "), "label_en": ind.label_en.lstrip("- ")}
 
 
 def _words(period: Period) -> tuple[str, str]:
@@ -229,10 +229,12 @@ def _group_outliers(members: list[Submission]) -> list[tuple[Submission, list[Fi
         if len(values) <= Z_SIBLINGS:
             continue
         sample = [math.log1p(v) for _, v in values]
-        median = statistics.median(v for _, v in values)
-        for sub, value in values:
+        for n, (sub, value) in enumerate(values):
             z = modified_z(math.log1p(value), sample)
-            if abs(z) > Z_LIMIT and not (value < JUMP_FLOOR and median < JUMP_FLOOR):
+            if abs(z) <= Z_LIMIT:
+                continue
+            median = statistics.median(v for k, (_, v) in enumerate(values) if k != n)  # the others'
+            if not (value < JUMP_FLOOR and median < JUMP_FLOOR):
                 found.setdefault(id(sub), []).append(_outlier_finding(sub, ind, value, median, len(values) - 1, z))
     return [(s, found[id(s)]) for s in members if id(s) in found]
 
