@@ -330,10 +330,10 @@ def main(ctx: click.Context, lang: str) -> None:
 
 
 @main.command("catalog", help=(
-    "In danh mục chỉ tiêu (mã, tên, loại, đơn vị tính, cấp báo cáo, cách tổng hợp) và các quy tắc "
+    "In danh mục chỉ tiêu (mã, tên, loại, đơn vị tính, cấp báo cáo, cách tổng hợp, cách cộng qua các kỳ) và các quy tắc "
     "kiểm tra.\n\n\b\nVí dụ:\n  qcdc-excel catalog\n  qcdc-excel catalog --json\n"
     "  qcdc-excel catalog --file danh-muc-moi.yaml",
-    "Print the indicator catalog (code, label, kind, unit, reporting levels, rollup) and the checking "
+    "Print the indicator catalog (code, label, kind, unit, reporting levels, rollup, over time) and the checking "
     "rules.\n\n\b\nExamples:\n  qcdc-excel --lang en catalog\n  qcdc-excel --lang en catalog --json\n"
     "  qcdc-excel --lang en catalog --file new-catalog.yaml"),
     short_help=("In danh mục chỉ tiêu và quy tắc kiểm tra.", "Print the indicator catalog and rules."))
@@ -365,7 +365,9 @@ def catalog_cmd(obj: dict, as_json: bool, version: str, path: str | None) -> Non
                 f"{item.code}. {item.text(lang)}", **style))
             continue
         levels = ",".join(item.levels)
-        extra = f"= {item.numerator}/{item.denominator}" if item.kind == "ratio" else f"[{levels}; {item.rollup}]"
+        over = ("qua các kỳ: " if lang == "vi" else "over time: ") + item.over_time
+        extra = (f"= {item.numerator}/{item.denominator}" if item.kind == "ratio"
+                 else f"[{levels}; {item.rollup}; {over}]")
         req = "*" if item.required else " "
         click.echo(f"  {item.code:<8}{req} {item.text(lang)} ({KIND_LABELS[item.kind][lang]}"
                    f"{', ' + item.unit if item.kind in ('count', 'amount') else ''}) {extra}")
