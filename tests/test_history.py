@@ -510,3 +510,58 @@ def test_siblings_typing_one_figure_do_not_make_a_small_difference_an_outlier():
     sample = [math.log1p(12)] * 9
     assert abs(modified_z(math.log1p(13), sample + [math.log1p(13)])) < 3.5
     assert abs(modified_z(math.log1p(30), sample + [math.log1p(30)])) > 3.5
+
+
+@pytest.mark.soffice
+def test_previous_workbook_resaved_by_libreoffice_reads_the_same(quarters, soffice, tmp_path):
+    from .conftest import convert_with_soffice
+
+    converted = convert_with_soffice(soffice, [quarters["out1"]], tmp_path / "lo")[quarters["out1"]]
+    before = {(p.unit, p.period): p for p in read_previous(quarters["out1"])}
+    after = {(p.unit, p.period): p for p in read_previous(converted)}
+    assert before.keys() == after.keys()
+    for key, p in before.items():
+        assert (after[key].values, after[key].window) == (p.values, p.window), key
+    assert any(unit.startswith("0") for unit, _ in after)
+
+
+YEAR_UNITS = (0, 4, 5)  # exact; one more II.2.3 with Decree 09 windows; the same, its year cut on 20 October
+KBANG_CUT = (dt.date(2024, 12, 15), dt.date(2025, 10, 20))
+
+
+@pytest.fixture(scope="module")
+def year(quarters, half_year, roster, communes):
+    """Năm 2025 of three communes against Q1..Q4, and against 6 tháng đầu năm + Q3 + Q4."""
+    base = quarters["base"] / "year"
+    base.mkdir()
+    some = {communes[k]: quarters["q1"][communes[k]] for k in YEAR_UNITS}
+    q3, _, _ = merged(base, roster, "2025Q3", some)
+    q4, _, _ = merged(base, roster, "2025Q4", some)
+    s1 = base / "TH-2025S1.xlsx"
+    merge(half_year["inbox"], Scope(roster, "2025S1"), Outputs(s1))
+    inbox = base / "inbox-2025"
+    inbox.mkdir()
+    for k in YEAR_UNITS:
+        code = communes[k]
+        values = rolled([quarters["q1"][code], quarters["q2"][code], some[code], some[code]])
+        if k != 0:
+            values["II.2.3"] += 1
+        submit(inbox, roster, code, "2025", values, window=KBANG_CUT if k == 5 else None)
+    return {"inbox": inbox, "quarters": [quarters["out1"], quarters["js2"], q3, q4], "halves": [s1, q3, q4]}
+
+
+@pytest.mark.parametrize("chain, parts", [("quarters", "2025Q1+2025Q2+2025Q3+2025Q4"),
+                                          ("halves", "2025S1+2025Q3+2025Q4")])
+def test_year_against_its_parts(year, roster, communes, tmp_path, chain, parts):
+    js = tmp_path / "nam.json"
+    res = check([year["inbox"]], Scope(roster, "2025", previous=year[chain]), Outputs(json=js))
+    found = _found(res, "cumulative-mismatch")
+    assert not found[communes[0]]
+    (error,) = found[communes[4]]
+    (warning,) = found[communes[5]]
+    assert (error.indicator, error.severity, warning.indicator, warning.severity) == (
+        "II.2.3", "error", "II.2.3", "warning")
+    assert "20/10/2025" in warning.message("vi") and "do not chain" in warning.message("en")
+    rows = [x for f in json.loads(js.read_text("utf-8"))["files"] for x in f["findings"]
+            if x["code"] == "cumulative-mismatch"]
+    assert {r["previous_period"] for r in rows} == {parts}
