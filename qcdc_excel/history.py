@@ -30,6 +30,7 @@ UNITS_FORMAT, UNITS_FORMAT_VERSION = "qcdc-units", "1"
 FIXED = ("unit", "name", "level", "parent", "form", "period", "window_from", "window_to", "window_stated")
 MAX_JSON_BYTES = 200 * 1024 * 1024
 TEXT_LIMIT = 32_000  # an Excel cell holds 32,767 characters
+MAX_FIGURE = 10**15  # larger (or NaN, infinite) is not a figure a unit typed
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def _json_fields(path: Path, n: int, unit: object) -> tuple[dict, dict, dict]:
 
 def _sheet_block(path: Path, data: bytes) -> tuple[dict, list[tuple[dict, dict, dict]]]:
     """The header and the rows of a consolidated workbook's ``_qcdc_units`` sheet."""
-    from .form import UNITS_SHEET
+    from .form import CONSOLIDATED_SHEET, UNITS_SHEET
 
     try:
         raw = open_workbook(data)
@@ -209,6 +210,11 @@ def _sheet_block(path: Path, data: bytes) -> tuple[dict, list[tuple[dict, dict, 
     except Unreadable as exc:
         _, vi, en = CODES.get(exc.code, ("", exc.code, exc.code))
         raise _invalid(path, f"không đọc được tệp ({vi})", f"the file cannot be read ({en})") from None
+    if info is None and raw.sheet(CONSOLIDATED_SHEET) is not None:
+        raise _invalid(path, "sổ tổng hợp do phiên bản cũ ghi, chưa có số liệu từng đơn vị; hãy chạy lại "
+                             "«qcdc-excel merge» cho kỳ đó hoặc dùng tệp JSON (--json) của kỳ đó",
+                       "a consolidated workbook written by an older version, without each unit's figures; run "
+                       "'qcdc-excel merge' for that period again or use its JSON file (--json)")
     if not grid or grid.get(1, {}).get(1) != UNITS_FORMAT:
         raise _invalid(path, "không phải sổ tổng hợp do «qcdc-excel merge» ghi (không có trang số liệu từng đơn vị)",
                        "not a consolidated workbook written by 'qcdc-excel merge' (no per-unit data sheet)")
@@ -272,9 +278,9 @@ def _values(values: dict, catalog: Catalog) -> dict[str, object]:
         ind = catalog.indicators.get(str(code))
         if ind is None or ind.kind == "ratio" or value is None or isinstance(value, bool):
             continue
-        if ind.kind in ("count", "amount") and isinstance(value, (int, float)) and value == value and value >= 0:
+        if ind.kind in ("count", "amount") and isinstance(value, (int, float)) and 0 <= value <= MAX_FIGURE:
             out[ind.code] = int(value) if ind.kind == "count" and float(value).is_integer() else value
-        elif ind.kind == "flag" and (value in ("Có", "Không") or isinstance(value, (int, float))):
+        elif ind.kind == "flag" and (value in ("Có", "Không") or isinstance(value, int) and 0 <= value <= MAX_FIGURE):
             out[ind.code] = value
         elif ind.kind == "text" and isinstance(value, str):
             out[ind.code] = value[:TEXT_LIMIT]

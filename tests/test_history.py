@@ -200,6 +200,29 @@ def test_bad_previous_files_are_refused_naming_the_file(quarters, roster, commun
     assert "không phải sổ tổng hợp" in info.value.render("vi")
 
 
+def test_hostile_json_figures_are_left_out(quarters, tmp_path):
+    data = json.loads(quarters["js1"].read_text(encoding="utf-8"))
+    unit = data["history"]["units"][0]
+    unit["values"].update({"II.5.2": float("nan"), "II.5.3": float("inf"), "II.5.4": 10**400, "II.8.1": "=1+1",
+                           "II.8.2": -4, "I.4.1": "Có lẽ", "ZZ.1": 5})
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    got = next(p for p in read_previous(path) if p.unit == unit["unit"])
+    for code in ("II.5.2", "II.5.3", "II.5.4", "II.8.1", "II.8.2", "I.4.1", "ZZ.1"):
+        assert code not in got.values, code
+    assert got.values["II.5.1"] == unit["values"]["II.5.1"]
+
+
+def test_a_consolidated_workbook_of_an_older_version_says_so(quarters, tmp_path):
+    wb = openpyxl.load_workbook(quarters["out1"])
+    del wb[UNITS_SHEET]
+    old = tmp_path / "cu.xlsx"
+    wb.save(old)
+    with pytest.raises(QcdcError) as info:
+        read_history([old])
+    assert "phiên bản cũ" in info.value.render("vi") and "older version" in info.value.render("en")
+
+
 def test_a_unit_twice_for_one_period_is_refused(quarters):
     with pytest.raises(QcdcError) as info:
         read_history([quarters["out1"], quarters["js1"]])
