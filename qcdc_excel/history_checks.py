@@ -103,9 +103,17 @@ def chains_exactly(window: tuple[dt.date, dt.date], parts: list[tuple[dt.date, d
             and all(a[1] + day == b[0] for a, b in zip(parts, parts[1:])))
 
 
+def _chain(sub: Submission, period: Period, series: Series) -> list[UnitPeriod] | None:
+    """The unit's figures of the first chain of parts of ``period`` the series holds whole."""
+    for parts in parts_of(period):
+        found = [series.get(sub.unit_code, sub.form or "own", p) for p in parts]
+        if all(found):
+            return found
+    return None
+
+
 def _cumulative(sub: Submission, catalog: Catalog, period: Period, series: Series) -> list[Finding]:
-    chain = next((found for parts in parts_of(period)
-                  if all(found := [series.get(sub.unit_code, sub.form or "own", p) for p in parts])), None)
+    chain = _chain(sub, period, series)
     if not chain:
         return []
     window = sub.window or period.window

@@ -8,7 +8,6 @@ import json
 import math
 import random
 import statistics
-import zipfile
 from pathlib import Path
 
 import openpyxl
