@@ -28,6 +28,7 @@ from .reader import Unreadable, cell_index, open_workbook, read_sheet
 
 UNITS_FORMAT, UNITS_FORMAT_VERSION = "qcdc-units", "1"
 FIXED = ("unit", "name", "level", "parent", "form", "period", "window_from", "window_to", "window_stated")
+RECORD = "record"  # the column holding the rest of a unit's row as one JSON list
 MAX_JSON_BYTES = 200 * 1024 * 1024
 TEXT_LIMIT = 32_000  # an Excel cell holds 32,767 characters
 MAX_FIGURE = 10**15  # larger (or NaN, infinite) is not a figure a unit typed
@@ -65,19 +66,26 @@ def _plain(value: object) -> object:
 
 
 def header(catalog: Catalog, parent: str | None, period: str | None) -> tuple[list[str], list[str]]:
-    """The sheet's first two rows: what it is, then the column names."""
-    codes = [c for c, i in catalog.indicators.items() if i.kind != "ratio"]
-    return ([UNITS_FORMAT, UNITS_FORMAT_VERSION, catalog.version, parent or "", period or ""],
-            list(FIXED) + codes)
+    """The sheet's first two rows. Row 1 says what it is and names, as a JSON list, the fields of each
+    unit's record (the fixed ones after the code, then the codes of its numbers and flags); row 2 names
+    the columns: the unit's code, its ``record`` (one JSON list: few cells keep a national merge fast),
+    then one column per text indicator (a text can be long)."""
+    texts = [c for c, i in catalog.indicators.items() if i.kind == "text"]
+    keys = list(FIXED[1:]) + [c for c, i in catalog.indicators.items() if i.kind not in ("text", "ratio")]
+    return ([UNITS_FORMAT, UNITS_FORMAT_VERSION, catalog.version, parent or "", period or "",
+             json.dumps(keys, separators=(",", ":"))], [FIXED[0], RECORD] + texts)
 
 
-def sheet_rows(rows: Iterable[UnitRow], columns: list[str]) -> list[list[object]]:
-    """One list of cell values per unit, in ``columns`` order (None: a blank cell)."""
+def sheet_rows(rows: Iterable[UnitRow], top: list[str], columns: list[str]) -> list[list[str]]:
+    """One list of cell texts per unit, in ``columns`` order ("" for a blank cell)."""
+    codes, texts = json.loads(top[5])[len(FIXED) - 1:], columns[2:]
     out = []
     for r in rows:
         window = [d.isoformat() for d in r.window] if r.window else ["", ""]
-        fixed = [r.unit, r.name, r.level, r.parent, r.form, r.period, *window, "1" if r.window_stated else "0"]
-        out.append(fixed + [r.values.get(c) for c in columns[len(FIXED):]])
+        record = [r.name, r.level, r.parent, r.form, r.period, *window, "1" if r.window_stated else "0"]
+        record += [r.values.get(c) for c in codes]
+        out.append([r.unit, json.dumps(record, ensure_ascii=False, separators=(",", ":"))]
+                   + [str(r.values.get(c) or "")[:TEXT_LIMIT] for c in texts])
     return out
 
 
@@ -220,13 +228,30 @@ def _sheet_block(path: Path, data: bytes) -> tuple[dict, list[tuple[dict, dict, 
                        "not a consolidated workbook written by 'qcdc-excel merge' (no per-unit data sheet)")
     top = grid[1]
     block = {"catalog_version": top.get(3), "parent": top.get(4), "period": top.get(5)}
+    keys = [str(k) for k in _json_list(path, both("dòng 1", "row 1"), top.get(6))]
     names = grid.get(2, {})
     rows = []
     for r in sorted(k for k in grid if k > 2):
         cells = {str(names.get(c)): v for c, v in grid[r].items() if names.get(c) is not None}
-        fields = {k: cells.pop(k, None) for k in FIXED}
-        rows.append((both(f"dòng {r}", f"row {r}"), fields, cells))
+        where = both(f"dòng {r}", f"row {r}")
+        values = dict(zip(keys, _json_list(path, where, cells.pop(RECORD, None))))
+        fields = {k: values.pop(k, None) for k in FIXED[1:]} | {FIXED[0]: cells.pop(FIXED[0], None)}
+        rows.append((where, fields, {**cells, **values}))
     return block, rows
+
+
+def _json_list(path: Path, where: dict, text: object) -> list:
+    """A JSON list cell: the fields of a record (row 1), or a unit's record in that order."""
+    if text in (None, ""):
+        return []
+    try:
+        figures = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        figures = None
+    if not isinstance(figures, list):
+        raise _invalid(path, f"{where['vi']}: ô số liệu bị sửa, không đọc được",
+                       f"{where['en']}: its data cell was altered and cannot be read")
+    return figures
 
 
 def _grid(cells: dict) -> dict[int, dict[int, object]]:

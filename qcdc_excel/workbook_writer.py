@@ -741,17 +741,15 @@ def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:
 
 def _units_sheet(wb, cons: Consolidation) -> None:
     """The very hidden sheet of each unit's figures and window, read back as history by later periods
-    (``history.read_previous``); codes and texts are strings, figures numbers."""
+    (``history.read_previous``); every cell is text (a unit's figures as one JSON list)."""
     from .form import UNITS_SHEET
     from .history import header, sheet_rows
 
     ws = wb.add_worksheet(UNITS_SHEET)
     top, columns = header(cons.catalog, cons.parent_code, cons.period)
-    for r, row in enumerate([top, columns] + sheet_rows(cons.unit_rows(), columns)):
+    for r, row in enumerate([top, columns] + sheet_rows(cons.unit_rows(), top, columns)):
         for c, value in enumerate(row):
-            if isinstance(value, str):
-                ws.write_string(r, c, value)
-            elif value is not None:
-                ws.write_number(r, c, value)
+            if value:
+                ws.write_string(r, c, value)  # codes, dates and the figures' JSON: text, never a formula
     ws.protect()
     ws.very_hidden()

@@ -234,19 +234,24 @@ def test_hostile_cells_in_a_previous_workbook_are_not_trusted(quarters, communes
     in a figure's column is left out, never read as a figure."""
     wb = openpyxl.load_workbook(quarters["out1"])
     ws = wb[UNITS_SHEET]
-    columns = [c.value for c in ws[2]]
-    ws.cell(3, columns.index("II.5.2") + 1).value = "=1+1"
-    ws.cell(4, columns.index("II.5.2") + 1).value = "mười hai"
+    col = [c.value for c in ws[2]].index("record") + 1
+    record = json.loads(ws.cell(4, col).value)
+    record[json.loads(ws.cell(1, 6).value).index("II.5.2")] = "mười hai"
+    ws.cell(4, col).value = json.dumps(record)
+    ws.cell(3, [c.value for c in ws[2]].index("V.1") + 1).value = "=HYPERLINK(\"http://x\")"
     path = tmp_path / "sua.xlsx"
     wb.save(path)
     got = {p.unit: p for p in read_previous(path)}
     first, second = sorted(communes)[:2]
-    assert "II.5.2" not in got[first].values and "II.5.2" not in got[second].values
-    ws.cell(5, 1).value = 1288
-    wb.save(path)
-    with pytest.raises(QcdcError) as info:
-        read_previous(path)
-    assert "dòng 5" in info.value.render("vi") and "row 5" in info.value.render("en")
+    assert "V.1" not in got[first].values and "II.5.2" not in got[second].values
+    assert got[second].values["II.5.3"] == quarters["q1"][second]["II.5.3"]
+    for cell, value, row in (((5, 1), 1288, 5), ((6, col), "{hỏng", 6)):
+        wb = openpyxl.load_workbook(quarters["out1"])
+        wb[UNITS_SHEET].cell(*cell).value = value
+        wb.save(path)
+        with pytest.raises(QcdcError) as info:
+            read_previous(path)
+        assert f"dòng {row}" in info.value.render("vi") and f"row {row}" in info.value.render("en")
 
 
 def test_cli_bad_previous_exits_2_with_the_file_named(quarters, roster, communes):
