@@ -144,7 +144,8 @@ class Consolidation:
         the consolidated workbook and the JSON report keep for the checks of later periods."""
         from .history import UnitRow
 
-        return [UnitRow.of(d.sub, d.code, d.name, d.level, d.parent, self.period, self.catalog)
+        return [UnitRow.of(d.sub, d.code, d.name, d.level, d.parent, self.period, self.catalog, d.totals.units,
+                           d.totals.flag_units)
                 for d in sorted(self.details, key=lambda d: (d.code, d.sub.form or ""))]
 
     def role_of(self, sub: Submission) -> FileRole:

@@ -27,7 +27,8 @@ from .periods import Period, parse_period
 from .reader import Unreadable, cell_index, open_workbook, read_sheet
 
 UNITS_FORMAT, UNITS_FORMAT_VERSION = "qcdc-units", "1"
-FIXED = ("unit", "name", "level", "parent", "form", "period", "window_from", "window_to", "window_stated")
+FIXED = ("unit", "name", "level", "parent", "form", "period", "window_from", "window_to", "window_stated", "units",
+         "flag_units")
 RECORD = "record"  # the column holding the rest of a unit's row as one JSON list
 MAX_JSON_BYTES = 200 * 1024 * 1024
 TEXT_LIMIT = 32_000  # an Excel cell holds 32,767 characters
@@ -46,15 +47,17 @@ class UnitRow:
     window: tuple[dt.date, dt.date] | None
     window_stated: bool
     values: dict[str, object]
+    units: int = 1  # reporting units its figures cover (a consolidated report: more than one)
+    flag_units: dict[str, int] = field(default_factory=dict)  # flag -> units that answered it
 
     @classmethod
     def of(cls, sub, code: str, name: str, level: str, parent: str | None, period: str | None,
-           catalog: Catalog) -> "UnitRow":
+           catalog: Catalog, units: int = 1, flag_units: dict[str, int] | None = None) -> "UnitRow":
         """The row of a used submission ``sub`` (a ``record.Submission``) of unit ``code``."""
         values = {c: _plain(v) for c, v in sub.values.items()
                   if c in catalog.indicators and catalog.indicators[c].kind != "ratio" and v not in (None, "")}
         return cls(code, name or "", level or "", parent or "", sub.form or "own", sub.period or period or "",
-                   sub.window, bool(sub.window_stated), values)
+                   sub.window, bool(sub.window_stated), values, units, dict(flag_units or {}))
 
 
 def _plain(value: object) -> object:
@@ -82,7 +85,8 @@ def sheet_rows(rows: Iterable[UnitRow], top: list[str], columns: list[str]) -> l
     out = []
     for r in rows:
         window = [d.isoformat() for d in r.window] if r.window else ["", ""]
-        record = [r.name, r.level, r.parent, r.form, r.period, *window, "1" if r.window_stated else "0"]
+        record = [r.name, r.level, r.parent, r.form, r.period, *window, "1" if r.window_stated else "0", r.units,
+                  r.flag_units]
         record += [r.values.get(c) for c in codes]
         out.append([r.unit, json.dumps(record, ensure_ascii=False, separators=(",", ":"))]
                    + [str(r.values.get(c) or "")[:TEXT_LIMIT] for c in texts])
@@ -95,7 +99,8 @@ def units_json(rows: Iterable[UnitRow], catalog: Catalog, parent: str | None, pe
             "parent": parent, "period": period,
             "units": [{"unit": r.unit, "name": r.name, "level": r.level, "parent": r.parent, "form": r.form,
                        "period": r.period, "window": [d.isoformat() for d in r.window] if r.window else None,
-                       "window_stated": r.window_stated, "values": r.values} for r in rows]}
+                       "window_stated": r.window_stated, "units": r.units, "flag_units": r.flag_units,
+                       "values": r.values} for r in rows]}
 
 
 # --- the series ------------------------------------------------------------------------------------------
@@ -110,6 +115,10 @@ class UnitPeriod:
     values: dict[str, object]
     source: str
     name: str = ""
+    level: str = ""
+    parent: str = ""
+    units: int = 1
+    flag_units: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -283,8 +292,13 @@ def _unit_period(path: Path, where: dict, fields: dict, values: dict, catalog: C
                        f"{where['en']}: invalid period '{fields.get('period')}'") from None
     window = _window(fields) or period.window
     stated = fields.get("window_stated") in ("1", 1, True)
+    units = fields.get("units")
+    flags = fields.get("flag_units") if isinstance(fields.get("flag_units"), dict) else {}
     return UnitPeriod(unit.strip(), str(fields.get("form") or "own"), period, window, stated,
-                      _values(values, catalog), str(path), str(fields.get("name") or ""))
+                      _values(values, catalog), str(path), str(fields.get("name") or ""),
+                      str(fields.get("level") or ""), str(fields.get("parent") or ""),
+                      units if isinstance(units, int) and 0 < units <= MAX_FIGURE else 1,
+                      {str(k): v for k, v in flags.items() if isinstance(v, int) and 0 <= v <= MAX_FIGURE})
 
 
 def _window(fields: dict) -> tuple[dt.date, dt.date] | None:

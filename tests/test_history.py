@@ -137,6 +137,8 @@ def test_series_from_workbook_and_json_is_the_figures_typed(quarters, communes, 
         typed = quarters["q1"][code]
         for c, value in typed.items():
             assert got.values[c] == value, (code, c)
+        assert (got.level, got.parent, got.units) == ("xa", "04", 1)
+        assert got.flag_units == {c: 1 for c, i in CATALOG.indicators.items() if i.kind == "flag" and i.rollup == "count"}
 
 
 def test_merge_json_carries_the_history_block(quarters):
