@@ -594,3 +594,33 @@ def test_year_against_its_parts(year, roster, communes, tmp_path, chain, parts):
     rows = [x for f in json.loads(js.read_text("utf-8"))["files"] for x in f["findings"]
             if x["code"] == "cumulative-mismatch"]
     assert {r["previous_period"] for r in rows} == {parts}
+
+
+def test_a_district_consolidated_report_is_compared_with_its_own_past(tmp_path):
+    """Before 2025: the province merges the districts' consolidated workbooks; the district's Q2
+    totals are compared with its Q1 totals as the province's Q1 workbook kept them."""
+    rows = "code,name,level,parent\n90,Tỉnh Thử,tinh,\n900,Huyện Thử,huyen,90\n" + "".join(
+        f"0900{k},Xã Số {k},xa,900\n" for k in range(1, 4))
+    (tmp_path / "ds.csv").write_text(rows, encoding="utf-8")
+    roster = load_roster(tmp_path / "ds.csv")
+    province = {}
+    for period, cases in (("2025Q1", 10), ("2025Q2", 40)):
+        communes = {f"0900{k}": dict(base_values(k), **{"II.2.4": cases}) for k in range(1, 4)}
+        district_out, _, _ = merged(_fresh(tmp_path, period), roster, period, communes)
+        inbox = tmp_path / f"tinh-inbox-{period}"
+        inbox.mkdir()
+        district_out.rename(inbox / district_out.name)
+        out = tmp_path / f"tinh-{period}.xlsx"
+        province[period] = merge(inbox, Scope(roster, period, parent="90",
+                                              previous=[tmp_path / "tinh-2025Q1.xlsx"] if period == "2025Q2" else ()),
+                                 Outputs(out))
+    series = read_history([tmp_path / "tinh-2025Q1.xlsx"])
+    assert ("900", "consolidated") in series.units
+    (f,) = [f for s in province["2025Q2"].report.submissions for f in s.findings if f.code == "period-jump"]
+    assert f.indicator == "II.2.4" and "Quý I năm 2025: 30 nội dung; Quý II năm 2025: 120 nội dung" in f.message()
+
+
+def _fresh(base: Path, period: str) -> Path:
+    folder = base / f"huyen-{period}"
+    folder.mkdir()
+    return folder
