@@ -139,9 +139,9 @@ def _cumulative_finding(sub: Submission, ind: Indicator, period: Period, chain: 
         dates = "; ".join(f"{p.period.label(lang)} {_dates(p.window)}" for p in chain)
         return f"{period.label(lang)} {_dates(window)}; {dates}"
 
-    note = (("số liệu các kỳ tính nối tiếp nhau nên hai số phải bằng nhau",
+    note = (("thời gian tính số liệu các kỳ nối liền nhau nên hai số phải bằng nhau",
              "the periods' data windows chain, so the two must be equal") if exact else
-            ("thời gian tính số liệu các kỳ không nối tiếp nhau (" + window_words("vi") + ")",
+            ("thời gian tính số liệu các kỳ không nối liền nhau (" + window_words("vi") + ")",
              "the periods' data windows do not chain (" + window_words("en") + ")"))
     codes = "+".join(p.period.code for p in chain)
     return finding("cumulative-mismatch", "error" if exact else "warning", **_where(sub, ind),

@@ -437,7 +437,7 @@ def test_cumulative_mismatch_words_and_json(quarters, half_year, communes):
     assert "phải bằng nhau" in vi and "must be equal" in f.message("en")
     warn = next(f for s in half_year["result"].report.submissions if s.unit_code == communes[3]
                 for f in s.findings if f.code == "cumulative-mismatch")
-    assert "10/06/2025" in warn.message("vi") and "không nối tiếp" in warn.message("vi")
+    assert "10/06/2025" in warn.message("vi") and "không nối liền" in warn.message("vi")
     data = json.loads(half_year["json"].read_text(encoding="utf-8"))
     row = next(x for file in data["files"] if file["unit_code"] == code
                for x in file["findings"] if x["code"] == "cumulative-mismatch")
