@@ -24,16 +24,24 @@ NUMERIC_KINDS = ("count", "amount")
 SEVERITIES = ("error", "warning")
 ROLLUPS = {"count": ("sum", "own"), "amount": ("sum", "own"), "flag": ("count", "own"),
            "text": ("collect",), "ratio": ()}
+# How a unit's figures of several periods make a longer period's (docs/DOMAIN.md, "Over time"): flows
+# add up (sum), stocks and backlogs keep the latest (last), "units that did it this year" keep the
+# largest (max), flags say Có when any period did (any) or keep the latest (last); ratios are
+# recomputed from their time-rolled parts (parts); texts are collected with their period (collect).
+OVER_TIMES = {"count": ("sum", "last", "max"), "amount": ("sum", "last", "max"), "flag": ("any", "last"),
+              "text": ("collect",), "ratio": ("parts",)}
+LEVEL_OVER_TIMES = ("last", "max")  # a ratio's parts are both flows (sum) or both levels (last, max)
 CURRENT_VERSION = "qcdc-2023.1"
 _CODE = re.compile(r"^[IVX]+(?:\.\d+)*$")
 _MAX_MESSAGE = 250  # an Excel string literal holds at most 255 characters
 
-_ITEM_KEYS = {"code", "kind", "unit", "levels", "rollup", "label", "label_en", "numerator",
+_ITEM_KEYS = {"code", "kind", "unit", "levels", "rollup", "over_time", "label", "label_en", "numerator",
               "denominator", "required", "group", "section"}
-_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules", "headline", "charts", "report"}
+_TOP_KEYS = {"version", "title", "title_en", "basis", "items", "rules", "headline", "charts", "report",
+             "reorganisation"}
 # What the lists that name indicators for the outputs may name: the consolidation's headline, the
 # ratios the consolidated workbook charts by unit, and the figures the Word report's sentences quote.
-_LIST_KINDS = {"headline": KINDS, "charts": ("ratio",)}
+_LIST_KINDS = {"headline": KINDS, "charts": ("ratio",), "reorganisation": NUMERIC_KINDS}
 REPORT_KINDS = ("count", "amount", "flag", "text")
 _RULE_KEYS = {"id", "expression", "severity", "missing", "message", "message_en"}
 
@@ -63,6 +71,7 @@ class Indicator:
     section: str
     numerator: str | None = None
     denominator: str | None = None
+    over_time: str = ""  # sum | last | max | any | parts | collect (OVER_TIMES)
 
     def text(self, lang: str = "vi") -> str:
         return pick(self.label, self.label_en, lang)
@@ -100,6 +109,7 @@ class Catalog:
     headline: tuple[str, ...] = ()
     charts: tuple[str, ...] = ()  # the ratios the consolidated workbook charts unit by unit
     report: tuple[tuple[str, str], ...] = ()  # (role, code): the figures the Word report's sentences quote
+    reorganisation: tuple[str, ...] = ()  # stocks that move only when units are reorganised (villages)
     indicators: dict[str, Indicator] = field(default_factory=dict, compare=False, repr=False)
     report_codes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -120,7 +130,7 @@ class Catalog:
             "version": self.version,
             "indicators": [
                 {"code": i.code, "label": i.text(lang), "kind": i.kind, "unit": i.unit,
-                 "required": i.required, "levels": list(i.levels), "rollup": i.rollup,
+                 "required": i.required, "levels": list(i.levels), "rollup": i.rollup, "over_time": i.over_time,
                  **({"numerator": i.numerator, "denominator": i.denominator}
                     if i.kind == "ratio" else {})}
                 for i in self.indicators.values()
@@ -243,9 +253,10 @@ def _parse_indicator(raw: dict, code: str, labels: tuple[str, str], section: str
     if not section or not code.startswith(section + ".") and code != section:
         err(where, f"mã {code} không thuộc phần {section or '(chưa có phần)'}",
             f"code {code} is not in section {section or '(none yet)'}")
+    over_time = _over_time(raw, kind, where, err)
     if kind == "ratio":
         return Indicator(code, kind, *labels, str(raw.get("unit") or "%"), False, (), "", section,
-                         str(raw.get("numerator") or ""), str(raw.get("denominator") or ""))
+                         str(raw.get("numerator") or ""), str(raw.get("denominator") or ""), over_time)
     levels = raw.get("levels")
     if not isinstance(levels, list) or not levels or any(lv not in LEVELS for lv in levels):
         err(where, f"«levels» phải là danh sách con của {list(LEVELS)}",
@@ -262,7 +273,21 @@ def _parse_indicator(raw: dict, code: str, labels: tuple[str, str], section: str
     if kind in NUMERIC_KINDS and not unit:
         err(where, "thiếu đơn vị tính (unit)", "missing unit of measure")
     ordered = tuple(lv for lv in LEVELS[::-1] if lv in levels)  # bottom level first
-    return Indicator(code, kind, *labels, unit, bool(required), ordered, str(rollup), section)
+    return Indicator(code, kind, *labels, unit, bool(required), ordered, str(rollup), section,
+                     over_time=over_time)
+
+
+def _over_time(raw: dict, kind: str, where: dict, err: Callable) -> str:
+    """The indicator's ``over_time``: required, and one that fits its kind (OVER_TIMES)."""
+    value = raw.get("over_time")
+    allowed = OVER_TIMES[kind]
+    if value is None:
+        err(where, f"thiếu «over_time» (cách cộng dồn qua các kỳ; với loại {kind}: {', '.join(allowed)})",
+            f"missing 'over_time' (how periods roll up; for kind {kind}: {', '.join(allowed)})")
+    elif value not in allowed:
+        err(where, f"over_time «{value}» không hợp với loại {kind} (dùng {', '.join(allowed)})",
+            f"over_time '{value}' does not fit kind {kind} (use {', '.join(allowed)})")
+    return str(value or "")
 
 
 def _resolve_ratios(items: list[Heading | Indicator], pending: list[tuple[dict, dict]],
@@ -285,13 +310,25 @@ def _resolve_ratios(items: list[Heading | Indicator], pending: list[tuple[dict, 
             else:
                 parts.append(target)
         if len(parts) == 2:
+            _parts_agree(code, parts, where, err)
             levels = tuple(lv for lv in parts[0].levels if lv in parts[1].levels)
             old = by_code[code]
             new = Indicator(code, "ratio", old.label, old.label_en, old.unit, False, levels, "",
-                            old.section, parts[0].code, parts[1].code)
+                            old.section, parts[0].code, parts[1].code, old.over_time)
             items[items.index(old)] = new
             by_code[code] = new
     return by_code
+
+
+def _parts_agree(code: str, parts: list[Indicator], where: dict, err: Callable) -> None:
+    """A ratio's numerator and denominator roll over time alike: both flows (sum) or both levels
+    (last, max); a flow over a level would mean something else in a year than in a quarter."""
+    kinds = {"sum" if p.over_time == "sum" else "level" if p.over_time in LEVEL_OVER_TIMES else p.over_time
+             for p in parts}
+    if len(kinds) > 1 and all(p.over_time for p in parts):
+        shown = ", ".join(f"{p.code}: {p.over_time}" for p in parts)
+        err(where, f"tỷ lệ {code}: tử số và mẫu số cộng dồn qua các kỳ khác nhau ({shown})",
+            f"ratio {code}: numerator and denominator roll over time differently ({shown})")
 
 
 def _parse_rules(raw_rules: object, by_code: dict[str, Indicator], err: Callable) -> list[Rule]:
@@ -374,6 +411,11 @@ def _named_codes(data: dict, by_code: dict[str, Indicator], err) -> dict[str, tu
         for code in codes:
             _check_named(str(code), kinds, by_code, where, err)
         out[key] = tuple(str(c) for c in codes)
+    for code in out["reorganisation"]:
+        target = by_code.get(code)
+        if target is not None and target.kind in NUMERIC_KINDS and target.over_time != "last":
+            err(both("phần reorganisation", "reorganisation"), f"mã {code} phải là số lượng tồn (over_time: last)",
+                f"code {code} must be a stock (over_time: last)")
     roles = data.get("report") or {}
     if not isinstance(roles, dict):
         err(both("phần report", "report"), "«report» phải là bảng «vai trò: mã»", "'report' must map roles to codes")

@@ -201,6 +201,16 @@ feedback_lang_option = option(
     help=("Ngôn ngữ của tệp góp ý gửi đơn vị (không theo --lang của người chạy lệnh).",
           "Language of the feedback files sent to the units (not the --lang of whoever runs the command)."))
 
+# Earlier periods' consolidated workbooks or merge --json files: the reports are checked against them.
+previous_option = option(
+    "--previous", "previous", multiple=True, metavar=("TỆP_KỲ_TRƯỚC", "EARLIER_FILE"),
+    help=("Sổ tổng hợp (.xlsx) hoặc tệp JSON (merge --json) của một kỳ trước; nhắc lại cho mỗi kỳ. Khi có, "
+          "số liệu được so với chính đơn vị ở các kỳ trước (cộng dồn quý, thay đổi bất thường) và với các "
+          "đơn vị cùng cấp.",
+          "Consolidated workbook (.xlsx) or JSON file (merge --json) of an earlier period; repeat it for each "
+          "period. Given, figures are compared with the unit's own earlier periods (quarters adding up, "
+          "unusual changes) and with its siblings."))
+
 
 # --- errors -------------------------------------------------------------------------------------------
 class UsageFailure(click.ClickException):
@@ -320,10 +330,10 @@ def main(ctx: click.Context, lang: str) -> None:
 
 
 @main.command("catalog", help=(
-    "In danh mục chỉ tiêu (mã, tên, loại, đơn vị tính, cấp báo cáo, cách tổng hợp) và các quy tắc "
+    "In danh mục chỉ tiêu (mã, tên, loại, đơn vị tính, cấp báo cáo, cách tổng hợp, cách cộng qua các kỳ) và các quy tắc "
     "kiểm tra.\n\n\b\nVí dụ:\n  qcdc-excel catalog\n  qcdc-excel catalog --json\n"
     "  qcdc-excel catalog --file danh-muc-moi.yaml",
-    "Print the indicator catalog (code, label, kind, unit, reporting levels, rollup) and the checking "
+    "Print the indicator catalog (code, label, kind, unit, reporting levels, rollup, over time) and the checking "
     "rules.\n\n\b\nExamples:\n  qcdc-excel --lang en catalog\n  qcdc-excel --lang en catalog --json\n"
     "  qcdc-excel --lang en catalog --file new-catalog.yaml"),
     short_help=("In danh mục chỉ tiêu và quy tắc kiểm tra.", "Print the indicator catalog and rules."))
@@ -355,7 +365,9 @@ def catalog_cmd(obj: dict, as_json: bool, version: str, path: str | None) -> Non
                 f"{item.code}. {item.text(lang)}", **style))
             continue
         levels = ",".join(item.levels)
-        extra = f"= {item.numerator}/{item.denominator}" if item.kind == "ratio" else f"[{levels}; {item.rollup}]"
+        over = ("qua các kỳ: " if lang == "vi" else "over time: ") + item.over_time
+        extra = (f"= {item.numerator}/{item.denominator}" if item.kind == "ratio"
+                 else f"[{levels}; {item.rollup}; {over}]")
         req = "*" if item.required else " "
         click.echo(f"  {item.code:<8}{req} {item.text(lang)} ({KIND_LABELS[item.kind][lang]}"
                    f"{', ' + item.unit if item.kind in ('count', 'amount') else ''}) {extra}")
@@ -538,9 +550,11 @@ def render_written(lang: str, workbook: Path | None = None, feedback_dir: str | 
         help=("Thư mục ghi tệp góp ý cho từng tệp (bản sao có đánh dấu ô sai, hoặc ghi chú .txt khi không đọc được).",
               "Folder for one feedback file per file (a marked-up copy, or a .txt note when unreadable)."))
 @feedback_lang_option
+@previous_option
 @click.pass_obj
 def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: str | None,
-                 json_path: str | None, feedback_dir: str | None, feedback_lang: str) -> None:
+                 json_path: str | None, feedback_dir: str | None, feedback_lang: str,
+                 previous: tuple[str, ...] = ()) -> None:
     from .merging import check
 
     lang = obj["lang"]
@@ -552,7 +566,7 @@ def validate_cmd(obj: dict, files: tuple[str, ...], roster: str | None, period: 
             check_output(json_path, "--json")
         if feedback_dir is not None:
             check_output(feedback_dir, "--feedback-dir", folder=True)
-        scope = Scope(ros, per)
+        scope = Scope(ros, per, previous=previous)
         outputs = Outputs(feedback_dir=feedback_dir, feedback_lang=feedback_lang, json=json_path, lang=lang)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
@@ -792,12 +806,13 @@ def _render_scope_warnings(cons, lang: str) -> None:
 @option("--pdf", "with_pdf", is_flag=True,
         help=("Xuất thêm sổ tổng hợp ra PDF để ký (cùng tên, đuôi .pdf; cần LibreOffice).",
               "Also write the consolidated workbook as a PDF to sign (same name, .pdf; needs LibreOffice)."))
+@previous_option
 @click.pass_obj
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
               signer: str | None, doc_date: str | None, recipients: str | None, with_pdf: bool,
-              feedback_lang: str) -> None:
+              feedback_lang: str, previous: tuple[str, ...] = ()) -> None:
     from .merging import merge
 
     lang = obj["lang"]
@@ -808,7 +823,7 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         per = parse_period(period) if period is not None else None
         due = _parse_date(deadline)
         ros = _load_roster(roster, lang)
-        scope = Scope(ros, per, _roster_code(ros, parent, "--parent", lang), due, include_rejected)
+        scope = Scope(ros, per, _roster_code(ros, parent, "--parent", lang), due, include_rejected, previous)
         check_output(out_path, "--out", example="tong-hop.xlsx")
         if json_path is not None:
             check_output(json_path, "--json", example="tong-hop.json")

@@ -160,6 +160,15 @@ class Consolidation:
         window = self.window
         return self.reported_on or (window[1] if window else None)
 
+    def unit_rows(self) -> list:
+        """Each used report's own figures and data window (``history.UnitRow``), in unit order: what
+        the consolidated workbook and the JSON report keep for the checks of later periods."""
+        from .history import UnitRow
+
+        return [UnitRow.of(d.sub, d.code, d.name, d.level, d.parent, self.period, self.catalog, d.totals.units,
+                           d.totals.flag_units)
+                for d in sorted(self.details, key=lambda d: (d.code, d.sub.form or ""))]
+
     def role_of(self, sub: Submission) -> FileRole:
         return next(r for r in self.files if r.sub is sub)
 

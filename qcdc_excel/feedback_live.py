@@ -10,6 +10,7 @@ import re
 
 from .i18n import word
 from .layout import CHECK_ERROR, CHECK_WARNING
+from .numbers import formula_literal
 from .record import Submission
 
 # What a finding on an input cell looks like while it is still wrong, as an Excel formula over that
@@ -52,8 +53,22 @@ def still_wrong(f, sub: Submission, prefix: str = "") -> str | None:
             return None
         cell = prefix + _absolute(check.cell)
         return f'OR({cell}="{CHECK_ERROR}",{cell}="{CHECK_WARNING}")'
+    if f.code in HISTORY_CODES:
+        return _still_the_value(f, prefix + _absolute(f.cell))
     template = LIVE_CONDITIONS.get(f.code)
     return template.format(c=prefix + _absolute(f.cell)) if template else None
+
+
+# Findings against earlier periods or siblings: the mark stays while the cell still holds the figure
+# that was questioned (a corrected figure is checked again on the next run).
+HISTORY_CODES = frozenset({"cumulative-mismatch", "period-jump", "sibling-outlier"})
+
+
+def _still_the_value(f, cell: str) -> str | None:
+    value = dict(dict(f.params).get("data", ())).get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return f"AND(ISNUMBER({cell}),{cell}={formula_literal(value)})"
 
 
 def sheet_prefix(name: str) -> str:

@@ -137,6 +137,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     # rules
     "rule-failed": ("{message} Số liệu đang nhập: {left_side} = {left}; {right_side} = {right}. Hãy kiểm tra lại các ô {cells}.",
                     "{message} As typed: {left_side} = {left}; {right_side} = {right}. Check cells {cells}."),
+    # history (given earlier periods: --previous)
+    "cumulative-mismatch": ("{indicator} – {label} (ô {cell}): {period_words}: {value_shown}; cộng các kỳ: {parts} = "
+                            "{total_shown} — {note}, hãy kiểm tra lại.",
+                            "{indicator} – {label} ({cell}): {period_words}: {value_shown}; the periods add up to: "
+                            "{parts} = {total_shown} — {note}; please check."),
+    "period-jump": ("{indicator} – {label} (ô {cell}): {previous_words}: {previous_shown}; {period_words}: "
+                    "{value_shown} — {why}, hãy kiểm tra lại.",
+                    "{indicator} – {label} ({cell}): {previous_words}: {previous_shown}; {period_words}: "
+                    "{value_shown} — {why}; please check."),
+    "sibling-outlier": ("{indicator} – {label} (ô {cell}): {period_words}: {value_shown}, khác xa các đơn vị cùng cấp "
+                        "(giá trị giữa của {siblings} đơn vị cùng cấp khác: {median_shown}) — hãy kiểm tra lại.",
+                        "{indicator} – {label} ({cell}): {period_words}: {value_shown}, far from the sibling units "
+                        "(median of {siblings} other siblings: {median_shown}); please check."),
     # uploads the desk refused before any check (the submission's status: refused)
     "upload-too-large": ("Tệp quá lớn (giới hạn 20 MB). Biểu mẫu đã điền chỉ khoảng 50 KB: hãy gửi đúng tệp Excel của biểu mẫu.",
                          "File too large (limit 20 MB). A filled form is about 50 KB: send the form's Excel file."),
@@ -254,6 +267,9 @@ CODES: dict[str, tuple[str, str, str]] = {
     "window-reversed": ("warning", "Thời gian tính số liệu ngược", "Data window reversed"),
     "window-outside-period": ("warning", "Số liệu ngoài kỳ báo cáo", "Data window outside the period"),
     "rule-failed": ("rule", "Số liệu không khớp quy tắc", "Rule not met"),
+    "cumulative-mismatch": ("warning", "Không khớp tổng các kỳ", "Does not match its periods' sum"),
+    "period-jump": ("warning", "Thay đổi bất thường so với kỳ trước", "Unusual change from an earlier period"),
+    "sibling-outlier": ("warning", "Khác xa đơn vị cùng cấp", "Far from sibling units"),
     "upload-too-large": ("refusal", "Tệp quá lớn", "File too large"),
     "upload-not-spreadsheet": ("refusal", "Không phải bảng tính", "Not a spreadsheet"),
     "upload-archive-for-unit": ("refusal", "Tệp nén", "Archive"),
@@ -308,7 +324,8 @@ class Finding:
     def to_json(self, lang: str = "vi") -> dict:
         return {"code": self.code, "title": self.title(lang), "severity": self.severity, "rule": self.rule,
                 "indicator": self.indicator, "sheet": self.sheet, "cell": self.cell,
-                "left": self.left, "op": self.op, "right": self.right, "message": self.message(lang)}
+                "left": self.left, "op": self.op, "right": self.right, "message": self.message(lang),
+                **dict(dict(self.params).get("data", ()))}  # history: value, previous value and period
 
 
 def finding(code: str, severity: str | None = None, **kw) -> Finding:

@@ -21,6 +21,9 @@ FEEDBACK_SHEET = "KẾT QUẢ KIỂM TRA"
 # Sheets a consolidated workbook carries beside its form.
 DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET = (
     "Chi tiết đơn vị", "Tình hình nộp", "Kết quả kiểm tra", "Ghi chú", "Biểu đồ")
+# The very hidden sheet of a consolidated workbook holding each unit's figures and data window, read
+# back as history by later periods (``qcdc_excel.history``).
+UNITS_SHEET = "_qcdc_units"
 CONSOLIDATED_EXTRA_SHEETS = frozenset({DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET})
 
 DEFAULT_PASSWORD = "qcdc"  # sheet and structure protection; --password changes it

@@ -80,6 +80,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Danh sách đơn vị không có đơn vị nào cấp {level}.",
         "en": "The roster has no unit at level {level}.",
     },
+    "history-invalid": {
+        "vi": "Tệp kỳ trước (--previous) {path} không dùng được: {reason}. Hãy đưa sổ tổng hợp (.xlsx) hoặc tệp "
+              "JSON do lệnh «qcdc-excel merge» ghi cho kỳ đó.",
+        "en": "The previous-period file (--previous) {path} cannot be used: {reason}. Give the consolidated "
+              "workbook (.xlsx) or the JSON file that 'qcdc-excel merge' wrote for that period.",
+    },
+    "history-duplicate": {
+        "vi": "Đơn vị {unit} có hai bộ số liệu {period} trong các tệp kỳ trước: {first} và {second}. Chỉ đưa một tệp "
+              "cho mỗi kỳ.",
+        "en": "Unit {unit} has two sets of figures for {period_en} among the previous-period files: {first} and "
+              "{second}. Give one file per period.",
+    },
     "file-not-found": {
         "vi": "Không tìm thấy tệp hoặc thư mục: {path}",
         "en": "File or folder not found: {path}",

@@ -16,6 +16,8 @@ from typing import Callable, Iterable
 from .atomic import atomic_write_text
 from .catalog import CURRENT_VERSION, load_catalog
 from .consolidate import Consolidation, consolidate
+from .history import Series, read_history, units_json
+from .history_checks import check_history
 from .i18n import QcdcError
 from .inbox import collect_files, set_aside_copies
 from .record import Submission, ValidationReport
@@ -81,6 +83,7 @@ class MergeResult:
             "included": cons.totals.units,
             "unverified": cons.unverified,
         }
+        data["history"] = units_json(cons.unit_rows(), cons.catalog, cons.parent_code, cons.period)
         return data
 
 
@@ -115,14 +118,22 @@ def check_inbox(inbox: str | Path) -> None:
 
 
 def _read(paths: list[str | Path], scope: Scope, collected: Collected | None, jobs: int | None,
-          progress: Progress | None) -> ValidationReport:
-    """Every report under ``paths``, read and checked; unchanged feedback copies set aside.
-    Raises :class:`NothingFound` when there is no spreadsheet file."""
+          progress: Progress | None, series: Series | None = None) -> ValidationReport:
+    """Every report under ``paths``, read and checked (against ``series`` too, when given); unchanged
+    feedback copies set aside. Raises :class:`NothingFound` when there is no spreadsheet file."""
     files, skipped = collected if collected is not None else collect_files(paths)
     if not files:
         raise NothingFound(", ".join(map(str, paths)), skipped)
     subs = read_submissions(files, scope.roster, scope.period_code, jobs, progress)
-    return ValidationReport(*set_aside_copies(subs, skipped))
+    report = ValidationReport(*set_aside_copies(subs, skipped))
+    if series is not None:
+        check_history(report.submissions, series, scope.roster)
+    return report
+
+
+def _history(scope: Scope) -> Series | None:
+    """The earlier periods' figures (``scope.previous``), read before any report; None without them."""
+    return read_history(scope.previous) if scope.previous else None
 
 
 def _feedback_writer(subs: list[Submission], outputs: Outputs, workers: int):
@@ -162,9 +173,11 @@ def check(paths: Iterable[str | Path], scope: Scope | None = None, outputs: Outp
     if missing:
         raise QcdcError("file-not-found", path=", ".join(missing))
     scope, outputs = scope or Scope(), outputs or Outputs()
-    warnings = refuse_outputs_among_inputs(paths, {"--json": outputs.json}, outputs.feedback_dir)
+    warnings = refuse_outputs_among_inputs(paths + list(scope.previous), {"--json": outputs.json},
+                                           outputs.feedback_dir)
+    series = _history(scope)
     try:
-        report = _read(paths, scope, collected, jobs, progress)
+        report = _read(paths, scope, collected, jobs, progress, series)
     except NothingFound as exc:
         exc.warnings = warnings
         raise
@@ -203,9 +216,12 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
     if outputs.workbook is None:
         raise ValueError("merge needs Outputs(workbook=...)")
     # No output may replace or land among the files being read: refused before any work.
-    warnings = refuse_outputs_among_inputs([inbox], outputs.named(), outputs.feedback_dir)
+    warnings = refuse_outputs_among_inputs([inbox, *scope.previous], outputs.named(), outputs.feedback_dir)
+    series = _history(scope)
     report = (ValidationReport(list(submissions)) if submissions is not None
-              else _read([inbox], scope, collected, jobs, progress))
+              else _read([inbox], scope, collected, jobs, progress, series))
+    if submissions is not None and series is not None:
+        check_history(report.submissions, series, scope.roster)
     cons = consolidate(report.submissions, load_catalog(CURRENT_VERSION), scope.roster, scope.period_code,
                        scope.parent, scope.deadline, scope.include_rejected)
     # Feedback files are written on worker processes while this one writes the consolidated workbook.

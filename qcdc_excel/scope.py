@@ -28,14 +28,18 @@ class Scope:
     after it is late) and whether rejected reports are added too (``include_rejected``).
 
     ``period`` may be given as text (``"2023Q1"``): it is parsed once, here (``period-invalid``).
+    ``previous``: the consolidated workbooks or ``merge --json`` files of earlier periods; given, the
+    reports are also checked against them (``history_checks``).
     """
     roster: Roster | None = None
     period: Period | None = None
     parent: str | None = None
     deadline: dt.date | None = None
     include_rejected: bool = False
+    previous: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "previous", tuple(Path(p) for p in self.previous))
         if isinstance(self.period, str):
             object.__setattr__(self, "period", parse_period(self.period))
         if self.parent is not None:

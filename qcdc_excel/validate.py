@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from .catalog import LEVELS, Indicator, known_versions, load_catalog
 from .findings import TEXT_CAUSES, THOUSANDS_DOTS, WHAT_TO_TYPE, Finding, finding
-from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET
+from .form import CONSOLIDATED_EXTRA_SHEETS, FEEDBACK_SHEET, FORM_KINDS, META_FORMAT, META_SHEET, UNITS_SHEET
 from .formulas import same_meaning
 from .i18n import WORDS, QcdcError, fold
 # The record of a submission and the inbox's files have their own modules; re-exported for callers.
@@ -123,7 +123,8 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     # Sheets: exactly the form and the metadata sheet (a feedback sheet we added is allowed).
     form_sheet = layout.sheet_name
     form_info = raw.sheet(form_sheet)
-    allowed = {form_sheet, META_SHEET, FEEDBACK_SHEET} | (CONSOLIDATED_EXTRA_SHEETS if form == "consolidated" else set())
+    allowed = {form_sheet, META_SHEET, FEEDBACK_SHEET} | (CONSOLIDATED_EXTRA_SHEETS | {UNITS_SHEET}
+                                                         if form == "consolidated" else set())
     unknown = [s for s in raw.sheets if s.name not in allowed]
     if form_info is None:
         if len(unknown) == 1:

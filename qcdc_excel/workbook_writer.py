@@ -84,6 +84,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, date: d
     _notes_sheet(wb, f, cons)
     _charts_sheet(wb, f, cons, status_range)
     _meta_sheet(wb, layout, cons)
+    _units_sheet(wb, cons)
     wb.close()
     return buf.getvalue()
 
@@ -892,5 +893,21 @@ def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)
+    ws.protect()
+    ws.very_hidden()
+
+
+def _units_sheet(wb, cons: Consolidation) -> None:
+    """The very hidden sheet of each unit's figures and window, read back as history by later periods
+    (``history.read_previous``); every cell is text (a unit's figures as one JSON list)."""
+    from .form import UNITS_SHEET
+    from .history import header, sheet_rows
+
+    ws = wb.add_worksheet(UNITS_SHEET)
+    top, columns = header(cons.catalog, cons.parent_code, cons.period)
+    for r, row in enumerate([top, columns] + sheet_rows(cons.unit_rows(), top, columns)):
+        for c, value in enumerate(row):
+            if value:
+                ws.write_string(r, c, value)  # codes, dates and the figures' JSON: text, never a formula
     ws.protect()
     ws.very_hidden()

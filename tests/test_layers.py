@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qcdc_excel"
 
 # The floors, bottom up. Names of ``qcdc_excel.portal`` modules are written "portal.<name>".
 BASE = {"__init__", "form", "formulas", "i18n", "numbers", "processes"}  # import nothing of the package
-CORE = BASE | {"atomic", "catalog", "expressions", "findings", "fingerprint", "identity", "inbox", "layout", "periods",
+CORE = BASE | {"atomic", "catalog", "expressions", "findings", "fingerprint", "history", "history_checks", "identity",
+               "inbox", "layout", "periods",
                "reader", "record", "report_tags", "roster", "safe_paths", "scope", "validate"}
 _RECORD = {"record", "inbox", "identity"}  # what the desk may import instead of ``validate``/``template`` names
 
@@ -37,6 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "expressions": {"numbers"},
     "findings": {"i18n", "numbers"},
     "fingerprint": {"catalog"},
+    "history": {"catalog", "findings", "form", "i18n", "periods", "reader"},
+    "history_checks": {"catalog", "findings", "history", "i18n", "numbers", "periods", "record", "roster"},
     "identity": {"__init__", "form", "layout", "periods", "roster"},
     "inbox": {"record"},
     "layout": {"catalog", "form"},
@@ -50,14 +53,15 @@ ALLOWED: dict[str, set[str]] = {
     "validate": {"catalog", "findings", "form", "formulas", "i18n", "inbox", "layout", "numbers", "periods",
                  "processes", "reader", "record", "roster"},
     # what is made from the records: consolidation, the forms and workbooks, feedback, documents
-    "consolidate": {"catalog", "i18n", "numbers", "periods", "record", "roster"},
+    "consolidate": {"catalog", "history", "i18n", "numbers", "periods", "record", "roster"},
     "form_sheet": {"catalog", "i18n", "layout", "periods", "roster"},
     "template": {"atomic", "catalog", "form", "form_sheet", "i18n", "identity", "layout", "numbers", "periods",
                  "roster", "safe_paths", "validate"},
     "synthetic": {"atomic", "catalog", "expressions", "form"},
-    "workbook_writer": {"atomic", "catalog", "consolidate", "fingerprint", "form", "form_sheet", "i18n", "identity",
+    "workbook_writer": {"atomic", "catalog", "consolidate", "fingerprint", "form", "form_sheet", "history", "i18n",
+                        "identity",
                         "layout", "numbers", "periods", "record"},
-    "feedback_live": {"i18n", "layout", "record"},
+    "feedback_live": {"i18n", "layout", "numbers", "record"},
     "feedback_sheet": {"feedback_live", "form", "form_sheet", "i18n", "periods", "record"},
     "feedback_zip": {"feedback_live", "feedback_sheet", "fingerprint", "form", "form_sheet", "reader", "record"},
     "feedback": {"atomic", "feedback_live", "feedback_sheet", "feedback_zip", "fingerprint", "form", "form_sheet",
@@ -67,7 +71,8 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags", "roster",
                "validate"},
     # the library's commands
-    "merging": {"atomic", "catalog", "consolidate", "feedback", "i18n", "inbox", "pdf", "record", "report",
+    "merging": {"atomic", "catalog", "consolidate", "feedback", "history", "history_checks", "i18n", "inbox", "pdf",
+                "record", "report",
                 "safe_paths", "scope", "validate", "workbook_writer"},
     # the web desk
     "portal.__init__": set(),

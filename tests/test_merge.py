@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel import Outputs, Scope, merge
 from qcdc_excel.cli import main
-from qcdc_excel.form import CONSOLIDATED_SHEET, META_SHEET
+from qcdc_excel.form import CONSOLIDATED_SHEET, META_SHEET, UNITS_SHEET
 from qcdc_excel.identity import Identity
 from qcdc_excel.layout import CHECK_ERROR, CHECK_OK, CHECK_WARNING, form_layout
 from qcdc_excel.synthetic import fill_workbook, valid_values
@@ -152,7 +152,8 @@ def test_the_consolidated_workbook_is_a_valid_submission_upward(district):
     assert sub.status == "accepted", [f.message() for f in sub.findings]
     assert (sub.unit_code, sub.level, sub.form, sub.period) == ("700", "huyen", "consolidated", "2020")
     wb = openpyxl.load_workbook(result.out)
-    assert wb.sheetnames == [CONSOLIDATED_SHEET, DETAILS, STATUS, FINDINGS, NOTES, "Biểu đồ", META_SHEET]
+    assert wb.sheetnames == [CONSOLIDATED_SHEET, DETAILS, STATUS, FINDINGS, NOTES, "Biểu đồ", META_SHEET, UNITS_SHEET]
+    assert wb[UNITS_SHEET].sheet_state == "veryHidden"
     assert wb[META_SHEET].sheet_state == "veryHidden"
     ws = wb[CONSOLIDATED_SHEET]
     layout = form_layout("qcdc-2023.1", "huyen", "consolidated")
@@ -225,7 +226,7 @@ def test_include_rejected_marks_every_sheet(tmp_path, catalog):
     assert loose.consolidation.unverified and not strict.consolidation.unverified
     wb = openpyxl.load_workbook(loose.out)
     for ws in wb.worksheets:
-        if ws.title == META_SHEET:
+        if ws.title in (META_SHEET, UNITS_SHEET):  # the very hidden machine sheets
             continue
         texts = [c.value for row in ws.iter_rows(max_row=4) for c in row if isinstance(c.value, str)]
         assert any("CHƯA ĐƯỢC CHẤP NHẬN" in t for t in texts), ws.title
