@@ -27,7 +27,7 @@ from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Catalog, Heading, Indicator, load_catalog
 from .consolidate import Consolidation, Totals, totals_of_submission
 from .form import FONT
-from .i18n import QcdcError
+from .i18n import QcdcError, unit_kinds
 from .numbers import format_number, format_percent, plain
 from .periods import Period, parse_period, vn_date
 from .roster import party_committee
@@ -66,6 +66,7 @@ class Figures:
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (unit, name, code, text)
     report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
     report_number: str | None = None  # «480/BC-UBND», when the workbook's «Kèm theo» line names it (form v3)
+    places: str | None = None  # what the counted units are («xã, thị trấn»), from the roster's names
 
     def value(self, code: str):
         return self.totals.values.get(code)
@@ -87,7 +88,7 @@ def figures_from_consolidation(cons: Consolidation) -> Figures:
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
                    sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=cons.reported_on)
+                   report_date=cons.reported_on, places=_kinds(e.unit.name for e in cons.expected if e.unit.level == "xa"))
 
 
 def figures_from_file(path: str | Path) -> Figures:
@@ -108,7 +109,25 @@ def figures_from_file(path: str | Path) -> Figures:
     return Figures(catalog, sub.level or "xa", sub.form == "consolidated", sub.unit_code or "",
                    sub.unit_name or "", parent, parse_period(sub.period), totals,
                    sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=sub.report_issued or sub.report_date, report_number=sub.report_number)
+                   report_date=sub.report_issued or sub.report_date, report_number=sub.report_number,
+                   places=_places_in_file(path) if sub.form == "consolidated" else None)
+
+
+def _kinds(names) -> str | None:
+    """«xã, thị trấn» when every name says its kind, as the roster writes «Xã Kon Pne»; None otherwise."""
+    names = list(names)
+    return unit_kinds(names) if names else None
+
+
+def _places_in_file(path: str | Path) -> str | None:
+    """The kinds of the units a consolidated workbook counted, from the units' rows it keeps
+    (none in a workbook made before it kept them)."""
+    from .history import read_previous
+
+    try:
+        return _kinds(row.name for row in read_previous(path) if row.level == "xa")
+    except QcdcError:
+        return None
 
 
 def _shown_parent(path: str | Path, sub) -> str:
@@ -164,7 +183,8 @@ def _flag(fig: Figures, role: str, places: str) -> str | None:
 
 
 def _places(fig: Figures) -> str:
-    return "xã, phường, thị trấn" if fig.level != "xa" else "xã"
+    """What the units in «14/14 …» are: the kinds their names give, else all the kinds a commune can be."""
+    return fig.places or ("xã, phường, thị trấn" if fig.level != "xa" else "xã")
 
 
 def _join(parts: list[str | None]) -> str | None:

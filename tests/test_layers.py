@@ -68,7 +68,7 @@ ALLOWED: dict[str, set[str]] = {
                  "processes", "reader", "record", "safe_paths"},
     "pdf": {"atomic", "form", "form_sheet", "i18n", "print_refit", "safe_paths", "validate"},
     "print_refit": {"catalog", "form_sheet", "i18n", "layout", "periods"},
-    "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags", "roster",
+    "report": {"atomic", "catalog", "consolidate", "form", "history", "i18n", "numbers", "periods", "reader", "report_tags", "roster",
                "validate"},
     # the library's commands
     "merging": {"atomic", "catalog", "consolidate", "feedback", "history", "history_checks", "i18n", "inbox", "pdf",
