@@ -109,7 +109,7 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     layout = form_layout(version, level, form, form_version)
     f = sub.findings
     carried = meta.get("fingerprint")
-    if carried != layout.fingerprint and carried != straight_quotes_fingerprint(layout):
+    if carried != layout.fingerprint:
         f.append(finding("metadata-invalid", sheet=META_SHEET,
                          detail=("dấu vân tay cấu trúc không khớp", "structure fingerprint does not match")))
     try:
@@ -578,21 +578,6 @@ _CURLY = str.maketrans({"“": '"', "”": '"'})
 def _straight(text: str) -> str:
     """Text with the printed quotation marks “ ” as the straight ones forms made before them carry."""
     return text.translate(_CURLY)
-
-
-def straight_quotes_fingerprint(layout: FormLayout) -> str:
-    """The structure fingerprint a form of ``layout`` carried when the catalog's labels were written
-    with straight quotes (forms already in units' hands): the same canonical hash as
-    ``FormLayout.fingerprint``, of the structure with “ ” read as "."""
-    mark = _STRAIGHT_MARKS.get(layout.fingerprint)
-    if mark is None:
-        canonical = json.dumps(layout.structure(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        canonical = canonical.translate(str.maketrans({"“": '\\"', "”": '\\"'}))  # as JSON writes a "
-        mark = _STRAIGHT_MARKS[layout.fingerprint] = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return mark
-
-
-_STRAIGHT_MARKS: dict[str, str] = {}
 
 
 def _short(label: str) -> str:
