@@ -176,8 +176,9 @@ def _vn(when: dt.datetime) -> dt.datetime:
 
 def received_when(sub: Submission, lang: str = "vi") -> str:
     """When the office received the file, Vietnam time: the web desk's arrival time (the server's
-    clock), else the time the file was last written into the inbox folder (its modification time:
-    when it was saved from the mail or Zalo), said as such; «-» when neither is known."""
+    clock; only the day for a file the office took in from mail and dated), else the time the file
+    was last written into the inbox folder (its modification time: when it was saved from the mail
+    or Zalo), said as such; «-» when neither is known."""
     if sub.received is not None:
         when, how = _vn(sub.received), ("", "")
     else:
@@ -186,6 +187,8 @@ def received_when(sub: Submission, lang: str = "vi") -> str:
         except OSError:
             return "-"
         how = (", theo thời điểm tệp được lưu vào hộp thư", ", when the file was saved into the inbox")
+    if when.time() == dt.time():  # a file taken in from mail: the day the office gave, no hour
+        return f"{when:%d/%m/%Y}" if lang == "en" else f"ngày {when:%d/%m/%Y}"
     if lang == "en":
         return f"{when:%H:%M} on {when:%d/%m/%Y} (Vietnam time{how[1]})"
     return f"{when:%H:%M} ngày {when:%d/%m/%Y} (giờ Việt Nam{how[0]})"
