@@ -269,7 +269,7 @@ def _info(sheet: FrontSheet, sub: Submission, en: int, office: str | None) -> No
         (("Đơn vị", "Unit")[en], " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
         (("Kỳ báo cáo", "Period")[en], period_words(sub.period, sheet.lang)),
         (("Kết quả", "Result")[en], status_label(sub.status, ("vi", "en")[en], "front")),
-        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings when checked")[en],
+        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings found")[en],
          f"{len(sub.errors)} / {len(sub.warnings)}"),
         (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], short_sha(sub.sha256)),
         (("Mã số liệu", "Figures fingerprint")[en], sub.fingerprint or "-"),
