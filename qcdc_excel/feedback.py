@@ -19,7 +19,7 @@ from typing import Iterable
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
 from .feedback_sheet import COLUMNS, FrontSheet, describe_front, received_text, returned_footer
-from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy
+from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy, receipt_workbook
 from .fingerprint import COPY_MARK_NAME
 from .form import DEFAULT_PASSWORD, FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
@@ -317,11 +317,15 @@ def _password_hash(password: str) -> str:
 
 
 def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None, office: str | None = None) -> bytes:
-    """The unit's workbook with the findings marked and the front sheet (``feedback_sheet``: the
-    receipt of an accepted file, received by ``office``) in front: by editing its package when it
-    is laid out as expected (~1.2 ms), otherwise through openpyxl (~40 ms)."""
-    data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
+    """The feedback of ``sub``, with ``office`` named as who received it. An accepted file (no
+    finding) gets its receipt, a one-page workbook of its own (``feedback_zip.receipt_workbook``).
+    Any other gets the unit's workbook with the findings marked and the front sheet
+    (``feedback_sheet``) in front: by editing its package when it is laid out as expected
+    (~1.2 ms), otherwise through openpyxl (~40 ms)."""
     front = describe_front(sub, lang, office)
+    if sub.status == "accepted":  # nothing to mark: a one-page receipt of its own
+        return receipt_workbook(front, sub.copy_mark, _password_hash(DEFAULT_PASSWORD))
+    data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
     patched = patched_copy(sub, data, front, lambda: _password_hash(DEFAULT_PASSWORD), raw=raw)
     return patched if patched is not None else _openpyxl_copy(sub, front, data)
 

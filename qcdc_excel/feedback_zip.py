@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .feedback_live import still_wrong
 from .feedback_sheet import FrontCell, FrontSheet, returned_footer
-from .fingerprint import COPY_MARK_NAME
+from .fingerprint import COPY_MARK_NAME, RECEIPT_NAME
 from .form import FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
 from .reader import Unreadable, cell_index, open_workbook, read_part
@@ -636,3 +636,58 @@ def _cell_xml(c: FrontCell, style: int) -> str:
     body = _text(c.value)
     space = ' xml:space="preserve"' if body != body.strip() or "\n" in body else ""
     return f'<c r="{c.ref}" s="{style}" t="inlineStr"><is><t{space}>{body}</t></is></c>'
+
+
+# --- the receipt of an accepted file: a one-page workbook of its own --------------------------------
+CT_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+_RECEIPT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{CT_MAIN}"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{CT_SHEET}"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{CT_STYLES}"/></Types>')
+_RECEIPT_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{NS_PKG}">'
+    f'<Relationship Id="rId1" Type="{NS_R}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_RECEIPT_BOOK_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{NS_PKG}">'
+    f'<Relationship Id="rId1" Type="{REL_SHEET}" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{NS_R}/styles" Target="styles.xml"/></Relationships>')
+_RECEIPT_STYLES = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{NS_MAIN}">'
+    '<fonts count="1"><font><name val="Times New Roman"/><family val="1"/><sz val="12"/></font></fonts>'  # the forms' Normal'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+    '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+
+
+def receipt_workbook(sheet: FrontSheet, mark: str, password_hash: str) -> bytes:
+    """The receipt ``sheet`` (``describe_front`` of an accepted file) as a workbook of its own: one
+    sheet, one A4 page, locked with ``password_hash``. It carries the copy mark ``mark`` of the
+    report it acknowledges and the hidden name ``_qcdc_receipt``, so that a receipt sent back is
+    recognised and set aside (``validate``), never read as a report."""
+    styles = _Styles(_RECEIPT_STYLES, sheet.font)
+    body = front_sheet_xml(sheet, styles, f' password="{password_hash}"')
+    first, last = sheet.print_area.split(":")
+    name = f"'{sheet.name}'"
+    book = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{NS_MAIN}" '
+            f'xmlns:r="{NS_R}"><workbookPr/><workbookProtection lockStructure="1"/><bookViews><workbookView '
+            f'activeTab="0"/></bookViews><sheets><sheet name="{sheet.name}" sheetId="1" r:id="rId1"/></sheets>'
+            f'<definedNames><definedName name="_xlnm.Print_Area" localSheetId="0">{name}!${first[0]}${first[1:]}:'
+            f'${last[0]}${last[1:]}</definedName><definedName name="_xlnm.Print_Titles" localSheetId="0">'
+            f"{name}!${sheet.repeat_row}:${sheet.repeat_row}</definedName>"
+            f'<definedName name="{COPY_MARK_NAME}" hidden="1">&quot;{mark}&quot;</definedName>'
+            f'<definedName name="{RECEIPT_NAME}" hidden="1">1</definedName></definedNames></workbook>')
+    parts = {"[Content_Types].xml": _RECEIPT_TYPES, "_rels/.rels": _RECEIPT_RELS, "xl/workbook.xml": book,
+             "xl/_rels/workbook.xml.rels": _RECEIPT_BOOK_RELS, "xl/styles.xml": styles.result(),
+             "xl/worksheets/sheet1.xml": body}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for part, text in parts.items():
+            zout.writestr(_fresh(part), text.encode("utf-8"), compresslevel=1)
+    return out.getvalue()

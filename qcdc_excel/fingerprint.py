@@ -67,6 +67,7 @@ def figures_fingerprint(values: Mapping[str, object], catalog: Catalog, unit_cod
 
 
 COPY_MARK_NAME = "_qcdc_copy"  # the defined name a feedback copy carries (see copy_mark)
+RECEIPT_NAME = "_qcdc_receipt"  # the defined name a receipt of its own carries (one sheet, no form)
 
 
 def copy_mark(values: Mapping[str, object], catalog_version: str | None, unit_code: str | None,
@@ -82,4 +83,4 @@ def copy_mark(values: Mapping[str, object], catalog_version: str | None, unit_co
     return "GY-" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16].upper()
 
 
-__all__ = ["figures_fingerprint", "copy_mark", "COPY_MARK_NAME"]
+__all__ = ["figures_fingerprint", "copy_mark", "COPY_MARK_NAME", "RECEIPT_NAME"]

@@ -85,6 +85,9 @@ def test_the_front_sheet_says_who_received_what_and_when(made, kind):
     wb = openpyxl.load_workbook(path)
     ws = wb[FEEDBACK_SHEET]
     assert wb.sheetnames[0] == FEEDBACK_SHEET
+    # the accepted file's receipt is a workbook of its own; the others are the unit's workbook, marked
+    assert (wb.sheetnames == [FEEDBACK_SHEET]) == (kind == "accepted")
+    assert ("_qcdc_receipt" in wb.defined_names) == (kind == "accepted") and "_qcdc_copy" in wb.defined_names
     assert ws["A1"].value == (TITLE[0] if kind == "rejected" else RECEIPT_TITLE[0])
     info = _info(ws)
     assert info["Cơ quan nhận"] == "Huyện Kbang"  # the roster's consolidating unit
@@ -143,8 +146,11 @@ def test_the_printed_front_page_is_one_numbered_page(made, kind, tmp_path):
     assert "Mã số liệu" in front and sub.fingerprint in front
     if kind == "accepted":
         assert "Không phát hiện lỗi." in front
-    # the front sheet is one page: the next page is the form
-    assert RECEIPT_TITLE[0] not in printed[1]["text"] and TITLE[0] not in printed[1]["text"]
+    # an accepted file's receipt is one page of its own; a copy's front sheet is one page, then the form
+    if kind == "accepted":
+        assert n == 1
+    else:
+        assert n > 1 and RECEIPT_TITLE[0] not in printed[1]["text"] and TITLE[0] not in printed[1]["text"]
     assert [f"Trang {k}/{n}" in p["text"] for k, p in enumerate(printed, start=1)] == [True] * n
     says = ["không phải báo cáo hợp lệ" in p["text"] for p in printed]
     assert says == [kind == "rejected"] * n
