@@ -13,8 +13,8 @@ For an accepted file (with or without warnings) the front sheet is the office's 
 file, when (Vietnam time), which file (its name and its SHA-256 shortened to four groups of four
 hexadecimal digits, the start of what ``sha256sum`` prints), and the figures' fingerprint «Mã số
 liệu» (``fingerprint.figures_fingerprint``). The full SHA-256 is kept in the file, on a row below
-the printed area. The receipt stays the front sheet of the unit's own workbook (the copy mark lets
-a copy sent back be set aside; the unit keeps the very figures the «Mã số liệu» covers).
+the printed area. A clean file's receipt is this sheet alone, a one-page workbook of its own
+(``feedback_zip.receipt_workbook``); with warnings it is the front sheet of the unit's workbook.
 
 The layout (rows top to bottom)::
 
