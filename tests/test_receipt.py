@@ -165,6 +165,11 @@ def test_a_receipt_or_copy_sent_back_unchanged_is_set_aside(made, tmp_path):
     assert result.report.submissions == []
     assert sorted(p.name for p, why in result.report.skipped if why == "feedback-copy") == \
         sorted(p.name for _, p in made.values())
+    # read on its own (the web desk reads every upload), a receipt is no report, and says so
+    receipt = read_submission(made["accepted"][1])
+    assert receipt.is_feedback_copy and receipt.status == "unreadable" and not receipt.values
+    assert [f.code for f in receipt.findings] == ["receipt-not-report"]
+    assert "biên nhận" in receipt.findings[0].message("vi")
 
 
 def _remarked(folder: Path, name: str, remark: str) -> Path:
