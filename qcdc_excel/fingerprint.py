@@ -8,7 +8,10 @@ computed from the figures it covers. Texts are taken in Unicode NFC with every r
 (spaces, tabs, line breaks, non-breaking spaces) made one space and the ends trimmed, so a report
 re-saved by Excel, LibreOffice or WPS keeps its fingerprint, while a remark changed in any word
 (a short and a long version of one report) gives another. What it does not cover: the unit's name
-as typed, the signer and date lines, formatting, and anything outside the indicator cells.
+as typed, the signer and date lines, formatting, and anything outside the indicator cells. A
+consolidated workbook's fingerprint covers its figures only, not the evaluation texts (V.1, V.2)
+prefilled from the consolidating unit's own report: its footer is written from the totals, before
+any text is typed in, and ``validate`` reads it the same way.
 """
 from __future__ import annotations
 
@@ -52,12 +55,14 @@ def _canonical_text(value: object) -> str | None:
 
 
 def figures_fingerprint(values: Mapping[str, object], catalog: Catalog, unit_code: str | None,
-                        period: str | None) -> str:
-    """``XXXX-XXXX-XXXX``: 48 bits of SHA-256 over the canonical figures and texts (see the module)."""
+                        period: str | None, texts: bool = True) -> str:
+    """``XXXX-XXXX-XXXX``: 48 bits of SHA-256 over the canonical figures and, with ``texts``, the
+    texts (see the module; a consolidated workbook's fingerprint leaves its texts out, as the
+    consolidated workbook's footer does)."""
     parts = [catalog.version, unit_code or "", period or ""]
     for code in sorted(values):
         ind = catalog.indicators.get(code)
-        if ind is None or ind.kind == "ratio":
+        if ind is None or ind.kind == "ratio" or (ind.kind == "text" and not texts):
             continue
         shown = _canonical_text(values[code]) if ind.kind == "text" else _canonical(values[code])
         if shown is not None:

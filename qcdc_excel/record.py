@@ -118,7 +118,8 @@ class Submission:
             return None
         from .fingerprint import figures_fingerprint
 
-        return figures_fingerprint(self.values, load_catalog(self.catalog_version), self.unit_code, self.period)
+        return figures_fingerprint(self.values, load_catalog(self.catalog_version), self.unit_code, self.period,
+                                   texts=self.form != "consolidated")  # as the consolidated footer is written
 
     def to_json(self, lang: str = "vi") -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "unit_code": self.unit_code,
