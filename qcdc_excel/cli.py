@@ -624,6 +624,11 @@ def _parse_report_date(value: str | None) -> dt.date | None:
         raise QcdcError("report-date-invalid", value=value) from None
 
 
+def _recipients(value: str | None) -> tuple[str, ...] | None:
+    """«Nơi nhận» as typed after --recipients: lines separated by semicolons."""
+    return None if value is None else tuple(value.split(";"))
+
+
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 
 
@@ -775,6 +780,15 @@ def _render_scope_warnings(cons, lang: str) -> None:
               "Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value,
         help=("Người ký báo cáo Word.", "Who signs the Word report."))
+@option("--date", "doc_date", default=None, metavar=("NGÀY", "DATE"),
+        help=("Ngày ghi trên sổ tổng hợp và báo cáo Word, dạng YYYY-MM-DD; bỏ trống thì lấy ngày báo cáo các đơn vị "
+              "ghi (của đơn vị tổng hợp nếu có), hoặc ngày cuối kỳ số liệu, không bao giờ lấy ngày hôm nay.",
+              "The date on the consolidated workbook and the Word report, as YYYY-MM-DD; by default the report "
+              "date the units gave (the consolidating unit's own first), else the end of the data window, never "
+              "today's date."))
+@option("--recipients", default=None, metavar=("NƠI_NHẬN", "RECIPIENTS"), callback=_text_value,
+        help=("«Nơi nhận» của báo cáo Word, cách nhau bằng dấu chấm phẩy (xem lệnh report).",
+              "The Word report's recipients, separated by semicolons (see the report command)."))
 @option("--pdf", "with_pdf", is_flag=True,
         help=("Xuất thêm sổ tổng hợp ra PDF để ký (cùng tên, đuôi .pdf; cần LibreOffice).",
               "Also write the consolidated workbook as a PDF to sign (same name, .pdf; needs LibreOffice)."))
@@ -782,7 +796,8 @@ def _render_scope_warnings(cons, lang: str) -> None:
 def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: str | None, parent: str | None,
               feedback_dir: str | None, json_path: str | None, deadline: str | None, include_rejected: bool,
               password: str, feedback_for: str, jobs: int | None, report_path: str | None, report_style: str,
-              signer: str | None, with_pdf: bool, feedback_lang: str) -> None:
+              signer: str | None, doc_date: str | None, recipients: str | None, with_pdf: bool,
+              feedback_lang: str) -> None:
     from .merging import merge
 
     lang = obj["lang"]
@@ -802,9 +817,9 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         _check_suffix(report_path, "--report", ".docx", {"vi": "báo cáo Word", "en": "the Word report"}, "bao-cao.docx")
         if report_path is not None:
             check_output(report_path, "--report", example="bao-cao.docx")
-        outputs = Outputs(out_path, feedback_dir, feedback_for, feedback_lang, json=json_path, lang=lang,
-                          report=ReportSpec(report_path, signer) if report_path is not None else None,
-                          pdf=with_pdf, password=password, style=report_style)
+        spec = ReportSpec(report_path, signer, recipients=_recipients(recipients)) if report_path is not None else None
+        outputs = Outputs(out_path, feedback_dir, feedback_for, feedback_lang, json=json_path, lang=lang, report=spec,
+                          pdf=with_pdf, password=password, style=report_style, date=_parse_report_date(doc_date))
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     result = _run(lang, ("Đang đọc", "Reading"), [inbox], [out_path, json_path, feedback_dir, report_path],
@@ -843,7 +858,10 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
               "Layout: nd30 (state body, Decree 30/2020) or hd36 (steering committee, Guide 36-HD/VPTW)."))
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value, help=("Người ký.", "Who signs."))
 @option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"), callback=_text_value,
-        help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN).", "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN)."))
+        help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN); cấp phó ký thay (PHÓ CHỦ TỊCH, PHÓ TRƯỞNG BAN) thì "
+              "báo cáo ghi «KT. CHỦ TỊCH» hoặc «K/T TRƯỞNG BAN» trên chức vụ.",
+              "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN); a deputy (PHÓ CHỦ TỊCH, PHÓ TRƯỞNG BAN) signs under "
+              "«KT. CHỦ TỊCH» or «K/T TRƯỞNG BAN»."))
 @option("--date", "report_date", default=None, metavar=("NGÀY", "DATE"),
         help=("Ngày ban hành ghi trên báo cáo, dạng YYYY-MM-DD; bỏ trống thì lấy ngày báo cáo trong tệp (hoặc ngày "
               "cuối kỳ số liệu), không bao giờ lấy ngày hôm nay.",
@@ -875,8 +893,7 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
             else:
                 if not Path(source).is_file():
                     raise QcdcError("file-not-found", path=source)
-                letter = Letter(signer, signer_title, _parse_report_date(report_date),
-                                recipients=None if recipients is None else tuple(recipients.split(";")))
+                letter = Letter(signer, signer_title, _parse_report_date(report_date), recipients=_recipients(recipients))
                 render_word(figures_from_file(source), out_path, template, style, letter)
     except QcdcError as exc:
         raise _fail(exc, lang) from None

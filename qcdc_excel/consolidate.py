@@ -139,6 +139,27 @@ class Consolidation:
             return min(w[0] for w in windows), max(w[1] for w in windows)
         return parse_period(self.period).window if self.period else None
 
+    @property
+    def reported_on(self) -> dt.date | None:
+        """The report date the units gave: the consolidating unit's own report's, else the latest
+        of the used reports' (None when none gave one)."""
+        own = [d.sub.report_date for d in self.details if d.is_parent_own and d.sub.report_date]
+        units = [d.sub.report_date for d in self.details if d.sub.report_date]
+        return max(own or units) if own or units else None
+
+    @property
+    def own_report_number(self) -> str:
+        """The number of the report the consolidating unit's own appendix said it goes with (form
+        version 3's «Kèm theo» line), empty when it sent none: the consolidated appendix goes with it."""
+        return next((d.sub.report_number for d in self.details if d.is_parent_own and d.sub.report_number), "")
+
+    @property
+    def document_date(self) -> dt.date | None:
+        """The date the consolidated documents carry unless told otherwise: the report date the
+        units gave, else the end of the figures' window; never the clock."""
+        window = self.window
+        return self.reported_on or (window[1] if window else None)
+
     def role_of(self, sub: Submission) -> FileRole:
         return next(r for r in self.files if r.sub is sub)
 

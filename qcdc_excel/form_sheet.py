@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 
 from .catalog import Heading, Indicator
 from .i18n import word
+from .periods import vn_date
+from .roster import PARTY_PREFIXES, organ_lines
 from .layout import (COL_CHECK, COL_CODE, COL_LABEL, COL_STT, COL_UNIT, COL_VALUE,
                      KIND_HINTS, NUMBER_FORMATS, PLACE_PREFIXES, SUMMARY_CLEAN_CONSOLIDATED, FormLayout)
 
@@ -32,6 +34,9 @@ SEAL_GAP_PT = 81.0  # between «(Ký tên, đóng dấu)» and the name: 28.6 mm
 MM_PER_PT = 25.4 / 72
 
 WIDTHS = {COL_STT: 6, COL_CODE: 10, COL_LABEL: 41, COL_UNIT: 12, COL_VALUE: 16, COL_CHECK: 44}
+# Version 3: the organ block (A:C) and the motto (D:E) side by side need the boundary at about half the page:
+# the motto, 12-point bold, is 250 pt wide and D:E holds 265 pt
+WIDTHS_V3 = {COL_STT: 6, COL_CODE: 9, COL_LABEL: 30, COL_UNIT: 18, COL_VALUE: 25, COL_CHECK: 44}
 CONSOLIDATED_EXTRA_WIDTHS = {"G": 14, "H": 14}
 PRINT_COLS = "ABCDE"
 
@@ -43,6 +48,7 @@ MOTTOS = {
     "nd30": ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
     "hd36": ("ĐẢNG CỘNG SẢN VIỆT NAM", None),
 }
+ORGAN_RULES = {"nd30": "───────", "hd36": "*"}  # under the organ's name: a short rule, or Guide 36's star
 
 
 @dataclass(frozen=True)
@@ -176,8 +182,9 @@ def fit_height(text: str, width: float, size: float = 12, bold: bool = False, mi
     return max(minimum, round(lines_needed(text, width, size, bold) * LINE_PT * size / 12 + 3, 2))
 
 
-def date_line_text(unit_name: str, date: dt.date | None) -> str:
-    """What the date line's formula shows (``FormLayout.date_line_formula``), computed here."""
+def date_line_text(unit_name: str, date: dt.date | None, form_version: str = "3") -> str:
+    """What the date line's formula shows (``FormLayout.date_line_formula``), computed here: from form
+    version 3 the date as Decree 30 writes it (``periods.vn_date``: «ngày 05 tháng 3 năm 2021»)."""
     name = (unit_name or "").strip()
     place = name
     for prefix in PLACE_PREFIXES:
@@ -187,7 +194,9 @@ def date_line_text(unit_name: str, date: dt.date | None) -> str:
     place = place or "…………"
     if date is None:
         return f"{place}, ngày …… tháng …… năm ……"
-    return f"{place}, ngày {date.day} tháng {date.month} năm {date.year}"
+    if form_version in ("1", "2"):  # what those versions' formula shows
+        return f"{place}, ngày {date.day} tháng {date.month} năm {date.year}"
+    return f"{place}, {vn_date(date)}"
 
 
 # --- colours ("RRGGBB"), named once for every writer -------------------------------------------------
@@ -207,6 +216,12 @@ GRID_LINE = "808080"  # the lines of the feedback sheet's findings table
 S_MOTTO = Style(size=13, bold=True, halign="center")
 S_MOTTO2 = Style(size=13, bold=True, underline=True, halign="center")
 S_TITLE = Style(size=14, bold=True, halign="center", wrap=True)
+S_MOTTO_V3 = Style(bold=True, halign="center", shrink=True)
+S_ORGAN_PARENT = Style(halign="center", shrink=True)
+S_ORGAN = Style(bold=True, halign="center", wrap=True)
+S_ORGAN_RULE = Style(size=9, halign="center", valign="top")
+S_ANNEX = Style(size=13, bold=True, halign="center")
+S_ATTACHED = Style(italic=True, halign="center", shrink=True)
 S_PERIOD = Style(bold=True, italic=True, halign="center")
 S_LABEL = Style(bold=True, shrink=True)
 S_ITALIC_RIGHT = Style(italic=True, halign="right")
@@ -266,6 +281,8 @@ class FormHeader:
     banner: str = ""  # a consolidated workbook's warning line
     units: int | None = None  # consolidated: units covered
     report_date: dt.date | None = None
+    report_number: str = ""  # version 3: the report this appendix goes with («480/BC-UBND») and its date
+    report_issued: dt.date | None = None
 
 
 def describe_form(layout: FormLayout, head: FormHeader) -> FormSheet:
@@ -274,7 +291,7 @@ def describe_form(layout: FormLayout, head: FormHeader) -> FormSheet:
         raise ValueError("version 1 forms are read, never written")
     own = layout.form == "own"
     g, ids = layout.geometry, layout.identity_cells
-    widths = dict(WIDTHS)
+    widths = dict(WIDTHS if layout.form_version == "2" else WIDTHS_V3)
     if not own:
         widths.update(CONSOLIDATED_EXTRA_WIDTHS)
     sheet = FormSheet(layout.sheet_name, widths, select_locked=not own)
@@ -294,10 +311,14 @@ def describe_form(layout: FormLayout, head: FormHeader) -> FormSheet:
 
 def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     g, ids, own = layout.geometry, layout.identity_cells, layout.form == "own"
-    motto, motto2 = MOTTOS[head.style]
-    sheet.put(f"A{g.motto}", motto, S_MOTTO, merge_to=f"E{g.motto}")
-    if motto2:
-        sheet.put(f"A{g.motto2}", motto2, S_MOTTO2, merge_to=f"E{g.motto2}")
+    if g.annex:
+        _letterhead(sheet, layout, head)
+        _annex(sheet, layout, head)
+    else:
+        motto, motto2 = MOTTOS[head.style]
+        sheet.put(f"A{g.motto}", motto, S_MOTTO, merge_to=f"E{g.motto}")
+        if motto2:
+            sheet.put(f"A{g.motto2}", motto2, S_MOTTO2, merge_to=f"E{g.motto2}")
     if head.banner:
         sheet.put(f"A{g.banner}", head.banner, S_BANNER, merge_to=f"F{g.banner}")
         sheet.heights[g.banner] = fit_height(head.banner, sheet.width_of("A1", "F1"), bold=True)
@@ -359,6 +380,71 @@ def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
     for col, text in heads.items():
         sheet.put(f"{col}{g.table_header}", text, S_HEAD)
     sheet.heights[g.table_header] = 2 * LINE_PT + 3
+
+
+def organ_formulas(layout: FormLayout, style: str) -> tuple[str | None, str | None]:
+    """The organ block's lines as formulas of the unit's name and parent cells (a blank form follows
+    what the unit types; ``roster.organ_lines`` computes the same); None: a fixed text."""
+    name, parent = (f"${c[0]}${c[1:]}" for c in (layout.identity_cells["unit_name"], layout.identity_cells["parent"]))
+    if style == "hd36":
+        committee = f'"ĐẢNG ỦY "&UPPER(TRIM({name}))'
+        for prefix, words in reversed(PARTY_PREFIXES):
+            committee = (f'IF(LEFT(TRIM({name}),{len(prefix)})="{prefix}","{words}"&UPPER(MID(TRIM({name}),'
+                         f'{len(prefix) + 1},200)),{committee})')
+        return f'=IF(LEN(TRIM({name}))=0,"",{committee})', None
+    after = f'IF(ISNUMBER(SEARCH(" – ",{parent})),MID({parent},SEARCH(" – ",{parent})+3,200),{parent})'
+    return (f'=IF(LEN(TRIM({parent}))=0,"","UBND "&UPPER(TRIM({after})))',
+            f'=IF(LEN(TRIM({name}))=0,"UBND …………","UBND "&UPPER(TRIM({name})))')
+
+
+def _letterhead(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
+    """Version 3: the issuing organ on the left (A:C) — the parent's line, the organ's own in bold, a
+    short rule (Guide 36: a star) — and the motto on the right (D:E), as a state or Party document."""
+    g = layout.geometry
+    lines = organ_lines(head.unit_name, _parent_name(head.parent_text), head.style)
+    formulas = organ_formulas(layout, head.style)
+    looks = (S_ORGAN_PARENT, S_ORGAN)  # the organ above upright, the issuing organ bold (both styles)
+    for row, text, formula, look in zip((g.motto, g.motto2), lines, formulas, looks):
+        sheet.put(f"A{row}", None if formula else text, look, formula=formula, result=text, merge_to=f"C{row}")
+    sheet.put(f"A{g.motto2 + 1}", ORGAN_RULES[head.style], S_ORGAN_RULE, merge_to=f"C{g.motto2 + 1}")
+    width = sheet.width_of("A1", "C1")
+    sheet.heights[g.motto2] = fit_height(lines[1], width, bold=True)
+    sheet.heights[g.motto2 + 1] = 12
+    motto, motto2 = MOTTOS[head.style]
+    sheet.put(f"D{g.motto}", motto, S_MOTTO_V3 if motto2 else replace(S_MOTTO2, size=13), merge_to=f"E{g.motto}")
+    if motto2:
+        sheet.put(f"D{g.motto2}", motto2, S_MOTTO2, merge_to=f"E{g.motto2}")
+
+
+def _parent_name(parent_text: str) -> str:
+    """«625 – Huyện Kbang» -> «Huyện Kbang» (the parent cell holds the code and the name)."""
+    return parent_text.split(" – ", 1)[-1] if " – " in parent_text else parent_text
+
+
+def _annex(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
+    """Version 3: «Phụ lục» above the title and, under the period, «(Kèm theo Báo cáo số … ngày …)»
+    from the number and date the unit types in the check column (which never prints)."""
+    g, ids = layout.geometry, layout.identity_cells
+    if not head.title.upper().startswith("PHỤ LỤC"):  # the catalog's own title may already say it
+        sheet.put(f"A{g.annex}", "Phụ lục", S_ANNEX, merge_to=f"E{g.annex}")
+    line = layout.attached_line_ref
+    sheet.put(line, None, S_ATTACHED, formula=layout.attached_line_formula(),
+              result=attached_line_text(head.report_number, head.report_issued), merge_to=f"E{g.attached}")
+    number, issued = ids["report_number"], ids["report_issued"]
+    sheet.put(f"{COL_CHECK}{g.annex + 1}", "Số, ngày của báo cáo mà phụ lục này kèm theo (nhập vào hai ô dưới; "
+              "dòng «Kèm theo» bên trái tự ghi theo):", S_NOTE)
+    sheet.heights[g.annex + 1] = max(fit_height(head.title, sheet.width_of("A1", "E1"), 14, True), 2 * LINE_PT)
+    sheet.put(number, head.report_number or None, replace(input_style("code"), halign="left"))
+    sheet.put(issued, head.report_issued, input_style("date"))
+    sheet.validations += [
+        Validation(number, "text", "Số báo cáo", "Số của báo cáo mà phụ lục này kèm theo, ví dụ 480/BC-UBND."),
+        Validation(issued, "date", "Ngày báo cáo", "Ngày của báo cáo đó, dạng ngày/tháng/năm (ví dụ 30/10/2020).")]
+
+
+def attached_line_text(number: str | None, issued: dt.date | None) -> str:
+    """What the «Kèm theo» line's formula shows (``FormLayout.attached_line_formula``), computed here."""
+    date = vn_date(issued) if issued else "ngày …… tháng …… năm ……"
+    return f"(Kèm theo Báo cáo số {(number or '').strip() or '…………'} {date})"
 
 
 def _table(sheet: FormSheet, layout: FormLayout) -> None:

@@ -29,8 +29,8 @@ CHECK_OK, CHECK_ERROR, CHECK_WARNING = "ĐẠT", "LỖI", "CẢNH BÁO"
 # Form versions. Any change to where things sit on the form is a new version; a workbook records
 # its version in the metadata sheet ("form_version", absent before version 2) and is always read by
 # the layout of its own version. Only the current version is written.
-FORM_VERSIONS = ("1", "2")
-CURRENT_FORM_VERSION = "2"
+FORM_VERSIONS = ("1", "2", "3")
+CURRENT_FORM_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class Geometry:
     period_ref: str  # where the period is read from
     summary_ref: str  # the self-check line
     catalog_ref: str  # "Mẫu biểu:" value
+    annex: int | None = None  # version 3: «Phụ lục» above the title
+    attached: int | None = None  # version 3: «(Kèm theo Báo cáo số … ngày … tháng … năm …)»
+    attached_refs: tuple[str, str] | None = None  # version 3: the number and date of that report (unit inputs)
 
 
 GEOMETRIES = {
@@ -65,6 +68,14 @@ GEOMETRIES = {
     "2": Geometry("2", motto=1, motto2=2, banner=3, title=4, period_line=5, window=6, unit_code=7,
                   unit_name=8, parent=9, units=10, table_header=12, first_table_row=13,
                   period_ref="A5", summary_ref="F8", catalog_ref="E9"),
+    # Version 3: the issuing organ (left: «UBND HUYỆN KBANG / UBND XÃ KON PNE», a short rule) beside the
+    # motto; «Phụ lục», the title, the period and «(Kèm theo Báo cáo số … ngày …)» as an appendix of the
+    # unit's report (the number and the date typed in F7, F8, which never print); the dates padded as
+    # Decree 30 writes them.
+    "3": Geometry("3", motto=1, motto2=2, banner=4, title=6, period_line=7, window=9, unit_code=10,
+                  unit_name=11, parent=12, units=13, table_header=15, first_table_row=16,
+                  period_ref="A7", summary_ref="F11", catalog_ref="E12", annex=5, attached=8,
+                  attached_refs=("F7", "F8")),
 }
 
 # Version 1's rows, kept for the writers of that version's tests and for old imports.
@@ -190,6 +201,8 @@ class FormLayout:
             cells["window_from"], cells["window_to"] = f"D{g.window}", f"E{g.window}"
         if self.form == "consolidated":
             cells["units"] = f"C{g.units}"  # how many units the figures cover
+        if g.attached_refs:  # the report this appendix goes with: its number and date
+            cells["report_number"], cells["report_issued"] = g.attached_refs
         return cells
 
     @property
@@ -197,7 +210,8 @@ class FormLayout:
         """Cells always open to the unit besides the indicator inputs."""
         ids = self.identity_cells
         window = (ids["window_from"], ids["window_to"]) if "window_from" in ids else ()
-        return (ids["report_date"], ids["preparer"], ids["head"], *window)
+        attached = (ids["report_number"], ids["report_issued"]) if "report_number" in ids else ()
+        return (ids["report_date"], ids["preparer"], ids["head"], *window, *attached)
 
     @property
     def summary_ref(self) -> str:
@@ -289,8 +303,25 @@ class FormLayout:
         for prefix in reversed(PLACE_PREFIXES):
             place = f'IF(LEFT({name},{len(prefix)})="{prefix}",MID({name},{len(prefix) + 1},200),{place})'
         place = f'IF(LEN(TRIM({name}))=0,"…………",TRIM({place}))'
-        return (f'={place}&IF(ISNUMBER({date}),", ngày "&DAY({date})&" tháng "&MONTH({date})'
+        day, month = f"DAY({date})", f"MONTH({date})"
+        if self.form_version not in ("1", "2"):  # Decree 30: «ngày 05 tháng 02», «ngày 15 tháng 3»
+            day, month = f'IF({day}<10,"0","")&{day}', f'IF({month}<3,"0","")&{month}'
+        return (f'={place}&IF(ISNUMBER({date}),", ngày "&{day}&" tháng "&{month}'
                 f'&" năm "&YEAR({date}),", ngày …… tháng …… năm ……")')
+
+    @property
+    def attached_line_ref(self) -> str | None:
+        """Version 3: the printed «(Kèm theo Báo cáo số … ngày …)» line."""
+        return f"A{self.geometry.attached}" if self.geometry.attached else None
+
+    def attached_line_formula(self) -> str:
+        """«(Kèm theo Báo cáo số 480/BC-UBND ngày 30 tháng 10 năm 2020)» from the two inputs, dotted
+        blanks for what is not typed yet; the date as Decree 30 writes it."""
+        number, date = self.identity_cells["report_number"], self.identity_cells["report_issued"]
+        day, month = f'IF(DAY({date})<10,"0","")&DAY({date})', f'IF(MONTH({date})<3,"0","")&MONTH({date})'
+        return (f'="(Kèm theo Báo cáo số "&IF(LEN(TRIM({number}))>0,TRIM({number}),"…………")'
+                f'&IF(ISNUMBER({date})," ngày "&{day}&" tháng "&{month}&" năm "&YEAR({date}),'
+                f'" ngày …… tháng …… năm ……")&")"')
 
     def summary_formula(self) -> str:
         first, last = self.first_table_row, self.last_table_row
@@ -319,6 +350,8 @@ class FormLayout:
         out.append((self.summary_ref, self.summary_formula()))
         if self.date_line_ref:
             out.append((self.date_line_ref, self.date_line_formula()))
+        if self.attached_line_ref:
+            out.append((self.attached_line_ref, self.attached_line_formula()))
         return tuple(out)
 
     # --- identity ----------------------------------------------------------------------------
@@ -341,6 +374,8 @@ class FormLayout:
             out["form_version"] = self.form_version
             out["summary_ref"] = self.summary_ref
             out["date_line"] = [self.date_line_ref, self.date_line_formula()]
+        if self.attached_line_ref:  # version 3 on: added here, so versions 1 and 2 keep their fingerprints
+            out["attached_line"] = [self.attached_line_ref, self.attached_line_formula()]
         return out
 
     @functools.cached_property

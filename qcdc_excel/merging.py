@@ -191,8 +191,8 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
     results are the same as with one); ``progress``, called with each report read; ``collected``,
     what ``inbox.collect_files([inbox])`` gave, when the caller already has it; ``submissions``,
     the reports already read and recorded (the web desk's, each with the time it was received): the
-    inbox is then not read and the consolidation lists exactly these; ``today``, the date printed
-    on the workbook (for tests; default: today).
+    inbox is then not read and the consolidation lists exactly these; ``today``, an older name for
+    ``outputs.date`` (the documents' date; default: the date the data gives, never the clock).
     """
     from .feedback import default_workers
     from .workbook_writer import write_consolidated
@@ -211,18 +211,19 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
     writer = _feedback_writer(report.submissions, outputs, default_workers(jobs, busy=1), scope.office)
     try:
-        write_consolidated(outputs.workbook, cons, report, outputs.password, today, base=inbox, style=outputs.style)
+        write_consolidated(outputs.workbook, cons, report, outputs.password, outputs.date or today, base=inbox,
+                           style=outputs.style)
     finally:
         feedback = writer.result() if writer is not None else []
     result = MergeResult(cons, report, outputs.workbook, feedback, warnings, writer.retired if writer is not None else [])
-    _write_report(cons, outputs)
+    _write_report(cons, outputs, outputs.date or today)
     _write_json(result, outputs)
     if outputs.pdf:
         _print_pdf(result)
     return result
 
 
-def _write_report(cons: Consolidation, outputs: Outputs) -> None:
+def _write_report(cons: Consolidation, outputs: Outputs, date: dt.date | None = None) -> None:
     """The draft Word report from the same figures, when ``outputs.report`` asks for it."""
     spec = outputs.report
     if spec is None:
@@ -230,7 +231,8 @@ def _write_report(cons: Consolidation, outputs: Outputs) -> None:
     from .report import Letter, figures_from_consolidation, render_report
 
     render_report(figures_from_consolidation(cons), spec.path, style=outputs.style,
-                  letter=Letter(signer=spec.signer, signer_title=spec.title))
+                  letter=Letter(signer=spec.signer, signer_title=spec.title, date=date or cons.document_date,
+                                recipients=spec.recipients))
 
 
 def _print_pdf(result: MergeResult) -> None:

@@ -1,4 +1,4 @@
-"""Numbers as the package writes them: for people (Vietnamese ``11.796,9`` and ``94,1 %``, or English
+"""Numbers as the package writes them: for people (Vietnamese ``11.796,9`` and ``94,1%``, or English
 ``11,796.9``), for a spreadsheet cell, and inside an Excel formula.
 
 The one place a number is formatted: the findings' messages, the command line's figures and the Word
@@ -38,12 +38,13 @@ def format_number(x: object, lang: str = "vi", *, pad: bool = False, places: int
 
 
 def format_percent(part: object, whole: object, lang: str = "vi") -> str | None:
-    """``part`` of ``whole`` in per cent, one decimal rounded half up: 16 of 17 -> '94,1 %' (vi),
-    '94.1 %' (en); None when there is no whole (or no part)."""
+    """``part`` of ``whole`` in per cent, one decimal rounded half up: 16 of 17 -> '94,1%' (vi),
+    '94.1%' (en), the sign against the figure as Vietnamese (and English) writing puts it, so a line never
+    breaks between them; None when there is no whole (or no part)."""
     if whole in (None, 0) or part is None:
         return None
     ratio = (Decimal(str(part)) * 100 / Decimal(str(whole))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    text = f"{ratio} %"
+    text = f"{ratio}%"
     return text if lang == "en" else text.replace(".", ",")
 
 

@@ -62,7 +62,8 @@ def not_a_workbook(sub) -> list:
 
 def _print_copy(sub, folder: Path, name: str) -> tuple[Path, str | None]:
     """The file to hand to LibreOffice: a copy of a report form with its figures' fingerprint in
-    the footer of the form sheet, or the file itself."""
+    the footer of the form sheet (a version 1 form re-fitted for paper, ``print_refit``), or the
+    file itself."""
     source = sub.path
     mark = sub.fingerprint
     if not mark or sub.form == "consolidated" or sub.status == "unreadable":
@@ -78,7 +79,10 @@ def _print_copy(sub, folder: Path, name: str) -> tuple[Path, str | None]:
             footer.left.text = f"Mã số liệu: {mark}"
             footer.left.size = 9
             footer.left.font = "Times New Roman,Italic"
-        if sub.layout is not None and sub.layout.form_version != "1":
+        if sub.layout is not None and sub.layout.form_version == "1":
+            from .print_refit import refit_version_1
+            refit_version_1(ws, sub.layout, sub.values, sub.period)
+        elif sub.layout is not None:
             _fit_paragraphs(ws, sub)
         target = folder / name
         wb.save(target)

@@ -64,6 +64,14 @@ class Period:
         return start, dt.date(self.year, last, 14)
 
 
+def vn_date(day: dt.date) -> str:
+    """'ngày 05 tháng 3 năm 2021', 'ngày 15 tháng 02 năm 2021': Decree 30/2020 pads a day below 10 and
+    the months 1 and 2 with a zero. The one rule for every date line: the form, the consolidated
+    workbook and the Word report."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
 # The period in words, as a form prints it and as people type it (accents and case folded):
 # "Quý I năm 2023", "Quý 1/2023", "6 tháng đầu năm 2023", "6 tháng cuối năm 2023", "Năm 2023".
 _ROMAN_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}

@@ -77,6 +77,9 @@ class Submission:
     report_date: dt.date | None = None
     window: tuple[dt.date, dt.date] | None = None  # «Số liệu tính từ ngày … đến ngày …» (form version 2)
     window_stated: bool = False  # typed on the form, not taken from the period
+    # form version 3: the report this appendix goes with, as the unit typed it («480/BC-UBND», its date)
+    report_number: str | None = None
+    report_issued: dt.date | None = None
     form_version: str = "1"
     values: dict[str, object] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)

@@ -3,7 +3,7 @@
 The figures come from a checked source only: the consolidation ``merge`` has just made, or a
 workbook that validates as accepted (a consolidated workbook, or one unit's own submission). Every
 numeric sentence is written here from those figures, in the manner of the seeds' reports
-("hòa giải thành 146/158 vụ việc, đạt 92,4 %"), with its denominator always named, Vietnamese
+("hòa giải thành 146/158 vụ việc, đạt 92,4%"), with its denominator always named, Vietnamese
 number format and small counts zero-padded; an indicator nobody reported gives no sentence. A
 sentence names its figures by role ("mediation_cases"); the catalog's ``report:`` gives each role's
 code, so a catalog version that numbers the appendix otherwise needs no change here. The
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,8 @@ from .consolidate import Consolidation, Totals, totals_of_submission
 from .form import FONT
 from .i18n import QcdcError
 from .numbers import format_number, format_percent, plain
-from .periods import Period, parse_period
+from .periods import Period, parse_period, vn_date
+from .roster import party_committee
 
 STYLES = ("nd30", "hd36")
 PLACEHOLDER = "[Nội dung do đơn vị viết: {what}]"
@@ -46,14 +48,7 @@ def vn_percent(part: object, whole: object) -> str | None:
     rounded half up, a whole per cent without ',0', the sign against the figure so a line never
     breaks between them); None when there is no whole."""
     text = format_percent(part, whole)
-    return None if text is None else text.replace(",0 %", " %").replace(" %", "%")
-
-
-def vn_date(day: dt.date) -> str:
-    """'ngày 05 tháng 3 năm 2021', 'ngày 15 tháng 02 năm 2021': Decree 30/2020 pads a day below 10 and
-    the months 1 and 2 with a zero."""
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+    return None if text is None else text.replace(",0%", "%")
 
 
 # --- the figures ----------------------------------------------------------------------------------------
@@ -70,6 +65,7 @@ class Figures:
     totals: Totals
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (unit, name, code, text)
     report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
+    report_number: str | None = None  # «480/BC-UBND», when the workbook's «Kèm theo» line names it (form v3)
 
     def value(self, code: str):
         return self.totals.values.get(code)
@@ -88,12 +84,10 @@ class Figures:
 def figures_from_consolidation(cons: Consolidation) -> Figures:
     if cons.period is None:
         raise QcdcError("report-no-period", path=cons.parent_code or "?")
-    own = [d.sub.report_date for d in cons.details if d.is_parent_own and d.sub.report_date]
-    units = [d.sub.report_date for d in cons.details if d.sub.report_date]
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
                    sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=max(own or units) if own or units else None)
+                   report_date=cons.reported_on)
 
 
 def figures_from_file(path: str | Path) -> Figures:
@@ -113,7 +107,8 @@ def figures_from_file(path: str | Path) -> Figures:
     parent = sub.meta.get("parent_name") or _shown_parent(path, sub)
     return Figures(catalog, sub.level or "xa", sub.form == "consolidated", sub.unit_code or "",
                    sub.unit_name or "", parent, parse_period(sub.period), totals,
-                   sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])), report_date=sub.report_date)
+                   sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])),
+                   report_date=sub.report_issued or sub.report_date, report_number=sub.report_number)
 
 
 def _shown_parent(path: str | Path, sub) -> str:
@@ -149,7 +144,7 @@ def _count(fig: Figures, role: str, unit: str | None = None) -> str | None:
 
 
 def _of(fig: Figures, part: str, whole: str, noun: str) -> str | None:
-    """'146/158 vụ việc, đạt 92,4 %' — the part, its whole named, and the ratio."""
+    """'146/158 vụ việc, đạt 92,4%' — the part, its whole named, and the ratio."""
     p, w = _n(fig, part), _n(fig, whole)
     if p is None or w is None:
         return None
@@ -351,31 +346,8 @@ def section_sentences(fig: Figures) -> dict[str, list[str]]:
 
 # --- the data window and the words of the period -----------------------------------------------------------
 def data_window(period: Period) -> tuple[dt.date, dt.date]:
-    """The usual cut-off window of a period (Decree 09/2019/NĐ-CP): a quarter from the 15th of the
-    month before it to the 14th of its last month; a half-year 15/12–14/6 (15/6–14/12); a year
-    15/12 of the year before to 14/12."""
-    y = period.year
-    if period.kind == "Q":
-        first = 3 * period.number - 2
-        start = dt.date(y - 1, 12, 15) if first == 1 else dt.date(y, first - 1, 15)
-        return start, dt.date(y, first + 2, 14)
-    if period.kind == "S":
-        return (dt.date(y - 1, 12, 15), dt.date(y, 6, 14)) if period.number == 1 else (dt.date(y, 6, 15), dt.date(y, 12, 14))
-    return dt.date(y - 1, 12, 15), dt.date(y, 12, 14)
-
-
-_PARTY_COMMITTEE = (("tỉnh ", "TỈNH ỦY "), ("thành phố ", "THÀNH ỦY "), ("huyện ", "HUYỆN ỦY "),
-                    ("quận ", "QUẬN ỦY "), ("thị xã ", "THỊ ỦY "))
-
-
-def party_committee(unit_name: str) -> str:
-    """The Party committee of a unit, as the Party-style header names it: 'Huyện Kbang' ->
-    'HUYỆN ỦY KBANG', 'Xã Kon Pne' -> 'ĐẢNG ỦY XÃ KON PNE'."""
-    low = unit_name.strip()
-    for prefix, committee in _PARTY_COMMITTEE:
-        if low.lower().startswith(prefix):
-            return committee + low[len(prefix):].upper()
-    return ("ĐẢNG ỦY " + low.upper()).strip()
+    """The usual cut-off window of a period (``periods.Period.window``, Decree 09/2019/NĐ-CP)."""
+    return period.window
 
 
 def place_name(unit_name: str) -> str:
@@ -409,6 +381,8 @@ def _heading_context(fig: Figures, style: str, date: dt.date) -> dict:
     unit = (fig.unit_name or "").strip()
     hd36 = style == "hd36"
     number = ("Số" + _NBSP * 8 + "-BC/BCĐ") if hd36 else ("Số:" + _NBSP * 8 + "/BC-UBND")
+    if fig.report_number:  # the number the appendix's «Kèm theo» line gives this report
+        number = ("Số " if hd36 else "Số: ") + fig.report_number
     issuer = f"{_COMMITTEE} {_lower_first(unit)}" if hd36 else f"Ủy ban nhân dân {_lower_first(unit)}"
     return {
         "organ_parent": party_committee(unit) if hd36 else "ỦY BAN NHÂN DÂN",
@@ -435,6 +409,22 @@ def _recipients_context(fig: Figures, recipients: list[str] | None) -> dict:
     lines = [f"- {r}" + ("." if n == len(given) - 1 else ";") for n, r in enumerate(given)]
     as_above = any(r.lower() == "như trên" for r in given)
     return {"recipients": lines, "addressee": default_recipients(fig)[0] if as_above else ""}
+
+
+def sign_lines(style: str, signer_title: str | None = None) -> list[str]:
+    """The lines above the signer's name: on behalf of the body (T/M, TM.), and a deputy signing
+    for the head (K/T, KT.) as Hướng dẫn 36-HD/VPTW and Decree 30/2020 write them; the deputy is
+    told by a title beginning «Phó» («PHÓ TRƯỞNG BAN» signs under «K/T TRƯỞNG BAN», «PHÓ CHỦ TỊCH»
+    under «TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH»)."""
+    hd36 = style == "hd36"
+    title = unicodedata.normalize("NFC", " ".join((signer_title or "").split())).upper()
+    head = title or ("TRƯỞNG BAN" if hd36 else "CHỦ TỊCH")
+    body = "T/M BAN CHỈ ĐẠO" if hd36 else "TM. ỦY BAN NHÂN DÂN"
+    if head.startswith("PHÓ ") and hd36:
+        return [f"K/T {head[4:]}", head]  # a deputy of a steering committee signs for its head
+    if head.startswith("PHÓ "):
+        return [body, f"KT. {head[4:]}", head]
+    return [body, head]
 
 
 def report_context(fig: Figures, style: str = "nd30", signer: str | None = None, signer_title: str | None = None,
@@ -504,6 +494,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
         "enterprise": sentences.get("enterprise", []),
         "notes": notes, "appendix": appendix,
         "signer": signer or "", "signer_title": (signer_title or "").upper(),
+        "sign_lines": sign_lines(style, signer_title),
         "placeholder": {k: PLACEHOLDER.format(what=w) for k, w in (
             ("situation", "khái quát đặc điểm, tình hình"), ("achievements", "kết quả đạt được"),
             ("limitations", "hạn chế, yếu kém"), ("causes", "nguyên nhân của hạn chế"),
@@ -738,8 +729,7 @@ def _signature(doc) -> None:
     q.add_run("{{ line }}").font.size = Pt(11)
     left.add_paragraph("{%p endfor %}")
     bold = {"bold": True, "size": 14}
-    _lines(right, [[("{% if hd36 %}T/M BAN CHỈ ĐẠO{% else %}TM. ỦY BAN NHÂN DÂN{% endif %}", bold)],
-                   [("{{ signer_title or ('TRƯỞNG BAN' if hd36 else 'CHỦ TỊCH') }}", bold)],
+    _lines(right, [[("{%p for line in sign_lines %}", bold)], [("{{ line }}", bold)], [("{%p endfor %}", bold)],
                    *[[("", bold)]] * 4, [("{{ signer }}", bold)]])
 
 

@@ -323,3 +323,30 @@ def row_list(rows: list[int]) -> str:
         else:
             runs.append([r, r])
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+# --- the issuing organ, as a document's header block names it ------------------------------------------
+PARTY_PREFIXES = (("tỉnh ", "TỈNH ỦY "), ("thành phố ", "THÀNH ỦY "), ("huyện ", "HUYỆN ỦY "),
+                  ("quận ", "QUẬN ỦY "), ("thị xã ", "THỊ ỦY "))
+STEERING_COMMITTEE = "BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ"
+
+
+def party_committee(unit_name: str) -> str:
+    """The Party committee of a unit, as the Party-style header names it: 'Huyện Kbang' ->
+    'HUYỆN ỦY KBANG', 'Xã Kon Pne' -> 'ĐẢNG ỦY XÃ KON PNE'."""
+    low = unit_name.strip()
+    for prefix, committee in PARTY_PREFIXES:
+        if low.lower().startswith(prefix):
+            return committee + low[len(prefix):].upper()
+    return ("ĐẢNG ỦY " + low.upper()).strip()
+
+
+def organ_lines(unit_name: str, parent_name: str, style: str = "nd30") -> tuple[str, str]:
+    """The issuing-organ block's two lines: Decree 30's «UBND HUYỆN KBANG / UBND XÃ KON PNE» (the
+    parent's people's committee above the unit's; the first line empty for a unit without a parent),
+    or Guide 36's «HUYỆN ỦY KBANG / BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ» (the unit's Party committee
+    above its steering committee)."""
+    unit, parent = (unit_name or "").strip(), (parent_name or "").strip()
+    if style == "hd36":
+        return (party_committee(unit) if unit else "", STEERING_COMMITTEE)
+    return ("UBND " + parent.upper() if parent else "", "UBND " + unit.upper() if unit else "UBND …………")

@@ -63,13 +63,18 @@ class Scope:
 @dataclass(frozen=True)
 class ReportSpec:
     """The draft Word report to write beside the consolidated workbook (``qcdc_excel.report``):
-    where, and who signs it (name and title). Its layout is :attr:`Outputs.style`."""
+    where, who signs it (name and title) and to whom it goes (``recipients``, the «Nơi nhận» lines;
+    None: the steering committee above and the file copy). Its layout is :attr:`Outputs.style`, its
+    date :attr:`Outputs.date`."""
     path: Path
     signer: str | None = None
     title: str | None = None
+    recipients: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
+        if self.recipients is not None:
+            object.__setattr__(self, "recipients", tuple(self.recipients))
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,9 @@ class Outputs:
     per report, for ``feedback_for`` "all" files or only those with "problems", written in
     ``feedback_lang`` (the units' language, Vietnamese by default). ``json``: the JSON report, in
     ``lang`` (the office's). ``report``: the draft Word report. ``pdf``: also print the
-    consolidated workbook as a PDF beside it (``<workbook>.pdf``, through LibreOffice).
+    consolidated workbook as a PDF beside it (``<workbook>.pdf``, through LibreOffice). ``date``: the
+    date the workbook's date line and the Word report carry (None: the report date the units gave,
+    else the end of the figures' window; never the clock).
     """
     workbook: Path | None = None
     feedback_dir: Path | None = None
@@ -93,6 +100,7 @@ class Outputs:
     pdf: bool = False
     password: str = DEFAULT_PASSWORD
     style: str = "nd30"
+    date: dt.date | None = None
 
     def __post_init__(self) -> None:
         for name in ("workbook", "feedback_dir", "json"):

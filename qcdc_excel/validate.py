@@ -111,7 +111,8 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     sub.catalog_version, sub.level, sub.form, sub.form_version = version, level, form, form_version
     layout = form_layout(version, level, form, form_version)
     f = sub.findings
-    if meta.get("fingerprint") != layout.fingerprint:
+    carried = meta.get("fingerprint")
+    if carried != layout.fingerprint and carried != straight_quotes_fingerprint(layout):
         f.append(finding("metadata-invalid", sheet=META_SHEET,
                          detail=("dấu vân tay cấu trúc không khớp", "structure fingerprint does not match")))
     try:
@@ -206,7 +207,7 @@ def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name
             continue
         cell = cells.get(label_ref)
         shown_label = cell.value if cell is not None else None
-        if shown_label != label and _norm_text(shown_label) != label_norm:
+        if shown_label != label and _straight(_norm_text(shown_label)) != _straight(label_norm):
             f.append(finding("label-edited", sheet=name, cell=label_ref, indicator=code))
     for ref, expected in layout.expected_formulas:
         cell = cells.get(ref)
@@ -466,6 +467,18 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
         f.append(finding(problem, sheet=name, cell=ref, shown=_as_text(sheet.value(ref) or "")))
     if "window_from" in layout.identity_cells:
         _read_window(sub, sheet, layout, name)
+    if "report_number" in layout.identity_cells:
+        _read_attached(sub, sheet, layout)
+
+
+def _read_attached(sub: Submission, sheet: SheetData, layout: FormLayout) -> None:
+    """«(Kèm theo Báo cáo số … ngày …)»: the number and date of the report the appendix goes with,
+    taken as typed when they read (they are no figures: a blank or an unreadable date says nothing)."""
+    ids = layout.identity_cells
+    number = _as_text(sheet.value(ids["report_number"]) or "").strip()
+    sub.report_number = number[:100] or None
+    issued, problem = parse_report_date(sheet.value(ids["report_issued"]))
+    sub.report_issued = None if problem else issued
 
 
 def _read_window(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> None:
@@ -560,6 +573,29 @@ def _side_text(terms) -> str:
         text = term.code or f"{term.constant:g}"
         out += (" - " if term.sign < 0 else (" + " if i else "")) + text
     return out.strip()
+
+
+_CURLY = str.maketrans({"“": '"', "”": '"'})
+
+
+def _straight(text: str) -> str:
+    """Text with the printed quotation marks “ ” as the straight ones forms made before them carry."""
+    return text.translate(_CURLY)
+
+
+def straight_quotes_fingerprint(layout: FormLayout) -> str:
+    """The structure fingerprint a form of ``layout`` carried when the catalog's labels were written
+    with straight quotes (forms already in units' hands): the same canonical hash as
+    ``FormLayout.fingerprint``, of the structure with “ ” read as "."""
+    mark = _STRAIGHT_MARKS.get(layout.fingerprint)
+    if mark is None:
+        canonical = json.dumps(layout.structure(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        canonical = canonical.translate(str.maketrans({"“": '\\"', "”": '\\"'}))  # as JSON writes a "
+        mark = _STRAIGHT_MARKS[layout.fingerprint] = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return mark
+
+
+_STRAIGHT_MARKS: dict[str, str] = {}
 
 
 def _short(label: str) -> str:

@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import io
 import json
+import math
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -43,12 +44,14 @@ MAX_CHART_UNITS = 60
 
 
 def write_consolidated(path: str | Path, cons: Consolidation, report: ValidationReport,
-                       password: str = DEFAULT_PASSWORD, today: dt.date | None = None,
+                       password: str = DEFAULT_PASSWORD, date: dt.date | None = None,
                        base: Path | None = None, style: str = "nd30") -> Path:
-    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``style`` is the
+    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``date``: the report
+    date its date line shows (default ``cons.document_date``: the report date the units gave, else the
+    end of the figures' window; never the clock; editable in the workbook). ``style`` is the
     signature block's layout (``form_sheet.STYLES``)."""
     with _collector_paused():
-        data = _build(cons, report, password, today, base, style)
+        data = _build(cons, report, password, date or cons.document_date, base, style)
     return atomic_write_bytes(Path(path), data)
 
 
@@ -65,7 +68,7 @@ def _collector_paused():
             gc.enable()
 
 
-def _build(cons: Consolidation, report: ValidationReport, password: str, today: dt.date | None,
+def _build(cons: Consolidation, report: ValidationReport, password: str, date: dt.date | None,
            base: Path | None, style: str = "nd30") -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
@@ -74,7 +77,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, today: 
     wb.set_properties({"title": cons.catalog.title, "author": "qcdc-excel"})
     f = _Formats(wb)
     layout = form_layout(cons.catalog.version, cons.level, "consolidated")
-    _summary_sheet(wb, f, layout, cons, password, today or dt.date.today(), style)
+    _summary_sheet(wb, f, layout, cons, password, date, style)
     _details_sheet(wb, f, cons)
     status_range = _status_sheet(wb, f, cons, report, base)
     _findings_sheet(wb, f, cons, report, base)
@@ -89,19 +92,24 @@ class _Formats:
     def __init__(self, wb) -> None:
         add = wb.add_format
         self.bold = add({"bold": True})
-        self.small_wrap = add({"text_wrap": True, "valign": "bottom", "font_size": 9, "align": "center"})
         self.row_text = add({"text_wrap": True, "valign": "top", "border": 1})
         self.row_center = add({"align": "center", "valign": "top", "border": 1})
         self.row_date = add({"num_format": NUMBER_FORMATS["date"], "align": "center", "valign": "top", "border": 1})
         # the details sheet: thin grey rules so a printed row can be followed across the page
-        grid = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter"}
+        grid = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter", "font_size": DETAIL_SIZE}
         self.d_text = add(grid)
         self.d_wrap = add({**grid, "text_wrap": True})
         self.d_center = add({**grid, "align": "center"})
-        self.d_count = add({**grid, "num_format": NUMBER_FORMATS["count"]})
-        self.d_amount = add({**grid, "num_format": NUMBER_FORMATS["amount"]})
-        self.d_ratio = add({**grid, "num_format": NUMBER_FORMATS["ratio"]})
+        self.d_date_short = add({**grid, "num_format": "dd/mm/yy", "align": "center", "shrink": True})
+        self.d_wrap_center = add({**grid, "text_wrap": True, "align": "center"})
+        self.d_count = add({**grid, "num_format": NUMBER_FORMATS["count"], "shrink": True})
+        self.d_amount = add({**grid, "num_format": NUMBER_FORMATS["amount"], "shrink": True})
+        self.d_ratio = add({**grid, "num_format": NUMBER_FORMATS["ratio"], "shrink": True})
         self.d_date = add({**grid, "num_format": NUMBER_FORMATS["date"], "align": "center"})
+        self.d_label = add({**grid, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"})
+        self.d_head = add({**grid, "bold": True, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"})
+        self.d_title = add({"bold": True, "font_size": 11, "valign": "vcenter", "align": "left"})
+        self.d_title_wrap = add({"bold": True, "font_size": 11, "valign": "top", "text_wrap": True})
         self.banner = add({"bold": True, "font_color": "#C00000", "text_wrap": True})
         self.head = add({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
                          "bg_color": "#DDEBF7"})
@@ -116,7 +124,7 @@ class _Formats:
         if key not in self._flag_formats:
             props = {"num_format": f'0"/{n} đơn vị"', "align": "right"}
             if plain == "grid":
-                props.update(border=1, border_color="#A6A6A6", valign="vcenter")
+                props.update(border=1, border_color="#A6A6A6", valign="vcenter", font_size=DETAIL_SIZE, shrink=True)
             elif not plain:
                 props.update(border=1, valign="vcenter")
             self._flag_formats[key] = self._wb.add_format(props)
@@ -149,7 +157,7 @@ def _summary_value(ind: Indicator, totals: Totals, base: Style, noun: str = "đ�
                                 halign="right")
 
 
-def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, today: dt.date,
+def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, password: str, date: dt.date | None,
                    style: str = "nd30"):
     """The appendix, described by ``form_sheet`` like a unit's template, holding the totals."""
     ws = wb.add_worksheet(layout.sheet_name)
@@ -159,7 +167,8 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     parent_text = " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x)
     head = FormHeader(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
                     cons.parent_code or "", cons.parent_name or "", parent_text, True, style,
-                    UNVERIFIED if cons.unverified else "", t.units, today)
+                    UNVERIFIED if cons.unverified else "", t.units, date, report_number=cons.own_report_number,
+                    report_issued=date)
     sheet = describe_form(layout, head)
     cells = sheet.cells
     results = _check_results(layout, t)
@@ -197,7 +206,7 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     summary.result = f"Có {problems} dòng cần xem lại (xem cột Kiểm tra)" if problems else SUMMARY_CLEAN_CONSOLIDATED
     if not problems:
         summary.style = replace(summary.style, color="1E7B34")  # clean: green, also where formats are not live
-    cells[layout.date_line_ref].result = date_line_text(cons.parent_name or "", today)
+    cells[layout.date_line_ref].result = date_line_text(cons.parent_name or "", date, layout.form_version)
     _editable_signature(sheet, layout)
     sheet.footer = _footer_parts(cons)
     render_xlsxwriter(wb, ws, sheet, password)
@@ -381,17 +390,23 @@ def _banner(ws, f: _Formats, cons: Consolidation, row: int = 0, last_col: int = 
     return row
 
 
-DETAIL_BLOCK = 12  # indicator columns at most per printed page
+DETAIL_BLOCK = 11  # indicator columns at most on a printed page of the wide table
+DETAIL_SIZE = 9  # points: the details print at 100 %, so 9 pt on the sheet is 9 pt on paper
+DETAIL_ROW = 11.5  # height of a one-line row at DETAIL_SIZE, points
+DETAIL_WIDTHS = {"code": 8, "name": 17, "value": 8}  # the wide table: columns A, B and each indicator column
+DETAIL_INFO = (("Cấp", 9), ("Cấp trên", 9), ("Loại báo cáo", 28), ("Tệp", 26), ("Ngày báo cáo", 10), ("Kiểm tra", 14))
+PAGE_WIDTH = 115  # A4 landscape inside 0.35" margins, in column-width units at 100 %
+ACROSS = {"code": 5, "label": 22, "unit_min": 5.5, "unit_max": 9}  # the table with the units across
 
 
 def detail_indicators(catalog) -> list[Indicator]:
-    """The indicators across the details sheet (free text is on the notes sheet)."""
+    """The indicators on the details sheet (free text is on the notes sheet)."""
     return [i for i in catalog.indicators.values() if i.kind != "text"]
 
 
 def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]:
-    """Columns where a printed page of the details sheet starts: at each section's first indicator
-    and every DETAIL_BLOCK indicators, and before the information columns after them."""
+    """Columns where a printed page of the wide details table starts: at each section's first
+    indicator and every DETAIL_BLOCK indicators, and before the information columns after them."""
     sections: list[list[int]] = []
     for k, ind in enumerate(indicators):
         sec = ind.code.split(".")[0]
@@ -406,63 +421,180 @@ def detail_page_breaks(indicators: list[Indicator], first: int = 2) -> list[int]
     return [b for b in breaks if b != first] + [first + len(indicators)]
 
 
+def across_width(units: int) -> float | None:
+    """The width of a unit's column when the units fit across one landscape page, else None."""
+    if not units:
+        return None
+    width = min(ACROSS["unit_max"], (PAGE_WIDTH - ACROSS["code"] - ACROSS["label"]) / units)
+    return width if width >= ACROSS["unit_min"] else None
+
+
+def _unit_kind(d) -> str:
+    return ("Báo cáo của chính đơn vị tổng hợp" if d.is_parent_own else
+            "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
+
+
 def _details_sheet(wb, f: _Formats, cons: Consolidation) -> None:
-    """Units down, indicators across. Printed on A4 landscape in blocks of indicators that fit a page
-    (a new block at each section), with the unit code and name repeated on every page."""
+    """Every unit's figures, printed on A4 landscape at 100 % (9 pt on paper), borders on every
+    cell, the indicator names inside the frame. When the units fit across one page (a district's
+    communes) the indicators run down and the units across, a page filled from top to bottom;
+    otherwise units down and indicators across, a page per block of indicators, the header and
+    the unit columns repeated on every page."""
     ws = wb.add_worksheet(DETAILS)
     indicators = detail_indicators(cons.catalog)
-    info = ["Cấp", "Cấp trên", "Loại báo cáo", "Tệp", "Ngày báo cáo", "Kiểm tra"]
-    top = _banner(ws, f, cons)
-    ws.write_string(top, 0, f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
-    label_row, head_row = top + 1, top + 2
-    first = 2  # indicators start after the code and the name
-    ws.write_string(head_row, 0, "Mã đơn vị", f.head)
-    ws.write_string(head_row, 1, "Tên đơn vị", f.head)
-    for k, ind in enumerate(indicators):
-        col = first + k
-        ws.write_string(label_row, col, ind.label.lstrip("- "), f.small_wrap)
-        ws.write_string(head_row, col, ind.code, f.head)
-    after = first + len(indicators)
-    for c, text in enumerate(info, start=after):
-        ws.write_string(head_row, c, text, f.head)
-    label_lines = max((_lines(ind.label, 10, 9) for ind in indicators), default=1)
-    ws.set_row(label_row, min(409, label_lines * LINE_PT * 0.75 + 4))
     rows = sorted(cons.details, key=lambda d: (not d.is_parent_own, d.code))
-    plan = []  # (column, indicator, how, format): decided once, not per unit
+    plan = []  # (position, indicator, how, format): decided once, not per unit
     for k, ind in enumerate(indicators):
         how = "ratio" if ind.kind == "ratio" else "flag" if ind.kind == "flag" and ind.rollup == "count" else "value"
         fmt = {"ratio": f.d_ratio, "flag": None}.get(how, f.d_amount if ind.kind == "amount" else f.d_count)
-        plan.append((first + k, ind, how, fmt))
-    for n, d in enumerate(rows, start=head_row + 1):
-        kind = ("Báo cáo của chính đơn vị tổng hợp" if d.is_parent_own else
-                "Báo cáo tổng hợp cấp dưới" if d.sub.form == "consolidated" else "Báo cáo của đơn vị")
-        ws.write_string(n, 0, d.code, f.d_text)
-        ws.write_string(n, 1, d.name, f.d_wrap)
-        level = word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level
-        for c, text in enumerate([level, d.parent or "", kind, d.sub.path.name], start=after):
-            ws.write_string(n, c, text, f.d_wrap)
-        if d.sub.report_date:
-            ws.write_datetime(n, after + 4, dt.datetime.combine(d.sub.report_date, dt.time()), f.d_date)
-        ws.write_string(n, after + 5, status_label(d.sub.status), f.d_wrap)
-        _details_values(ws, n, plan, d.totals, f, own=d.sub.form != "consolidated")
-        _fit_row(ws, n, [(d.name, 22), (kind, 32), (d.sub.path.name, 30), (status_label(d.sub.status), 18)])
-    last_row = head_row + max(1, len(rows))
-    ws.freeze_panes(head_row + 1, 2)
-    ws.autofilter(head_row, 0, last_row, after + len(info) - 1)
-    ws.set_column(0, 0, 9)
-    ws.set_column(1, 1, 22)
-    ws.set_column(first, after - 1, 10)
-    for c, width in enumerate((10, 10, 32, 30, 12, 18), start=after):
-        ws.set_column(c, c, width)
-    ws.set_v_pagebreaks(detail_page_breaks(indicators, first))
-    ws.repeat_columns(0, 1)
-    ws.repeat_rows(label_row, head_row)
-    ws.print_area(0, 0, last_row, after + len(info) - 1)
+        plan.append((k, ind, how, fmt))
+    title = f"CHI TIẾT SỐ LIỆU TỪNG ĐƠN VỊ — {cons.parent_name} — kỳ {cons.period or ''}"
+    width = across_width(len(rows))
+    if width:
+        top = _banner(ws, f, cons, last_col=1 + len(rows))
+        _details_across(ws, f, plan, rows, top, title, width)
+    else:
+        top = _banner(ws, f, cons, last_col=1 + DETAIL_BLOCK)
+        _details_wide(ws, f, (indicators, plan), rows, top, title)
     ws.set_paper(9)
     ws.set_landscape()
-    ws.set_print_scale(85)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_print_scale(100)
+    ws.set_margins(left=0.35, right=0.35, top=0.5, bottom=0.6)
     _footer(ws, cons)
+
+
+class _Across:
+    """The writing calls of a worksheet with rows and columns swapped, so that the loop writing a
+    unit's values along a row writes them down a column."""
+
+    def __init__(self, ws) -> None:
+        self._ws = ws
+
+    def write_number(self, row, col, *rest):
+        return self._ws.write_number(col, row, *rest)
+
+    def write_string(self, row, col, *rest):
+        return self._ws.write_string(col, row, *rest)
+
+    def write_blank(self, row, col, *rest):
+        return self._ws.write_blank(col, row, *rest)
+
+
+def _details_across(ws, f: _Formats, plan: list[tuple], rows: list, top: int, title: str, width: float) -> None:
+    """Indicators down (code, name), units across (name and code above), then what is known of
+    each report (level, date, check); the header repeated on every page."""
+    last_col = 1 + len(rows)
+    ws.merge_range(top, 0, top, last_col, title, f.d_title)
+    ws.set_row(top, 20)
+    names, codes = top + 1, top + 2
+    ws.merge_range(names, 0, codes, 0, "Mã chỉ tiêu", f.d_head)
+    ws.merge_range(names, 1, codes, 1, "Chỉ tiêu", f.d_head)
+    for c, d in enumerate(rows, start=2):
+        ws.write_string(names, c, d.name + (" (báo cáo riêng)" if d.is_parent_own else ""), f.d_label)
+        ws.write_string(codes, c, d.code, f.d_head)
+    ws.set_row(names, max(_lines(d.name + " (báo cáo riêng)" * d.is_parent_own, width, DETAIL_SIZE)
+                          for d in rows) * LINE_PT * DETAIL_SIZE / 12 + 3)
+    first = codes + 1
+    for k, ind, _, _ in plan:
+        label = ind.label.lstrip("- ")
+        ws.write_string(first + k, 0, ind.code, f.d_center)
+        ws.write_string(first + k, 1, label, f.d_wrap)
+        ws.set_row(first + k, max(DETAIL_ROW, _lines(label, ACROSS["label"], DETAIL_SIZE) * LINE_PT * DETAIL_SIZE / 12
+                                  + 2))
+    across = _Across(ws)
+    rows_plan = [(first + k, *rest) for k, *rest in plan]
+    for c, d in enumerate(rows, start=2):
+        _details_values(across, c, rows_plan, d.totals, f, own=d.sub.form != "consolidated")
+    end = _across_info(ws, f, rows, first + len(plan), width)
+    ws.set_column(0, 0, ACROSS["code"])
+    ws.set_column(1, 1, ACROSS["label"])
+    ws.set_column(2, last_col, width)
+    ws.freeze_panes(first, 2)
+    ws.repeat_rows(top, codes)  # the title and the units on every page
+    ws.print_area(0, 0, end - 1, last_col)
+
+
+def _across_info(ws, f: _Formats, rows: list, r: int, width: float) -> int:
+    """The rows under the figures: each report's level, date and check result (its file is on the
+    reporting-status sheet). Returns the row after them."""
+    for label, value_of in (("Cấp", lambda d: _info_values(d)[0]), ("Ngày báo cáo", lambda d: d.sub.report_date),
+                            ("Kiểm tra", lambda d: status_label(d.sub.status))):
+        ws.write_blank(r, 0, None, f.d_center)
+        ws.write_string(r, 1, label, f.d_wrap)
+        lines = 1
+        for c, d in enumerate(rows, start=2):
+            value = value_of(d)
+            if isinstance(value, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), f.d_date_short)
+            elif value:
+                ws.write_string(r, c, value, f.d_wrap_center)
+                lines = max(lines, _lines(value, width, DETAIL_SIZE))
+            else:
+                ws.write_blank(r, c, None, f.d_center)
+        ws.set_row(r, max(DETAIL_ROW, lines * LINE_PT * DETAIL_SIZE / 12 + 2))
+        r += 1
+    return r
+
+
+def _info_values(d) -> list:
+    level = word(f"level-{d.level}") if f"level-{d.level}" in WORDS else d.level
+    return [level, d.parent or "", _unit_kind(d), d.sub.path.name, d.sub.report_date, status_label(d.sub.status)]
+
+
+def _unit_height(d) -> float:
+    """A unit's row in the wide table: one line, or the lines its name, kind or file's name needs."""
+    lines = max(_lines(d.name, DETAIL_WIDTHS["name"], DETAIL_SIZE), _lines(d.sub.path.name, 26, DETAIL_SIZE),
+                _lines(_unit_kind(d), 28, DETAIL_SIZE))
+    return max(DETAIL_ROW, lines * LINE_PT * DETAIL_SIZE / 12 + 2)
+
+
+def _label_height(indicators: list[Indicator]) -> float:
+    """The label row of the wide table: its longest name wrapped in an indicator column."""
+    lines = max((_lines(i.label.lstrip("- "), DETAIL_WIDTHS["value"], DETAIL_SIZE) for i in indicators), default=1)
+    return lines * LINE_PT * DETAIL_SIZE / 12 + 3
+
+
+def _details_wide(ws, f: _Formats, table: tuple, rows: list, top: int, title: str) -> None:
+    """Units down, indicators across: a page per block of indicators, the title, header rows and
+    unit columns on every page (the title wraps inside the unit columns, so no page cuts it)."""
+    indicators, plan = table
+    ws.merge_range(top, 0, top, 1, title, f.d_title_wrap)
+    ws.set_row(top, min(409, (_lines(title, 24, 11) + 1) * LINE_PT * 11 / 12 + 4))  # bold: a line to spare
+    label_row, head_row = top + 1, top + 2
+    ws.merge_range(label_row, 0, head_row, 0, "Mã đơn vị", f.d_head)
+    ws.merge_range(label_row, 1, head_row, 1, "Tên đơn vị", f.d_head)
+    for k, ind in enumerate(indicators):
+        ws.write_string(label_row, 2 + k, ind.label.lstrip("- "), f.d_label)
+        ws.write_string(head_row, 2 + k, ind.code, f.d_head)
+    after = 2 + len(indicators)
+    for c, (text, width) in enumerate(DETAIL_INFO, start=after):
+        ws.merge_range(label_row, c, head_row, c, text, f.d_head)  # no empty band above them
+        ws.set_column(c, c, width)
+    ws.set_row(label_row, _label_height(indicators))
+    ws.set_row(head_row, DETAIL_ROW + 2)
+    wide_plan = [(2 + k, *rest) for k, *rest in plan]
+    for n, d in enumerate(rows, start=head_row + 1):
+        ws.set_row(n, _unit_height(d))
+        ws.write_string(n, 0, d.code, f.d_text)
+        ws.write_string(n, 1, d.name, f.d_wrap)
+        for c, value in enumerate(_info_values(d), start=after):
+            if isinstance(value, dt.date):
+                ws.write_datetime(n, c, dt.datetime.combine(value, dt.time()), f.d_date)
+            elif value is None:
+                ws.write_blank(n, c, None, f.d_date)
+            else:
+                ws.write_string(n, c, value, f.d_wrap)
+        _details_values(ws, n, wide_plan, d.totals, f, own=d.sub.form != "consolidated")
+    last_row = head_row + max(1, len(rows))
+    ws.freeze_panes(head_row + 1, 2)
+    ws.autofilter(head_row, 0, last_row, after + len(DETAIL_INFO) - 1)
+    ws.set_column(0, 0, DETAIL_WIDTHS["code"])
+    ws.set_column(1, 1, DETAIL_WIDTHS["name"])
+    ws.set_column(2, after - 1, DETAIL_WIDTHS["value"])
+    ws.set_v_pagebreaks(detail_page_breaks(indicators))
+    ws.repeat_columns(0, 1)
+    ws.repeat_rows(top, head_row)
+    ws.print_area(0, 0, last_row, after + len(DETAIL_INFO) - 1)
 
 
 def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats, own: bool = True) -> None:
@@ -480,6 +612,7 @@ def _details_values(ws, row: int, plan: list[tuple], totals: Totals, f: _Formats
             continue
         value = values.get(ind.code)
         if value is None:
+            ws.write_blank(row, col, None, fmt or f.d_center)  # framed like every other cell
             continue
         if how == "flag":
             if own:
@@ -635,7 +768,7 @@ def _findings_sheet(wb, f: _Formats, cons: Consolidation, report: ValidationRepo
     ws.autofilter(head, 0, max(row, head + 1), len(heads) - 1)
     for c, width in enumerate(FINDING_WIDTHS + (12, 10, 18)):
         ws.set_column(c, c, width)
-    ws.repeat_rows(head)
+    ws.repeat_rows(head - 1, head)  # the sheet's title with the header, on every page
     ws.print_area(0, 0, max(row, head + 1), 6)
     _landscape(ws)
     _footer(ws, cons)
@@ -663,7 +796,7 @@ def _notes_sheet(wb, f: _Formats, cons: Consolidation) -> None:
         _fit_row(ws, row, list(zip(values, NOTE_WIDTHS)))
     for c, width in enumerate(NOTE_WIDTHS):
         ws.set_column(c, c, width)
-    ws.repeat_rows(head)
+    ws.repeat_rows(head - 1, head)  # the sheet's title with the header, on every page
     ws.print_area(0, 0, max(row, head + 1), len(NOTE_WIDTHS) - 1)
     _landscape(ws)
     _footer(ws, cons)
@@ -676,15 +809,20 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     sheet, r1, c1, r2, c2 = status_range
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "Số đơn vị", "categories": [sheet, r1, c1, r2, c1], "values": [sheet, r1, c2, r2, c2],
-                      "data_labels": {"value": True},
+                      "data_labels": {"value": True, "font": _chart_font(10)},
                       "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000", "#7030A0", "#A5A5A5")]})
-    chart.set_title({"name": "Tình hình nộp báo cáo"})
+    chart.set_title({"name": "Tình hình nộp báo cáo", "name_font": _chart_font(14, True)})
+    chart.set_x_axis({"num_font": _chart_font(10)})
+    chart.set_y_axis({"num_font": _chart_font(10), "major_gridlines": {"visible": True}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 700, "height": 400})
     ws.insert_chart(row + 2, 0, chart)
 
     ratios = [cons.catalog.indicators[c] for c in cons.catalog.charts]  # the catalog's ``charts:``
-    units = [d for d in sorted(cons.details, key=lambda d: d.code) if not d.is_parent_own]
+    # a bar chart draws its first category and first series at the bottom: the units are written
+    # last first, so they read top down in code order, and the bars of each unit run top down in the
+    # order the legend lists them (LibreOffice lists a bar chart's legend last series first)
+    units = [d for d in sorted(cons.details, key=lambda d: d.code, reverse=True) if not d.is_parent_own]
     data_col = 12
     ws.write_string(row + 2, data_col, "Đơn vị", f.bold)
     for k, ind in enumerate(ratios):
@@ -709,19 +847,39 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
                         if units else "Chưa có đơn vị nào được tổng hợp.")
         ws.print_area(0, 0, second, 10)
         return
+    ws.write_string(second, 0, f"BIỂU ĐỒ (tiếp) — {cons.parent_name} — kỳ {cons.period or ''}", f.bold)
     bar = wb.add_chart({"type": "bar"})
     last = row + 2 + len(units)
     for k, ind in enumerate(ratios):
         bar.add_series({"name": [CHARTS, row + 2, data_col + 1 + k],
                         "categories": [CHARTS, row + 3, data_col, last, data_col],
                         "values": [CHARTS, row + 3, data_col + 1 + k, last, data_col + 1 + k]})
-    bar.set_title({"name": "Các tỷ lệ chính theo đơn vị"})
-    bar.set_legend({"position": "bottom"})
-    bar.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+    bar.set_title({"name": "Các tỷ lệ chính theo đơn vị", "name_font": _chart_font(14, True)})
+    bar.set_legend({"position": "top", "font": _chart_font(10)})
+    low, high = ratio_axis([u.totals.ratio(i) for u in units for i in ratios])
+    bar.set_x_axis({"num_format": "0%", "min": low, "max": high, "major_unit": 0.1 if high - low <= 0.5 else 0.2,
+                    "num_font": _chart_font(10)})
+    bar.set_y_axis({"num_font": _chart_font(10)})
     height = min(960, max(360, 14 * len(units) * max(1, len(ratios)) + 140))  # a portrait page at most
     bar.set_size({"width": 700, "height": height})
-    ws.insert_chart(second, 0, bar)
-    ws.print_area(0, 0, second + int(height / 20) + 1, 10)
+    ws.insert_chart(second + 1, 0, bar)  # below the title, never on the page break
+    ws.print_area(0, 0, second + int(height / 20) + 2, 10)
+
+
+def _chart_font(size: int, bold: bool = False) -> dict:
+    """Charts in the serif face of the documents they sit in."""
+    return {"name": FONT, "size": size, "bold": bold}
+
+
+def ratio_axis(values: list) -> tuple[float, float]:
+    """The value axis of the ratio chart fitted to the data: from the tenth below the smallest ratio
+    (0 when the data reach down there) to 100 % (or the tenth above the largest, beyond 100 %)."""
+    got = [float(v) for v in values if v is not None]
+    if not got:
+        return 0.0, 1.0
+    low = math.floor(min(got) * 10) / 10
+    high = max(1.0, math.ceil(max(got) * 10) / 10)
+    return (0.0 if low <= 0.2 else min(low, high - 0.1)), high
 
 
 def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:

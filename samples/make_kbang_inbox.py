@@ -14,8 +14,12 @@ Plus what a real inbox holds: a commune that first sent a total that does not ad
 first typed more resolved petitions than it had within its competence (the slip of the published
 appendix), each followed by a corrected file; a byte-identical copy saved twice by a mail client;
 and files in the subfolders mail clients make.
-The committed inbox was made with form version 1 and is kept so: it shows that files from an earlier
-form version are still read and merged. Running this script today writes version 2 forms.
+Every file is written on the current form version (``layout.CURRENT_FORM_VERSION``) except two,
+which stay on form version 1 to show that forms units filled before the form changed are still read,
+merged and printed: Thị trấn Kbang's report (``23638_2020.xlsx``) and the district's own report
+(``625_2020_huyen.xlsx``). They are filled in the published version 1 template kept in
+tests/files/form-v1 (personalised the way qcdc-excel personalised it then). The figures are the same
+on every run (a fixed random seed, fixed dates and names), whatever the form version.
 Run from the project root:  python samples/make_kbang_inbox.py [--out FOLDER]
 It writes into a NEW folder (by default ./hop-thu-kbang-2020-<date-time>) and never into an existing,
 non-empty one: the committed inbox samples/kbang-2020/inbox is not rewritten unless you remove it and
@@ -34,11 +38,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from qcdc_excel import load_catalog, load_roster, parse_period  # noqa: E402
-from qcdc_excel.layout import form_layout  # noqa: E402
+from qcdc_excel.layout import CURRENT_FORM_VERSION, form_layout  # noqa: E402
 from qcdc_excel.synthetic import fill_workbook  # noqa: E402
 from qcdc_excel.template import Identity, template_bytes  # noqa: E402
 
 ROSTER = HERE / "rosters" / "kbang-2020.csv"
+VERSION_1_TEMPLATES = HERE.parent / "tests" / "files" / "form-v1"  # bieu-mau-<level>.xlsx, as published
+VERSION_1_UNITS = ("23638", "625")  # these units' files stay on form version 1
 COMMITTED = HERE / "kbang-2020" / "inbox"
 PERIOD = parse_period("2020")
 
@@ -117,9 +123,44 @@ def district_figures() -> dict:
             "V.2": "Đề nghị tỉnh tiếp tục mở lớp tập huấn cho thành viên Ban Chỉ đạo cấp xã."}
 
 
+def personal_version_1(level: str, unit, roster) -> bytes:
+    """The published version 1 template of ``level`` personalised for ``unit`` as qcdc-excel did it
+    then: the period line, the unit's code, name, parent and the period code, locked, and the same in
+    the metadata sheet."""
+    import io
+
+    import openpyxl
+    from openpyxl.styles import Protection
+
+    wb = openpyxl.load_workbook(VERSION_1_TEMPLATES / f"bieu-mau-{level}.xlsx")
+    ws, meta = wb["Phụ lục"], wb["_qcdc"]
+    parent = roster[unit.parent] if unit.parent else None
+    cells = {"A5": "Kỳ báo cáo: Năm 2020", "C7": unit.code, "C8": unit.name,
+             "C9": f"{parent.code} – {parent.name}" if parent else "", "C10": "2020"}
+    for ref, value in cells.items():
+        ws[ref].value = value
+        ws[ref].protection = Protection(locked=True)
+    known = {"unit_code": unit.code, "unit_name": unit.name, "parent_code": unit.parent or None, "period": "2020"}
+    for key, value in meta.iter_rows(max_col=2):
+        if key.value in known:
+            value.value = known[key.value]
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def form_for(level: str, unit, roster) -> bytes:
+    """The template a unit fills: the current form version, or version 1 for VERSION_1_UNITS."""
+    if unit.code in VERSION_1_UNITS:
+        return personal_version_1(level, unit, roster)
+    return template_bytes(level, PERIOD, Identity.of(unit, roster))
+
+
 def write(path: Path, template: bytes, values: dict, day: dt.date, names: tuple[str, str]) -> Path:
     fill_workbook(template, values, path, report_date=dt.datetime.combine(day, dt.time()), names=names)
-    stamp = dt.datetime.combine(day, dt.time(16, 30)).timestamp()
+    saved = dt.datetime.combine(day, dt.time(16, 30))
+    path.write_bytes(same_bytes(path.read_bytes(), saved))
+    stamp = saved.timestamp()
     os.utime(path, (stamp, stamp))
     return path
 
@@ -129,7 +170,7 @@ def main() -> None:
     roster = load_roster(ROSTER)
     communes = roster.children_of("625")
     figures = commune_figures(len(communes), random.Random(2020))
-    layout = form_layout(catalog.version, "xa")
+    layout = form_layout(catalog.version, "xa", form_version=CURRENT_FORM_VERSION)
     assert set(figures[0]) | {"V.2"} >= set(layout.input_codes) - {"V.2"}
 
     inbox = target_folder(sys.argv[1:])
@@ -137,7 +178,7 @@ def main() -> None:
     mail.mkdir(parents=True)
     days = [dt.date(2020, 10, 14 + k) for k in range(len(communes))]  # deadline 2020-10-25: two late
     for unit, values, day in zip(communes, figures, days):
-        template = template_bytes("xa", PERIOD, Identity.of(unit, roster))
+        template = form_for("xa", unit, roster)
         folder = mail if day >= dt.date(2020, 10, 24) else inbox
         path = write(folder / f"{unit.code}_2020.xlsx", template, values, day, ("Nguyễn Văn An", "Trần Văn Bình"))
         if unit.code == "23650":
@@ -156,10 +197,29 @@ def main() -> None:
             copy = mail / path.name
             shutil.copy2(path, copy)
     district = roster["625"]
-    write(inbox / "625_2020_huyen.xlsx", template_bytes("huyen", PERIOD, Identity.of(district, roster)),
+    write(inbox / "625_2020_huyen.xlsx", form_for("huyen", district, roster),
           district_figures(), dt.date(2020, 10, 30), ("Lê Thị Cúc", "Nguyễn Văn Dũng"))
     print(f"Đã ghi {sum(1 for _ in inbox.rglob('*.xlsx'))} tệp vào thư mục mới {inbox} "
           f"(hộp thư mẫu trong {COMMITTED.relative_to(HERE.parent)} không bị sửa).")
+
+
+def same_bytes(data: bytes, saved: dt.datetime) -> bytes:
+    """The workbook ``data`` with the clock taken out: every zip entry dated ``saved`` and the
+    document's created/modified properties set to it, so each run writes the same bytes."""
+    import io
+    import re
+    import zipfile
+
+    when = saved.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            payload = zin.read(info)
+            if info.filename == "docProps/core.xml":
+                payload = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + when, payload)
+            zout.writestr(zipfile.ZipInfo(info.filename, date_time=saved.timetuple()[:6]), payload,
+                          compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def target_folder(argv: list[str]) -> Path:

@@ -190,7 +190,8 @@ def test_nothing_fits_blames_the_form(tmp_path, values, layout, post2025):
     sub = read_submission(typed_as_number(tmp_path, values, layout, 1274), post2025, "2025Q3")
     found = next(f for f in sub.findings if f.code == "unit-not-in-roster")
     vi, en = found.message("vi"), found.message("en")
-    assert "1274" in vi and "dạng số" in vi and "C7" in vi and "danh sách đơn vị bị sai" not in vi, vi
+    cell = layout.identity_cells["unit_code"]
+    assert "1274" in vi and "dạng số" in vi and cell in vi and "danh sách đơn vị bị sai" not in vi, vi
     assert "as a number" in en and "roster is likely wrong" not in en, en
 
 

@@ -57,7 +57,7 @@ def test_excel_dialect_keeps_every_value_and_formula(filled):
     sheet = p["xl/worksheets/sheet1.xml"]
     assert b'inlineStr' not in b"".join(p.values())
     assert b'mc:Ignorable="x14ac xr xr2 xr3"' in sheet and b"x14ac:dyDescent" in sheet
-    assert re.search(rb'<row r="1" [^>]*spans="1:1"', sheet)
+    assert re.search(rb'<row r="1" [^>]*spans="1:4"', sheet)  # the organ (A1) and the motto (D1)
     # shared strings: every distinct text once, white space preserved where it matters
     sst = p["xl/sharedStrings.xml"].decode()
     assert 'xml:space="preserve">  Ghi chú đầu dòng' in sst

@@ -51,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
                  "processes", "reader", "record", "roster"},
     # what is made from the records: consolidation, the forms and workbooks, feedback, documents
     "consolidate": {"catalog", "i18n", "numbers", "periods", "record", "roster"},
-    "form_sheet": {"catalog", "i18n", "layout"},
+    "form_sheet": {"catalog", "i18n", "layout", "periods", "roster"},
     "template": {"atomic", "catalog", "form", "form_sheet", "i18n", "identity", "layout", "numbers", "periods",
                  "roster", "safe_paths", "validate"},
     "synthetic": {"atomic", "catalog", "expressions", "form"},
@@ -62,8 +62,9 @@ ALLOWED: dict[str, set[str]] = {
     "feedback_zip": {"feedback_live", "feedback_sheet", "fingerprint", "form", "form_sheet", "reader", "record"},
     "feedback": {"atomic", "feedback_live", "feedback_sheet", "feedback_zip", "fingerprint", "form", "form_sheet",
                  "processes", "reader", "record", "safe_paths"},
-    "pdf": {"atomic", "form", "form_sheet", "i18n", "safe_paths", "validate"},
-    "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags",
+    "pdf": {"atomic", "form", "form_sheet", "i18n", "print_refit", "safe_paths", "validate"},
+    "print_refit": {"catalog", "form_sheet", "i18n", "layout", "periods"},
+    "report": {"atomic", "catalog", "consolidate", "form", "i18n", "numbers", "periods", "reader", "report_tags", "roster",
                "validate"},
     # the library's commands
     "merging": {"atomic", "catalog", "consolidate", "feedback", "i18n", "inbox", "pdf", "record", "report",

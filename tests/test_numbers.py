@@ -62,10 +62,10 @@ def test_the_report_rounds_to_three_decimals_and_pads_small_counts():
 
 
 def test_per_cents_have_one_decimal_rounded_half_up():
-    assert format_percent(16, 17) == "94,1 %" and format_percent(16, 17, "en") == "94.1 %"
-    assert format_percent(1, 16) == "6,3 %"  # 6.25 goes up (a float's round-half-even would give 6,2)
-    assert format_percent(146, 158) == "92,4 %" and format_percent(3, 3) == "100,0 %"
-    assert format_percent(0, 5) == "0,0 %" and format_percent(Decimal("5.5"), Decimal("11")) == "50,0 %"
+    assert format_percent(16, 17) == "94,1%" and format_percent(16, 17, "en") == "94.1%"
+    assert format_percent(1, 16) == "6,3%"  # 6.25 goes up (a float's round-half-even would give 6,2)
+    assert format_percent(146, 158) == "92,4%" and format_percent(3, 3) == "100,0%"
+    assert format_percent(0, 5) == "0,0%" and format_percent(Decimal("5.5"), Decimal("11")) == "50,0%"
     assert format_percent(1, 0) is None and format_percent(None, 5) is None and format_percent(5, None) is None
     # the Word report writes the same figure as the seeds do: the sign against it, a whole per cent bare
     assert vn_percent(16, 17) == format_percent(16, 17).replace(" ", "") and vn_percent(3, 3) == "100%"

@@ -121,7 +121,7 @@ def test_the_real_protection_is_read_in_either_form(tmp_path, plain):
 CORRUPT_EDITS = {
     # a character reference to no character, in a cell no earlier file had
     "bad-char-ref": lambda d: re.sub(rb'(<c r="C15"[^>]*><is><t>)', rb"\1&#99999999;", d, 1),
-    "bad-char-ref-value": lambda d: re.sub(rb'(<c r="E15"[^>]*><v>)[^<]*', rb"\1&#99999999;", d, count=1),
+    "bad-char-ref-value": lambda d: re.sub(rb'(<c r="E18"[^>]*><v>)[^<]*', rb"\1&#99999999;", d, count=1),
     "truncated-tail": lambda d: d[: d.rindex(b"</worksheet>")],
     "unclosed-comment-after": lambda d: d.replace(b"</sheetData>", b"</sheetData><!-- ", 1),
     "broken-tag-in-tail": lambda d: d.replace(b"<mergeCells", b"<mergeCells <", 1),
@@ -170,7 +170,7 @@ ODD_BUT_VALID = {
     .replace(b'<row r="15"', b'<row x14ac:dyDescent="0.25" r="15"', 1),
     "single-quoted-type": lambda d: re.sub(rb'(<c r="C16" s="\d+") t="inlineStr">', rb"\1 t='inlineStr'>", d, 1),
     "cdata-in-string": lambda d: re.sub(rb'(<c r="C16"[^>]*><is><t>)([^<]*)', rb"\1<![CDATA[\2]]>", d, 1),
-    "processing-instruction-in-cell": lambda d: re.sub(rb'(<c r="E15"[^>]*>)<v>', rb"\1<?pi x?><v>", d, count=1),
+    "processing-instruction-in-cell": lambda d: re.sub(rb'(<c r="E18"[^>]*>)<v>', rb"\1<?pi x?><v>", d, count=1),
     "whitespace-in-cells": lambda d: d.replace(b"<v>", b"\n   <v>").replace(b"</c>", b"\n  </c>"),
 }
 
@@ -257,7 +257,7 @@ def test_a_shared_formula_that_expands_to_the_form_is_accepted(tmp_path, plain):
 def test_a_follower_without_its_master_is_a_damaged_file(tmp_path, plain):
     _, _, path = plain
     orphan = rewrite(path, tmp_path / "orphan.xlsx",
-                     lambda d: re.sub(rb'(<c r="E15"[^>]*>)<v>', rb'\1<f t="shared" si="7"/><v>', d, count=1))
+                     lambda d: re.sub(rb'(<c r="E18"[^>]*>)<v>', rb'\1<f t="shared" si="7"/><v>', d, count=1))
     assert codes(read_submission(orphan)) == ["file-corrupt"]
 
 

@@ -17,7 +17,8 @@ from qcdc_excel.catalog import Indicator
 from qcdc_excel.cli import main
 from qcdc_excel.form import FORM_SHEET, META_SHEET
 from qcdc_excel.identity import Identity
-from qcdc_excel.layout import COL_CODE, COL_LABEL, COL_VALUE, form_layout
+from qcdc_excel.catalog import CURRENT_VERSION
+from qcdc_excel.layout import COL_CODE, COL_LABEL, COL_VALUE, CURRENT_FORM_VERSION, form_layout
 from qcdc_excel.template import make_templates, write_template
 
 from .conftest import KBANG_ROSTER, POST2025_ROSTER, ROOT
@@ -25,7 +26,7 @@ from .conftest import KBANG_ROSTER, POST2025_ROSTER, ROOT
 LEVELS = ("xa", "huyen", "tinh")
 # Classic functions only: nothing Excel 2016 or older would rewrite with "@" or show as #NAME?.
 ALLOWED_FUNCTIONS = {"IF", "AND", "OR", "ISNUMBER", "INT", "LEN", "ROUND", "COUNT", "N", "SUMPRODUCT",
-                     "DAY", "MONTH", "YEAR", "LEFT", "MID", "TRIM"}
+                     "DAY", "MONTH", "YEAR", "LEFT", "MID", "TRIM", "UPPER", "SEARCH"}
 
 
 def meta_of(wb) -> dict:
@@ -160,7 +161,7 @@ def test_template_is_locked_validated_and_self_describing(tmp_path, level, perso
         # the usual cut-off window of Quý I 2023, prefilled and editable
         assert ws[ids["window_from"]].value.date() == dt.date(2022, 12, 15)
         assert ws[ids["window_to"]].value.date() == dt.date(2023, 3, 14)
-        assert meta["form_version"] == "2"
+        assert meta["form_version"] == CURRENT_FORM_VERSION
     else:
         assert meta["unit_code"] in (None, "") and meta["period"] in (None, "")
 
@@ -216,7 +217,8 @@ def test_cli_personalised_templates_for_every_kbang_unit(tmp_path):
     meta = meta_of(wb)
     assert (meta["unit_code"], meta["level"], meta["parent_code"], meta["period"]) == ("23641", "xa", "625", "2020")
     ws = wb[FORM_SHEET]
-    assert ws["C8"].value == "Xã Kon Pne" and ws["C9"].value == "625 – Huyện Kbang"
+    ids = form_layout(CURRENT_VERSION, "xa").identity_cells
+    assert ws[ids["unit_name"]].value == "Xã Kon Pne" and ws[ids["parent"]].value == "625 – Huyện Kbang"
     assert meta_of(openpyxl.load_workbook(tmp_path / "625_2020.xlsx"))["level"] == "huyen"
 
 
@@ -301,7 +303,7 @@ def test_fast_personalisation_equals_a_direct_build(tmp_path, identity):
     assert workbook_content(fast) == workbook_content(direct)
     for path in (fast, direct):
         wb = openpyxl.load_workbook(path)
-        cell = wb[FORM_SHEET]["C8"]
+        cell = wb[FORM_SHEET][form_layout(CURRENT_VERSION, "xa").identity_cells["unit_name"]]
         assert cell.value == identity.unit_name and cell.data_type == "s"
         assert meta_of(wb)["unit_name"] == identity.unit_name
         assert all(c.data_type == "s" for row in wb[META_SHEET].iter_rows() for c in row if c.value)

@@ -20,7 +20,7 @@ from qcdc_excel.feedback import write_feedback_files
 from qcdc_excel.feedback_sheet import HEAD_ROW
 from qcdc_excel.form import FEEDBACK_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.identity import Identity
-from qcdc_excel.layout import form_layout
+from qcdc_excel.layout import CURRENT_FORM_VERSION, form_layout
 from qcdc_excel.synthetic import fill_workbook
 from qcdc_excel.template import template_bytes, write_template
 from qcdc_excel.validate import read_submission, validate
@@ -267,7 +267,7 @@ def _insert_row(wb):
 
 
 def _delete_row(wb):
-    wb[FORM_SHEET].delete_rows(30)
+    wb[FORM_SHEET].delete_rows(form_layout("qcdc-2023.1", "xa").indicator_rows["I.3.1"].row)  # an indicator's row
 
 
 def _unprotect(wb):
@@ -421,7 +421,7 @@ def test_cli_json_report_and_exit_codes(tmp_path, base):
     first = data["files"][0]
     assert set(first) == {"path", "sha256", "unit_code", "period", "catalog_version", "form_version", "window", "status", "fingerprint", "findings"}
     assert first["sha256"] == sha(good) and first["unit_code"] == "23641" and first["period"] == "2020"
-    assert first["form_version"] == "2" and first["window"] == ["2019-12-15", "2020-12-14"]
+    assert first["form_version"] == CURRENT_FORM_VERSION and first["window"] == ["2019-12-15", "2020-12-14"]
     finding = data["files"][1]["findings"][0]
     assert set(finding) == {"code", "title", "severity", "rule", "indicator", "sheet", "cell", "left", "op", "right", "message"}
     assert data["stats"]["rejected"] == 1 and data["stats"]["accepted"] == 1
