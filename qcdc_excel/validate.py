@@ -89,6 +89,9 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     raw = open_workbook(data)
     meta_info = raw.sheet(META_SHEET)
     if meta_info is None:
+        if [s.name for s in raw.sheets] == [FEEDBACK_SHEET] and _RECEIPT_MARK.search(raw.read.get(raw.book) or b""):
+            sub.receipt_only = True  # a receipt this tool issued, sent back: no report in it
+            raise Unreadable("receipt-not-report")
         raise Unreadable("not-from-template")
     meta = read_metadata(read_sheet(raw, meta_info))
     sub.meta = meta
@@ -154,6 +157,7 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
 
 
 _COPY_MARK = re.compile(rb'name="_qcdc_copy"[^>]*>\s*(?:&quot;|")?(GY-[0-9A-F]{16})')
+_RECEIPT_MARK = re.compile(rb'name="_qcdc_receipt"')  # fingerprint.RECEIPT_NAME
 
 
 # --- structure ------------------------------------------------------------------------------------
