@@ -964,3 +964,33 @@ def test_units_never_see_the_offices_folders(desk):
     assert one["file_name"] == "23665_2020.xlsx"
     admin = signed_in(app, codes[ADMIN])
     assert "thu-dien-tu/2020-10-28/23665_2020.xlsx" in page(admin, "/desk/submissions")
+
+
+def test_a_file_that_waited_out_a_busy_queue_is_checked_later_never_called_unreadable(tmp_path):
+    """The wait for a worker is the desk's business: a correct form that waits longer than the
+    check's time limit stays «received» and is checked when a worker is free, accepted."""
+    import threading
+    import time
+
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    pool = CheckPool(workers=1, timeout=2)
+    try:
+        portal = Portal(tmp_path / "data", runner=pool)
+        busy = threading.Thread(target=lambda: pool.run(Sleep(1.5), key="other"))
+        busy.start()
+        time.sleep(0.2)  # the only worker is taken; a 2 s limit, and the queue keeps the form 1.3 s +
+        blocker = threading.Thread(target=lambda: pool.run(Sleep(1.5), key="another"))
+        blocker.start()
+        time.sleep(0.1)
+        sid = portal.accept((INBOX / "23641_2020.xlsx").read_bytes(), "23641_2020.xlsx", "23641", "web")
+        first = portal._row(sid)["state"]
+        busy.join()
+        blocker.join()
+        deadline = time.monotonic() + 60
+        while portal._row(sid)["state"] != "checked" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        row = portal._row(sid)
+        assert row["state"] == "checked" and row["status"] == "accepted", (first, row["status"])
+        assert first == "received"  # it waited out its 2 s in the queue: not a verdict on the file
+    finally:
+        pool.close()

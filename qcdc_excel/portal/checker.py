@@ -315,16 +315,20 @@ class CheckPool:
 
     def run(self, task, timeout: float | None = None, key: str = "", ticket: Ticket | None = None):
         """Run ``task`` (a :mod:`.tasks` dataclass; the worker calls its ``run()``) for ``key`` when
-        its turn comes (with ``ticket``: the place :meth:`admit` gave). The time limit counts from the
-        ticket's arrival: waiting for a worker included."""
+        its turn comes (with ``ticket``: the place :meth:`admit` gave).
+
+        Two limits: the wait for a worker, counted from the ticket's arrival, ends in
+        ``CheckFailed("queued")`` (the desk was busy: nothing is wrong with the file, which the caller
+        checks later); once in a worker the task has its whole time limit, and only running over it
+        is ``CheckFailed("timeout")``."""
         if self._closed:
             raise RuntimeError("pool closed")
         ticket = ticket or self.queue.admit(key, bounded=False)
+        limit = timeout or self.timeout
         with ticket:
-            deadline = ticket.arrived + (timeout or self.timeout)
-            if not self.queue.acquire(ticket, deadline):
-                raise CheckFailed("timeout")
-            return self._run_in_worker(task, deadline - time.monotonic())
+            if not self.queue.acquire(ticket, ticket.arrived + limit):
+                raise CheckFailed("queued")
+            return self._run_in_worker(task, limit)
 
     def _run_in_worker(self, task, seconds: float):
         slot = self._take()

@@ -467,6 +467,9 @@ class Storage:
             sub = self.runner.run(CheckTask(str(stored), str(rnd.roster_path), rnd.period), key=row["sender"],
                                   ticket=ticket)
         except CheckFailed as exc:
+            if exc.reason == "queued":  # the desk was busy, not the file wrong: it stays received
+                self._check_later(sid)
+                return
             sub = Submission(stored, sha256=row["sha256"], size=row["size"], mtime=stored.stat().st_mtime)
             code = {"timeout": "check-timeout", "memory": "check-memory"}.get(exc.reason, "check-crashed")
             sub.findings.append(finding(code, seconds=int(getattr(self.runner, "timeout", 0))))
@@ -491,6 +494,20 @@ class Storage:
                  pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL), inbox_rel, sid))
         self._memo.pop(sid, None)
         self._sync_inbox(sid)
+
+    def _check_later(self, sid: int) -> threading.Thread:
+        """Check ``sid`` in the background, taking its turn again: a file that waited out its time in
+        a busy queue is never called unreadable for it (its page says «Đã nhận, đang kiểm tra» until
+        then, and a restart's recovery checks whatever is still received)."""
+        def run() -> None:
+            try:
+                self.check(sid)
+            except Exception:  # noqa: BLE001 - logged; still received, so the next start checks it
+                logging.getLogger(__name__).exception("check of %s failed", sid)
+
+        thread = threading.Thread(target=run, name=f"qcdc-check-later-{sid}", daemon=True)
+        thread.start()
+        return thread
 
     def _in_force(self, row) -> bool:
         return row["state"] == "checked" and not row["mismatch"] and row["review"] != "return"
