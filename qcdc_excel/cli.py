@@ -424,11 +424,24 @@ ROSTER_METAVAR = ("DS.csv", "ROSTER.csv")
               "(T/M Ban Chỉ đạo – Trưởng ban, thể thức của Đảng).",
               "The form's signature block: nd30 (on behalf of the People's Committee, its chair; Decree "
               "30/2020) or hd36 (on behalf of the steering committee, its head; the Party's layout)."))
+@option("--prefill-from", "prefill_from", multiple=True, metavar=("TỔNG_HỢP_QUÝ", "QUARTER_FILE"),
+        help=("Sổ tổng hợp (hoặc tệp JSON merge --json) của một quý đã có; nhắc lại cho mỗi quý. Biểu mẫu 6 tháng "
+              "hoặc năm của mỗi đơn vị được điền sẵn số liệu cộng dồn từ các quý của chính đơn vị (có dòng ghi chú); "
+              "đơn vị kiểm tra, bổ sung quý còn lại rồi gửi như thường lệ.",
+              "Consolidated workbook (or merge --json file) of a quarter already done; repeat it for each quarter. "
+              "Each unit's half-year or year form is prefilled with its own figures rolled up from those quarters "
+              "(with a printed note); the unit checks them, adds the remaining quarter and sends it as usual."))
+@click.argument("more_prefill", cls=LocalisedArgument, nargs=-1, metavar=("[TỔNG_HỢP_QUÝ…]", "[QUARTER_FILE…]"))
 @click.pass_obj
 def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str, roster: str | None,
-                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str, style: str) -> None:
+                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str, style: str,
+                 prefill_from: tuple[str, ...] = (), more_prefill: tuple[str, ...] = ()) -> None:
     lang = obj["lang"]
+    prefill = None
     try:
+        if more_prefill and not prefill_from:  # files named after --prefill-from Q1.xlsx: Q2.xlsx Q3.xlsx
+            raise QcdcError("template-prefill-needs-units")
+        prefill_from = prefill_from + more_prefill
         if (units or all_units) and roster is None:
             raise QcdcError("template-needs-roster")
         lv = None
@@ -445,15 +458,30 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
         units = tuple(_roster_code(ros, u, "--unit", lang) for u in units)
         load_catalog(catalog_version)
         check_output(out_dir, "--out", folder=True)
+        if prefill_from:
+            prefill = _prefill(prefill_from, per, ros, units or all_units)
         with writing(lang, [out_dir]):
             written = make_templates(out_dir, lv, per, ros, list(units), all_units,
-                                     FormOptions(catalog_version, password, style))
+                                     FormOptions(catalog_version, password, style), prefill)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     for path in written:
         click.echo(str(path))
+    if prefill is not None:
+        count = sum(1 for path in written if prefill.get(path.name.split("_")[0]))
+        click.echo(click.style(t("template-prefilled", lang, count=count, sources=", ".join(prefill_from)),
+                               fg="green"), err=True)
     click.echo(click.style(t("template-written", lang, count=len(written), out=out_dir), fg="green"),
                err=True)
+
+
+def _prefill(paths: tuple[str, ...], period, roster, chosen: bool) -> dict[str, dict[str, object]]:
+    """Each unit's figures rolled up from the quarters ``paths`` (``rolling.prefill_values``)."""
+    from .rolling import prefill_values
+
+    if roster is None or not chosen or period is None or period.kind == "Q":
+        raise QcdcError("template-prefill-needs-units")
+    return prefill_values(paths, period)
 
 
 STATUS_COLOURS = {"accepted": "green", "accepted-with-warnings": "yellow", "rejected": "red", "unreadable": "red"}

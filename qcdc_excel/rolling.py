@@ -24,7 +24,7 @@ from .consolidate import Consolidation, Derived, consolidate
 from .form import DEFAULT_PASSWORD
 from .history import UnitPeriod, read_part, roll
 from .i18n import QcdcError, t
-from .layout import CURRENT_FORM_VERSION
+from .layout import CURRENT_FORM_VERSION, TEXT_MAX as FORM_TEXT_MAX
 from .periods import Period, parse_period
 from .record import Submission, ValidationReport
 from .roster import Roster
@@ -295,7 +295,17 @@ def prefill_values(paths: Iterable[str | Path], period: str | Period) -> dict[st
     period = target_period(period)
     parts = read_parts(paths, period)
     catalog = load_catalog(parts[0].catalog_version)
-    return {unit: values for (unit, form), (values, _) in rolled_units(parts, catalog).items() if form == "own"}
+    return {unit: _form_values(values, catalog) for (unit, form), (values, _) in rolled_units(parts, catalog).items()
+            if form == "own"}
+
+
+def _form_values(values: dict[str, object], catalog: Catalog) -> dict[str, object]:
+    """Figures as a unit's form holds them: a text no longer than a form's text cell takes."""
+    out = dict(values)
+    for code, value in values.items():
+        if catalog.indicators[code].kind == "text" and isinstance(value, str) and len(value) > FORM_TEXT_MAX:
+            out[code] = value[:FORM_TEXT_MAX - 1] + "…"
+    return out
 
 
 __all__ = ["Gap", "Part", "RollupResult", "gaps_of", "prefill_values", "quarters_of", "read_parts", "rolled_units",
