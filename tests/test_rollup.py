@@ -399,3 +399,13 @@ def test_prefill_misuse_exits_2(year, roster, tmp_path):
         run = CliRunner().invoke(main, ["template", *args, "--out", str(tmp_path / "f")])
         assert run.exit_code == 2, (args, run.output)
         assert "--prefill-from cần --roster" in run.output
+
+
+def test_with_a_roster_units_in_no_part_are_missing(year, roster, tmp_path):
+    import qcdc_excel
+
+    result = qcdc_excel.rollup([year["short"]], "2025S1", tmp_path / "s1.xlsx", roster=roster)
+    status = {e.unit.code: e.status for e in result.consolidation.expected}
+    assert status == {CODES[0]: "on-time", CODES[1]: "on-time", CODES[2]: "missing", CODES[3]: "on-time"}
+    assert [g.words() for g in result.gaps] == ["Thiếu số liệu Quý I năm 2025: không có sổ tổng hợp của kỳ này."]
+    assert result.consolidation.parent_name == "Huyện Thử" and not result.ok
