@@ -2,7 +2,8 @@
 
 Library first: every command of the ``qcdc-excel`` CLI is a function here that returns values;
 ``merge(inbox, scope, outputs)`` and ``check(paths, scope, outputs)`` take what counts
-(:class:`Scope`) and what to write (:class:`Outputs`), as the command line builds them.
+(:class:`Scope`) and what to write (:class:`Outputs`), as the command line builds them;
+``rollup(paths, period, out)`` builds a half-year or a year from its quarters' consolidations.
 Names are loaded on first use, so that importing the reading and checking core (``reader``,
 ``validate``) never loads the writers (``template``, ``workbook_writer``, ``feedback``).
 """
@@ -23,6 +24,7 @@ _EXPORTS = {
     "Scope": "scope", "Outputs": "scope", "ReportSpec": "scope",
     "merge": "merging", "check": "merging", "MergeResult": "merging", "CheckResult": "merging",
     "NothingFound": "merging",
+    "rollup": "rolling", "RollupResult": "rolling",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

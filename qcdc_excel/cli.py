@@ -424,11 +424,24 @@ ROSTER_METAVAR = ("DS.csv", "ROSTER.csv")
               "(T/M Ban Chỉ đạo – Trưởng ban, thể thức của Đảng).",
               "The form's signature block: nd30 (on behalf of the People's Committee, its chair; Decree "
               "30/2020) or hd36 (on behalf of the steering committee, its head; the Party's layout)."))
+@option("--prefill-from", "prefill_from", multiple=True, metavar=("TỔNG_HỢP_QUÝ", "QUARTER_FILE"),
+        help=("Sổ tổng hợp (hoặc tệp JSON merge --json) của một quý đã có; nhắc lại cho mỗi quý. Biểu mẫu 6 tháng "
+              "hoặc năm của mỗi đơn vị được điền sẵn số liệu cộng dồn từ các quý của chính đơn vị (có dòng ghi chú); "
+              "đơn vị kiểm tra, bổ sung quý còn lại rồi gửi như thường lệ.",
+              "Consolidated workbook (or merge --json file) of a quarter already done; repeat it for each quarter. "
+              "Each unit's half-year or year form is prefilled with its own figures rolled up from those quarters "
+              "(with a printed note); the unit checks them, adds the remaining quarter and sends it as usual."))
+@click.argument("more_prefill", cls=LocalisedArgument, nargs=-1, metavar=("[TỔNG_HỢP_QUÝ…]", "[QUARTER_FILE…]"))
 @click.pass_obj
 def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str, roster: str | None,
-                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str, style: str) -> None:
+                 all_units: bool, units: tuple[str, ...], catalog_version: str, password: str, style: str,
+                 prefill_from: tuple[str, ...] = (), more_prefill: tuple[str, ...] = ()) -> None:
     lang = obj["lang"]
+    prefill = None
     try:
+        if more_prefill and not prefill_from:  # files named after --prefill-from Q1.xlsx: Q2.xlsx Q3.xlsx
+            raise QcdcError("template-prefill-needs-units")
+        prefill_from = prefill_from + more_prefill
         if (units or all_units) and roster is None:
             raise QcdcError("template-needs-roster")
         lv = None
@@ -445,15 +458,30 @@ def template_cmd(obj: dict, level: str | None, period: str | None, out_dir: str,
         units = tuple(_roster_code(ros, u, "--unit", lang) for u in units)
         load_catalog(catalog_version)
         check_output(out_dir, "--out", folder=True)
+        if prefill_from:
+            prefill = _prefill(prefill_from, per, ros, units or all_units)
         with writing(lang, [out_dir]):
             written = make_templates(out_dir, lv, per, ros, list(units), all_units,
-                                     FormOptions(catalog_version, password, style))
+                                     FormOptions(catalog_version, password, style), prefill)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     for path in written:
         click.echo(str(path))
+    if prefill is not None:
+        count = sum(1 for path in written if prefill.get(path.name.split("_")[0]))
+        click.echo(click.style(t("template-prefilled", lang, count=count, sources=", ".join(prefill_from)),
+                               fg="green"), err=True)
     click.echo(click.style(t("template-written", lang, count=len(written), out=out_dir), fg="green"),
                err=True)
+
+
+def _prefill(paths: tuple[str, ...], period, roster, chosen: bool) -> dict[str, dict[str, object]]:
+    """Each unit's figures rolled up from the quarters ``paths`` (``rolling.prefill_values``)."""
+    from .rolling import prefill_values
+
+    if roster is None or not chosen or period is None or period.kind == "Q":
+        raise QcdcError("template-prefill-needs-units")
+    return prefill_values(paths, period)
 
 
 STATUS_COLOURS = {"accepted": "green", "accepted-with-warnings": "yellow", "rejected": "red", "unreadable": "red"}
@@ -852,6 +880,78 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
         _render_pdfs(result.pdfs, lang)
     pdf_ok = result.pdf_error is None and all(r.pdf and not r.problem for r in result.pdfs)
     sys.exit(0 if result.ok and pdf_ok else 1)
+
+
+@main.command("rollup", help=(
+    "Tổng hợp 6 tháng hoặc cả năm từ sổ tổng hợp (hoặc tệp JSON của lệnh merge --json) các quý: TỆP là sổ "
+    "tổng hợp của từng quý (hoặc của 6 tháng đầu năm và các quý sau). Số liệu từng đơn vị được cộng dồn theo "
+    "từng chỉ tiêu (số phát sinh cộng lại, số hiện có lấy quý sau cùng, tỷ lệ tính lại); sổ ghi rõ «Tổng hợp từ "
+    "số liệu các quý», các kỳ số liệu đã dùng và mọi chỗ thiếu (quý thiếu, đơn vị thiếu một quý). Sổ này dùng "
+    "được như sổ tổng hợp thường: gửi lên cấp trên, lệnh report, --previous.\n\n"
+    "Mã thoát: 0 khi đủ số liệu, 1 khi còn chỗ thiếu, 2 khi dùng sai lệnh.\n\n"
+    "\b\nVí dụ:\n  qcdc-excel rollup Q1.xlsx Q2.xlsx Q3.xlsx Q4.xlsx --period 2025 --out NAM-2025.xlsx\n"
+    "  qcdc-excel rollup Q1.xlsx Q2.xlsx --period 2025S1 --out 6-THANG-2025.xlsx",
+    "Build the half-year or the year from the quarters' consolidated workbooks (or merge --json files): FILE is "
+    "the consolidated workbook of each quarter (or of the first half-year and the later quarters). Each unit's "
+    "figures are rolled up by indicator (flows added, stocks the latest quarter's, ratios recomputed); the "
+    "workbook says it is built from the quarters' figures, lists the periods used and every gap (a quarter "
+    "missing, a unit missing in a quarter). It is a consolidated workbook like any other: to send upward, to "
+    "the report command, to --previous.\n\n"
+    "Exit code: 0 when complete, 1 when there are gaps, 2 on a usage error.\n\n"
+    "\b\nExamples:\n  qcdc-excel --lang en rollup Q1.xlsx Q2.xlsx Q3.xlsx Q4.xlsx --period 2025 --out YEAR-2025.xlsx\n"
+    "  qcdc-excel --lang en rollup Q1.xlsx Q2.xlsx --period 2025S1 --out H1-2025.xlsx"),
+    short_help=("Tổng hợp 6 tháng, cả năm từ các quý.", "Build the half-year or year from the quarters."))
+@click.argument("files", cls=LocalisedArgument, nargs=-1, required=True, metavar=("TỆP…", "FILE…"))
+@option("--period", required=True, metavar=("KỲ", "PERIOD"),
+        help=("Kỳ cần tổng hợp: 2025S1, 2025S2 (6 tháng) hoặc 2025 (năm).",
+              "The period to build: 2025S1, 2025S2 (half-year) or 2025 (year)."))
+@option("--out", "out_path", required=True, metavar=("TỔNG_HỢP.xlsx", "RESULT.xlsx"),
+        help=("Sổ tổng hợp cần ghi (đuôi .xlsx); không được trùng một tệp đầu vào.",
+              "Consolidated workbook to write (ending in .xlsx); it may not be one of the input files."))
+@option("--roster", type=click.Path(), default=None, metavar=ROSTER_METAVAR,
+        help=("Danh sách đơn vị (không bắt buộc): tên đơn vị và đơn vị nào phải có số liệu.",
+              "List of units (optional): the units' names, and who must have figures."))
+@option("--password", default=DEFAULT_PASSWORD, show_default=True, metavar=("MẬT_KHẨU", "PASSWORD"),
+        help=("Mật khẩu khóa trang tính của sổ tổng hợp.", "Password protecting the consolidated workbook's sheets."))
+@option("--style", "report_style", type=click.Choice(["nd30", "hd36"]), default="nd30", show_default=True,
+        help=("Khối chữ ký của sổ tổng hợp (như lệnh merge).", "The workbook's signature block (as in merge)."))
+@option("--date", "doc_date", default=None, metavar=("NGÀY", "DATE"),
+        help=("Ngày ghi trên sổ tổng hợp, dạng YYYY-MM-DD; bỏ trống thì lấy ngày cuối kỳ số liệu.",
+              "The date on the workbook, as YYYY-MM-DD; by default the end of the data window."))
+@click.pass_obj
+def rollup_cmd(obj: dict, files: tuple[str, ...], period: str, out_path: str, roster: str | None, password: str,
+               report_style: str, doc_date: str | None) -> None:
+    from .rolling import rollup, target_period
+
+    lang = obj["lang"]
+    try:
+        _check_suffix(out_path, "--out", ".xlsx", {"vi": "sổ tổng hợp", "en": "the consolidated workbook"},
+                      "nam-2025.xlsx")
+        per = target_period(period)
+        ros = _load_roster(roster, lang)
+        check_output(out_path, "--out", example="nam-2025.xlsx")
+        date = _parse_report_date(doc_date)
+        with writing(lang, [out_path]):
+            result = rollup(files, per, out_path, roster=ros, password=password, date=date, style=report_style)
+    except QcdcError as exc:
+        raise _fail(exc, lang) from None
+    render_rollup(result, lang)
+    render_written(lang, workbook=result.out)
+    sys.exit(0 if result.ok else 1)
+
+
+def render_rollup(result, lang: str) -> None:
+    """The parts used with their windows, then every gap (or that there is none)."""
+    parts = ", ".join(p.period.label(lang) for p in result.parts)
+    click.echo(click.style(t("rollup-derived", lang, parts=parts), bold=True))
+    for part in result.parts:
+        window = part.units and (min(u.window[0] for u in part.units), max(u.window[1] for u in part.units))
+        span = f"{window[0]:%d/%m/%Y} – {window[1]:%d/%m/%Y}" if window else ""
+        click.echo(f"  {part.period.label(lang):<22} {span:<25} {part.path}")
+    for gap in result.gaps:
+        click.echo(click.style(f"  {gap.words(lang)}", fg="yellow"))
+    key, colour = ("rollup-gaps", "yellow") if result.gaps else ("rollup-complete", "green")
+    click.echo(click.style(t(key, lang, count=len(result.gaps)), fg=colour))
 
 
 @main.command("report", help=(

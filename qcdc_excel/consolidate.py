@@ -85,6 +85,14 @@ class DetailRow:
     is_parent_own: bool = False
 
 
+@dataclass(frozen=True)
+class Derived:
+    """What a consolidation made from the consolidations of shorter periods (``rolling.rollup``) says
+    of its sources: each part (period code, file name, data window) and every gap, in words."""
+    parts: tuple[tuple[str, str, tuple[dt.date, dt.date] | None], ...]
+    gaps: tuple[tuple[str, str], ...] = ()  # (vi, en)
+
+
 @dataclass
 class Consolidation:
     catalog: Catalog
@@ -102,6 +110,7 @@ class Consolidation:
     expected: list[ExpectedUnit]
     include_rejected: bool
     unverified: bool  # some rejected submission entered the totals
+    derived: Derived | None = None  # built from the quarters (``rolling.rollup``), not from the units' returns
 
     def counts(self) -> dict[str, int]:
         c = Counter(e.status for e in self.expected)

@@ -320,8 +320,9 @@ def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
         if motto2:
             sheet.put(f"A{g.motto2}", motto2, S_MOTTO2, merge_to=f"E{g.motto2}")
     if head.banner:
-        sheet.put(f"A{g.banner}", head.banner, S_BANNER, merge_to=f"F{g.banner}")
-        sheet.heights[g.banner] = fit_height(head.banner, sheet.width_of("A1", "F1"), bold=True)
+        # inside the printed columns (A:E), wrapped: a long line is never cut at the page's edge
+        sheet.put(f"A{g.banner}", head.banner, S_BANNER, merge_to=f"E{g.banner}")
+        sheet.heights[g.banner] = fit_height(head.banner, sheet.width_of("A1", "E1"), bold=True)
     sheet.put(f"A{g.title}", head.title, S_TITLE, merge_to=f"E{g.title}")
     sheet.heights[g.title] = fit_height(head.title, sheet.width_of("A1", "E1"), 14, True)
     period = ids["period"]

@@ -159,6 +159,12 @@ def read_history(paths: Iterable[str | Path]) -> Series:
 
 def read_previous(path: str | Path) -> list[UnitPeriod]:
     """Each unit's figures in one previous file (a consolidated workbook or a ``merge --json`` file)."""
+    return read_part(path)[1]
+
+
+def read_part(path: str | Path) -> tuple[dict, list[UnitPeriod]]:
+    """One file's header (``catalog_version``, ``parent``: the consolidating unit's code, ``period``:
+    its code as written) and each unit's figures in it."""
     path = Path(path)
     data = _read_bytes(path)
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
@@ -167,7 +173,8 @@ def read_previous(path: str | Path) -> list[UnitPeriod]:
     else:
         block, rows = _sheet_block(path, data)
     catalog = _catalog(path, block.get("catalog_version"))
-    return [_unit_period(path, where, fields, values, catalog, block.get("period")) for where, fields, values in rows]
+    units = [_unit_period(path, where, fields, values, catalog, block.get("period")) for where, fields, values in rows]
+    return {k: block.get(k) for k in ("catalog_version", "parent", "period")}, units
 
 
 def _invalid(path: Path, vi: str, en: str) -> QcdcError:
@@ -357,5 +364,5 @@ def _rolled(how: str, present: list[tuple[Period, object]]) -> object:
     return values[-1]  # last
 
 
-__all__ = ["FIXED", "Series", "UNITS_FORMAT", "UnitPeriod", "UnitRow", "header", "read_history", "read_previous",
+__all__ = ["FIXED", "Series", "UNITS_FORMAT", "UnitPeriod", "UnitRow", "header", "read_history", "read_part", "read_previous",
            "roll", "sheet_rows", "units_json"]

@@ -86,6 +86,76 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The previous-period file (--previous) {path} cannot be used: {reason}. Give the consolidated "
               "workbook (.xlsx) or the JSON file that 'qcdc-excel merge' wrote for that period.",
     },
+    # --- rollup: the half-year and the year from the quarters ------------------------------------------
+    "rollup-input-invalid": {
+        "vi": "Tệp {path} không dùng để tổng hợp được: {reason}. Hãy đưa sổ tổng hợp (.xlsx) hoặc tệp JSON do "
+              "lệnh «qcdc-excel merge» ghi cho từng quý.",
+        "en": "{path} cannot be rolled up: {reason}. Give the consolidated workbook (.xlsx) or the JSON file "
+              "that 'qcdc-excel merge' wrote for each quarter.",
+    },
+    "rollup-period-kind": {
+        "vi": "--period {value}: chỉ tổng hợp được 6 tháng (ví dụ 2025S1, 2025S2) hoặc cả năm (ví dụ 2025) từ các quý.",
+        "en": "--period {value}: only a half-year (e.g. 2025S1, 2025S2) or a year (e.g. 2025) can be built from "
+              "its quarters.",
+    },
+    "rollup-part-outside": {
+        "vi": "Tệp {path} là số liệu {part}, không phải một quý (hoặc 6 tháng) của {period}. Chỉ đưa các tệp của "
+              "những kỳ nằm trong {period}.",
+        "en": "{path} holds the figures of {part}, not a quarter (or half-year) of {period}. Give only files of "
+              "the periods inside {period}.",
+    },
+    "rollup-overlap": {
+        "vi": "Các tệp {first} ({first_period}) và {second} ({second_period}) cùng tính {quarter}: số liệu sẽ bị "
+              "cộng hai lần. Chỉ đưa một tệp cho mỗi quý.",
+        "en": "{first} ({first_period}) and {second} ({second_period}) both count {quarter}: the figures would be "
+              "added twice. Give one file for each quarter.",
+    },
+    "rollup-parents-differ": {
+        "vi": "Các tệp không cùng một đơn vị tổng hợp: {first} là của {first_parent}, {second} là của "
+              "{second_parent}. Chỉ đưa sổ tổng hợp các kỳ của cùng một đơn vị.",
+        "en": "The files are not of the same consolidating unit: {first} is {first_parent}'s, {second} is "
+              "{second_parent}'s. Give the consolidated workbooks of one unit's periods.",
+    },
+    "rollup-catalogs-differ": {
+        "vi": "Các tệp theo hai danh mục chỉ tiêu khác nhau: {first} ({first_version}) và {second} "
+              "({second_version}); không cộng dồn được.",
+        "en": "The files follow two different indicator catalogs: {first} ({first_version}) and {second} "
+              "({second_version}); they cannot be added up.",
+    },
+    "rollup-empty": {
+        "vi": "Các tệp {path} không có số liệu của đơn vị nào; không có gì để tổng hợp.",
+        "en": "The files {path} hold no unit's figures; there is nothing to roll up.",
+    },
+    "rollup-gap-period": {
+        "vi": "Thiếu số liệu {period}: không có sổ tổng hợp của kỳ này.",
+        "en": "{period} is missing: no consolidated workbook of that period was given.",
+    },
+    "rollup-gap-unit": {
+        "vi": "{name} ({unit}) không có số liệu {period}.",
+        "en": "{name} ({unit}) has no figures for {period}.",
+    },
+    "rollup-derived": {
+        "vi": "Tổng hợp từ số liệu các quý: {parts}.",
+        "en": "Built from the quarters' figures: {parts}.",
+    },
+    "rollup-gaps": {
+        "vi": "Còn {count} chỗ thiếu số liệu (xem trang «Nguồn tổng hợp»).",
+        "en": "{count} gaps in the figures (see the sheet 'Nguồn tổng hợp').",
+    },
+    "rollup-complete": {
+        "vi": "Đủ số liệu mọi quý của mọi đơn vị.",
+        "en": "Every unit's figures for every quarter are there.",
+    },
+    "template-prefilled": {
+        "vi": "{count} biểu mẫu đã điền sẵn số liệu cộng dồn từ các quý ({sources}); đơn vị kiểm tra, bổ sung quý "
+              "còn lại rồi gửi như thường lệ.",
+        "en": "{count} forms prefilled with the figures rolled up from the quarters ({sources}); the units check "
+              "them, add the remaining quarter and send them as usual.",
+    },
+    "template-prefill-needs-units": {
+        "vi": "--prefill-from cần --roster với --all hoặc --unit, và --period là 6 tháng hoặc năm.",
+        "en": "--prefill-from needs --roster with --all or --unit, and a --period that is a half-year or a year.",
+    },
     "history-duplicate": {
         "vi": "Đơn vị {unit} có hai bộ số liệu {period} trong các tệp kỳ trước: {first} và {second}. Chỉ đưa một tệp "
               "cho mỗi kỳ.",

@@ -47,16 +47,32 @@ def _load_openpyxl() -> None:
     BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)  # last: its presence means "loaded"
 
 
-def form_heading(layout: FormLayout, period: Period | None, identity: Identity, style: str = "nd30") -> FormHeader:
-    """What a unit's form says in its header."""
+# The printed note of a half-year or year form prefilled from the unit's quarters (``--prefill-from``).
+PREFILL_NOTE = "Số liệu điền sẵn từ các quý — đơn vị kiểm tra, bổ sung quý còn lại"
+
+
+def form_heading(layout: FormLayout, period: Period | None, identity: Identity, style: str = "nd30",
+                 note: str = "") -> FormHeader:
+    """What a unit's form says in its header (``note``: a printed line above the title)."""
     return FormHeader(layout.catalog.title, period.label("vi") if period else "", period.window if period else None,
-                    identity.unit_code, identity.unit_name, identity.parent_text, bool(identity.unit_code), style)
+                    identity.unit_code, identity.unit_name, identity.parent_text, bool(identity.unit_code), style,
+                    note)
+
+
+def _prefilled(sheet: FormSheet, layout: FormLayout, values: dict[str, object]) -> FormSheet:
+    """The form's input cells holding ``values`` (figures the unit checks and corrects)."""
+    for code in layout.input_codes:
+        value = values.get(code)
+        if value is not None:
+            sheet.cells[layout.cells[code]].value = value
+    return sheet
 
 
 def build_template(level: str, period: Period | None = None, identity: Identity | None = None,
                    catalog_version: str = CURRENT_VERSION, password: str = DEFAULT_PASSWORD,
-                   style: str = "nd30") -> Workbook:
-    """The template workbook of ``level``; personalised when ``identity`` names a unit."""
+                   style: str = "nd30", values: dict[str, object] | None = None) -> Workbook:
+    """The template workbook of ``level``; personalised when ``identity`` names a unit; ``values``: its
+    figures prefilled (from its quarters), with :data:`PREFILL_NOTE` printed above the title."""
     _load_openpyxl()
     if style not in STYLES:
         raise QcdcError("report-style", value=style, known=", ".join(STYLES))
@@ -65,7 +81,8 @@ def build_template(level: str, period: Period | None = None, identity: Identity 
     wb = new_workbook()
     ws = wb.active
     ws.title = FORM_SHEET
-    render_openpyxl(ws, describe_form(layout, form_heading(layout, period, identity, style)), password)
+    sheet = describe_form(layout, form_heading(layout, period, identity, style, PREFILL_NOTE if values else ""))
+    render_openpyxl(ws, _prefilled(sheet, layout, values or {}), password)
 
     meta = wb.create_sheet(META_SHEET)
     for r, (key, value) in enumerate(metadata(layout, period, identity), start=1):
@@ -201,12 +218,14 @@ class FormOptions:
 
 def make_templates(out_dir: str | Path, level: str | None = None, period: Period | None = None,
                    roster: Roster | None = None, units: list[str] | None = None,
-                   all_units: bool = False, options: FormOptions = FormOptions()) -> list[Path]:
+                   all_units: bool = False, options: FormOptions = FormOptions(),
+                   prefill: dict[str, dict[str, object]] | None = None) -> list[Path]:
     """Write blank or personalised templates into ``out_dir``; returns the files written.
 
     Without a roster: the blank template of ``level``. With a roster and ``all_units``: one per
     unit (of ``level`` when given, else every unit at its own level). With ``units``: those units.
-    ``options``: the catalog version, password and style of every form written.
+    ``options``: the catalog version, password and style of every form written. ``prefill``: unit code
+    -> its figures rolled up from its quarters (``rolling.prefill_values``), written into its form.
     """
     out = Path(out_dir)
     if (units or all_units) and roster is None:
@@ -243,8 +262,16 @@ def make_templates(out_dir: str | Path, level: str | None = None, period: Period
     targets = [path_inside(out, template_filename(u.level, period, u.code)) for u in chosen]
     refuse_replacing_reports(targets)
     personaliser = Personaliser(options.catalog_version, options.password, options.style)
-    return [atomic_write_bytes(target, personaliser.bytes_for(u.level, period, Identity.of(u, roster)))
-            for target, u in zip(targets, chosen)]
+    prefill = prefill or {}
+
+    def data(u) -> bytes:
+        identity = Identity.of(u, roster)
+        if prefill.get(u.code):
+            return template_bytes(u.level, period, identity, options.catalog_version, options.password,
+                                  options.style, prefill[u.code])
+        return personaliser.bytes_for(u.level, period, identity)
+
+    return [atomic_write_bytes(target, data(u)) for target, u in zip(targets, chosen)]
 
 
 # --- rendering the form's description with openpyxl ------------------------------------------------

@@ -25,7 +25,7 @@ from .atomic import atomic_write_bytes
 from .catalog import Indicator
 from .consolidate import Consolidation, Totals
 from .form import (CHARTS_SHEET, DEFAULT_PASSWORD, DETAILS_SHEET, FINDINGS_SHEET, FONT, META_SHEET, NOTES_SHEET,
-                   STATUS_SHEET)
+                   ROLLUP_SHEET, STATUS_SHEET)
 from .form_sheet import (LINE_PT, MARGINS, S_CELL, S_HEAD, FormSheet, FormHeader, Style, Validation, date_line_text,
                          describe_form, fit_height, input_style)
 from .i18n import WORDS, word
@@ -83,6 +83,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, date: d
     _findings_sheet(wb, f, cons, report, base)
     _notes_sheet(wb, f, cons)
     _charts_sheet(wb, f, cons, status_range)
+    _rollup_sheet(wb, f, cons)
     _meta_sheet(wb, layout, cons)
     _units_sheet(wb, cons)
     wb.close()
@@ -168,7 +169,7 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     parent_text = " – ".join(x for x in (cons.parent_parent, cons.parent_parent_name) if x)
     head = FormHeader(f"{layout.catalog.title} (TỔNG HỢP)", period.label("vi") if period else "", cons.window,
                     cons.parent_code or "", cons.parent_name or "", parent_text, True, style,
-                    UNVERIFIED if cons.unverified else "", t.units, date, report_number=cons.own_report_number,
+                    _summary_banner(cons), t.units, date, report_number=cons.own_report_number,
                     report_issued=date)
     sheet = describe_form(layout, head)
     cells = sheet.cells
@@ -211,6 +212,22 @@ def _summary_sheet(wb, f: _Formats, layout: FormLayout, cons: Consolidation, pas
     _editable_signature(sheet, layout)
     sheet.footer = _footer_parts(cons)
     render_xlsxwriter(wb, ws, sheet, password)
+
+
+DERIVED = "Tổng hợp từ số liệu các quý"  # the mark of a workbook built by ``rolling.rollup``
+
+
+def _summary_banner(cons: Consolidation) -> str:
+    """The summary sheet's red line: figures not all accepted, and/or built from the quarters (which
+    ones; how many gaps)."""
+    lines = [UNVERIFIED] if cons.unverified else []
+    if cons.derived is not None:
+        periods = [parse_period(code) for code, _, _ in cons.derived.parts]
+        line = f"{DERIVED}: " + ", ".join(p.label("vi") for p in periods) + "."
+        if cons.derived.gaps:
+            line += f" Còn {len(cons.derived.gaps)} chỗ thiếu số liệu (xem trang «{ROLLUP_SHEET}»)."
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _own_remark(sheet: FormSheet, r, text: str | None) -> None:
@@ -883,6 +900,43 @@ def ratio_axis(values: list) -> tuple[float, float]:
     return (0.0 if low <= 0.2 else min(low, high - 0.1)), high
 
 
+ROLLUP_WIDTHS = (24, 40, 36)
+
+
+def _rollup_sheet(wb, f: _Formats, cons: Consolidation) -> None:
+    """A workbook built from the quarters: the parts it adds up with their data windows, then every
+    gap (a quarter missing, a unit missing in a part), in words."""
+    if cons.derived is None:
+        return
+    ws = wb.add_worksheet(ROLLUP_SHEET)
+    ws.write_string(0, 0, f"{DERIVED.upper()} — {cons.parent_name} — {_period_words(cons)}", f.bold)
+    heads = ("Kỳ", "Tệp", "Số liệu tính từ ngày … đến ngày …")
+    for c, text in enumerate(heads):
+        ws.write_string(2, c, text, f.head)
+    row = 2
+    for code, name, window in cons.derived.parts:
+        row += 1
+        span = f"{window[0]:%d/%m/%Y} – {window[1]:%d/%m/%Y}" if window else ""
+        for c, text in enumerate((parse_period(code).label("vi"), name, span)):
+            ws.write_string(row, c, text, f.row_text)  # file names are text, never a formula
+    row += 2
+    ws.write_string(row, 0, "CÁC CHỖ THIẾU SỐ LIỆU" if cons.derived.gaps else "Đủ số liệu mọi quý của mọi đơn vị.",
+                    f.bold)
+    for vi, _ in cons.derived.gaps:
+        row += 1
+        ws.merge_range(row, 0, row, 2, vi, f.row_text)
+    for c, width in enumerate(ROLLUP_WIDTHS):
+        ws.set_column(c, c, width)
+    ws.print_area(0, 0, row, len(ROLLUP_WIDTHS) - 1)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    _footer(ws, cons)
+
+
+def _period_words(cons: Consolidation) -> str:
+    return parse_period(cons.period).label("vi") if cons.period else ""
+
+
 def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:
     ws = wb.add_worksheet(META_SHEET)
     period = parse_period(cons.period) if cons.period else None
@@ -890,6 +944,10 @@ def _meta_sheet(wb, layout: FormLayout, cons: Consolidation) -> None:
     rows += [("units_included", str(cons.totals.units)),
              ("flag_units_json", json.dumps(cons.totals.flag_units, sort_keys=True)),
              ("unverified", "1" if cons.unverified else "0")]
+    if cons.derived is not None:  # built from the quarters' consolidations (``rolling.rollup``)
+        rows += [("derived_from", "quarters"), ("derived_note", DERIVED),
+                 ("derived_parts", json.dumps([p for p, _, _ in cons.derived.parts])),
+                 ("derived_gaps", str(len(cons.derived.gaps)))]
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)
