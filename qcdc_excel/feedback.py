@@ -400,7 +400,7 @@ def _draw_front(ws, front: FrontSheet) -> None:
     side = Side(style="thin", color="FF" + front.grid)
     grid = Border(left=side, right=side, top=side, bottom=side)
     looks = {role: (Font(name=front.font, size=st.size, bold=st.bold, italic=st.italic,
-                         color="FF" + st.color if st.color else None),
+                         underline="single" if st.underline else None, color="FF" + st.color if st.color else None),
                     Alignment(horizontal=st.halign, vertical=st.valign, wrap_text=st.wrap or None),
                     grid if st.border else Border())
              for role, st in front.styles.items()}
@@ -408,8 +408,8 @@ def _draw_front(ws, front: FrontSheet) -> None:
         if spec.merge_to:  # merged first: the range takes no lines from its first cell (as in the package path)
             ws.merge_cells(f"{spec.ref}:{spec.merge_to}")
         c = ws[spec.ref]
-        if spec.value is None:  # only the lines of a merged box
-            c.border = looks[spec.style][2]
+        if spec.value is None:  # only the style: the lines of a merged box, the room to sign
+            c.font, c.alignment, c.border = looks[spec.style]
             continue
         c.value = spec.value
         if isinstance(spec.value, str):
@@ -426,13 +426,14 @@ def _draw_front(ws, front: FrontSheet) -> None:
         ws.column_dimensions[col].width = width
     for row, height in front.heights.items():
         ws.row_dimensions[row].height = height
-    ws.print_title_rows = f"{front.repeat_row}:{front.repeat_row}"
+    if front.repeat_row:
+        ws.print_title_rows = f"{front.repeat_row}:{front.repeat_row}"
     ws.print_area = front.print_area
     for side, text in front.footer.items():
         getattr(ws.oddFooter, side).text = text
     ws.page_setup.orientation = "landscape" if front.landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, front.pages_high
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins = PageMargins(**front.margins)
     if front.protected:
