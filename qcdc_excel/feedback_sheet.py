@@ -385,6 +385,8 @@ def describe_receipt(sub: Submission, lang: str = "vi", office: Office | str | N
     sentence, keep = RECEIPT_SENTENCE[en]
     _line(sheet, R_SENTENCE, sentence, "line")
     _line(sheet, R_SENTENCE + 1, keep, "note")
+    sheet.put(f"A{R_DATE - 1}", None, "line")  # a gap above the date line
+    sheet.heights[R_DATE - 1] = 24
     sheet.put(f"C{R_DATE}", date_line(office, received_at(sub), en), "date")
     sheet.put(f"C{R_DATE + 1}", SIGNER[en][0], "signer")
     sheet.put(f"C{R_DATE + 2}", SIGNER[en][1], "hint")
