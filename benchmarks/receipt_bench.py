@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (puts the repository on sys.path)
 
 from qcdc_excel.feedback import DEFAULT_PASSWORD, _password_hash  # noqa: E402
-from qcdc_excel.feedback_sheet import describe_front  # noqa: E402
+from qcdc_excel.feedback_sheet import describe_front, describe_receipt  # noqa: E402
 from qcdc_excel.feedback_zip import opened_transitional, patched_copy, receipt_workbook  # noqa: E402
 from qcdc_excel.validate import read_submission  # noqa: E402
 
@@ -36,8 +36,8 @@ def as_copy(sub, data: bytes, office: str) -> bytes:
 
 
 def standalone(sub, data: bytes, office: str) -> bytes:
-    """The receipt now: a one-page workbook of its own."""
-    return receipt_workbook(describe_front(sub, "vi", office), sub.copy_mark, _password_hash(DEFAULT_PASSWORD))
+    """The receipt now: a one-page workbook of its own (the portrait paper, ``describe_receipt``)."""
+    return receipt_workbook(describe_receipt(sub, "vi", office), sub.copy_mark, _password_hash(DEFAULT_PASSWORD))
 
 
 def measure(n: int, work: Path, sample: int, rounds: int) -> dict:

@@ -18,13 +18,14 @@ from typing import Iterable
 
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
-from .feedback_sheet import COLUMNS, FrontSheet, describe_front, received_text, returned_footer
+from .feedback_sheet import COLUMNS, FrontSheet, describe_front, describe_receipt, received_text, returned_footer
 from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy, receipt_workbook
 from .fingerprint import COPY_MARK_NAME
 from .form import DEFAULT_PASSWORD, FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
 from .reader import open_workbook
 from .record import Submission, status_label
+from .roster import Office
 from .safe_paths import is_plain_code, path_inside, safe_component
 
 AUTHOR = "qcdc-excel"
@@ -80,7 +81,7 @@ class FeedbackWriter:
     """
 
     def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", workers: int = 0,
-                 office: str | None = None):
+                 office: Office | str | None = None):
         self._pool = None
         self._out_dir = Path(out_dir)
         self._out_dir.mkdir(parents=True, exist_ok=True)
@@ -205,14 +206,14 @@ def _write_task(task) -> tuple[Path | None, Path]:
 
 
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
-                         jobs: int | None = None, office: str | None = None) -> list[Path]:
+                         jobs: int | None = None, office: Office | str | None = None) -> list[Path]:
     """One feedback file per submission (see :func:`feedback_names` for the names); ``office``
-    names the receiving office on each (``feedback_sheet.describe_front``)."""
+    names the receiving office on each (``feedback_sheet.describe_front``, ``describe_receipt``)."""
     return FeedbackWriter(subs, out_dir, lang, default_workers(jobs), office).result()
 
 
 def feedback_content(sub: Submission, lang: str = "vi", name: str | None = None,
-                     office: str | None = None) -> tuple[str, bytes]:
+                     office: Office | str | None = None) -> tuple[str, bytes]:
     """(file name, bytes) of the feedback of ``sub``: its marked copy, or a text note when the
     file is unreadable or cannot be rebuilt (``name`` is then replaced by the note's name)."""
     if sub.status != "unreadable":
@@ -225,7 +226,7 @@ def feedback_content(sub: Submission, lang: str = "vi", name: str | None = None,
 
 
 def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None,
-                   office: str | None = None) -> Path:
+                   office: Office | str | None = None) -> Path:
     """Write the feedback file of ``sub`` into ``out_dir`` and return its path."""
     target, data = feedback_content(sub, lang, name, office)
     return atomic_write_bytes(path_inside(out_dir, target), data)
@@ -316,15 +317,17 @@ def _password_hash(password: str) -> str:
     return hash_password(password)
 
 
-def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None, office: str | None = None) -> bytes:
+def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None,
+                office: Office | str | None = None) -> bytes:
     """The feedback of ``sub``, with ``office`` named as who received it. An accepted file (no
-    finding) gets its receipt, a one-page workbook of its own (``feedback_zip.receipt_workbook``).
+    finding) gets its receipt, a one-page A4 portrait paper in a workbook of its own
+    (``feedback_sheet.describe_receipt``, ``feedback_zip.receipt_workbook``).
     Any other gets the unit's workbook with the findings marked and the front sheet
     (``feedback_sheet``) in front: by editing its package when it is laid out as expected
     (~1.2 ms), otherwise through openpyxl (~40 ms)."""
-    front = describe_front(sub, lang, office)
     if sub.status == "accepted":  # nothing to mark: a one-page receipt of its own
-        return receipt_workbook(front, sub.copy_mark, _password_hash(DEFAULT_PASSWORD))
+        return receipt_workbook(describe_receipt(sub, lang, office), sub.copy_mark, _password_hash(DEFAULT_PASSWORD))
+    front = describe_front(sub, lang, office)
     data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
     patched = patched_copy(sub, data, front, lambda: _password_hash(DEFAULT_PASSWORD), raw=raw)
     return patched if patched is not None else _openpyxl_copy(sub, front, data)
@@ -397,7 +400,7 @@ def _draw_front(ws, front: FrontSheet) -> None:
     side = Side(style="thin", color="FF" + front.grid)
     grid = Border(left=side, right=side, top=side, bottom=side)
     looks = {role: (Font(name=front.font, size=st.size, bold=st.bold, italic=st.italic,
-                         color="FF" + st.color if st.color else None),
+                         underline="single" if st.underline else None, color="FF" + st.color if st.color else None),
                     Alignment(horizontal=st.halign, vertical=st.valign, wrap_text=st.wrap or None),
                     grid if st.border else Border())
              for role, st in front.styles.items()}
@@ -405,8 +408,8 @@ def _draw_front(ws, front: FrontSheet) -> None:
         if spec.merge_to:  # merged first: the range takes no lines from its first cell (as in the package path)
             ws.merge_cells(f"{spec.ref}:{spec.merge_to}")
         c = ws[spec.ref]
-        if spec.value is None:  # only the lines of a merged box
-            c.border = looks[spec.style][2]
+        if spec.value is None:  # only the style: the lines of a merged box, the room to sign
+            c.font, c.alignment, c.border = looks[spec.style]
             continue
         c.value = spec.value
         if isinstance(spec.value, str):
@@ -423,13 +426,14 @@ def _draw_front(ws, front: FrontSheet) -> None:
         ws.column_dimensions[col].width = width
     for row, height in front.heights.items():
         ws.row_dimensions[row].height = height
-    ws.print_title_rows = f"{front.repeat_row}:{front.repeat_row}"
+    if front.repeat_row:
+        ws.print_title_rows = f"{front.repeat_row}:{front.repeat_row}"
     ws.print_area = front.print_area
     for side, text in front.footer.items():
         getattr(ws.oddFooter, side).text = text
     ws.page_setup.orientation = "landscape" if front.landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, front.pages_high
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins = PageMargins(**front.margins)
     if front.protected:

@@ -13,8 +13,12 @@ For an accepted file (with or without warnings) the front sheet is the office's 
 file, when (Vietnam time), which file (its name and its SHA-256 shortened to four groups of four
 hexadecimal digits, the start of what ``sha256sum`` prints), and the figures' fingerprint «Mã số
 liệu» (``fingerprint.figures_fingerprint``). The full SHA-256 is kept in the file, on a row below
-the printed area. A clean file's receipt is this sheet alone, a one-page workbook of its own
-(``feedback_zip.receipt_workbook``); with warnings it is the front sheet of the unit's workbook.
+the printed area. With warnings the receipt is the front sheet of the unit's workbook, landscape as
+below. A clean file's receipt is an official paper of its own (:func:`describe_receipt`, written as a
+one-page workbook by ``feedback_zip.receipt_workbook``): one A4 portrait page with the receiving
+office's organ block and the national motto, the title centred, the same information as «label:
+value» lines, the result as a sentence, the place and the day received, and the receiver's
+signature block.
 
 The layout (rows top to bottom)::
 
@@ -38,8 +42,9 @@ from .feedback_live import DONE_CONDITION, finding_state, verdict_formula
 from .form import FEEDBACK_SHEET, FONT
 from .form_sheet import ALERT_TEXT, GRID_LINE, CondFormat, Style
 from .i18n import QcdcError
-from .periods import VN_TIME, parse_period
+from .periods import VN_TIME, parse_period, vn_date
 from .record import Submission, status_label
+from .roster import Office, place_name
 
 # What the front sheet tells the unit to do, by result. Most units get a clean file back: for them
 # it is a receipt (the SHA-256 above names exactly the file received), with nothing to fix.
@@ -121,10 +126,11 @@ class FrontSheet:
     widths: tuple[float, ...] = WIDTHS
     heights: dict[int, int] = field(default_factory=dict)
     cond_formats: list[CondFormat] = field(default_factory=list)  # look "ok": the verdict in bold green
-    repeat_row: int = HEAD_ROW  # printed at the top of every page
+    repeat_row: int | None = HEAD_ROW  # printed at the top of every page
     grid: str = GRID_LINE  # colour of the table's lines
     margins: dict[str, float] = field(default_factory=lambda: dict(MARGINS))
     landscape: bool = True  # on A4, as wide as one page, as long as it takes
+    pages_high: int = 0  # pages the print area fits into top to bottom (0: as many as it takes)
     protected: bool = True
     footer: dict[str, str] = field(default_factory=dict)  # left/center/right, Excel header codes
     print_rows: int = 0  # the last printed row (the full SHA-256 lies below it)
@@ -174,19 +180,27 @@ def _vn(when: dt.datetime) -> dt.datetime:
     return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).astimezone(VN_TIME)
 
 
-def received_when(sub: Submission, lang: str = "vi") -> str:
+def received_at(sub: Submission) -> dt.datetime | None:
     """When the office received the file, Vietnam time: the web desk's arrival time (the server's
     clock; only the day for a file the office took in from mail and dated), else the time the file
     was last written into the inbox folder (its modification time: when it was saved from the mail
-    or Zalo), said as such; «-» when neither is known."""
+    or Zalo); None when neither is known."""
     if sub.received is not None:
-        when, how = _vn(sub.received), ("", "")
-    else:
-        try:
-            when = dt.datetime.fromtimestamp(sub.path.stat().st_mtime, VN_TIME)
-        except OSError:
-            return "-"
-        how = (", theo thời điểm tệp được lưu vào hộp thư", ", when the file was saved into the inbox")
+        return _vn(sub.received)
+    try:
+        return dt.datetime.fromtimestamp(sub.path.stat().st_mtime, VN_TIME)
+    except OSError:
+        return None
+
+
+def received_when(sub: Submission, lang: str = "vi") -> str:
+    """When the office received the file (:func:`received_at`) in words, saying when it is the
+    file's time in the inbox folder; «-» when unknown."""
+    when = received_at(sub)
+    if when is None:
+        return "-"
+    how = ("", "") if sub.received is not None else (
+        ", theo thời điểm tệp được lưu vào hộp thư", ", when the file was saved into the inbox")
     if when.time() == dt.time():  # a file taken in from mail: the day the office gave, no hour
         return f"{when:%d/%m/%Y}" if lang == "en" else f"ngày {when:%d/%m/%Y}"
     if lang == "en":
@@ -218,7 +232,7 @@ def finding_height(title: str, todo: str) -> int:
     return LINE_HEIGHT * max(1, -(-len(todo) // TODO_CHARS), -(-len(title) // PROBLEM_CHARS)) + 3
 
 
-def describe_front(sub: Submission, lang: str = "vi", office: str | None = None) -> FrontSheet:
+def describe_front(sub: Submission, lang: str = "vi", office: Office | str | None = None) -> FrontSheet:
     """The front sheet of the feedback copy of ``sub``, in ``lang`` ("vi" or "en"): the receipt of
     an accepted file, the check result of one to fix. ``office``: who received it (the roster's
     consolidating unit, «Huyện Kbang»)."""
@@ -260,20 +274,9 @@ def _paper(sheet: FrontSheet, sub: Submission, en: int) -> None:
     sheet.put(f"C{r}", sub.sha256 or "-", "value", merge_to=f"G{r}")
 
 
-def _info(sheet: FrontSheet, sub: Submission, en: int, office: str | None) -> None:
+def _info(sheet: FrontSheet, sub: Submission, en: int, office: Office | str | None) -> None:
     """The information rows; the verdict is live when typing can fix every error."""
-    rows = [
-        (("Cơ quan nhận", "Received by")[en], office or "-"),
-        (("Thời điểm nhận", "Received at")[en], received_when(sub, sheet.lang)),
-        (("Tệp", "File")[en], sub.received_name or sub.path.name),
-        (("Đơn vị", "Unit")[en], " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
-        (("Kỳ báo cáo", "Period")[en], period_words(sub.period, sheet.lang)),
-        (("Kết quả", "Result")[en], status_label(sub.status, ("vi", "en")[en], "front")),
-        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings found")[en],
-         f"{len(sub.errors)} / {len(sub.warnings)}"),
-        (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], short_sha(sub.sha256)),
-        (("Mã số liệu", "Figures fingerprint")[en], sub.fingerprint or "-"),
-    ]
+    rows = _info_rows(sub, en, office)
     for r, (label, value) in enumerate(rows, start=INFO_ROW):
         sheet.put(f"A{r}", label, "label", merge_to=f"B{r}")
         if r != VERDICT_ROW:
@@ -301,3 +304,131 @@ def _findings(sheet: FrontSheet, sub: Submission, lang: str) -> None:
         for col, value, style in zip(COLUMNS, values, ROW_STYLES):
             sheet.put(f"{col}{r}", value, style, formula if col == "E" else None, link=link if col == "C" else None)
         sheet.heights[r] = finding_height(values[1], values[3])
+
+
+
+# --- the receipt of an accepted file with no finding: an official one-page paper ---------------------
+# An A4 portrait page as an office issues it (Decree 30/2020): the receiving office's organ block top
+# left and the national motto top right, the title centred, the information as «label: value» lines,
+# the result as a sentence, then the place and date (of the time received) and the receiver's signature
+# block on the right. Rows top to bottom::
+#
+#     1..3    organ block (parent, office in bold, short rule) | motto, its second line ruled
+#     5       title «BIÊN NHẬN BÁO CÁO»
+#     7..15   Cơ quan nhận, Thời điểm nhận, Tệp, Đơn vị, Kỳ báo cáo, Kết quả, counts, Dấu tệp, Mã số liệu
+#     17..18  «Không phát hiện lỗi. …» and what the unit keeps
+#     20..23  «Kbang, ngày 06 tháng 12 năm 2026», «NGƯỜI NHẬN», «(Ký, ghi rõ họ tên)», room to sign
+#     last+2  the full SHA-256, outside the print area (kept in the file, not printed)
+MOTTO = (("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
+         ("SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"))
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+ORGAN_RULE = "───────"  # under the office's name, as on the form (form_sheet.ORGAN_RULES)
+RECEIPT_SENTENCE = (
+    ("Không phát hiện lỗi. Báo cáo đã được tiếp nhận, đơn vị không cần gửi lại.",
+     "Đơn vị giữ tệp này làm biên nhận: dấu tệp SHA-256 ở trên xác định đúng tệp đã nhận."),
+    ("No problems found. The report has been received; the unit need not send it again.",
+     "Keep this file as the receipt: the SHA-256 fingerprint above identifies the very file received."))
+SIGNER = (("NGƯỜI NHẬN", "(Ký, ghi rõ họ tên)"), ("RECEIVED BY", "(Signature and full name)"))
+RECEIPT_WIDTHS = (36, 2, 44)  # organ block | gap | motto, date and signature
+R_TITLE, R_INFO, R_SENTENCE, R_DATE = 5, 7, 17, 20  # the title, the information, the sentence, the date
+LINE_CHARS, LINE_POINTS = 86, 20  # a «label: value» line: characters a line holds, its height
+SIGN_ROOM = 80  # points below «(Ký, ghi rõ họ tên)»: about 28 mm to sign in
+RECEIPT_MARGINS = {"left": 1.18, "right": 0.6, "top": 0.79, "bottom": 0.79, "header": 0.3, "footer": 0.3}
+RECEIPT_STYLES = {
+    "organ_parent": Style(halign="center"),
+    "organ": Style(bold=True, halign="center", wrap=True),
+    "rule": Style(size=9, halign="center", valign=_TOP),
+    "motto": Style(bold=True, halign="center"),
+    "motto2": Style(size=13, bold=True, underline=True, halign="center"),
+    "title": Style(size=14, bold=True, halign="center"),
+    "line": Style(size=13, wrap=True, valign=_TOP),
+    "note": Style(size=12, italic=True, wrap=True, valign=_TOP),
+    "date": Style(size=13, italic=True, halign="center"),
+    "signer": Style(size=13, bold=True, halign="center"),
+    "hint": Style(italic=True, halign="center", valign=_TOP),
+    "label": Style(bold=True, valign=_TOP),
+    "value": Style(valign=_TOP),
+}
+
+
+def office_lines(office: Office | str | None, en: int) -> tuple[str, str]:
+    """The organ block's two lines: «UBND TỈNH GIA LAI / UBND HUYỆN KBANG» for an office the roster
+    names (``roster.organ_lines``; in English the two names in capitals); an office known only by
+    its name, that name in capitals; blank without one."""
+    if isinstance(office, Office):
+        if en:
+            return (office.parent or "").upper(), office.name.upper()
+        return office.organ_lines()
+    return "", (office or "").upper()
+
+
+def date_line(office: Office | str | None, when: dt.datetime | None, en: int) -> str:
+    """«Kbang, ngày 06 tháng 12 năm 2026»: the office's place and the day the file was received."""
+    place = place_name(str(office or "")) or "…"
+    if when is None:
+        return f"{place}, {'day … month … year …' if en else 'ngày … tháng … năm …'}"
+    return f"{place}, {when.day} {MONTHS[when.month - 1]} {when.year}" if en else f"{place}, {vn_date(when.date())}"
+
+
+def describe_receipt(sub: Submission, lang: str = "vi", office: Office | str | None = None) -> FrontSheet:
+    """The receipt of ``sub``, an accepted file with no finding, in ``lang``: one A4 portrait page
+    (see the rows above), written by ``feedback_zip.receipt_workbook``. ``office`` receives it."""
+    en = int(lang == "en")
+    sheet = FrontSheet(lang, styles=dict(RECEIPT_STYLES), widths=RECEIPT_WIDTHS, repeat_row=None,
+                       margins=dict(RECEIPT_MARGINS), landscape=False, pages_high=1)
+    _heading(sheet, office, en)
+    sheet.put(f"A{R_TITLE}", RECEIPT_TITLE[en], "title", merge_to=f"C{R_TITLE}")
+    sheet.heights[R_TITLE] = 30
+    for r, (label, value) in enumerate(_info_rows(sub, en, office), start=R_INFO):
+        _line(sheet, r, f"{label}: {value}", "line")
+    sentence, keep = RECEIPT_SENTENCE[en]
+    _line(sheet, R_SENTENCE, sentence, "line")
+    _line(sheet, R_SENTENCE + 1, keep, "note")
+    sheet.put(f"A{R_DATE - 1}", None, "line")  # a gap above the date line
+    sheet.heights[R_DATE - 1] = 24
+    sheet.put(f"C{R_DATE}", date_line(office, received_at(sub), en), "date")
+    sheet.put(f"C{R_DATE + 1}", SIGNER[en][0], "signer")
+    sheet.put(f"C{R_DATE + 2}", SIGNER[en][1], "hint")
+    sheet.put(f"C{R_DATE + 3}", None, "hint")  # the room to sign, inside the print area
+    sheet.heights[R_DATE + 3] = SIGN_ROOM
+    sheet.print_rows = R_DATE + 3
+    sheet.footer = {"center": PAGE_FOOTER[en]}
+    r = sheet.print_rows + 2
+    sheet.put(f"A{r}", ("SHA-256 đầy đủ (không in)", "Full SHA-256 (not printed)")[en], "label", merge_to=f"B{r}")
+    sheet.put(f"C{r}", sub.sha256 or "-", "value")
+    return sheet
+
+
+def _line(sheet: FrontSheet, r: int, text: str, style: str) -> None:
+    """A line across the page, as high as its words take (a merged cell does not grow by itself)."""
+    sheet.put(f"A{r}", text, style, merge_to=f"C{r}")
+    sheet.heights[r] = LINE_POINTS * max(1, -(-len(text) // LINE_CHARS))
+
+
+def _heading(sheet: FrontSheet, office: Office | str | None, en: int) -> None:
+    """The organ block top left, the motto top right with its rule."""
+    parent, own = office_lines(office, en)
+    motto, motto2 = MOTTO[en]
+    sheet.put("A1", parent, "organ_parent")
+    sheet.put("C1", motto, "motto")
+    sheet.put("A2", own, "organ")
+    sheet.put("C2", motto2, "motto2")
+    sheet.put("A3", ORGAN_RULE if own else "", "rule")
+
+
+def _info_rows(sub: Submission, en: int, office: Office | str | None) -> list[tuple[str, str]]:
+    """The receipt's information, as the front sheet's (:func:`_info`), each a «label: value» line."""
+    lang = ("vi", "en")[en]
+    return [
+        (("Cơ quan nhận", "Received by")[en], str(office or "-")),
+        (("Thời điểm nhận", "Received at")[en], received_when(sub, lang)),
+        (("Tệp", "File")[en], sub.received_name or sub.path.name),
+        (("Đơn vị", "Unit")[en], " – ".join(x for x in (sub.unit_code, sub.unit_name) if x) or "-"),
+        (("Kỳ báo cáo", "Period")[en], period_words(sub.period, lang) or "-"),
+        (("Kết quả", "Result")[en], status_label(sub.status, lang, "front")),
+        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings found")[en],
+         f"{len(sub.errors)} / {len(sub.warnings)}"),
+        (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], short_sha(sub.sha256)),
+        (("Mã số liệu", "Figures fingerprint")[en], sub.fingerprint or "-"),
+    ]

@@ -125,8 +125,9 @@ class _Styles:
         self.new[tag].append(xml)
         return self.base[tag] + len(self.new[tag]) - 1
 
-    def font(self, size: int, bold=False, italic=False, color: str | None = None) -> int:
-        xml = ("<font>" + ("<b/>" if bold else "") + ("<i/>" if italic else "") + f'<sz val="{size}"/>'
+    def font(self, size: int, bold=False, italic=False, color: str | None = None, underline=False) -> int:
+        xml = ("<font>" + ("<b/>" if bold else "") + ("<i/>" if italic else "") + ("<u/>" if underline else "")
+               + f'<sz val="{size}"/>'
                + (f'<color rgb="FF{color}"/>' if color else "") + f"<name val={quoteattr(self.font_name)}/></font>")
         return self._add("fonts", xml)
 
@@ -599,7 +600,7 @@ def front_sheet_xml(sheet: FrontSheet, styles: _Styles, protection: str) -> str:
     for role, st in sheet.styles.items():
         if st.border and grid is None:
             grid = styles.border(sheet.grid)
-        font = styles.font(st.size, bold=st.bold, italic=st.italic, color=st.color)
+        font = styles.font(st.size, bold=st.bold, italic=st.italic, color=st.color, underline=st.underline)
         ids[role] = styles.xf(font, st.wrap, grid if st.border else 0, st.halign, st.valign)
     rows = []
     for r, cells in sheet.rows():
@@ -621,7 +622,7 @@ def front_sheet_xml(sheet: FrontSheet, styles: _Styles, protection: str) -> str:
             + (f'<mergeCells count="{len(merges)}">{"".join(merges)}</mergeCells>' if merges else "")
             + formats + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
             + f"<pageMargins{margins}/><pageSetup paperSize=\"9\" "
-            f'orientation="{"landscape" if sheet.landscape else "portrait"}" fitToWidth="1" fitToHeight="0"/>'
+            f'orientation="{"landscape" if sheet.landscape else "portrait"}" fitToWidth="1" fitToHeight="{sheet.pages_high}"/>'
             + (f"<headerFooter><oddFooter>{_text(sheet.footer_code)}</oddFooter></headerFooter>" if sheet.footer else "")
             + "</worksheet>")
 
@@ -667,8 +668,8 @@ _RECEIPT_STYLES = (
 
 
 def receipt_workbook(sheet: FrontSheet, mark: str, password_hash: str) -> bytes:
-    """The receipt ``sheet`` (``describe_front`` of an accepted file) as a workbook of its own: one
-    sheet, one A4 page, locked with ``password_hash``. It carries the copy mark ``mark`` of the
+    """The receipt ``sheet`` (``feedback_sheet.describe_receipt`` of an accepted file) as a workbook
+    of its own: one sheet, one A4 portrait page, locked with ``password_hash``. It carries the copy mark ``mark`` of the
     report it acknowledges and the hidden name ``_qcdc_receipt``, so that a receipt sent back is
     recognised and set aside (``validate``), never read as a report."""
     styles = _Styles(_RECEIPT_STYLES, sheet.font)
@@ -679,8 +680,9 @@ def receipt_workbook(sheet: FrontSheet, mark: str, password_hash: str) -> bytes:
             f'xmlns:r="{NS_R}"><workbookPr/><workbookProtection lockStructure="1"/><bookViews><workbookView '
             f'activeTab="0"/></bookViews><sheets><sheet name="{sheet.name}" sheetId="1" r:id="rId1"/></sheets>'
             f'<definedNames><definedName name="_xlnm.Print_Area" localSheetId="0">{name}!${first[0]}${first[1:]}:'
-            f'${last[0]}${last[1:]}</definedName><definedName name="_xlnm.Print_Titles" localSheetId="0">'
-            f"{name}!${sheet.repeat_row}:${sheet.repeat_row}</definedName>"
+            f'${last[0]}${last[1:]}</definedName>'
+            + (f'<definedName name="_xlnm.Print_Titles" localSheetId="0">{name}!${sheet.repeat_row}:'
+               f"${sheet.repeat_row}</definedName>" if sheet.repeat_row else "") +
             f'<definedName name="{COPY_MARK_NAME}" hidden="1">&quot;{mark}&quot;</definedName>'
             f'<definedName name="{RECEIPT_NAME}" hidden="1">1</definedName></definedNames></workbook>')
     parts = {"[Content_Types].xml": _RECEIPT_TYPES, "_rels/.rels": _RECEIPT_RELS, "xl/workbook.xml": book,

@@ -350,3 +350,30 @@ def organ_lines(unit_name: str, parent_name: str, style: str = "nd30") -> tuple[
     if style == "hd36":
         return (party_committee(unit) if unit else "", STEERING_COMMITTEE)
     return ("UBND " + parent.upper() if parent else "", "UBND " + unit.upper() if unit else "UBND …………")
+
+
+_PLACE_PREFIXES = ("thành phố ", "thị xã ", "thị trấn ", "tỉnh ", "huyện ", "quận ", "phường ", "xã ")
+
+
+def place_name(unit_name: str) -> str:
+    """'Huyện Kbang' -> 'Kbang': the place a paper is dated from (as ``report.place_name``)."""
+    text = (unit_name or "").strip()
+    for prefix in _PLACE_PREFIXES:
+        if text.lower().startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+@dataclass(frozen=True)
+class Office:
+    """The office that receives the units' reports and signs their receipts: its name («Huyện Kbang»)
+    and, when the roster names it, its parent's («Tỉnh Gia Lai»); ``Scope.office``."""
+    name: str
+    parent: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+    def organ_lines(self) -> tuple[str, str]:
+        """The organ block of its papers: «UBND TỈNH GIA LAI / UBND HUYỆN KBANG» (``organ_lines``)."""
+        return organ_lines(self.name, self.parent or "")

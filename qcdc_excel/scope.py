@@ -15,7 +15,7 @@ from pathlib import Path
 from .form import DEFAULT_PASSWORD
 from .i18n import QcdcError
 from .periods import Period, parse_period
-from .roster import Roster
+from .roster import Office, Roster
 
 FEEDBACK_FOR = ("all", "problems")
 STYLES = ("nd30", "hd36")
@@ -49,14 +49,18 @@ class Scope:
                 raise QcdcError("unit-not-in-roster", code=self.parent, path=self.roster.source)
 
     @property
-    def office(self) -> str | None:
-        """The receiving office's name, printed on receipts: the consolidating unit (``parent``),
-        else the unit at the top of the roster (``Roster.top``); None without a roster."""
+    def office(self) -> Office | None:
+        """The receiving office, named on receipts (with its parent, for the organ block): the
+        consolidating unit (``parent``), else the unit at the top of the roster (``Roster.top``);
+        None without a roster."""
         if self.roster is None:
             return None
         code = self.parent or self.roster.top()
         unit = self.roster.units.get(code) if code else None
-        return unit.name if unit is not None else None
+        if unit is None:
+            return None
+        above = self.roster.units.get(unit.parent) if unit.parent else None
+        return Office(unit.name, above.name if above is not None else None)
 
     @property
     def period_code(self) -> str | None:

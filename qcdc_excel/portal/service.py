@@ -28,6 +28,10 @@ from .checker import CheckFailed
 from .storage import (ADMIN, DB_NAME, MAX_UPLOAD_BYTES, MERGE_TIMEOUT, Round, Storage, display_name, init_portal,
                       private_file, safe_name, write_codes)
 from .tasks import FeedbackTask, MergeTask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the type only; the roster is read where it is used
+    from ..roster import Office
 from .texts import text
 
 # the data folder's names that callers import from here, with the Portal
@@ -188,7 +192,7 @@ class Portal(Storage):
             target = private_file(Path(made))
         return target, self.download_name(row, sub, target.suffix)
 
-    def office(self, rnd) -> str | None:
+    def office(self, rnd) -> Office | None:
         """The office that receives the round's files, named on receipts: its consolidating unit."""
         from ..scope import Scope
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the type only; the roster is read where it is used
+    from ..roster import Office
 
 _rosters: dict[str, object] = {}  # per worker process: a round's roster is read once
 
@@ -44,7 +48,7 @@ class FeedbackTask:
     out_dir: str
     lang: str
     name: str
-    office: str | None = None  # the receiving office, named on the receipt
+    office: Office | str | None = None  # the receiving office, named on the receipt (with its organ block)
 
     def run(self):
         from ..feedback import write_feedback
