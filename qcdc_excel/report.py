@@ -30,7 +30,7 @@ from .form import FONT
 from .i18n import QcdcError, unit_kinds
 from .numbers import format_number, format_percent, plain
 from .periods import Period, parse_period, vn_date
-from .roster import party_committee
+from .roster import party_committee, place_name
 
 STYLES = ("nd30", "hd36")
 PLACEHOLDER = "[Nội dung do đơn vị viết: {what}]"
@@ -368,15 +368,6 @@ def section_sentences(fig: Figures) -> dict[str, list[str]]:
 def data_window(period: Period) -> tuple[dt.date, dt.date]:
     """The usual cut-off window of a period (``periods.Period.window``, Decree 09/2019/NĐ-CP)."""
     return period.window
-
-
-def place_name(unit_name: str) -> str:
-    """'Huyện Kbang' -> 'Kbang': the place a document is dated from."""
-    text = unit_name.strip()
-    for prefix in ("thành phố ", "thị xã ", "thị trấn ", "tỉnh ", "huyện ", "quận ", "phường ", "xã "):
-        if text.lower().startswith(prefix):
-            return text[len(prefix):]
-    return text
 
 
 def period_words(period: Period) -> str:

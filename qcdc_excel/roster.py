@@ -356,7 +356,7 @@ _PLACE_PREFIXES = ("thành phố ", "thị xã ", "thị trấn ", "tỉnh ", "h
 
 
 def place_name(unit_name: str) -> str:
-    """'Huyện Kbang' -> 'Kbang': the place a paper is dated from (as ``report.place_name``)."""
+    """'Huyện Kbang' -> 'Kbang': the place a paper is dated from (the report's, the receipt's)."""
     text = (unit_name or "").strip()
     for prefix in _PLACE_PREFIXES:
         if text.lower().startswith(prefix):
