@@ -996,8 +996,8 @@ def _trend_header(ws, looks: dict, trend, refs: list, row: int) -> int:
         ws.merge_range(row, col, row, col + 1, f"So với {what} ({p.label('vi')})", looks["head"])
         ws.write_string(row + 1, col, "Tăng (+), giảm (−)", looks["head"])
         ws.write_string(row + 1, col + 1, "Tỷ lệ", looks["head"])
-    ws.set_row(row, 34)
-    ws.set_row(row + 1, 30)
+    ws.set_row(row, 48)
+    ws.set_row(row + 1, 32)
     return row + 1
 
 
@@ -1024,8 +1024,9 @@ def _trend_rows(ws, looks: dict, cons: Consolidation, trend, refs: list, first: 
             change = trend.change(ind, against, p)
             _number_or_blank(ws, r, col, None if change is None else change.delta, looks["change-" + kind], looks)
             _number_or_blank(ws, r, col + 1, None if change is None else change.percent, looks["percent"], looks)
-        ws.set_row(r, max(LINE_PT * TREND_SIZE / 12 + 3, _lines(ind.label, TREND_WIDTHS["label"], TREND_SIZE)
-                          * LINE_PT * TREND_SIZE / 12 + 3))
+        lines = max(_lines(ind.label, TREND_WIDTHS["label"], TREND_SIZE),
+                    _lines(noun if ind.kind == "flag" else ind.unit, TREND_WIDTHS["unit"] - 1, TREND_SIZE))
+        ws.set_row(r, lines * LINE_PT * TREND_SIZE / 12 + 3)
         out.append((r, ind))
     return out
 
@@ -1069,7 +1070,9 @@ def _trend_chart(wb, ws, trend, rows: list, where: tuple[int, int]) -> int:
     axis = {"num_font": _chart_font(10), "major_gridlines": {"visible": True}}
     if ratios:
         low, high = ratio_axis([trend.value(i, p) for _, i in ratios for p in trend.periods])
-        axis.update(num_format="0%", min=low, max=high, major_unit=0.1 if high - low <= 0.5 else 0.2)
+        step = 0.1 if high - low <= 0.5 else 0.2
+        low = math.floor(round(low / step, 6)) * step  # gridlines on whole steps, 100 % among them
+        axis.update(num_format="0%", min=round(low, 1), max=high, major_unit=step)
     chart.set_y_axis(axis)
     chart.set_size({"width": 980, "height": 520})
     ws.set_h_pagebreaks([at])
