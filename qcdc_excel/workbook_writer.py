@@ -916,7 +916,7 @@ def _units_sheet(wb, cons: Consolidation) -> None:
 
 
 # --- the trend: the headline figures over the periods known (only with history, merge --previous) --------
-TREND_WIDTHS = {"code": 7, "label": 36, "unit": 10, "period": 11, "delta": 10, "percent": 8}
+TREND_WIDTHS = {"code": 7, "label": 35, "unit": 12, "period": 11, "delta": 10, "percent": 8}
 TREND_SIZE = 11
 CHANGE_FORMATS = {"count": "+#,##0;-#,##0;0", "amount": "+#,##0.0##;-#,##0.0##;0",
                   "ratio": '+0.0" điểm";-0.0" điểm";0" điểm"', "flag": "+#,##0;-#,##0;0"}
