@@ -227,7 +227,7 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
                        scope.parent, scope.deadline, scope.include_rejected)
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
     writer = _feedback_writer(report.submissions, outputs, default_workers(jobs, busy=1))
-    trend = trend_of_consolidation(cons, series)
+    trend = trend_of_consolidation(cons, series, scope.roster)
     try:
         write_consolidated(outputs.workbook, cons, report, outputs.password, outputs.date or today, base=inbox,
                            style=outputs.style, trend=trend)

@@ -87,15 +87,17 @@ class Trend:
         return [c for against, p in self.references() if (c := self.change(ind, against, p)) is not None]
 
 
-def trend_of(code: str, current: Period, totals: Totals, catalog: Catalog, series: Series | None) -> Trend | None:
+def trend_of(code: str, current: Period, totals: Totals, catalog: Catalog, series: Series | None,
+             parents: dict[str, str | None] | None = None) -> Trend | None:
     """The trend of unit ``code`` whose figures of ``current`` are ``totals``, from ``series``; None
-    without history or when it knows no earlier period of the same kind for this unit."""
+    without history or when it knows no earlier period of the same kind for this unit. ``parents``:
+    unit -> its parent (the roster's), where the history's rows do not say."""
     if not series:
         return None
     earlier = {}
     for p in series.periods():
         if p.kind == current.kind and p < current:
-            t = unit_totals(series, code, p, catalog)
+            t = unit_totals(series, code, p, catalog, parents)
             if t is not None:
                 earlier[p.code] = t
     if not earlier:
@@ -104,7 +106,8 @@ def trend_of(code: str, current: Period, totals: Totals, catalog: Catalog, serie
     return Trend(catalog, current, periods, {**earlier, current.code: totals})
 
 
-def unit_totals(series: Series, code: str, period: Period, catalog: Catalog) -> Totals | None:
+def unit_totals(series: Series, code: str, period: Period, catalog: Catalog,
+                parents: dict[str, str | None] | None = None) -> Totals | None:
     """Unit ``code``'s totals in ``period`` from the rows of the history: its consolidated report
     when one was used upward, else its own report combined with the rows of the units below it (a
     consolidated report of a unit below covering that unit's own units). None when nothing is known."""
@@ -112,7 +115,7 @@ def unit_totals(series: Series, code: str, period: Period, catalog: Catalog) -> 
     mine = next((r for r in rows if r.unit == code and r.form == "consolidated"), None)
     if mine is not None:
         return _totals(mine, catalog)
-    parents = {r.unit: r.parent for r in rows}
+    parents = {**(parents or {}), **{r.unit: r.parent for r in rows if r.parent}}
     below = [r for r in rows if code in _ancestors(r.unit, parents)]
     covering = {r.unit for r in below if r.form == "consolidated"}
     below = [r for r in below if not covering & _ancestors(r.unit, parents)
@@ -128,7 +131,7 @@ def unit_totals(series: Series, code: str, period: Period, catalog: Catalog) -> 
     return out
 
 
-def _ancestors(unit: str, parents: dict[str, str]) -> set[str]:
+def _ancestors(unit: str, parents: dict[str, str | None]) -> set[str]:
     """The units above ``unit`` by the rows' own «parent» fields (a loop in altered files ends)."""
     out: set[str] = set()
     up = parents.get(unit)
@@ -185,13 +188,15 @@ def change_words(change: Change, ind: Indicator, current: Period, noun: str = ""
 
 
 
-def trend_of_consolidation(cons, series: Series | None) -> Trend | None:
-    """The trend of a consolidation (``consolidate.Consolidation``) from the history ``series``."""
+def trend_of_consolidation(cons, series: Series | None, roster=None) -> Trend | None:
+    """The trend of a consolidation (``consolidate.Consolidation``) from the history ``series``; the
+    ``roster`` (``roster.Roster``) places units whose parents the history's rows do not name."""
     from .periods import parse_period
 
     if not series or not cons.period or not cons.parent_code:
         return None
-    return trend_of(cons.parent_code, parse_period(cons.period), cons.totals, cons.catalog, series)
+    parents = {u.code: u.parent for u in roster.units.values()} if roster is not None else None
+    return trend_of(cons.parent_code, parse_period(cons.period), cons.totals, cons.catalog, series, parents)
 
 
 __all__ = ["Change", "MAX_PERIODS", "Trend", "change_words", "compared_words", "trend_of", "trend_of_consolidation",

@@ -242,3 +242,43 @@ def test_the_working_papers_pdf_holds_the_trend_in_vietnamese_notation(runs, tmp
     assert "DIỄN BIẾN QUA CÁC KỲ" in papers and "DIỄN BIẾN QUA CÁC KỲ" not in signed
     assert "11.796,9" in papers and "94,1%" in papers
     assert "+1.796,9" in papers and "-6,7%" in papers and "+0,4 điểm" in papers
+
+
+# --- whose rows count -------------------------------------------------------------------------------------
+def row(unit: str, parent: str, values: dict, form: str = "own", units: int = 1, period: str = "2025Q2"):
+    from qcdc_excel.history import UnitPeriod
+
+    p = parse_period(period)
+    return UnitPeriod(unit, form, p, p.window, False, values, "x.xlsx", unit, "", parent, units)
+
+
+def test_a_consolidated_report_covers_its_units_and_own_indicators_are_the_units_own():
+    """A province P: its own report, district E's consolidated report (E's own commune E1 also in the
+    history must not count twice), and district D's communes (D sent nothing: the roster places D)."""
+    from qcdc_excel.history import Series
+
+    series = Series()
+    for r in (row("P", "", {"I.3.1": 5, "II.9.1": 1}), row("E", "P", {"I.3.1": 2, "II.9.1": 40}, "consolidated", 3),
+              row("E1", "E", {"I.3.1": 1, "II.9.1": 9}), row("C1", "D", {"I.3.1": 7, "II.9.1": 10}),
+              row("C2", "D", {"II.9.1": 20})):
+        series.add(r)
+    q2 = parse_period("2025Q2")
+    without = unit_totals(series, "P", q2, CATALOG)
+    assert without.values == {"I.3.1": 5, "II.9.1": 41} and without.units == 3  # P's own + E's report
+    placed = unit_totals(series, "P", q2, CATALOG, {"D": "P"})
+    assert placed.values == {"I.3.1": 5, "II.9.1": 71} and placed.units == 5  # I.3.1: P's own, never added
+    assert unit_totals(series, "E", q2, CATALOG).values == {"I.3.1": 2, "II.9.1": 40}  # its own report upward
+    assert unit_totals(series, "D", q2, CATALOG).values["II.9.1"] == 30
+    assert unit_totals(series, "X", q2, CATALOG) is None
+
+
+def test_a_units_own_return_reports_its_own_changes(runs, tmp_path):
+    code = runs["communes"][1]
+    own = runs["base"] / "inbox-2025Q3" / f"{code}_2025Q3.xlsx"
+    out = tmp_path / "xa.docx"
+    r = CliRunner().invoke(main, ["report", str(own), "--out", str(out), "--previous", str(runs["2025Q2"]["book"])])
+    assert r.exit_code == 0, r.output
+    text = paragraphs(out)
+    assert "Số lượt tiếp công dân: 28 lượt, giảm 2 lượt (6,7%) so với quý trước." in text
+    assert not [t for t in text if "so với cùng kỳ năm trước" in t]  # the year before was not given
+    assert not [t for t in text if t.startswith("Có quy chế và tổ chức đối thoại trực tiếp với Nhân dân:")]  # a unit's own Có/Không: no count to compare
