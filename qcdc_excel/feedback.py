@@ -18,8 +18,8 @@ from typing import Iterable
 
 from .atomic import atomic_write_bytes, commit_staged, discard_staged, stage_bytes
 from .feedback_live import finding_state, still_wrong, verdict_formula  # noqa: F401 (re-exported)
-from .feedback_sheet import COLUMNS, FrontSheet, describe_front, received_text
-from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy
+from .feedback_sheet import COLUMNS, FrontSheet, describe_front, received_text, returned_footer
+from .feedback_zip import LIVE_NOTE, opened_transitional, patched_copy, receipt_workbook
 from .fingerprint import COPY_MARK_NAME
 from .form import DEFAULT_PASSWORD, FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
@@ -79,7 +79,8 @@ class FeedbackWriter:
     time; the paths come back in the order of ``subs`` either way.
     """
 
-    def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", workers: int = 0):
+    def __init__(self, subs: list[Submission], out_dir: str | Path, lang: str = "vi", workers: int = 0,
+                 office: str | None = None):
         self._pool = None
         self._out_dir = Path(out_dir)
         self._out_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +91,7 @@ class FeedbackWriter:
         for name in names:
             path_inside(self._out_dir, name)  # checked before any file is written
         self._tag = secrets.token_hex(3)  # this run's temporary files begin with it
-        self._tasks = [(sub, self._out_dir, lang, name, self._tag) for sub, name in zip(subs, names)]
+        self._tasks = [(sub, self._out_dir, lang, name, self._tag, office) for sub, name in zip(subs, names)]
         self._sweep(older_than=STALE_TEMP_SECONDS)  # what a killed run left (not what a live one is staging)
         if workers > 0 and len(self._tasks) >= PARALLEL_THRESHOLD:
             from .processes import context
@@ -198,32 +199,35 @@ def default_workers(jobs: int | None = None, busy: int = 0) -> int:
 
 def _write_task(task) -> tuple[Path | None, Path]:
     """Stage the feedback file of one task: (temporary file, target)."""
-    sub, out_dir, lang, name, tag = task
-    target, data = feedback_content(sub, lang, name)
+    sub, out_dir, lang, name, tag, office = task
+    target, data = feedback_content(sub, lang, name, office)
     return stage_bytes(path_inside(out_dir, target), data, tag)
 
 
 def write_feedback_files(subs: list[Submission], out_dir: str | Path, lang: str = "vi",
-                         jobs: int | None = None) -> list[Path]:
-    """One feedback file per submission (see :func:`feedback_names` for the names)."""
-    return FeedbackWriter(subs, out_dir, lang, default_workers(jobs)).result()
+                         jobs: int | None = None, office: str | None = None) -> list[Path]:
+    """One feedback file per submission (see :func:`feedback_names` for the names); ``office``
+    names the receiving office on each (``feedback_sheet.describe_front``)."""
+    return FeedbackWriter(subs, out_dir, lang, default_workers(jobs), office).result()
 
 
-def feedback_content(sub: Submission, lang: str = "vi", name: str | None = None) -> tuple[str, bytes]:
+def feedback_content(sub: Submission, lang: str = "vi", name: str | None = None,
+                     office: str | None = None) -> tuple[str, bytes]:
     """(file name, bytes) of the feedback of ``sub``: its marked copy, or a text note when the
     file is unreadable or cannot be rebuilt (``name`` is then replaced by the note's name)."""
     if sub.status != "unreadable":
         try:
-            return name or feedback_name(sub, False), marked_copy(sub, lang)
+            return name or feedback_name(sub, False), marked_copy(sub, lang, office=office)
         except Exception:  # noqa: BLE001 - the file could not be rebuilt: fall back to a note
             name = None
     target = name if name and name.endswith(".txt") else feedback_name(sub, True)
     return target, ("\ufeff" + note_text(sub, lang)).encode("utf-8")
 
 
-def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None) -> Path:
+def write_feedback(sub: Submission, out_dir: str | Path, lang: str = "vi", name: str | None = None,
+                   office: str | None = None) -> Path:
     """Write the feedback file of ``sub`` into ``out_dir`` and return its path."""
-    target, data = feedback_content(sub, lang, name)
+    target, data = feedback_content(sub, lang, name, office)
     return atomic_write_bytes(path_inside(out_dir, target), data)
 
 
@@ -312,12 +316,16 @@ def _password_hash(password: str) -> str:
     return hash_password(password)
 
 
-def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None) -> bytes:
-    """The unit's workbook with the findings marked and the front sheet (``feedback_sheet``) in
-    front: by editing its package when it is laid out as expected (~1.2 ms), otherwise through
-    openpyxl (~40 ms)."""
+def marked_copy(sub: Submission, lang: str = "vi", data: bytes | None = None, office: str | None = None) -> bytes:
+    """The feedback of ``sub``, with ``office`` named as who received it. An accepted file (no
+    finding) gets its receipt, a one-page workbook of its own (``feedback_zip.receipt_workbook``).
+    Any other gets the unit's workbook with the findings marked and the front sheet
+    (``feedback_sheet``) in front: by editing its package when it is laid out as expected
+    (~1.2 ms), otherwise through openpyxl (~40 ms)."""
+    front = describe_front(sub, lang, office)
+    if sub.status == "accepted":  # nothing to mark: a one-page receipt of its own
+        return receipt_workbook(front, sub.copy_mark, _password_hash(DEFAULT_PASSWORD))
     data, raw = opened_transitional(sub.path.read_bytes() if data is None else data)
-    front = describe_front(sub, lang)
     patched = patched_copy(sub, data, front, lambda: _password_hash(DEFAULT_PASSWORD), raw=raw)
     return patched if patched is not None else _openpyxl_copy(sub, front, data)
 
@@ -333,6 +341,10 @@ def _openpyxl_copy(sub: Submission, front: FrontSheet, data: bytes) -> bytes:
     if front.name in wb.sheetnames:
         del wb[front.name]
     _mark_cells(wb, sub, front.lang)
+    if not sub.accepted:  # every page of a copy to fix says it is no valid report
+        for ws in wb.worksheets:
+            if ws.sheet_state == "visible" and not ws.oddFooter.left.text:
+                ws.oddFooter.left.text = returned_footer(front.lang == "en")
     _draw_front(wb.create_sheet(front.name, 0), front)
     wb.defined_names[COPY_MARK_NAME] = DefinedName(COPY_MARK_NAME, attr_text=f'"{sub.copy_mark}"', hidden=True)
     wb.active = 0
@@ -393,6 +405,9 @@ def _draw_front(ws, front: FrontSheet) -> None:
         if spec.merge_to:  # merged first: the range takes no lines from its first cell (as in the package path)
             ws.merge_cells(f"{spec.ref}:{spec.merge_to}")
         c = ws[spec.ref]
+        if spec.value is None:  # only the lines of a merged box
+            c.border = looks[spec.style][2]
+            continue
         c.value = spec.value
         if isinstance(spec.value, str):
             c.data_type = "s"  # submitter text is text, never a formula
@@ -409,6 +424,9 @@ def _draw_front(ws, front: FrontSheet) -> None:
     for row, height in front.heights.items():
         ws.row_dimensions[row].height = height
     ws.print_title_rows = f"{front.repeat_row}:{front.repeat_row}"
+    ws.print_area = front.print_area
+    for side, text in front.footer.items():
+        getattr(ws.oddFooter, side).text = text
     ws.page_setup.orientation = "landscape" if front.landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0

@@ -8,13 +8,26 @@ ways of making a feedback copy draw this one description: ``feedback_zip`` write
 SpreadsheetML into the unit's own package, and ``feedback`` draws it with openpyxl when the
 package cannot be edited; neither lays the sheet out itself, so the two cannot drift.
 
+For an accepted file (with or without warnings) the front sheet is the office's receipt, titled
+«BIÊN NHẬN BÁO CÁO»; for a file to fix it is «KẾT QUẢ KIỂM TRA BÁO CÁO». Both say who received the
+file, when (Vietnam time), which file (its name and its SHA-256 shortened to four groups of four
+hexadecimal digits, the start of what ``sha256sum`` prints), and the figures' fingerprint «Mã số
+liệu» (``fingerprint.figures_fingerprint``). The full SHA-256 is kept in the file, on a row below
+the printed area. A clean file's receipt is this sheet alone, a one-page workbook of its own
+(``feedback_zip.receipt_workbook``); with warnings it is the front sheet of the unit's workbook.
+
 The layout (rows top to bottom)::
 
-    1      title
-    3..8   information: Tệp, Đơn vị, Kỳ báo cáo, Kết quả (the verdict, live), counts, SHA-256
-    9      what to do, by result
-    11     the findings table's header (repeated on every printed page)
-    12..   one row per finding, or «Không phát hiện lỗi.» across the table
+    1       title
+    3..11   information: Cơ quan nhận, Thời điểm nhận, Tệp, Đơn vị, Kỳ báo cáo, Kết quả (the verdict,
+            live), counts, Dấu tệp (short SHA-256), Mã số liệu
+    12      what to do, by result
+    14      the findings table's header (repeated on every printed page)
+    15..    one row per finding, or «Không phát hiện lỗi.» across the table (a box, every side lined)
+    last+2  the full SHA-256, outside the print area (kept in the file, not printed)
+
+Every printed page has «Trang 1/N» in its footer, as the form's pages do; a copy sent back to be
+fixed also says in its footer that it is not a valid report (:data:`RETURNED_FOOTER`).
 """
 from __future__ import annotations
 
@@ -50,13 +63,18 @@ GUIDES = {
         "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
 }
 TITLE = ("KẾT QUẢ KIỂM TRA BÁO CÁO", "REPORT CHECK RESULT")
+RECEIPT_TITLE = ("BIÊN NHẬN BÁO CÁO", "REPORT RECEIPT")
+RETURNED_FOOTER = ("Bản trả lại để sửa — không phải báo cáo hợp lệ", "Returned to be fixed — not a valid report")
+PAGE_FOOTER = ('&"Times New Roman,Regular"&10Trang &P/&N',  # as the form's own pages (form_sheet)
+               '&"Times New Roman,Regular"&10Page &P/&N')
 NO_FINDINGS = ("Không phát hiện lỗi.", "No problems found.")
 HEADER = (("STT", "STT"), ("Vấn đề", "Problem"), ("Ô", "Cell"), ("Việc cần làm", "What to do"),
           ("Tình trạng", "State"), ("Mức độ", "Severity"), ("Mã chỉ tiêu", "Indicator"))
 
 COLUMNS = "ABCDEFG"
 WIDTHS = (5, 22, 9, 62, 13, 10, 10)  # STT, problem, cell, what to do, state, severity, indicator
-INFO_ROW, VERDICT_ROW, GUIDE_ROW, HEAD_ROW = 3, 6, 9, 11  # information, the verdict, the guide, the table's header
+INFO_ROW, VERDICT_ROW, GUIDE_ROW, HEAD_ROW = 3, 8, 12, 14  # information, the verdict, the guide, the table's header
+SHA_ROW = 10  # the short SHA-256 on paper
 GUIDE_HEIGHT, HEAD_HEIGHT = 32, 30  # points
 LINE_HEIGHT, PROBLEM_CHARS, TODO_CHARS = 15, 20, 62  # a finding row: lines of the problem and what to do
 MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}  # inches
@@ -81,7 +99,8 @@ ROW_STYLES = ("centred", "text", "centred", "text", "state", "centred", "centred
 
 @dataclass(slots=True)
 class FrontCell:
-    """One cell: a value (text or whole number), or a live formula with its value now."""
+    """One cell: a value (text or whole number; None: only its style, the lines of a merged box),
+    or a live formula with its value now."""
     row: int
     ref: str
     value: object
@@ -107,6 +126,17 @@ class FrontSheet:
     margins: dict[str, float] = field(default_factory=lambda: dict(MARGINS))
     landscape: bool = True  # on A4, as wide as one page, as long as it takes
     protected: bool = True
+    footer: dict[str, str] = field(default_factory=dict)  # left/center/right, Excel header codes
+    print_rows: int = 0  # the last printed row (the full SHA-256 lies below it)
+
+    @property
+    def footer_code(self) -> str:
+        """The footer as one Excel header/footer string (``&L…&C…&R…``)."""
+        return "".join(f"&{side[0].upper()}{text}" for side, text in self.footer.items())
+
+    @property
+    def print_area(self) -> str:
+        return f"A1:{COLUMNS[len(self.widths) - 1]}{self.print_rows}"
 
     def put(self, ref: str, value: object, style: str, formula: str | None = None, merge_to: str | None = None,
             link: str | None = None) -> None:
@@ -134,11 +164,43 @@ def received_text(sub: Submission, lang: str = "vi") -> str:
     name = sub.received_name or sub.path.name
     if sub.received is None:
         return name
-    when = sub.received if sub.received.tzinfo else sub.received.replace(tzinfo=dt.timezone.utc)
-    when = when.astimezone(VN_TIME)
+    when = _vn(sub.received)
     if lang == "en":
         return f"{name} — received {when:%H:%M} on {when:%d/%m/%Y} (Vietnam time)"
     return f"{name} — nhận lúc {when:%H:%M} ngày {when:%d/%m/%Y}"
+
+
+def _vn(when: dt.datetime) -> dt.datetime:
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).astimezone(VN_TIME)
+
+
+def received_when(sub: Submission, lang: str = "vi") -> str:
+    """When the office received the file, Vietnam time: the web desk's arrival time (the server's
+    clock; only the day for a file the office took in from mail and dated), else the time the file
+    was last written into the inbox folder (its modification time: when it was saved from the mail
+    or Zalo), said as such; «-» when neither is known."""
+    if sub.received is not None:
+        when, how = _vn(sub.received), ("", "")
+    else:
+        try:
+            when = dt.datetime.fromtimestamp(sub.path.stat().st_mtime, VN_TIME)
+        except OSError:
+            return "-"
+        how = (", theo thời điểm tệp được lưu vào hộp thư", ", when the file was saved into the inbox")
+    if when.time() == dt.time():  # a file taken in from mail: the day the office gave, no hour
+        return f"{when:%d/%m/%Y}" if lang == "en" else f"ngày {when:%d/%m/%Y}"
+    if lang == "en":
+        return f"{when:%H:%M} on {when:%d/%m/%Y} (Vietnam time{how[1]})"
+    return f"{when:%H:%M} ngày {when:%d/%m/%Y} (giờ Việt Nam{how[0]})"
+
+
+def short_sha(sha256: str | None) -> str:
+    """The SHA-256 as printed: its first 16 hexadecimal digits in four groups («3f2a 9c1b 77d0 e412…»),
+    the start of what ``sha256sum`` or ``certutil -hashfile … SHA256`` prints."""
+    if not sha256:
+        return "-"
+    head = sha256.lower()[:16]
+    return " ".join(head[k:k + 4] for k in range(0, 16, 4)) + "…"
 
 
 def period_words(code: str | None, lang: str) -> str:
@@ -156,14 +218,16 @@ def finding_height(title: str, todo: str) -> int:
     return LINE_HEIGHT * max(1, -(-len(todo) // TODO_CHARS), -(-len(title) // PROBLEM_CHARS)) + 3
 
 
-def describe_front(sub: Submission, lang: str = "vi") -> FrontSheet:
-    """The front sheet of the feedback copy of ``sub``, in ``lang`` ("vi" or "en")."""
+def describe_front(sub: Submission, lang: str = "vi", office: str | None = None) -> FrontSheet:
+    """The front sheet of the feedback copy of ``sub``, in ``lang`` ("vi" or "en"): the receipt of
+    an accepted file, the check result of one to fix. ``office``: who received it (the roster's
+    consolidating unit, «Huyện Kbang»)."""
     en = int(lang == "en")
     sheet = FrontSheet(lang)
     if sub.status == "rejected":
         sheet.styles["verdict"] = Style(bold=True, color=ALERT_TEXT, valign=_TOP)
-    sheet.put("A1", TITLE[en], "title")
-    _info(sheet, sub, en)
+    sheet.put("A1", (RECEIPT_TITLE if sub.accepted else TITLE)[en], "title")
+    _info(sheet, sub, en, office)
     sheet.put(f"A{GUIDE_ROW}", GUIDES[sub.status if sub.status in GUIDES else "rejected"][en], "guide",
               merge_to=f"G{GUIDE_ROW}")
     sheet.heights[GUIDE_ROW] = GUIDE_HEIGHT
@@ -172,20 +236,43 @@ def describe_front(sub: Submission, lang: str = "vi") -> FrontSheet:
     sheet.heights[HEAD_ROW] = HEAD_HEIGHT
     _findings(sheet, sub, lang)
     if not sub.findings:  # the sentence reads across the table, not in the narrow STT column
-        sheet.put(f"A{HEAD_ROW + 1}", NO_FINDINGS[en], "text", merge_to=f"G{HEAD_ROW + 1}")
+        r = HEAD_ROW + 1
+        sheet.put(f"A{r}", NO_FINDINGS[en], "text", merge_to=f"G{r}")
+        for col in COLUMNS[1:]:  # every cell of the box lined, or its right side is missing on paper
+            sheet.put(f"{col}{r}", None, "text")
+    _paper(sheet, sub, en)
     return sheet
 
 
-def _info(sheet: FrontSheet, sub: Submission, en: int) -> None:
+def returned_footer(en: int) -> str:
+    """The left footer of every page of a copy sent back to be fixed (Excel header codes)."""
+    return '&"Times New Roman,Bold"&9' + RETURNED_FOOTER[en]
+
+
+def _paper(sheet: FrontSheet, sub: Submission, en: int) -> None:
+    """Page numbers (and the returned copy's warning) in the footer; the full SHA-256 below the print area."""
+    sheet.print_rows = sheet.cells[-1].row
+    sheet.footer = {"center": PAGE_FOOTER[en]}
+    if not sub.accepted:
+        sheet.footer = {"left": returned_footer(en), **sheet.footer}
+    r = sheet.print_rows + 2
+    sheet.put(f"A{r}", ("SHA-256 đầy đủ (không in)", "Full SHA-256 (not printed)")[en], "label", merge_to=f"B{r}")
+    sheet.put(f"C{r}", sub.sha256 or "-", "value", merge_to=f"G{r}")
+
+
+def _info(sheet: FrontSheet, sub: Submission, en: int, office: str | None) -> None:
     """The information rows; the verdict is live when typing can fix every error."""
     rows = [
-        (("Tệp", "File")[en], received_text(sub, sheet.lang)),
+        (("Cơ quan nhận", "Received by")[en], office or "-"),
+        (("Thời điểm nhận", "Received at")[en], received_when(sub, sheet.lang)),
+        (("Tệp", "File")[en], sub.received_name or sub.path.name),
         (("Đơn vị", "Unit")[en], " – ".join(x for x in (sub.unit_code, sub.unit_name) if x)),
         (("Kỳ báo cáo", "Period")[en], period_words(sub.period, sheet.lang)),
         (("Kết quả", "Result")[en], status_label(sub.status, ("vi", "en")[en], "front")),
-        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings when checked")[en],
+        (("Số lỗi / cảnh báo khi kiểm tra", "Errors / warnings found")[en],
          f"{len(sub.errors)} / {len(sub.warnings)}"),
-        (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], sub.sha256 or "-"),
+        (("Dấu tệp (SHA-256)", "File fingerprint (SHA-256)")[en], short_sha(sub.sha256)),
+        (("Mã số liệu", "Figures fingerprint")[en], sub.fingerprint or "-"),
     ]
     for r, (label, value) in enumerate(rows, start=INFO_ROW):
         sheet.put(f"A{r}", label, "label", merge_to=f"B{r}")

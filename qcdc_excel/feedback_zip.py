@@ -24,8 +24,8 @@ import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
 from .feedback_live import still_wrong
-from .feedback_sheet import FrontCell, FrontSheet
-from .fingerprint import COPY_MARK_NAME
+from .feedback_sheet import FrontCell, FrontSheet, returned_footer
+from .fingerprint import COPY_MARK_NAME, RECEIPT_NAME
 from .form import FEEDBACK_SHEET
 from .form_sheet import ERROR_FILL, OK_TEXT, WARNING_FILL
 from .reader import Unreadable, cell_index, open_workbook, read_part
@@ -356,6 +356,9 @@ def _patch(sub: Submission, data: bytes, raw, sheet: FrontSheet, password_hash) 
     if by_sheet and 'Extension="vml"' not in types:
         types = types.replace("</Types>", f'<Default Extension="vml" ContentType="{CT_VML}"/></Types>')
 
+    if not sub.accepted:  # every page of a copy to fix says it is no valid report
+        _footer_returned(raw, parts, text_of, returned_footer(sheet.lang == "en"))
+
     # --- the findings sheet, first and active ---
     other = [s.part for s in raw.sheets if s.part not in parts]
     for part in other:  # only one sheet may show as selected
@@ -378,6 +381,39 @@ def _patch(sub: Submission, data: bytes, raw, sheet: FrontSheet, password_hash) 
     parts["xl/workbook.xml"] = _workbook_xml(workbook, rid, sub.copy_mark, sheet).encode("utf-8")
 
     return write_package(data, zf.infolist(), parts, zf)
+
+
+_HF_AFTER = ("<rowBreaks", "<colBreaks", "<customProperties", "<cellWatches", "<ignoredErrors", "<smartTags",
+             "<drawing", "<legacyDrawing", "<picture", "<oleObjects", "<controls", "<webPublishItems",
+             "<tableParts", "<extLst", "</worksheet>")  # what follows <headerFooter> (schema order)
+
+
+def with_left_footer(xml: str, left: str) -> str:
+    """The sheet ``xml`` with ``left`` (Excel header codes) as the left part of its page footer,
+    unless the footer has a left part already (it is the unit's, kept)."""
+    code = "&amp;L" + _text(left)
+    m = re.search(r"<oddFooter>(.*?)</oddFooter>", xml, re.S)
+    if m:
+        return xml if "&amp;L" in m.group(1) else xml[:m.start(1)] + code + xml[m.start(1):]
+    m = re.search(r"<oddFooter\s*/>|<headerFooter\b[^>]*/>", xml)
+    if m and m.group(0).startswith("<oddFooter"):
+        return xml[:m.start()] + f"<oddFooter>{code}</oddFooter>" + xml[m.end():]
+    if m:
+        return xml[:m.start()] + f"<headerFooter><oddFooter>{code}</oddFooter></headerFooter>" + xml[m.end():]
+    m = re.search(r"<headerFooter\b[^>]*>(?:<oddHeader\b[^>]*?(?:/>|>.*?</oddHeader>))?", xml, re.S)
+    if m:
+        return xml[:m.end()] + f"<oddFooter>{code}</oddFooter>" + xml[m.end():]
+    at = min(i for i in (xml.find(t) for t in _HF_AFTER) if i >= 0)
+    return xml[:at] + f"<headerFooter><oddFooter>{code}</oddFooter></headerFooter>" + xml[at:]
+
+
+def _footer_returned(raw, parts: dict[str, bytes], text_of, left: str) -> None:
+    """Every visible sheet's footer says, on the left, that the copy is no valid report."""
+    for ws in raw.sheets:
+        if ws.state != "visible":
+            continue
+        xml = parts[ws.part].decode("utf-8") if ws.part in parts else text_of(ws.part).replace(' tabSelected="1"', "")
+        parts[ws.part] = with_left_footer(xml, left).encode("utf-8")
 
 
 def _marked_sheet(xml: str, by_cell: dict[str, list], sub: Submission, lang: str, styles: _Styles,
@@ -488,7 +524,10 @@ def _workbook_xml(xml: str, rid: str, mark: str, front: FrontSheet) -> str:
     xml = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m.group(1)) + 1}"', xml)
     if COPY_MARK_NAME in xml:
         raise _GiveUp("already carries a copy mark")
-    title = (f'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
+    first, last = front.print_area.split(":")
+    title = (f'<definedName name="_xlnm.Print_Area" localSheetId="0">'
+             f"'{front.name}'!${first[0]}${first[1:]}:${last[0]}${last[1:]}</definedName>"
+             f'<definedName name="_xlnm.Print_Titles" localSheetId="0">'
              f"'{front.name}'!${front.repeat_row}:${front.repeat_row}</definedName>"
              f'<definedName name="{COPY_MARK_NAME}" hidden="1">&quot;{mark}&quot;</definedName>')
     if "<definedNames>" in xml:
@@ -583,14 +622,72 @@ def front_sheet_xml(sheet: FrontSheet, styles: _Styles, protection: str) -> str:
             + formats + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
             + f"<pageMargins{margins}/><pageSetup paperSize=\"9\" "
             f'orientation="{"landscape" if sheet.landscape else "portrait"}" fitToWidth="1" fitToHeight="0"/>'
-            "</worksheet>")
+            + (f"<headerFooter><oddFooter>{_text(sheet.footer_code)}</oddFooter></headerFooter>" if sheet.footer else "")
+            + "</worksheet>")
 
 
 def _cell_xml(c: FrontCell, style: int) -> str:
     if c.formula is not None:  # live: the formula, with its value now for viewers that do not recalculate
         return f'<c r="{c.ref}" s="{style}" t="str"><f>{_text(c.formula)}</f><v>{_text(c.value)}</v></c>'
+    if c.value is None:  # only the style: a line of a merged box
+        return f'<c r="{c.ref}" s="{style}"/>'
     if isinstance(c.value, int):
         return f'<c r="{c.ref}" s="{style}"><v>{c.value}</v></c>'
     body = _text(c.value)
     space = ' xml:space="preserve"' if body != body.strip() or "\n" in body else ""
     return f'<c r="{c.ref}" s="{style}" t="inlineStr"><is><t{space}>{body}</t></is></c>'
+
+
+# --- the receipt of an accepted file: a one-page workbook of its own --------------------------------
+CT_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+_RECEIPT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{CT_MAIN}"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{CT_SHEET}"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{CT_STYLES}"/></Types>')
+_RECEIPT_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{NS_PKG}">'
+    f'<Relationship Id="rId1" Type="{NS_R}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_RECEIPT_BOOK_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{NS_PKG}">'
+    f'<Relationship Id="rId1" Type="{REL_SHEET}" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{NS_R}/styles" Target="styles.xml"/></Relationships>')
+_RECEIPT_STYLES = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{NS_MAIN}">'
+    '<fonts count="1"><font><name val="Times New Roman"/><family val="1"/><sz val="12"/></font></fonts>'  # the forms' Normal'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+    '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+
+
+def receipt_workbook(sheet: FrontSheet, mark: str, password_hash: str) -> bytes:
+    """The receipt ``sheet`` (``describe_front`` of an accepted file) as a workbook of its own: one
+    sheet, one A4 page, locked with ``password_hash``. It carries the copy mark ``mark`` of the
+    report it acknowledges and the hidden name ``_qcdc_receipt``, so that a receipt sent back is
+    recognised and set aside (``validate``), never read as a report."""
+    styles = _Styles(_RECEIPT_STYLES, sheet.font)
+    body = front_sheet_xml(sheet, styles, f' password="{password_hash}"')
+    first, last = sheet.print_area.split(":")
+    name = f"'{sheet.name}'"
+    book = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{NS_MAIN}" '
+            f'xmlns:r="{NS_R}"><workbookPr/><workbookProtection lockStructure="1"/><bookViews><workbookView '
+            f'activeTab="0"/></bookViews><sheets><sheet name="{sheet.name}" sheetId="1" r:id="rId1"/></sheets>'
+            f'<definedNames><definedName name="_xlnm.Print_Area" localSheetId="0">{name}!${first[0]}${first[1:]}:'
+            f'${last[0]}${last[1:]}</definedName><definedName name="_xlnm.Print_Titles" localSheetId="0">'
+            f"{name}!${sheet.repeat_row}:${sheet.repeat_row}</definedName>"
+            f'<definedName name="{COPY_MARK_NAME}" hidden="1">&quot;{mark}&quot;</definedName>'
+            f'<definedName name="{RECEIPT_NAME}" hidden="1">1</definedName></definedNames></workbook>')
+    parts = {"[Content_Types].xml": _RECEIPT_TYPES, "_rels/.rels": _RECEIPT_RELS, "xl/workbook.xml": book,
+             "xl/_rels/workbook.xml.rels": _RECEIPT_BOOK_RELS, "xl/styles.xml": styles.result(),
+             "xl/worksheets/sheet1.xml": body}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for part, text in parts.items():
+            zout.writestr(_fresh(part), text.encode("utf-8"), compresslevel=1)
+    return out.getvalue()

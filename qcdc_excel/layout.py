@@ -380,9 +380,15 @@ class FormLayout:
 
     @functools.cached_property
     def fingerprint(self) -> str:
+        """The structure's hash. Quote-blind: the printed “ ” count as the straight quotes the labels
+        had before, so every form already in units' hands keeps the fingerprint it carries."""
         canonical = json.dumps(self.structure(), ensure_ascii=False, sort_keys=True,
                                separators=(",", ":"))
+        canonical = canonical.translate(_AS_STRAIGHT)
         return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_AS_STRAIGHT = str.maketrans({"“": '\\"', "”": '\\"'})  # as JSON writes a straight quote: \"
 
 
 def _items_for(catalog: Catalog, level: str, form: str) -> list[Heading | Indicator]:

@@ -137,14 +137,14 @@ def _history(scope: Scope) -> Series | None:
     return read_history(scope.previous) if scope.previous else None
 
 
-def _feedback_writer(subs: list[Submission], outputs: Outputs, workers: int):
-    """The feedback files' writer, started (None without a feedback folder)."""
+def _feedback_writer(subs: list[Submission], outputs: Outputs, workers: int, office: str | None):
+    """The feedback files' writer, started (None without a feedback folder); ``office`` receives."""
     if outputs.feedback_dir is None:
         return None
     from .feedback import FeedbackWriter
 
     wanted = subs if outputs.feedback_for == "all" else [s for s in subs if s.findings]
-    return FeedbackWriter(wanted, outputs.feedback_dir, outputs.feedback_lang, workers)
+    return FeedbackWriter(wanted, outputs.feedback_dir, outputs.feedback_lang, workers, office)
 
 
 def _write_json(result: MergeResult | CheckResult, outputs: Outputs) -> None:
@@ -182,7 +182,7 @@ def check(paths: Iterable[str | Path], scope: Scope | None = None, outputs: Outp
     except NothingFound as exc:
         exc.warnings = warnings
         raise
-    writer = _feedback_writer(report.submissions, outputs, default_workers(jobs))
+    writer = _feedback_writer(report.submissions, outputs, default_workers(jobs), scope.office)
     feedback = writer.result() if writer is not None else []
     result = CheckResult(report, feedback, writer.retired if writer is not None else [], warnings)
     _write_json(result, outputs)
@@ -226,7 +226,7 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
     cons = consolidate(report.submissions, load_catalog(CURRENT_VERSION), scope.roster, scope.period_code,
                        scope.parent, scope.deadline, scope.include_rejected)
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
-    writer = _feedback_writer(report.submissions, outputs, default_workers(jobs, busy=1))
+    writer = _feedback_writer(report.submissions, outputs, default_workers(jobs, busy=1), scope.office)
     trend = trend_of_consolidation(cons, series, scope.roster)
     try:
         write_consolidated(outputs.workbook, cons, report, outputs.password, outputs.date or today, base=inbox,

@@ -66,6 +66,7 @@ class Submission:
     unit_code: str | None = None
     unit_name: str | None = None
     copy_of: str | None = None  # the mark of the figures it is a feedback copy of (``fingerprint.copy_mark``)
+    receipt_only: bool = False  # a receipt this tool issued (one sheet, no form): never a report
     # When and as what the office received it (the web desk: the server's clock and the sender's file
     # name; a file the office took in from mail: the date it gives). Unknown on the command line.
     received: dt.datetime | None = None
@@ -110,8 +111,8 @@ class Submission:
 
     @property
     def is_feedback_copy(self) -> bool:
-        """A feedback copy or receipt made by this tool, with its figures as they were made."""
-        return self.copy_of is not None and self.copy_of == self.copy_mark
+        """A feedback copy made by this tool with its figures as they were made, or a receipt."""
+        return self.receipt_only or (self.copy_of is not None and self.copy_of == self.copy_mark)
 
     @functools.cached_property
     def fingerprint(self) -> str | None:
@@ -120,7 +121,8 @@ class Submission:
             return None
         from .fingerprint import figures_fingerprint
 
-        return figures_fingerprint(self.values, load_catalog(self.catalog_version), self.unit_code, self.period)
+        return figures_fingerprint(self.values, load_catalog(self.catalog_version), self.unit_code, self.period,
+                                   texts=self.form != "consolidated")  # as the consolidated footer is written
 
     def to_json(self, lang: str = "vi") -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "unit_code": self.unit_code,

@@ -28,7 +28,7 @@ from .catalog import CURRENT_VERSION, Catalog, Heading, Indicator, load_catalog
 from .consolidate import Consolidation, Totals, totals_of_submission
 from .history import read_history
 from .form import FONT
-from .i18n import QcdcError
+from .i18n import QcdcError, unit_kinds
 from .numbers import format_number, format_percent, plain
 from .periods import Period, parse_period, vn_date
 from .roster import party_committee
@@ -68,6 +68,7 @@ class Figures:
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (unit, name, code, text)
     report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
     report_number: str | None = None  # «480/BC-UBND», when the workbook's «Kèm theo» line names it (form v3)
+    places: str | None = None  # what the counted units are («xã, thị trấn»), from the roster's names
     trend: Trend | None = None  # the headline figures of earlier periods (history given), else None
 
     def value(self, code: str):
@@ -91,7 +92,8 @@ def figures_from_consolidation(cons: Consolidation, trend: Trend | None = None) 
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
                    sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=cons.reported_on, trend=trend)
+                   report_date=cons.reported_on, places=_kinds(e.unit.name for e in cons.expected if e.unit.level == "xa"),
+                   trend=trend)
 
 
 def figures_from_file(path: str | Path, previous: list[str | Path] | tuple = ()) -> Figures:
@@ -115,7 +117,25 @@ def figures_from_file(path: str | Path, previous: list[str | Path] | tuple = ())
     return Figures(catalog, sub.level or "xa", sub.form == "consolidated", sub.unit_code or "",
                    sub.unit_name or "", parent, period, totals,
                    sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=sub.report_issued or sub.report_date, report_number=sub.report_number, trend=trend)
+                   report_date=sub.report_issued or sub.report_date, report_number=sub.report_number,
+                   places=_places_in_file(path) if sub.form == "consolidated" else None, trend=trend)
+
+
+def _kinds(names) -> str | None:
+    """«xã, thị trấn» when every name says its kind, as the roster writes «Xã Kon Pne»; None otherwise."""
+    names = list(names)
+    return unit_kinds(names) if names else None
+
+
+def _places_in_file(path: str | Path) -> str | None:
+    """The kinds of the units a consolidated workbook counted, from the units' rows it keeps
+    (none in a workbook made before it kept them)."""
+    from .history import read_previous
+
+    try:
+        return _kinds(row.name for row in read_previous(path) if row.level == "xa")
+    except QcdcError:
+        return None
 
 
 def _shown_parent(path: str | Path, sub) -> str:
@@ -171,7 +191,8 @@ def _flag(fig: Figures, role: str, places: str) -> str | None:
 
 
 def _places(fig: Figures) -> str:
-    return "xã, phường, thị trấn" if fig.level != "xa" else "xã"
+    """What the units in «14/14 …» are: the kinds their names give, else all the kinds a commune can be."""
+    return fig.places or ("xã, phường, thị trấn" if fig.level != "xa" else "xã")
 
 
 def _join(parts: list[str | None]) -> str | None:
@@ -363,13 +384,13 @@ def trend_lines(fig: Figures) -> list[str]:
         changes = trend.changes(ind)
         now = _trend_now(fig, ind)
         if changes and now:
-            said = ", ".join(change_words(c, ind, fig.period, "đơn vị") for c in changes)
+            said = ", ".join(change_words(c, ind, fig.period, _places(fig)) for c in changes)
             out.append(f"{headline_label(fig.catalog, ind)}: {now}, {said}.")
     return out
 
 
 def _trend_now(fig: Figures, ind: Indicator) -> str | None:
-    """The current figure of a trend line: «158 vụ», «92,4%», «12/14 đơn vị»."""
+    """The current figure of a trend line: «158 vụ», «92,4%», «12/14 xã, thị trấn»."""
     if ind.kind == "ratio":
         return vn_percent(_number(fig, ind.numerator), _number(fig, ind.denominator))
     v = fig.value(ind.code)
@@ -377,7 +398,7 @@ def _trend_now(fig: Figures, ind: Indicator) -> str | None:
         return None
     if ind.kind == "flag":
         n = fig.totals.flag_units.get(ind.code) or fig.totals.units
-        return f"{vn_number(v, pad=False)}/{vn_number(n, pad=False)} đơn vị"
+        return f"{vn_number(v, pad=False)}/{vn_number(n, pad=False)} {_places(fig)}"
     return f"{vn_number(v, pad=False)} {ind.unit}".strip()
 
 

@@ -49,6 +49,16 @@ class Scope:
                 raise QcdcError("unit-not-in-roster", code=self.parent, path=self.roster.source)
 
     @property
+    def office(self) -> str | None:
+        """The receiving office's name, printed on receipts: the consolidating unit (``parent``),
+        else the unit at the top of the roster (``Roster.top``); None without a roster."""
+        if self.roster is None:
+            return None
+        code = self.parent or self.roster.top()
+        unit = self.roster.units.get(code) if code else None
+        return unit.name if unit is not None else None
+
+    @property
     def period_code(self) -> str | None:
         """The period as files state it (``2023Q1``), or None when any period is accepted."""
         return self.period.code if self.period is not None else None

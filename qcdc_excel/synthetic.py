@@ -76,11 +76,14 @@ def numeric(values: dict[str, object]) -> dict[str, float | None]:
 
 
 def fill_workbook(template, values: dict[str, object], out_path, report_date=None,
-                  names: tuple[str, str] | None = None, extra: dict[str, object] | None = None):
+                  names: tuple[str, str] | None = None, extra: dict[str, object] | None = None,
+                  report_number: str | None = None):
     """Type ``values`` into a template's input cells the way a person would, and save a copy.
 
     ``template`` is a path or bytes; cells come from the form layout recorded in the workbook's
     own metadata sheet. ``extra`` writes raw cells (A1 -> value) for deliberately odd inputs.
+    ``report_number``: the report the appendix goes with (form version 3's «Kèm theo Báo cáo số …
+    ngày …» line, dated ``report_date``); an older form has no such line and ignores it.
     """
     import io
     import json
@@ -103,6 +106,10 @@ def fill_workbook(template, values: dict[str, object], out_path, report_date=Non
         ws[ids["report_date"]] = report_date
     if names:
         ws[ids["preparer"]], ws[ids["head"]] = names
+    if report_number and "report_number" in ids:
+        ws[ids["report_number"]] = report_number
+        if report_date is not None:
+            ws[ids["report_issued"]] = report_date
     for cell, value in (extra or {}).items():
         ws[cell] = value
     buf = io.BytesIO()

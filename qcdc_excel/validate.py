@@ -89,6 +89,9 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     raw = open_workbook(data)
     meta_info = raw.sheet(META_SHEET)
     if meta_info is None:
+        if [s.name for s in raw.sheets] == [FEEDBACK_SHEET] and _RECEIPT_MARK.search(raw.read.get(raw.book) or b""):
+            sub.receipt_only = True  # a receipt this tool issued, sent back: no report in it
+            raise Unreadable("receipt-not-report")
         raise Unreadable("not-from-template")
     meta = read_metadata(read_sheet(raw, meta_info))
     sub.meta = meta
@@ -109,7 +112,7 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     layout = form_layout(version, level, form, form_version)
     f = sub.findings
     carried = meta.get("fingerprint")
-    if carried != layout.fingerprint and carried != straight_quotes_fingerprint(layout):
+    if carried != layout.fingerprint:
         f.append(finding("metadata-invalid", sheet=META_SHEET,
                          detail=("dấu vân tay cấu trúc không khớp", "structure fingerprint does not match")))
     try:
@@ -154,6 +157,7 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
 
 
 _COPY_MARK = re.compile(rb'name="_qcdc_copy"[^>]*>\s*(?:&quot;|")?(GY-[0-9A-F]{16})')
+_RECEIPT_MARK = re.compile(rb'name="_qcdc_receipt"')  # fingerprint.RECEIPT_NAME
 
 
 # --- structure ------------------------------------------------------------------------------------
@@ -578,21 +582,6 @@ _CURLY = str.maketrans({"“": '"', "”": '"'})
 def _straight(text: str) -> str:
     """Text with the printed quotation marks “ ” as the straight ones forms made before them carry."""
     return text.translate(_CURLY)
-
-
-def straight_quotes_fingerprint(layout: FormLayout) -> str:
-    """The structure fingerprint a form of ``layout`` carried when the catalog's labels were written
-    with straight quotes (forms already in units' hands): the same canonical hash as
-    ``FormLayout.fingerprint``, of the structure with “ ” read as "."""
-    mark = _STRAIGHT_MARKS.get(layout.fingerprint)
-    if mark is None:
-        canonical = json.dumps(layout.structure(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        canonical = canonical.translate(str.maketrans({"“": '\\"', "”": '\\"'}))  # as JSON writes a "
-        mark = _STRAIGHT_MARKS[layout.fingerprint] = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return mark
-
-
-_STRAIGHT_MARKS: dict[str, str] = {}
 
 
 def _short(label: str) -> str:

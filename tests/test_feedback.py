@@ -8,6 +8,7 @@ the marks.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from qcdc_excel import feedback, parse_period
 from qcdc_excel.feedback import marked_copy, write_feedback_files
-from qcdc_excel.feedback_sheet import describe_front
+from qcdc_excel.feedback_sheet import GUIDE_ROW, HEAD_ROW, INFO_ROW, VERDICT_ROW, describe_front, short_sha
 from qcdc_excel.feedback_zip import patched_copy
 from qcdc_excel.form import FEEDBACK_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.identity import Identity
@@ -88,8 +89,8 @@ def marks(path: Path) -> dict:
                 cells[c.coordinate] = (colour, c.comment.text if c.comment else None, c.protection.locked)
     fb = wb[FEEDBACK_SHEET]
     listed = [(r[5].value, r[2].value, r[6].value, r[1].value, r[3].value)
-              for r in fb.iter_rows(min_row=12) if r[3].value]
-    info = [(fb.cell(r, 1).value, fb.cell(r, 3).value) for r in range(3, 8)]
+              for r in fb.iter_rows(min_row=HEAD_ROW + 1) if r[3].value]
+    info = [(fb.cell(r, 1).value, fb.cell(r, 3).value) for r in range(INFO_ROW, GUIDE_ROW)]
     same_password = fb.protection.password == ws.protection.password and bool(ws.protection.password)
     return {"same_password": same_password, "sheets": wb.sheetnames, "active": wb.active.title, "cells": cells, "listed": listed, "info": info,
             "protected": (ws.protection.sheet, fb.protection.sheet, wb.security.lockStructure),
@@ -202,8 +203,8 @@ def test_a_fixed_copy_no_longer_says_it_is_rejected(tmp_path, faulty, catalog, l
 
     def front(path):
         fb = openpyxl.load_workbook(path, data_only=True)[FEEDBACK_SHEET]
-        states = [r[4].value for r in fb.iter_rows(min_row=12) if r[3].value]
-        return fb["C6"].value, states
+        states = [r[4].value for r in fb.iter_rows(min_row=HEAD_ROW + 1) if r[3].value]
+        return fb[f"C{VERDICT_ROW}"].value, states
 
     verdict, states = front(out[unfixed])
     assert verdict == f"CHƯA ĐƯỢC CHẤP NHẬN: còn {errors} lỗi cần sửa"
@@ -346,7 +347,7 @@ def test_a_failure_while_writing_feedback_leaves_the_folder_as_it_was(tmp_path, 
             raise OSError(28, "No space left on device")
         return real(path, data, tag)
     monkeypatch.setattr(feedback, "stage_bytes", failing)
-    monkeypatch.setattr(feedback, "marked_copy", lambda s, lang="vi": b"changed")
+    monkeypatch.setattr(feedback, "marked_copy", lambda s, lang="vi", **kw: b"changed")
     with pytest.raises(OSError):
         write_feedback_files(subs, out, jobs=jobs)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -368,7 +369,7 @@ def test_a_merge_run_again_leaves_unchanged_feedback_files_alone(tmp_path, fault
     assert {p.name: (os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in again} == stamps
     real = feedback.marked_copy
     monkeypatch.setattr(feedback, "marked_copy",
-                        lambda s, lang="vi": real(s, lang) if s is not subs[1] else b"other")
+                        lambda s, lang="vi", **kw: real(s, lang, **kw) if s is not subs[1] else b"other")
     subs[1] = read_submission(faulty)
     third = write_feedback_files(subs, out, jobs=1)
     assert third[1].read_bytes() == b"other" and os.stat(third[1]).st_ino != stamps[third[1].name][0]
@@ -414,14 +415,17 @@ def test_a_clean_file_gets_a_receipt_that_prints_whole(tmp_path, catalog, layout
         monkeypatch.setattr(feedback, "patched_copy", lambda *a, **k: None)
     (receipt,) = write_feedback_files([sub], tmp_path / "gop-y", jobs=1)
     ws = openpyxl.load_workbook(receipt)[FEEDBACK_SHEET]
-    shown = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(3, 9)}
-    assert shown["Dấu tệp (SHA-256)"] == sub.sha256 and len(sub.sha256) == 64
+    shown = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(INFO_ROW, GUIDE_ROW)}
+    assert shown["Dấu tệp (SHA-256)"] == short_sha(sub.sha256) and len(sub.sha256) == 64
     assert shown["Kết quả"] == "ĐƯỢC CHẤP NHẬN"
-    assert ws["A9"].value.startswith("Báo cáo đã được tiếp nhận, không phát hiện lỗi: không cần gửi lại.")
-    assert "A12:G12" in {str(m) for m in ws.merged_cells.ranges}
+    assert ws[f"A{GUIDE_ROW}"].value.startswith("Báo cáo đã được tiếp nhận, không phát hiện lỗi: không cần gửi lại.")
+    box = f"A{HEAD_ROW + 1}:G{HEAD_ROW + 1}"
+    assert box in {str(m) for m in ws.merged_cells.ranges}
+    # the box is lined on every side: its last cell carries the right line (it was missing on paper)
+    assert ws[f"G{HEAD_ROW + 1}"].border.right.style == "thin" and ws[f"A{HEAD_ROW + 1}"].border.left.style == "thin"
     (pdf,) = convert_with_soffice(soffice, [receipt], tmp_path / "pdf", fmt="pdf").values()
     front = pages(pdf)[0]["text"]
-    assert "Không phát hiện lỗi." in front and sub.sha256 in front
+    assert "Không phát hiện lỗi." in front and short_sha(sub.sha256) in front and sub.sha256 not in front
     assert "không cần gửi lại" in front and "Sửa trực tiếp" not in front
 
 
@@ -453,7 +457,9 @@ def front_sheet_look(data: bytes) -> dict:
             "titles": ws.print_title_rows, "page": (ws.page_setup.orientation, ws.page_setup.paperSize,
                                                     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight),
             "margins": (m.left, m.right, m.top, m.bottom, m.header, m.footer),
-            "locked": (ws.protection.sheet, ws.protection.password), "first": wb.sheetnames[0]}
+            "locked": (ws.protection.sheet, ws.protection.password), "first": wb.sheetnames[0],
+            "footer": (ws.oddFooter.left.text, ws.oddFooter.center.text, ws.oddFooter.right.text),
+            "area": ws.print_area}
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -474,14 +480,19 @@ def test_both_paths_draw_the_one_front_sheet(tmp_path, faulty, catalog, layout, 
     assert sub.status == {"to-fix": "rejected", "warnings": "accepted-with-warnings", "receipt": "accepted"}[kind]
     fast = marked_copy(sub, lang)
     monkeypatch.setattr(feedback, "patched_copy", lambda *a, **k: None)
-    slow = marked_copy(sub, lang)
-    assert b"sheet_qcdc_feedback.xml" in fast and b"sheet_qcdc_feedback.xml" not in slow  # two paths indeed
+    if kind == "receipt":  # a receipt of its own (one sheet), against the openpyxl drawing of the same description
+        assert openpyxl.load_workbook(io.BytesIO(fast)).sheetnames == [FEEDBACK_SHEET]
+        slow = feedback._openpyxl_copy(sub, describe_front(sub, lang), path.read_bytes())
+    else:
+        slow = marked_copy(sub, lang)
+        assert b"sheet_qcdc_feedback.xml" in fast and b"sheet_qcdc_feedback.xml" not in slow  # two paths indeed
     got, want = front_sheet_look(fast), front_sheet_look(slow)
     assert got == want
     sheet = describe_front(sub, lang)
     assert got["first"] == FEEDBACK_SHEET
-    assert {ref for ref, v in got["cells"].items() if v[0] is not None} == {c.ref for c in sheet.cells if c.value != ""}
-    assert got["titles"] == "$11:$11" and got["locked"][0] and len(got["formats"]) == (kind != "receipt")
+    assert {ref for ref, v in got["cells"].items() if v[0] is not None} == \
+        {c.ref for c in sheet.cells if c.value not in ("", None)}
+    assert got["titles"] == f"${HEAD_ROW}:${HEAD_ROW}" and got["locked"][0] and len(got["formats"]) == (kind != "receipt")
     links = [c.link for c in sheet.cells if c.link]
     assert len(links) == sum(1 for f in sub.findings if f.cell) and \
         sorted(v[-1] for v in got["cells"].values() if v[-1]) == sorted(links)

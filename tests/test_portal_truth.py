@@ -11,6 +11,7 @@ import shutil
 import openpyxl
 import pytest
 
+from qcdc_excel.periods import VN_TIME
 from qcdc_excel.template import Identity
 
 from .test_portal import DEADLINE, _filled_form, bearer, csrf_of, desk, page, sample, signed_in, upload  # noqa: F401
@@ -120,7 +121,12 @@ def test_a_receipt_names_the_senders_file_and_when_it_arrived(desk):
         wb = openpyxl.load_workbook(io.BytesIO(resp.data))
         front = wb.worksheets[0]
         texts = " ".join(str(c.value) for row in front.iter_rows() for c in row if c.value)
-        assert "Báo cáo Ia Pết" in texts and "nhận lúc" in texts
+        assert "Báo cáo Ia Pết" in texts and front["A1"].value == "BIÊN NHẬN BÁO CÁO"
+        info = {front.cell(r, 1).value: front.cell(r, 3).value for r in range(3, 12)}
+        # received by the round's consolidating unit, at the server's arrival time (Vietnam time)
+        assert info["Cơ quan nhận"] == "Huyện Kbang" and info["Tệp"].startswith("Báo cáo Ia Pết")
+        arrived = portal.result(sid).received.astimezone(VN_TIME)
+        assert info["Thời điểm nhận"] == f"{arrived:%H:%M} ngày {arrived:%d/%m/%Y} (giờ Việt Nam)"
         assert "T" not in portal.original(sid)[0].name[:0]  # (the stored name is the desk's own)
         assert portal.original(sid)[0].name not in texts
     assert "23668_2020_lan-1_bien-nhan.xlsx" in names[0] and "23668_2020_lan-2_bien-nhan.xlsx" in names[1]

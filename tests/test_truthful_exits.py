@@ -252,7 +252,8 @@ def test_feedback_files_are_vietnamese_whatever_the_console_language(tmp_path):
         receipt = openpyxl.load_workbook(next((tmp_path / folder).glob("23638*.xlsx")))
         texts = " ".join(str(c.value) for ws in receipt.worksheets[:1] for row in ws.iter_rows() for c in row
                          if isinstance(c.value, str))
-        assert ("KẾT QUẢ KIỂM TRA" in texts) == (folder == "vi"), texts[:300]
+        assert ("BIÊN NHẬN BÁO CÁO" in texts) == (folder == "vi"), texts[:300]
+        assert ("REPORT RECEIPT" in texts) == (folder == "en"), texts[:300]
         v = invoke("--lang", "en", "validate", inbox / "23644_2020.xlsx", "--feedback-dir", tmp_path / f"v-{folder}",
                    *extra)
         assert v.exit_code == 1

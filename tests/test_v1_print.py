@@ -1,7 +1,8 @@
 """Version 1 forms, which units still send, print as well as the current form (issue 22 §6).
 
 The shipped Kbang inbox keeps two version 1 files; with a version 1 form filled with long remarks
-and the feedback copies (and receipts) made of them, they are printed by ``qcdc-excel pdf`` in one
+(and a number typed as text: a warning, so its feedback is a marked copy of the form; the clean
+files' receipts are one page of their own, ``test_receipt``) and the feedback copies made of them, they are printed by ``qcdc-excel pdf`` in one
 LibreOffice start under ``LANG=C`` and read back with poppler; the print copy itself (a temporary
 file, the input is never changed) is opened with openpyxl for its scale and page breaks.
 """
@@ -18,7 +19,7 @@ import pytest
 
 from qcdc_excel.catalog import Heading
 from qcdc_excel.feedback import write_feedback_files
-from qcdc_excel.form import FORM_SHEET
+from qcdc_excel.form import FEEDBACK_SHEET, FORM_SHEET
 from qcdc_excel.form_sheet import fit_height
 from qcdc_excel.pdf import _print_copy, to_pdf
 from qcdc_excel.synthetic import fill_workbook, valid_values
@@ -42,7 +43,8 @@ def long_version_1(folder: Path, catalog) -> Path:
 
     v1 = form_layout(catalog.version, "xa", "own", "1")
     values = valid_values(catalog, v1.input_codes, random.Random(22))
-    values.update({"V.1": LONG_TEXT, "V.2": "Đề nghị huyện hỗ trợ kinh phí hoạt động cho tổ hòa giải."})
+    values.update({"V.1": LONG_TEXT, "V.2": "Đề nghị huyện hỗ trợ kinh phí hoạt động cho tổ hòa giải.",
+                   "II.1.2": "7"})  # a number typed as text: accepted with a warning
     return fill_workbook(V1_TEMPLATE, values, folder / "23641_2020_dai.xlsx", report_date=dt.date(2020, 10, 20),
                          names=("Nguyễn Văn An", "Trần Văn Bình"),
                          extra={"C7": "23641", "C8": "Xã Kon Pne", "C9": "625 – Huyện Kbang", "C10": "2020"})
@@ -60,8 +62,11 @@ def printed(tmp_path_factory, soffice):
 
     d = tmp_path_factory.mktemp("v1-print")
     forms = [INBOX / "625_2020_huyen.xlsx", INBOX / "23638_2020.xlsx", long_version_1(d, load_catalog())]
-    copies = write_feedback_files([read_submission(p) for p in forms], d / "gop-y")
-    files = forms + copies
+    made_back = write_feedback_files([read_submission(p) for p in forms], d / "gop-y")
+    # the clean files get a one-page receipt of their own (no form in it); the warned one its marked copy
+    receipts = [p for p in made_back if openpyxl.load_workbook(p).sheetnames == [FEEDBACK_SHEET]]
+    assert sorted(p.name[:5] for p in receipts) == ["23638", "625_2"]
+    files = forms + [p for p in made_back if p not in receipts]
     before = {p: digest(p) for p in files}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LANG", "C")
@@ -78,7 +83,7 @@ def printed(tmp_path_factory, soffice):
 
 def test_the_version_1_files_are_version_1(printed):
     assert {name: sub.form_version for name, (sub, _, _) in printed.items()} == dict.fromkeys(printed, "1")
-    assert len(printed) == 6
+    assert len(printed) == 4
 
 
 def test_a_version_1_print_holds_its_remarks_whole(printed):

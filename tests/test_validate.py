@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from qcdc_excel import load_roster, parse_period
 from qcdc_excel.cli import main
 from qcdc_excel.feedback import write_feedback_files
+from qcdc_excel.feedback_sheet import HEAD_ROW
 from qcdc_excel.form import FEEDBACK_SHEET, FORM_SHEET, META_SHEET
 from qcdc_excel.identity import Identity
 from qcdc_excel.layout import CURRENT_FORM_VERSION, form_layout
@@ -394,7 +395,7 @@ def test_feedback_loop_reject_fix_accept(tmp_path, base):
         c = ws[layout.cells[code]]
         assert c.coordinate in marked and c.comment and code in c.comment.text
         assert str(c.fill.fgColor.rgb)[-6:] not in ("FFC7CE", "FFEB9C")  # no fixed mark: it goes once fixed
-    listed = [r[1].value for r in wb[FEEDBACK_SHEET].iter_rows(min_row=12) if r[1].value]
+    listed = [r[1].value for r in wb[FEEDBACK_SHEET].iter_rows(min_row=HEAD_ROW + 1) if r[1].value]
     assert sorted(listed) == sorted(f.title() for f in report.submissions[0].findings)
 
     # The unit types the right values into the feedback copy and sends it back as it is.

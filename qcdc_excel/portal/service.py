@@ -178,7 +178,8 @@ class Portal(Storage):
             private_folder(folder)
             source = dataclasses.replace(sub, path=self.data / row["stored"])
             try:
-                made = self.runner.run(FeedbackTask(source, str(folder), lang, name), key=row["sender"])
+                task = FeedbackTask(source, str(folder), lang, name, self.office(self.round(row["round_id"])))
+                made = self.runner.run(task, key=row["sender"])
             except CheckFailed:
                 from ..feedback import note_text
 
@@ -186,6 +187,12 @@ class Portal(Storage):
                                          private=True)
             target = private_file(Path(made))
         return target, self.download_name(row, sub, target.suffix)
+
+    def office(self, rnd) -> str | None:
+        """The office that receives the round's files, named on receipts: its consolidating unit."""
+        from ..scope import Scope
+
+        return Scope(self.roster(rnd), None, rnd.parent).office
 
     def download_name(self, row, sub: Submission, suffix: str) -> str:
         """The name a feedback copy is downloaded under, one per upload: ``23668_2020_lan-2_bien-nhan.xlsx``

@@ -44,11 +44,12 @@ class FeedbackTask:
     out_dir: str
     lang: str
     name: str
+    office: str | None = None  # the receiving office, named on the receipt
 
     def run(self):
         from ..feedback import write_feedback
 
-        return write_feedback(self.sub, self.out_dir, self.lang, self.name)
+        return write_feedback(self.sub, self.out_dir, self.lang, self.name, self.office)
 
 
 @dataclass(frozen=True)
