@@ -173,7 +173,7 @@ def change_words(change: Change, ind: Indicator, current: Period, noun: str = ""
     """«tăng 12 vụ (8,9%) so với cùng kỳ năm trước», «giảm 1,5 điểm phần trăm so với quý trước»,
     «bằng cùng kỳ năm trước». ``noun``: what a count of units is called (a flag's)."""
     where = compared_words(change, current)
-    if change.delta == 0:
+    if change.delta == 0 or (ind.kind == "ratio" and round(abs(change.delta), 1) == 0):  # 94,1% and 94,1%
         return "bằng " + where[len("so với "):]
     verb = "tăng" if change.delta > 0 else "giảm"
     size = abs(change.delta)

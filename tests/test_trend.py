@@ -282,3 +282,20 @@ def test_a_units_own_return_reports_its_own_changes(runs, tmp_path):
     assert "Số lượt tiếp công dân: 28 lượt, giảm 2 lượt (6,7%) so với quý trước." in text
     assert not [t for t in text if "so với cùng kỳ năm trước" in t]  # the year before was not given
     assert not [t for t in text if t.startswith("Có quy chế và tổ chức đối thoại trực tiếp với Nhân dân:")]  # a unit's own Có/Không: no count to compare
+
+
+# --- in words ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("code, period, against, before, now, delta, percent, said", [
+    ("II.5.2", "2025Q3", "year", 146, 158, 12, 12 / 146, "tăng 12 vụ (8,2%) so với cùng kỳ năm trước"),
+    ("II.5.2", "2025Q3", "previous", 170, 158, -12, -12 / 170, "giảm 12 vụ (7,1%) so với quý trước"),
+    ("II.5.2", "2025", "year", 158, 158, 0, 0.0, "bằng năm trước"),
+    ("II.5.2", "2025S2", "previous", 0, 4, 4, None, "tăng 4 vụ so với 6 tháng trước"),
+    ("II.5.6", "2025Q3", "previous", 0.95, 0.935, -1.5, None, "giảm 1,5 điểm phần trăm so với quý trước"),
+    ("II.5.6", "2025Q3", "year", 0.9412, 0.9408, -0.04, None, "bằng cùng kỳ năm trước"),  # 94,1% both
+    ("II.1.1", "2025Q3", "year", 8, 10, 2, 0.25, "tăng 2 xã (25%) so với cùng kỳ năm trước"),
+])
+def test_changes_in_words(code, period, against, before, now, delta, percent, said):
+    from qcdc_excel.trend import Change, change_words
+
+    change = Change(code, parse_period("2024Q3"), against, before, now, delta, percent)
+    assert change_words(change, CATALOG.indicators[code], parse_period(period), "xã") == said
