@@ -1025,7 +1025,7 @@ def _trend_rows(ws, looks: dict, cons: Consolidation, trend, refs: list, first: 
             _number_or_blank(ws, r, col, None if change is None else change.delta, looks["change-" + kind], looks)
             _number_or_blank(ws, r, col + 1, None if change is None else change.percent, looks["percent"], looks)
         lines = max(_lines(ind.label, TREND_WIDTHS["label"], TREND_SIZE),
-                    _lines(noun if ind.kind == "flag" else ind.unit, TREND_WIDTHS["unit"] - 1, TREND_SIZE))
+                    _lines(noun if ind.kind == "flag" else ind.unit, TREND_WIDTHS["unit"], TREND_SIZE))
         ws.set_row(r, lines * LINE_PT * TREND_SIZE / 12 + 3)
         out.append((r, ind))
     return out
