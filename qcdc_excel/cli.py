@@ -991,10 +991,16 @@ def render_rollup(result, lang: str) -> None:
 @option("--write-template", is_flag=True,
         help=("Ghi mẫu Word mặc định (có thẻ) ra --out để đơn vị sửa thành mẫu riêng, không đọc TỆP.",
               "Write the default Word template (with its tags) to --out to be customised; FILE is not read."))
+@option("--previous", "previous", multiple=True, metavar=("TỆP_KỲ_TRƯỚC", "EARLIER_FILE"),
+        help=("Sổ tổng hợp (.xlsx) hoặc tệp JSON (merge --json) của một kỳ trước; nhắc lại cho mỗi kỳ. Khi có, "
+              "báo cáo nêu mức tăng, giảm của từng chỉ tiêu chính so với kỳ trước và cùng kỳ năm trước.",
+              "Consolidated workbook (.xlsx) or JSON file (merge --json) of an earlier period; repeat it for each "
+              "period. Given, the report states how each headline figure changed from the previous period and "
+              "the same period a year earlier."))
 @click.pass_obj
 def report_cmd(obj: dict, source: str, out_path: str, template: str | None, style: str, signer: str | None,
                signer_title: str | None, report_date: str | None, recipients: str | None,
-               write_template: bool) -> None:
+               write_template: bool, previous: tuple[str, ...] = ()) -> None:
     from .atomic import atomic_write_bytes
     from .report import Letter, default_template, figures_from_file, render_report as render_word
 
@@ -1009,7 +1015,7 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
                 if not Path(source).is_file():
                     raise QcdcError("file-not-found", path=source)
                 letter = Letter(signer, signer_title, _parse_report_date(report_date), recipients=_recipients(recipients))
-                render_word(figures_from_file(source), out_path, template, style, letter)
+                render_word(figures_from_file(source, previous), out_path, template, style, letter)
     except QcdcError as exc:
         raise _fail(exc, lang) from None
     render_written(lang, report=out_path)

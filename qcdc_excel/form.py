@@ -24,10 +24,12 @@ DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET = (
 # The very hidden sheet of a consolidated workbook holding each unit's figures and data window, read
 # back as history by later periods (``qcdc_excel.history``).
 UNITS_SHEET = "_qcdc_units"
-CONSOLIDATED_EXTRA_SHEETS = frozenset({DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET})
 # The sheet of a workbook built from the quarters (``qcdc-excel rollup``): its parts, windows and gaps.
 ROLLUP_SHEET = "Nguồn tổng hợp"
-CONSOLIDATED_EXTRA_SHEETS = CONSOLIDATED_EXTRA_SHEETS | {ROLLUP_SHEET}
+# The headline figures over the periods known: only when earlier periods are given (merge --previous).
+TREND_SHEET = "Diễn biến qua các kỳ"
+CONSOLIDATED_EXTRA_SHEETS = frozenset({DETAILS_SHEET, STATUS_SHEET, FINDINGS_SHEET, NOTES_SHEET, CHARTS_SHEET,
+                                       ROLLUP_SHEET, TREND_SHEET})
 
 DEFAULT_PASSWORD = "qcdc"  # sheet and structure protection; --password changes it
 FONT = "Times New Roman"  # the font of administrative documents

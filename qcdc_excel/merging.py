@@ -23,6 +23,7 @@ from .inbox import collect_files, set_aside_copies
 from .record import Submission, ValidationReport
 from .safe_paths import refuse_outputs_among_inputs
 from .scope import Outputs, Scope
+from .trend import trend_of_consolidation
 from .validate import read_submissions
 
 
@@ -226,27 +227,29 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
                        scope.parent, scope.deadline, scope.include_rejected)
     # Feedback files are written on worker processes while this one writes the consolidated workbook.
     writer = _feedback_writer(report.submissions, outputs, default_workers(jobs, busy=1), scope.office)
+    trend = trend_of_consolidation(cons, series, scope.roster)
     try:
         write_consolidated(outputs.workbook, cons, report, outputs.password, outputs.date or today, base=inbox,
-                           style=outputs.style)
+                           style=outputs.style, trend=trend)
     finally:
         feedback = writer.result() if writer is not None else []
     result = MergeResult(cons, report, outputs.workbook, feedback, warnings, writer.retired if writer is not None else [])
-    _write_report(cons, outputs, outputs.date or today)
+    _write_report(cons, outputs, outputs.date or today, trend)
     _write_json(result, outputs)
     if outputs.pdf:
         _print_pdf(result)
     return result
 
 
-def _write_report(cons: Consolidation, outputs: Outputs, date: dt.date | None = None) -> None:
-    """The draft Word report from the same figures, when ``outputs.report`` asks for it."""
+def _write_report(cons: Consolidation, outputs: Outputs, date: dt.date | None = None, trend=None) -> None:
+    """The draft Word report from the same figures (and their changes, with history), when
+    ``outputs.report`` asks for it."""
     spec = outputs.report
     if spec is None:
         return
     from .report import Letter, figures_from_consolidation, render_report
 
-    render_report(figures_from_consolidation(cons), spec.path, style=outputs.style,
+    render_report(figures_from_consolidation(cons, trend), spec.path, style=outputs.style,
                   letter=Letter(signer=spec.signer, signer_title=spec.title, date=date or cons.document_date,
                                 recipients=spec.recipients))
 

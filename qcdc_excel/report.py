@@ -26,11 +26,13 @@ from typing import Callable
 from .atomic import atomic_write_bytes
 from .catalog import CURRENT_VERSION, Catalog, Heading, Indicator, load_catalog
 from .consolidate import Consolidation, Totals, totals_of_submission
+from .history import read_history
 from .form import FONT
 from .i18n import QcdcError, unit_kinds
 from .numbers import format_number, format_percent, plain
 from .periods import Period, parse_period, vn_date
 from .roster import party_committee, place_name
+from .trend import Trend, change_words, trend_of
 
 STYLES = ("nd30", "hd36")
 PLACEHOLDER = "[Nội dung do đơn vị viết: {what}]"
@@ -67,6 +69,7 @@ class Figures:
     report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
     report_number: str | None = None  # «480/BC-UBND», when the workbook's «Kèm theo» line names it (form v3)
     places: str | None = None  # what the counted units are («xã, thị trấn»), from the roster's names
+    trend: Trend | None = None  # the headline figures of earlier periods (history given), else None
 
     def value(self, code: str):
         return self.totals.values.get(code)
@@ -82,17 +85,20 @@ class Figures:
         return None if code is None else self.value(code)
 
 
-def figures_from_consolidation(cons: Consolidation) -> Figures:
+def figures_from_consolidation(cons: Consolidation, trend: Trend | None = None) -> Figures:
+    """The figures of a consolidation; ``trend``: their earlier periods (``trend.trend_of_consolidation``)."""
     if cons.period is None:
         raise QcdcError("report-no-period", path=cons.parent_code or "?")
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
                    sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=cons.reported_on, places=_kinds(e.unit.name for e in cons.expected if e.unit.level == "xa"))
+                   report_date=cons.reported_on, places=_kinds(e.unit.name for e in cons.expected if e.unit.level == "xa"),
+                   trend=trend)
 
 
-def figures_from_file(path: str | Path) -> Figures:
-    """The figures of an accepted workbook (a consolidated one, or a unit's own submission)."""
+def figures_from_file(path: str | Path, previous: list[str | Path] | tuple = ()) -> Figures:
+    """The figures of an accepted workbook (a consolidated one, or a unit's own submission);
+    ``previous``: consolidated workbooks or ``merge --json`` files of earlier periods, for the changes."""
     from .validate import read_submission
 
     sub = read_submission(path)
@@ -106,11 +112,13 @@ def figures_from_file(path: str | Path) -> Figures:
             if catalog.indicators.get(code) is not None and catalog.indicators[code].kind == "flag":
                 totals.values[code] = value
     parent = sub.meta.get("parent_name") or _shown_parent(path, sub)
+    period = parse_period(sub.period)
+    trend = trend_of(sub.unit_code or "", period, totals, catalog, read_history(previous)) if previous else None
     return Figures(catalog, sub.level or "xa", sub.form == "consolidated", sub.unit_code or "",
-                   sub.unit_name or "", parent, parse_period(sub.period), totals,
+                   sub.unit_name or "", parent, period, totals,
                    sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])),
                    report_date=sub.report_issued or sub.report_date, report_number=sub.report_number,
-                   places=_places_in_file(path) if sub.form == "consolidated" else None)
+                   places=_places_in_file(path) if sub.form == "consolidated" else None, trend=trend)
 
 
 def _kinds(names) -> str | None:
@@ -364,6 +372,51 @@ def section_sentences(fig: Figures) -> dict[str, list[str]]:
     return out
 
 
+def trend_lines(fig: Figures) -> list[str]:
+    """Per headline figure, what it is now and how it changed from the previous period and the same
+    period a year earlier («…: 158 vụ, tăng 12 vụ (8,2%) so với cùng kỳ năm trước, bằng quý trước.»);
+    none without history (``fig.trend``) or for a figure with no earlier value to compare."""
+    trend = fig.trend
+    if trend is None:
+        return []
+    out = []
+    for ind in trend.headline:
+        changes = trend.changes(ind)
+        now = _trend_now(fig, ind)
+        if changes and now:
+            said = ", ".join(change_words(c, ind, fig.period, _places(fig)) for c in changes)
+            out.append(f"{headline_label(fig.catalog, ind)}: {now}, {said}.")
+    return out
+
+
+def _trend_now(fig: Figures, ind: Indicator) -> str | None:
+    """The current figure of a trend line: «158 vụ», «92,4%», «12/14 xã, thị trấn»."""
+    if ind.kind == "ratio":
+        return vn_percent(_number(fig, ind.numerator), _number(fig, ind.denominator))
+    v = fig.value(ind.code)
+    if v is None or isinstance(v, str):
+        return None
+    if ind.kind == "flag":
+        n = fig.totals.flag_units.get(ind.code) or fig.totals.units
+        return f"{vn_number(v, pad=False)}/{vn_number(n, pad=False)} {_places(fig)}"
+    return f"{vn_number(v, pad=False)} {ind.unit}".strip()
+
+
+def headline_label(catalog: Catalog, ind: Indicator) -> str:
+    """An indicator's name standing alone: a sub-item («- Hòa giải thành») under the item above it
+    («Số vụ việc tiếp nhận hòa giải: hòa giải thành»)."""
+    label = ind.label.strip()
+    if not label.startswith("-"):
+        return label
+    own = label.lstrip("- ").strip()
+    for prefix in ("Trong đó:", "trong đó:"):
+        own = own[len(prefix):].strip() if own.startswith(prefix) else own
+    codes = list(catalog.indicators)
+    above = next((catalog.indicators[c] for c in reversed(codes[:codes.index(ind.code)])
+                  if not catalog.indicators[c].label.strip().startswith("-")), None)
+    return f"{above.label}: {_lower_first(own)}" if above is not None else own
+
+
 # --- the data window and the words of the period -----------------------------------------------------------
 def data_window(period: Period) -> tuple[dt.date, dt.date]:
     """The usual cut-off window of a period (``periods.Period.window``, Decree 09/2019/NĐ-CP)."""
@@ -502,7 +555,7 @@ def report_context(fig: Figures, style: str = "nd30", signer: str | None = None,
         "lead": sentences.get("lead", []), "steering": sentences.get("steering", []),
         "front": sentences.get("front", []), "commune": sentences.get("commune", []),
         "reform": sentences.get("reform", []), "state": sentences.get("state", []),
-        "enterprise": sentences.get("enterprise", []),
+        "enterprise": sentences.get("enterprise", []), "trend": trend_lines(fig),
         "notes": notes, "appendix": appendix,
         "signer": signer or "", "signer_title": (signer_title or "").upper(),
         "sign_lines": sign_lines(style, signer_title),
@@ -699,6 +752,10 @@ def _body(w: _Paragraphs) -> None:
         w.heading(sub_title, italic=True)
         w.lines_of(key)
         w.tag("{%p endif %}")
+    w.tag("{%p if trend %}")  # only with the history of earlier periods (--previous)
+    w.heading("5. So sánh với kỳ trước và cùng kỳ năm trước", italic=True)
+    w.lines_of("trend")
+    w.tag("{%p endif %}")
     w.heading("III. ĐÁNH GIÁ CHUNG")
     for sub_title, key in (("1. Kết quả đạt được", "achievements"), ("2. Hạn chế, yếu kém", "limitations"),
                            ("3. Nguyên nhân của hạn chế", "causes")):

@@ -45,13 +45,14 @@ MAX_CHART_UNITS = 60
 
 def write_consolidated(path: str | Path, cons: Consolidation, report: ValidationReport,
                        password: str = DEFAULT_PASSWORD, date: dt.date | None = None,
-                       base: Path | None = None, style: str = "nd30") -> Path:
-    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``date``: the report
+                       base: Path | None = None, style: str = "nd30", trend=None) -> Path:
+    """Write the consolidated workbook of ``cons`` atomically; returns its path. ``trend``: the
+    headline figures over earlier periods (``trend.Trend``; its sheet only when given). ``date``: the report
     date its date line shows (default ``cons.document_date``: the report date the units gave, else the
     end of the figures' window; never the clock; editable in the workbook). ``style`` is the
     signature block's layout (``form_sheet.STYLES``)."""
     with _collector_paused():
-        data = _build(cons, report, password, date or cons.document_date, base, style)
+        data = _build(cons, report, password, date or cons.document_date, base, style, trend)
     return atomic_write_bytes(Path(path), data)
 
 
@@ -69,7 +70,7 @@ def _collector_paused():
 
 
 def _build(cons: Consolidation, report: ValidationReport, password: str, date: dt.date | None,
-           base: Path | None, style: str = "nd30") -> bytes:
+           base: Path | None, style: str = "nd30", trend=None) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False,
@@ -84,6 +85,7 @@ def _build(cons: Consolidation, report: ValidationReport, password: str, date: d
     _notes_sheet(wb, f, cons)
     _charts_sheet(wb, f, cons, status_range)
     _rollup_sheet(wb, f, cons)
+    _trend_sheet(wb, f, cons, trend)
     _meta_sheet(wb, layout, cons)
     _units_sheet(wb, cons)
     wb.close()
@@ -969,3 +971,168 @@ def _units_sheet(wb, cons: Consolidation) -> None:
                 ws.write_string(r, c, value)  # codes, dates and the figures' JSON: text, never a formula
     ws.protect()
     ws.very_hidden()
+
+
+# --- the trend: the headline figures over the periods known (only with history, merge --previous) --------
+TREND_WIDTHS = {"code": 7, "label": 35, "unit": 12, "period": 11, "delta": 10, "percent": 8}
+TREND_SIZE = 11
+CHANGE_FORMATS = {"count": "+#,##0;-#,##0;0", "amount": "+#,##0.0##;-#,##0.0##;0",
+                  "ratio": '+0.0" điểm";-0.0" điểm";0" điểm"', "flag": "+#,##0;-#,##0;0"}
+
+
+def _trend_sheet(wb, f: _Formats, cons: Consolidation, trend) -> None:
+    """«Diễn biến qua các kỳ»: every headline indicator over the periods known, its change from the
+    previous period of the same kind and from the same period a year earlier, and a chart of the
+    ratios; A4 landscape, one page wide, the title and header repeated. Absent without history."""
+    if trend is None:
+        return
+    from .form import TREND_SHEET
+
+    ws = wb.add_worksheet(TREND_SHEET)
+    looks = _trend_looks(wb)
+    refs = trend.references()
+    last_col = 2 + len(trend.periods) + 2 * len(refs)
+    top = _banner(ws, f, cons, last_col=last_col)
+    ws.merge_range(top, 0, top, last_col, f"DIỄN BIẾN QUA CÁC KỲ — {cons.parent_name} — kỳ {cons.period or ''}",
+                   looks["title"])
+    ws.set_row(top, 22)
+    head = _trend_header(ws, looks, trend, refs, top + 1)
+    rows = _trend_rows(ws, looks, cons, trend, refs, head + 1)
+    end = head + 1 + len(rows)
+    ws.merge_range(end + 1, 0, end + 1, last_col,
+                   "Ghi chú: với các tỷ lệ, mức tăng, giảm tính bằng điểm phần trăm; tỷ lệ tăng, giảm tính trên số "
+                   "liệu của kỳ so sánh; ô trống: kỳ đó không có số liệu. Số liệu các kỳ trước tính từ số liệu từng "
+                   "đơn vị trong sổ tổng hợp các kỳ đó.", looks["note"])
+    ws.set_row(end + 1, 30)
+    ws.set_column(0, 0, TREND_WIDTHS["code"])
+    ws.set_column(1, 1, TREND_WIDTHS["label"])
+    ws.set_column(2, 2, TREND_WIDTHS["unit"])
+    ws.set_column(3, 2 + len(trend.periods), TREND_WIDTHS["period"])
+    for k in range(len(refs)):
+        ws.set_column(3 + len(trend.periods) + 2 * k, 3 + len(trend.periods) + 2 * k, TREND_WIDTHS["delta"])
+        ws.set_column(4 + len(trend.periods) + 2 * k, 4 + len(trend.periods) + 2 * k, TREND_WIDTHS["percent"])
+    ws.freeze_panes(head + 1, 2)
+    ws.repeat_rows(top, head)
+    chart_end = _trend_chart(wb, ws, trend, rows, (top + 1, end + 3))
+    ws.print_area(0, 0, max(end + 1, chart_end), last_col)
+    _landscape(ws)
+    _footer(ws, cons)
+
+
+def _trend_looks(wb) -> dict:
+    grid = {"border": 1, "valign": "vcenter", "font_size": TREND_SIZE}
+    add = wb.add_format
+    looks = {"title": add({"bold": True, "font_size": 13, "align": "left", "valign": "vcenter"}),
+             "note": add({"italic": True, "font_size": 10, "text_wrap": True, "valign": "top"}),
+             "head": add({**grid, "bold": True, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"}),
+             "code": add({**grid, "align": "center"}), "label": add({**grid, "text_wrap": True}),
+             "unit": add({**grid, "align": "center", "text_wrap": True}),
+             "ratio": add({**grid, "num_format": NUMBER_FORMATS["ratio"]}),
+             "count": add({**grid, "num_format": NUMBER_FORMATS["count"]}),
+             "amount": add({**grid, "num_format": NUMBER_FORMATS["amount"]}),
+             "flag": add({**grid, "num_format": NUMBER_FORMATS["count"]}),
+             "percent": add({**grid, "num_format": "+0.0%;-0.0%;0%"}), "blank": add(grid)}
+    for kind, fmt in CHANGE_FORMATS.items():
+        looks["change-" + kind] = add({**grid, "num_format": fmt})
+    looks["_add"], looks["_flags"] = add, {}
+    return looks
+
+
+def _trend_header(ws, looks: dict, trend, refs: list, row: int) -> int:
+    """Two header rows: code, indicator, unit and each period; then, per period compared with, the
+    change and its per cent. Returns the last header row."""
+    for col, text in enumerate(("Mã", "Chỉ tiêu", "Đơn vị tính")):
+        ws.merge_range(row, col, row + 1, col, text, looks["head"])
+    for k, p in enumerate(trend.periods):
+        ws.merge_range(row, 3 + k, row + 1, 3 + k, p.label("vi") + (" (kỳ này)" if p == trend.current else ""),
+                       looks["head"])
+    for k, (against, p) in enumerate(refs):
+        col = 3 + len(trend.periods) + 2 * k
+        what = {"previous": "kỳ trước", "year": "cùng kỳ năm trước"}[against]
+        if trend.current.kind == "Y":
+            what = "năm trước"
+        ws.merge_range(row, col, row, col + 1, f"So với {what} ({p.label('vi')})", looks["head"])
+        ws.write_string(row + 1, col, "Tăng (+), giảm (−)", looks["head"])
+        ws.write_string(row + 1, col + 1, "Tỷ lệ", looks["head"])
+    ws.set_row(row, 48)
+    ws.set_row(row + 1, 32)
+    return row + 1
+
+
+def _trend_rows(ws, looks: dict, cons: Consolidation, trend, refs: list, first: int) -> list:
+    """One row per headline indicator; returns [(row, indicator)]."""
+    out = []
+    noun = cons.units_noun()
+    for n, ind in enumerate(trend.headline):
+        r = first + n
+        ws.write_string(r, 0, ind.code, looks["code"])
+        ws.write_string(r, 1, ind.label, looks["label"])
+        ws.write_string(r, 2, "%" if ind.kind == "ratio" else noun if ind.kind == "flag" else ind.unit,
+                        looks["unit"])
+        kind = ind.kind if ind.kind in ("ratio", "count", "amount", "flag") else "count"
+        for k, p in enumerate(trend.periods):
+            value = trend.value(ind, p)
+            look = _trend_flag_look(looks, trend, ind, p) if kind == "flag" else looks[kind]
+            if value is None:
+                ws.write_blank(r, 3 + k, None, looks["blank"])
+            else:
+                ws.write_number(r, 3 + k, value, look)
+        for k, (against, p) in enumerate(refs):
+            col = 3 + len(trend.periods) + 2 * k
+            change = trend.change(ind, against, p)
+            _number_or_blank(ws, r, col, None if change is None else change.delta, looks["change-" + kind], looks)
+            _number_or_blank(ws, r, col + 1, None if change is None else change.percent, looks["percent"], looks)
+        lines = max(_lines(ind.label, TREND_WIDTHS["label"], TREND_SIZE),
+                    _lines(noun if ind.kind == "flag" else ind.unit, TREND_WIDTHS["unit"], TREND_SIZE))
+        ws.set_row(r, lines * LINE_PT * TREND_SIZE / 12 + 3)
+        out.append((r, ind))
+    return out
+
+
+def _trend_flag_look(looks: dict, trend, ind, period):
+    """A count of units answering Có shown as 'x/n' (n: the units that answered in that period)."""
+    n = trend.totals[period.code].flag_units.get(ind.code, 0) if period.code in trend.totals else 0
+    if n not in looks["_flags"]:
+        looks["_flags"][n] = looks["_add"]({"border": 1, "valign": "vcenter", "font_size": TREND_SIZE,
+                                            "num_format": f'0"/{n}"', "align": "right"})
+    return looks["_flags"][n]
+
+
+def _number_or_blank(ws, row: int, col: int, value, look, looks: dict) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, looks["blank"])
+    else:
+        ws.write_number(row, col, value, look)
+
+
+def _trend_chart(wb, ws, trend, rows: list, where: tuple[int, int]) -> int:
+    """A line chart of the headline ratios over the periods (of the counts added over time when the
+    catalog names no ratio), on its own page under the table; returns its last row."""
+    from .form import TREND_SHEET
+
+    header, at = where
+    ratios = [(r, i) for r, i in rows if i.kind == "ratio"]
+    drawn = ratios or [(r, i) for r, i in rows if i.kind == "count" and i.over_time == "sum"][:6]
+    if not drawn:
+        return at
+    last = 2 + len(trend.periods)
+    chart = wb.add_chart({"type": "line"})
+    for r, ind in drawn:
+        chart.add_series({"name": f"{ind.code} {ind.label.lstrip('- ')}",
+                          "categories": [TREND_SHEET, header, 3, header, last], "values": [TREND_SHEET, r, 3, r, last],
+                          "marker": {"type": "circle", "size": 6}, "line": {"width": 2}})
+    title = "Các tỷ lệ chính qua các kỳ" if ratios else "Các chỉ tiêu chính qua các kỳ"
+    chart.set_title({"name": title, "name_font": _chart_font(14, True)})
+    chart.set_legend({"position": "bottom", "font": _chart_font(10)})
+    chart.set_x_axis({"num_font": _chart_font(10)})
+    axis = {"num_font": _chart_font(10), "major_gridlines": {"visible": True}}
+    if ratios:
+        low, high = ratio_axis([trend.value(i, p) for _, i in ratios for p in trend.periods])
+        step = 0.1 if high - low <= 0.5 else 0.2
+        low = math.floor(round(low / step, 6)) * step  # gridlines on whole steps, 100 % among them
+        axis.update(num_format="0%", min=round(low, 1), max=high, major_unit=step)
+    chart.set_y_axis(axis)
+    chart.set_size({"width": 980, "height": 520})
+    ws.set_h_pagebreaks([at])
+    ws.insert_chart(at + 1, 0, chart)
+    return at + 1 + 520 // 20 + 2

@@ -68,12 +68,13 @@ ALLOWED: dict[str, set[str]] = {
                  "processes", "reader", "record", "roster", "safe_paths"},
     "pdf": {"atomic", "form", "form_sheet", "i18n", "print_refit", "safe_paths", "validate"},
     "print_refit": {"catalog", "form_sheet", "i18n", "layout", "periods"},
-    "report": {"atomic", "catalog", "consolidate", "form", "history", "i18n", "numbers", "periods", "reader", "report_tags", "roster",
-               "validate"},
+    "report": {"atomic", "catalog", "consolidate", "form", "history", "i18n", "numbers", "periods", "reader", "report_tags",
+               "roster", "trend", "validate"},
+    "trend": {"catalog", "consolidate", "history", "history_checks", "numbers", "periods"},
     # the library's commands
     "merging": {"atomic", "catalog", "consolidate", "feedback", "history", "history_checks", "i18n", "inbox", "pdf",
                 "record", "report",
-                "safe_paths", "scope", "validate", "workbook_writer"},
+                "safe_paths", "scope", "trend", "validate", "workbook_writer"},
     "rolling": {"catalog", "consolidate", "form", "history", "i18n", "layout", "periods", "reader", "record", "roster",
                 "safe_paths", "validate", "workbook_writer"},
     # the web desk
