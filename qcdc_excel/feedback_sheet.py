@@ -55,16 +55,16 @@ GUIDES = {
         "The report was received and no problem was found: nothing to send again. Keep this file as your "
         "receipt (the SHA-256 fingerprint above identifies the very file received)."),
     "accepted-with-warnings": (
-        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang «Phụ lục», di chuột vào ô "
-        "để xem ghi chú): nếu số liệu đúng thì không cần gửi lại; nếu sai, sửa ngay trên tệp này, lưu dạng "
+        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang «Phụ lục», địa chỉ ô ở cột «Ô» "
+        "bên dưới): nếu số liệu đúng thì không cần gửi lại; nếu sai, sửa ngay trên tệp này, lưu dạng "
         ".xlsx và gửi lại chính tệp này.",
-        "The report is accepted. Read the warnings below (yellow cells on the 'Phụ lục' sheet; hover a cell "
-        "for its note): if the figures are right, nothing to send again; if not, fix them in this file, save "
+        "The report is accepted. Read the warnings below (yellow cells on the 'Phụ lục' sheet, their address "
+        "in the Cell column below): if the figures are right, nothing to send again; if not, fix them in this file, save "
         "as .xlsx and send this same file back."),
     "rejected": (
-        "Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (di chuột vào ô để xem ghi chú): ô sửa đúng "
+        "Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (địa chỉ ô ở cột «Ô» bên dưới): ô sửa đúng "
         "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này.",
-        "Fix the coloured cells on the 'Phụ lục' sheet (hover a cell to read its note): a fixed cell loses "
+        "Fix the coloured cells on the 'Phụ lục' sheet (their address is in the Cell column below): a fixed cell loses "
         "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
 }
 TITLE = ("KẾT QUẢ KIỂM TRA BÁO CÁO", "REPORT CHECK RESULT")

@@ -260,6 +260,7 @@ def test_the_printed_front_page_is_one_numbered_page(made, kind, tmp_path):
     assert "Mã số liệu" in front and sub.fingerprint in front
     if kind == "accepted":
         assert "Không phát hiện lỗi." in front
+    assert "di chuột" not in front  # paper cannot be hovered: the guide names the cells' column instead
     # an accepted file's receipt is one page of its own; a copy's front sheet is one page, then the form
     if kind == "accepted":
         assert n == 1
