@@ -164,7 +164,7 @@ def parse_catalog(data: object, source: str = "<catalog>") -> Catalog:
     version = _header_version(data, err)
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
-        raise _fail(source, both("đầu tệp", "header"), "thiếu danh sách «items»", "missing 'items' list")
+        raise _fail(source, both("đầu tệp", "header"), "thiếu danh sách “items”", "missing 'items' list")
     items, pending_ratios = _parse_items(raw_items, err)
     by_code = _resolve_ratios(items, pending_ratios, err)
     rules = _parse_rules(data.get("rules"), by_code, err)
@@ -183,7 +183,7 @@ def _header_version(data: dict, err: Callable) -> str:
             f"unknown keys: {', '.join(sorted(map(str, unknown_top)))}")
     version = str(data.get("version") or "").strip()
     if not version:
-        err(both("đầu tệp", "header"), "thiếu «version» (mã phiên bản, ví dụ qcdc-2023.1)",
+        err(both("đầu tệp", "header"), "thiếu “version” (mã phiên bản, ví dụ qcdc-2023.1)",
             "missing 'version' (e.g. qcdc-2023.1)")
     return version
 
@@ -233,7 +233,7 @@ def _item_code(raw: object, n: int, seen: set[str], err: Callable) -> tuple[str,
         err(where, f"khóa không được biết: {', '.join(sorted(unknown))}",
             f"unknown keys: {', '.join(sorted(unknown))}")
     if not _CODE.match(code):
-        err(where, f"mã «{code}» không đúng dạng (ví dụ II.9.4)", f"code '{code}' is malformed (e.g. II.9.4)")
+        err(where, f"mã “{code}” không đúng dạng (ví dụ II.9.4)", f"code '{code}' is malformed (e.g. II.9.4)")
         return None
     if code in seen:
         err(where, f"mã {code} bị trùng", f"duplicate code {code}")
@@ -247,7 +247,7 @@ def _parse_indicator(raw: dict, code: str, labels: tuple[str, str], section: str
     """One indicator (a ratio with its parts still unresolved), or None when its kind is unknown."""
     kind = raw.get("kind")
     if kind not in KINDS:
-        err(where, f"loại «{kind}» không hợp lệ (dùng {', '.join(KINDS)})",
+        err(where, f"loại “{kind}” không hợp lệ (dùng {', '.join(KINDS)})",
             f"kind '{kind}' is invalid (use {', '.join(KINDS)})")
         return None
     if not section or not code.startswith(section + ".") and code != section:
@@ -259,16 +259,16 @@ def _parse_indicator(raw: dict, code: str, labels: tuple[str, str], section: str
                          str(raw.get("numerator") or ""), str(raw.get("denominator") or ""), over_time)
     levels = raw.get("levels")
     if not isinstance(levels, list) or not levels or any(lv not in LEVELS for lv in levels):
-        err(where, f"«levels» phải là danh sách con của {list(LEVELS)}",
+        err(where, f"“levels” phải là danh sách con của {list(LEVELS)}",
             f"'levels' must be a non-empty subset of {list(LEVELS)}")
         levels = []
     rollup = raw.get("rollup")
     if rollup not in ROLLUPS[kind]:
-        err(where, f"cách tổng hợp «{rollup}» không hợp với loại {kind} (dùng {', '.join(ROLLUPS[kind])})",
+        err(where, f"cách tổng hợp “{rollup}” không hợp với loại {kind} (dùng {', '.join(ROLLUPS[kind])})",
             f"rollup '{rollup}' does not fit kind {kind} (use {', '.join(ROLLUPS[kind])})")
     required = raw.get("required", kind != "text")
     if not isinstance(required, bool):
-        err(where, "«required» phải là true hoặc false", "'required' must be true or false")
+        err(where, "“required” phải là true hoặc false", "'required' must be true or false")
     unit = str(raw.get("unit") or "").strip()
     if kind in NUMERIC_KINDS and not unit:
         err(where, "thiếu đơn vị tính (unit)", "missing unit of measure")
@@ -282,10 +282,10 @@ def _over_time(raw: dict, kind: str, where: dict, err: Callable) -> str:
     value = raw.get("over_time")
     allowed = OVER_TIMES[kind]
     if value is None:
-        err(where, f"thiếu «over_time» (cách cộng dồn qua các kỳ; với loại {kind}: {', '.join(allowed)})",
+        err(where, f"thiếu “over_time” (cách cộng dồn qua các kỳ; với loại {kind}: {', '.join(allowed)})",
             f"missing 'over_time' (how periods roll up; for kind {kind}: {', '.join(allowed)})")
     elif value not in allowed:
-        err(where, f"over_time «{value}» không hợp với loại {kind} (dùng {', '.join(allowed)})",
+        err(where, f"over_time “{value}” không hợp với loại {kind} (dùng {', '.join(allowed)})",
             f"over_time '{value}' does not fit kind {kind} (use {', '.join(allowed)})")
     return str(value or "")
 
@@ -302,7 +302,7 @@ def _resolve_ratios(items: list[Heading | Indicator], pending: list[tuple[dict, 
             ref = str(raw.get(role) or "")
             target = by_code.get(ref)
             if target is None:
-                err(where, f"tỷ lệ {code}: {role} «{ref}» không phải mã chỉ tiêu đã khai báo",
+                err(where, f"tỷ lệ {code}: {role} “{ref}” không phải mã chỉ tiêu đã khai báo",
                     f"ratio {code}: {role} '{ref}' is not a declared indicator")
             elif target.kind not in NUMERIC_KINDS:
                 err(where, f"tỷ lệ {code}: {role} {ref} là loại {target.kind}, không phải số",
@@ -334,7 +334,7 @@ def _parts_agree(code: str, parts: list[Indicator], where: dict, err: Callable) 
 def _parse_rules(raw_rules: object, by_code: dict[str, Indicator], err: Callable) -> list[Rule]:
     """The rules that check, in file order (a rule with a problem is reported and left out)."""
     if not isinstance(raw_rules, list):
-        err(both("phần rules", "rules"), "«rules» phải là một danh sách", "'rules' must be a list")
+        err(both("phần rules", "rules"), "“rules” phải là một danh sách", "'rules' must be a list")
         raw_rules = []
     rules: list[Rule] = []
     rule_ids: set[str] = set()
@@ -366,7 +366,7 @@ def _parse_rule(raw: object, n: int, rule_ids: set[str], by_code: dict[str, Indi
     try:
         expr = parse_expression(str(raw.get("expression") or ""))
     except ExpressionError as exc:
-        err(where, f"biểu thức «{raw.get('expression')}» sai: {exc.vi}",
+        err(where, f"biểu thức “{raw.get('expression')}” sai: {exc.vi}",
             f"bad expression '{raw.get('expression')}': {exc.en}")
         return None
     ok = True
@@ -386,7 +386,7 @@ def _parse_rule(raw: object, n: int, rule_ids: set[str], by_code: dict[str, Indi
         ok = False
     missing = raw.get("missing", "never_skip")
     if missing not in MISSING_STRATEGIES:
-        err(where, f"cách xử lý ô trống «{missing}» không hợp lệ (dùng {', '.join(MISSING_STRATEGIES)})",
+        err(where, f"cách xử lý ô trống “{missing}” không hợp lệ (dùng {', '.join(MISSING_STRATEGIES)})",
             f"missing-value strategy '{missing}' is invalid (use {', '.join(MISSING_STRATEGIES)})")
         ok = False
     message = str(raw.get("message") or "").strip()
@@ -406,7 +406,7 @@ def _named_codes(data: dict, by_code: dict[str, Indicator], err) -> dict[str, tu
         codes = data.get(key) or []
         where = both(f"phần {key}", key)
         if not isinstance(codes, list):
-            err(where, f"«{key}» phải là danh sách mã", f"'{key}' must be a list of codes")
+            err(where, f"“{key}” phải là danh sách mã", f"'{key}' must be a list of codes")
             codes = []
         for code in codes:
             _check_named(str(code), kinds, by_code, where, err)
@@ -418,7 +418,7 @@ def _named_codes(data: dict, by_code: dict[str, Indicator], err) -> dict[str, tu
                 f"code {code} must be a stock (over_time: last)")
     roles = data.get("report") or {}
     if not isinstance(roles, dict):
-        err(both("phần report", "report"), "«report» phải là bảng «vai trò: mã»", "'report' must map roles to codes")
+        err(both("phần report", "report"), "“report” phải là bảng “vai trò: mã”", "'report' must map roles to codes")
         roles = {}
     for role, code in roles.items():
         _check_named(str(code), REPORT_KINDS, by_code, both(f"phần report ({role})", f"report ({role})"), err)

@@ -313,7 +313,7 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 # --- the commands -------------------------------------------------------------------------------------
 @click.group("qcdc-excel", cls=LocalisedGroup, context_settings={"help_option_names": ["-h", "--help"]}, help=(
     "qcdc-excel: biểu mẫu Excel, kiểm tra và tổng hợp phụ lục số liệu báo cáo thực hiện dân chủ ở cơ sở "
-    "(QCDC).\n\nGõ «qcdc-excel LỆNH -h» để xem hướng dẫn của từng lệnh. Thông báo bằng tiếng Việt; thêm "
+    "(QCDC).\n\nGõ “qcdc-excel LỆNH -h” để xem hướng dẫn của từng lệnh. Thông báo bằng tiếng Việt; thêm "
     "--lang en trước tên lệnh để xem bằng tiếng Anh, ví dụ: qcdc-excel --lang en merge -h.",
     "qcdc-excel: Excel templates, checking and consolidation of the data appendix of grassroots-democracy "
     "(QCDC) reports.\n\nType 'qcdc-excel COMMAND -h' for the help of a command. Messages are in Vietnamese "
@@ -667,7 +667,7 @@ def _parse_report_date(value: str | None) -> dt.date | None:
 
 
 def _recipients(value: str | None) -> tuple[str, ...] | None:
-    """«Nơi nhận» as typed after --recipients: lines separated by semicolons."""
+    """“Nơi nhận” as typed after --recipients: lines separated by semicolons."""
     return None if value is None else tuple(value.split(";"))
 
 
@@ -829,7 +829,7 @@ def _render_scope_warnings(cons, lang: str) -> None:
               "date the units gave (the consolidating unit's own first), else the end of the data window, never "
               "today's date."))
 @option("--recipients", default=None, metavar=("NƠI_NHẬN", "RECIPIENTS"), callback=_text_value,
-        help=("«Nơi nhận» của báo cáo Word, cách nhau bằng dấu chấm phẩy (xem lệnh report).",
+        help=("“Nơi nhận” của báo cáo Word, cách nhau bằng dấu chấm phẩy (xem lệnh report).",
               "The Word report's recipients, separated by semicolons (see the report command)."))
 @option("--pdf", "with_pdf", is_flag=True,
         help=("Xuất thêm sổ tổng hợp ra PDF để ký (cùng tên, đuôi .pdf; cần LibreOffice).",
@@ -885,8 +885,8 @@ def merge_cmd(obj: dict, inbox: str, out_path: str, roster: str | None, period: 
 @main.command("rollup", help=(
     "Tổng hợp 6 tháng hoặc cả năm từ sổ tổng hợp (hoặc tệp JSON của lệnh merge --json) các quý: TỆP là sổ "
     "tổng hợp của từng quý (hoặc của 6 tháng đầu năm và các quý sau). Số liệu từng đơn vị được cộng dồn theo "
-    "từng chỉ tiêu (số phát sinh cộng lại, số hiện có lấy quý sau cùng, tỷ lệ tính lại); sổ ghi rõ «Tổng hợp từ "
-    "số liệu các quý», các kỳ số liệu đã dùng và mọi chỗ thiếu (quý thiếu, đơn vị thiếu một quý). Sổ này dùng "
+    "từng chỉ tiêu (số phát sinh cộng lại, số hiện có lấy quý sau cùng, tỷ lệ tính lại); sổ ghi rõ “Tổng hợp từ "
+    "số liệu các quý”, các kỳ số liệu đã dùng và mọi chỗ thiếu (quý thiếu, đơn vị thiếu một quý). Sổ này dùng "
     "được như sổ tổng hợp thường: gửi lên cấp trên, lệnh report, --previous.\n\n"
     "Mã thoát: 0 khi đủ số liệu, 1 khi còn chỗ thiếu, 2 khi dùng sai lệnh.\n\n"
     "\b\nVí dụ:\n  qcdc-excel rollup Q1.xlsx Q2.xlsx Q3.xlsx Q4.xlsx --period 2025 --out NAM-2025.xlsx\n"
@@ -974,17 +974,17 @@ def render_rollup(result, lang: str) -> None:
 @option("--signer", default=None, metavar=("HỌ_TÊN", "NAME"), callback=_text_value, help=("Người ký.", "Who signs."))
 @option("--title", "signer_title", default=None, metavar=("CHỨC_VỤ", "TITLE"), callback=_text_value,
         help=("Chức vụ người ký (ví dụ CHỦ TỊCH, TRƯỞNG BAN); cấp phó ký thay (PHÓ CHỦ TỊCH, PHÓ TRƯỞNG BAN) thì "
-              "báo cáo ghi «KT. CHỦ TỊCH» hoặc «K/T TRƯỞNG BAN» trên chức vụ.",
+              "báo cáo ghi “KT. CHỦ TỊCH” hoặc “K/T TRƯỞNG BAN” trên chức vụ.",
               "The signer's title (e.g. CHỦ TỊCH, TRƯỞNG BAN); a deputy (PHÓ CHỦ TỊCH, PHÓ TRƯỞNG BAN) signs under "
-              "«KT. CHỦ TỊCH» or «K/T TRƯỞNG BAN»."))
+              "“KT. CHỦ TỊCH” or “K/T TRƯỞNG BAN”."))
 @option("--date", "report_date", default=None, metavar=("NGÀY", "DATE"),
         help=("Ngày ban hành ghi trên báo cáo, dạng YYYY-MM-DD; bỏ trống thì lấy ngày báo cáo trong tệp (hoặc ngày "
               "cuối kỳ số liệu), không bao giờ lấy ngày hôm nay.",
               "The report's date, as YYYY-MM-DD; by default the report date in FILE (or the end of the data "
               "window), never today's date."))
 @option("--recipients", default=None, metavar=("NƠI_NHẬN", "RECIPIENTS"), callback=_text_value,
-        help=("«Nơi nhận», cách nhau bằng dấu chấm phẩy, ví dụ \"Như trên; TT Huyện ủy; Lưu: VT\"; bỏ trống thì là "
-              "Ban Chỉ đạo cấp trên và «Lưu: VT». Có «Như trên» thì báo cáo có dòng «Kính gửi» Ban Chỉ đạo cấp trên.",
+        help=("“Nơi nhận”, cách nhau bằng dấu chấm phẩy, ví dụ \"Như trên; TT Huyện ủy; Lưu: VT\"; bỏ trống thì là "
+              "Ban Chỉ đạo cấp trên và “Lưu: VT”. Có “Như trên” thì báo cáo có dòng “Kính gửi” Ban Chỉ đạo cấp trên.",
               "The recipients, separated by semicolons; by default the steering committee above and the office's "
               "file copy. When one of them is the Vietnamese for 'as above', the report names that committee as "
               "its addressee."))
@@ -1023,7 +1023,7 @@ def report_cmd(obj: dict, source: str, out_path: str, template: str | None, styl
 
 @main.command("pdf", help=(
     "Xuất các trang in của từng sổ Excel ra một tệp PDF cùng tên (tong-hop.xlsx → tong-hop.pdf) để ký, qua "
-    "LibreOffice (một lần khởi động cho mọi tệp). Chân trang có mã số liệu; «validate» in cùng mã đó để đối chiếu "
+    "LibreOffice (một lần khởi động cho mọi tệp). Chân trang có mã số liệu; “validate” in cùng mã đó để đối chiếu "
     "bản PDF đã ký với tệp Excel.\n\nVí dụ:\n\n\b\n  qcdc-excel pdf ket-qua/tong-hop.xlsx --out ket-qua",
     "Write the printable sheets of each workbook as one PDF named after it (tong-hop.xlsx → tong-hop.pdf), "
     "ready to sign, through LibreOffice (one start for all files). The footer carries the figures' "

@@ -120,8 +120,8 @@ class Consolidation:
                 "rejected": c["rejected"], "unreadable": c["unreadable"], "missing": c["missing"]}
 
     def units_noun(self, lang: str = "vi") -> str:
-        """What the counted units are called in «14/14 xã, thị trấn»: the kinds the roster's names
-        give when the units below are all communes, «đơn vị» otherwise."""
+        """What the counted units are called in “14/14 xã, thị trấn”: the kinds the roster's names
+        give when the units below are all communes, “đơn vị” otherwise."""
         units = [e.unit for e in self.expected]
         kinds = (unit_kinds(u.name for u in units)
                  if lang == "vi" and units and all(u.level == "xa" for u in units) else None)
@@ -159,7 +159,7 @@ class Consolidation:
     @property
     def own_report_number(self) -> str:
         """The number of the report the consolidating unit's own appendix said it goes with (form
-        version 3's «Kèm theo» line), empty when it sent none: the consolidated appendix goes with it."""
+        version 3's “Kèm theo” line), empty when it sent none: the consolidated appendix goes with it."""
         return next((d.sub.report_number for d in self.details if d.is_parent_own and d.sub.report_number), "")
 
     @property

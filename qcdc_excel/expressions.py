@@ -130,7 +130,7 @@ def parse_expression(text: str) -> Expression:
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             bad = text[pos:pos + 12]
-            raise ExpressionError(f"ký tự không hợp lệ tại vị trí {pos + 1}: «{bad}»",
+            raise ExpressionError(f"ký tự không hợp lệ tại vị trí {pos + 1}: “{bad}”",
                                   f"invalid character at position {pos + 1}: '{bad}'")
         kind = m.lastgroup
         value = m.group(kind)
@@ -160,9 +160,9 @@ def _parse_side(tokens: list[tuple[str, str]]) -> tuple[Term, ...]:
             if expect_operand and not terms and value == "-":
                 sign = -sign
                 continue
-            raise ExpressionError(f"dấu «{value}» đặt sai chỗ", f"misplaced sign '{value}'")
+            raise ExpressionError(f"dấu “{value}” đặt sai chỗ", f"misplaced sign '{value}'")
         if not expect_operand:
-            raise ExpressionError(f"thiếu dấu + hoặc - trước «{value}»", f"missing + or - before '{value}'")
+            raise ExpressionError(f"thiếu dấu + hoặc - trước “{value}”", f"missing + or - before '{value}'")
         if kind == "code":
             terms.append(Term(sign, value))
         else:

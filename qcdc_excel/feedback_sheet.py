@@ -1,4 +1,4 @@
-"""The feedback copy's front sheet «KẾT QUẢ KIỂM TRA», described once.
+"""The feedback copy's front sheet “KẾT QUẢ KIỂM TRA”, described once.
 
 Like ``form_sheet`` for the printed form, this module says what the front sheet holds and how it
 looks, as writer-neutral data: the title, the information rows with the verdict, the guide, the
@@ -9,15 +9,15 @@ SpreadsheetML into the unit's own package, and ``feedback`` draws it with openpy
 package cannot be edited; neither lays the sheet out itself, so the two cannot drift.
 
 For an accepted file (with or without warnings) the front sheet is the office's receipt, titled
-«BIÊN NHẬN BÁO CÁO»; for a file to fix it is «KẾT QUẢ KIỂM TRA BÁO CÁO». Both say who received the
+“BIÊN NHẬN BÁO CÁO”; for a file to fix it is “KẾT QUẢ KIỂM TRA BÁO CÁO”. Both say who received the
 file, when (Vietnam time), which file (its name and its SHA-256 shortened to four groups of four
-hexadecimal digits, the start of what ``sha256sum`` prints), and the figures' fingerprint «Mã số
-liệu» (``fingerprint.figures_fingerprint``). The full SHA-256 is kept in the file, on a row below
+hexadecimal digits, the start of what ``sha256sum`` prints), and the figures' fingerprint “Mã số
+liệu” (``fingerprint.figures_fingerprint``). The full SHA-256 is kept in the file, on a row below
 the printed area. With warnings the receipt is the front sheet of the unit's workbook, landscape as
 below. A clean file's receipt is an official paper of its own (:func:`describe_receipt`, written as a
 one-page workbook by ``feedback_zip.receipt_workbook``): one A4 portrait page with the receiving
-office's organ block and the national motto, the title centred, the same information as «label:
-value» lines, the result as a sentence, the place and the day received, and the receiver's
+office's organ block and the national motto, the title centred, the same information as “label:
+value” lines, the result as a sentence, the place and the day received, and the receiver's
 signature block.
 
 The layout (rows top to bottom)::
@@ -27,10 +27,10 @@ The layout (rows top to bottom)::
             live), counts, Dấu tệp (short SHA-256), Mã số liệu
     12      what to do, by result
     14      the findings table's header (repeated on every printed page)
-    15..    one row per finding, or «Không phát hiện lỗi.» across the table (a box, every side lined)
+    15..    one row per finding, or “Không phát hiện lỗi.” across the table (a box, every side lined)
     last+2  the full SHA-256, outside the print area (kept in the file, not printed)
 
-Every printed page has «Trang 1/N» in its footer, as the form's pages do; a copy sent back to be
+Every printed page has “Trang 1/N” in its footer, as the form's pages do; a copy sent back to be
 fixed also says in its footer that it is not a valid report (:data:`RETURNED_FOOTER`).
 """
 from __future__ import annotations
@@ -55,15 +55,15 @@ GUIDES = {
         "The report was received and no problem was found: nothing to send again. Keep this file as your "
         "receipt (the SHA-256 fingerprint above identifies the very file received)."),
     "accepted-with-warnings": (
-        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang «Phụ lục», địa chỉ ô ở cột «Ô» "
+        "Báo cáo được chấp nhận. Xem các cảnh báo dưới đây (ô tô vàng trên trang “Phụ lục”, địa chỉ ô ở cột “Ô” "
         "bên dưới): nếu số liệu đúng thì không cần gửi lại; nếu sai, sửa ngay trên tệp này, lưu dạng "
         ".xlsx và gửi lại chính tệp này.",
         "The report is accepted. Read the warnings below (yellow cells on the 'Phụ lục' sheet, their address "
         "in the Cell column below): if the figures are right, nothing to send again; if not, fix them in this file, save "
         "as .xlsx and send this same file back."),
     "rejected": (
-        "Sửa trực tiếp các ô tô màu trên trang «Phụ lục» (địa chỉ ô ở cột «Ô» bên dưới): ô sửa đúng "
-        "hết tô màu và cột «Tình trạng» ghi «Đã sửa». Lưu tệp dạng .xlsx và gửi lại chính tệp này.",
+        "Sửa trực tiếp các ô tô màu trên trang “Phụ lục” (địa chỉ ô ở cột “Ô” bên dưới): ô sửa đúng "
+        "hết tô màu và cột “Tình trạng” ghi “Đã sửa”. Lưu tệp dạng .xlsx và gửi lại chính tệp này.",
         "Fix the coloured cells on the 'Phụ lục' sheet (their address is in the Cell column below): a fixed cell loses "
         "its colour and 'State' says Fixed. Save as .xlsx and send this same file back."),
 }
@@ -166,7 +166,7 @@ class FrontSheet:
 
 def received_text(sub: Submission, lang: str = "vi") -> str:
     """The file as the sender named it, and when the office received it when that is known:
-    «BaoCao-Q3.xlsx — nhận lúc 14:32 ngày 05/12/2026»."""
+    “BaoCao-Q3.xlsx — nhận lúc 14:32 ngày 05/12/2026”."""
     name = sub.received_name or sub.path.name
     if sub.received is None:
         return name
@@ -195,7 +195,7 @@ def received_at(sub: Submission) -> dt.datetime | None:
 
 def received_when(sub: Submission, lang: str = "vi") -> str:
     """When the office received the file (:func:`received_at`) in words, saying when it is the
-    file's time in the inbox folder; «-» when unknown."""
+    file's time in the inbox folder; “-” when unknown."""
     when = received_at(sub)
     if when is None:
         return "-"
@@ -209,7 +209,7 @@ def received_when(sub: Submission, lang: str = "vi") -> str:
 
 
 def short_sha(sha256: str | None) -> str:
-    """The SHA-256 as printed: its first 16 hexadecimal digits in four groups («3f2a 9c1b 77d0 e412…»),
+    """The SHA-256 as printed: its first 16 hexadecimal digits in four groups (“3f2a 9c1b 77d0 e412…”),
     the start of what ``sha256sum`` or ``certutil -hashfile … SHA256`` prints."""
     if not sha256:
         return "-"
@@ -235,7 +235,7 @@ def finding_height(title: str, todo: str) -> int:
 def describe_front(sub: Submission, lang: str = "vi", office: Office | str | None = None) -> FrontSheet:
     """The front sheet of the feedback copy of ``sub``, in ``lang`` ("vi" or "en"): the receipt of
     an accepted file, the check result of one to fix. ``office``: who received it (the roster's
-    consolidating unit, «Huyện Kbang»)."""
+    consolidating unit, “Huyện Kbang”)."""
     en = int(lang == "en")
     sheet = FrontSheet(lang)
     if sub.status == "rejected":
@@ -309,15 +309,15 @@ def _findings(sheet: FrontSheet, sub: Submission, lang: str) -> None:
 
 # --- the receipt of an accepted file with no finding: an official one-page paper ---------------------
 # An A4 portrait page as an office issues it (Decree 30/2020): the receiving office's organ block top
-# left and the national motto top right, the title centred, the information as «label: value» lines,
+# left and the national motto top right, the title centred, the information as “label: value” lines,
 # the result as a sentence, then the place and date (of the time received) and the receiver's signature
 # block on the right. Rows top to bottom::
 #
 #     1..3    organ block (parent, office in bold, short rule) | motto, its second line ruled
-#     5       title «BIÊN NHẬN BÁO CÁO»
+#     5       title “BIÊN NHẬN BÁO CÁO”
 #     7..15   Cơ quan nhận, Thời điểm nhận, Tệp, Đơn vị, Kỳ báo cáo, Kết quả, counts, Dấu tệp, Mã số liệu
-#     17..18  «Không phát hiện lỗi. …» and what the unit keeps
-#     20..23  «Kbang, ngày 06 tháng 12 năm 2026», «NGƯỜI NHẬN», «(Ký, ghi rõ họ tên)», room to sign
+#     17..18  “Không phát hiện lỗi. …” and what the unit keeps
+#     20..23  “Kbang, ngày 06 tháng 12 năm 2026”, “NGƯỜI NHẬN”, “(Ký, ghi rõ họ tên)”, room to sign
 #     last+2  the full SHA-256, outside the print area (kept in the file, not printed)
 MOTTO = (("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
          ("SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"))
@@ -332,8 +332,8 @@ RECEIPT_SENTENCE = (
 SIGNER = (("NGƯỜI NHẬN", "(Ký, ghi rõ họ tên)"), ("RECEIVED BY", "(Signature and full name)"))
 RECEIPT_WIDTHS = (36, 2, 44)  # organ block | gap | motto, date and signature
 R_TITLE, R_INFO, R_SENTENCE, R_DATE = 5, 7, 17, 20  # the title, the information, the sentence, the date
-LINE_CHARS, LINE_POINTS = 86, 20  # a «label: value» line: characters a line holds, its height
-SIGN_ROOM = 80  # points below «(Ký, ghi rõ họ tên)»: about 28 mm to sign in
+LINE_CHARS, LINE_POINTS = 86, 20  # a “label: value” line: characters a line holds, its height
+SIGN_ROOM = 80  # points below “(Ký, ghi rõ họ tên)”: about 28 mm to sign in
 RECEIPT_MARGINS = {"left": 1.18, "right": 0.6, "top": 0.79, "bottom": 0.79, "header": 0.3, "footer": 0.3}
 RECEIPT_STYLES = {
     "organ_parent": Style(halign="center"),
@@ -353,7 +353,7 @@ RECEIPT_STYLES = {
 
 
 def office_lines(office: Office | str | None, en: int) -> tuple[str, str]:
-    """The organ block's two lines: «UBND TỈNH GIA LAI / UBND HUYỆN KBANG» for an office the roster
+    """The organ block's two lines: “UBND TỈNH GIA LAI / UBND HUYỆN KBANG” for an office the roster
     names (``roster.organ_lines``; in English the two names in capitals); an office known only by
     its name, that name in capitals; blank without one."""
     if isinstance(office, Office):
@@ -364,7 +364,7 @@ def office_lines(office: Office | str | None, en: int) -> tuple[str, str]:
 
 
 def date_line(office: Office | str | None, when: dt.datetime | None, en: int) -> str:
-    """«Kbang, ngày 06 tháng 12 năm 2026»: the office's place and the day the file was received."""
+    """“Kbang, ngày 06 tháng 12 năm 2026”: the office's place and the day the file was received."""
     place = place_name(str(office or "")) or "…"
     if when is None:
         return f"{place}, {'day … month … year …' if en else 'ngày … tháng … năm …'}"
@@ -418,7 +418,7 @@ def _heading(sheet: FrontSheet, office: Office | str | None, en: int) -> None:
 
 
 def _info_rows(sub: Submission, en: int, office: Office | str | None) -> list[tuple[str, str]]:
-    """The receipt's information, as the front sheet's (:func:`_info`), each a «label: value» line."""
+    """The receipt's information, as the front sheet's (:func:`_info`), each a “label: value” line."""
     lang = ("vi", "en")[en]
     return [
         (("Cơ quan nhận", "Received by")[en], str(office or "-")),

@@ -23,7 +23,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "file-encrypted": ("Tệp đã đặt mật khẩu mở nên không đọc được. Hãy bỏ mật khẩu mở tệp: trong Excel chọn Tệp > Thông tin > "
                        "Bảo vệ Sổ làm việc > Mã hóa bằng Mật khẩu (Excel tiếng Anh: File > Info > Protect Workbook > "
                        "Encrypt with Password), xóa mật khẩu, bấm OK; trong LibreOffice chọn Tệp > Lưu thành… và bỏ chọn "
-                       "«Lưu với mật khẩu». Lưu lại dạng .xlsx rồi gửi lại.",
+                       "“Lưu với mật khẩu”. Lưu lại dạng .xlsx rồi gửi lại.",
                        "The file is password-encrypted. Remove the open password: in Excel, File > Info > Protect Workbook > "
                        "Encrypt with Password, clear the password, OK; in LibreOffice, File > Save As… and untick 'Save with "
                        "password'. Save it as .xlsx and send it again."),
@@ -52,7 +52,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "This file needs too much memory to read (it may be damaged). Open it in Excel, save it as .xlsx and send it again."),
     "check-crashed": ("Không kiểm tra xong tệp này (chương trình đọc tệp bị dừng). Hãy mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
                       "The check of this file did not finish (the reader stopped). Open it in Excel, save it as .xlsx and send it again."),
-    "office-returned": ("Văn phòng Ban Chỉ đạo đã trả lại báo cáo này: «{comment}». Hãy sửa theo ý kiến đó và gửi lại.",
+    "office-returned": ("Văn phòng Ban Chỉ đạo đã trả lại báo cáo này: “{comment}”. Hãy sửa theo ý kiến đó và gửi lại.",
                         "The steering committee's office returned this report: “{comment}”. Fix it as asked and send it again."),
     "unit-mismatch": ("Tệp này là báo cáo của {unit} – {name}, không phải của {sender} – {sender_name} (đơn vị đang đăng nhập). "
                       "Tệp đã được lưu nhưng không được tính; hãy gửi đúng báo cáo của đơn vị mình.",
@@ -64,7 +64,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "This file is a receipt the office issued; it holds no report. To send again, send the report itself (the filled form)."),
     "form-version-unknown": ("Biểu mẫu là mẫu số {version}, mới hơn phần mềm này (đã biết: {known}). Hãy cập nhật qcdc-excel hoặc dùng biểu mẫu được gửi.",
                              "The form is version {version}, newer than this program knows ({known}). Update qcdc-excel or use the template you were sent."),
-    "catalog-version-unknown": ("Biểu mẫu dùng danh mục «{version}» mà phần mềm không biết (đã biết: {known}). Hãy dùng biểu mẫu mới nhất được gửi.",
+    "catalog-version-unknown": ("Biểu mẫu dùng danh mục “{version}” mà phần mềm không biết (đã biết: {known}). Hãy dùng biểu mẫu mới nhất được gửi.",
                                 "The form uses catalog '{version}', which is unknown (known: {known}). Use the latest template you were sent."),
     # identity
     "metadata-invalid": ("Trang định danh của biểu mẫu bị sửa ({detail}). Hãy điền lại vào biểu mẫu gốc.",
@@ -83,18 +83,18 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "Unit {unit} is a {roster_level} unit but used the {form_level} form. Use the form of your level."),
     "period-missing": ("Chưa ghi kỳ báo cáo ở ô {cell} (dạng 2023Q1, 2023S1 hoặc 2023).",
                        "No reporting period in {cell} (use 2023Q1, 2023S1 or 2023)."),
-    "period-invalid": ("Kỳ báo cáo «{shown}» ở ô {cell} không hợp lệ. Ghi dạng 2023Q1…2023Q4, 2023S1, 2023S2 hoặc 2023.",
+    "period-invalid": ("Kỳ báo cáo “{shown}” ở ô {cell} không hợp lệ. Ghi dạng 2023Q1…2023Q4, 2023S1, 2023S2 hoặc 2023.",
                        "The period '{shown}' in {cell} is invalid. Use 2023Q1…2023Q4, 2023S1, 2023S2 or 2023."),
     "period-mismatch": ("Báo cáo này là kỳ {shown}, không phải kỳ {expected} đang tổng hợp. Hãy gửi báo cáo đúng kỳ.",
                         "This report is for {shown}, not the period being collected ({expected}). Send the right period."),
     # structure
-    "sheet-added": ("Có thêm trang tính «{sheet_name}» không thuộc biểu mẫu. Hãy xóa trang này hoặc điền lại vào biểu mẫu gốc.",
+    "sheet-added": ("Có thêm trang tính “{sheet_name}” không thuộc biểu mẫu. Hãy xóa trang này hoặc điền lại vào biểu mẫu gốc.",
                     "An extra sheet '{sheet_name}' is not part of the form. Delete it or refill the original template."),
-    "sheet-removed": ("Thiếu trang tính «{sheet_name}» của biểu mẫu. Hãy điền lại vào biểu mẫu gốc.",
+    "sheet-removed": ("Thiếu trang tính “{sheet_name}” của biểu mẫu. Hãy điền lại vào biểu mẫu gốc.",
                       "The form's sheet '{sheet_name}' is missing. Fill the original template again."),
-    "sheet-renamed": ("Trang «{expected}» đã bị đổi tên thành «{sheet_name}». Hãy đổi lại tên cũ hoặc điền lại vào biểu mẫu gốc.",
+    "sheet-renamed": ("Trang “{expected}” đã bị đổi tên thành “{sheet_name}”. Hãy đổi lại tên cũ hoặc điền lại vào biểu mẫu gốc.",
                       "Sheet '{expected}' was renamed to '{sheet_name}'. Rename it back or refill the original template."),
-    "protection-removed": ("Trang «{sheet_name}» không còn khóa bảo vệ. {consequence}",
+    "protection-removed": ("Trang “{sheet_name}” không còn khóa bảo vệ. {consequence}",
                            "Sheet '{sheet_name}' is no longer protected. {consequence}"),
     "structure-unprotected": ("Bảo vệ cấu trúc sổ đã bị gỡ. Số liệu vẫn được đọc, nhưng lần sau hãy dùng biểu mẫu gốc.",
                               "Workbook structure protection was removed. Values are still read; use the original template next time."),
@@ -102,7 +102,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "Indicator {indicator} moved from row {expected_row} to row {found_row} (rows inserted or deleted). Refill the original template without inserting or deleting rows."),
     "row-missing": ("Không tìm thấy chỉ tiêu {indicator} (dòng {expected_row}). Hãy điền lại vào biểu mẫu gốc.",
                     "Indicator {indicator} (row {expected_row}) is missing. Fill the original template again."),
-    "code-edited": ("Mã chỉ tiêu ở ô {cell} đã bị sửa thành «{shown}» (đúng là {indicator}). Không sửa cột mã chỉ tiêu.",
+    "code-edited": ("Mã chỉ tiêu ở ô {cell} đã bị sửa thành “{shown}” (đúng là {indicator}). Không sửa cột mã chỉ tiêu.",
                     "The indicator code in {cell} was changed to '{shown}' (should be {indicator}). Do not edit the code column."),
     "label-edited": ("Nội dung chỉ tiêu {indicator} ở ô {cell} đã bị sửa. Không sửa cột nội dung; ghi chú (nếu cần) ở phần V.",
                      "The label of {indicator} in {cell} was edited. Do not edit labels; put remarks in section V."),
@@ -115,24 +115,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     # values
     "required-missing": ("Chưa nhập {indicator} – {label} (ô {cell}). Chỉ tiêu bắt buộc: nếu không có thì nhập 0{flag_hint}.",
                          "{indicator} – {label} ({cell}) is blank. It is required: type 0 if there is none{flag_hint}."),
-    "number-as-text": ("Ô {cell} ({indicator}) có số «{shown}» được lưu dạng chữ; đã đọc là {value}. {why}",
+    "number-as-text": ("Ô {cell} ({indicator}) có số “{shown}” được lưu dạng chữ; đã đọc là {value}. {why}",
                        "{cell} ({indicator}) holds '{shown}' stored as text; read as {value}. {why}"),
-    "not-a-number": ("Ô {cell} ({indicator} – {label}) ghi «{shown}», không phải số. {what}",
+    "not-a-number": ("Ô {cell} ({indicator} – {label}) ghi “{shown}”, không phải số. {what}",
                      "{cell} ({indicator} – {label}) holds '{shown}', not a number. {what}"),
     "negative-number": ("Ô {cell} ({indicator} – {label}) là số âm ({shown}). Chỉ nhập số ≥ 0.",
                         "{cell} ({indicator} – {label}) is negative ({shown}). Type a number ≥ 0."),
     "not-whole-number": ("Ô {cell} ({indicator} – {label}) là {shown}, phải là số nguyên (ví dụ 12).",
                          "{cell} ({indicator} – {label}) is {shown}; it must be a whole number (e.g. 12)."),
-    "invalid-flag": ("Ô {cell} ({indicator} – {label}) ghi «{shown}». Chỉ chọn Có hoặc Không.",
+    "invalid-flag": ("Ô {cell} ({indicator} – {label}) ghi “{shown}”. Chỉ chọn Có hoặc Không.",
                      "{cell} ({indicator} – {label}) holds '{shown}'. Choose Có (yes) or Không (no)."),
     "text-too-long": ("Ô {cell} ({indicator}) dài {length} ký tự (tối đa {limit}). Hãy rút gọn.",
                       "{cell} ({indicator}) is {length} characters long (limit {limit}). Shorten it."),
     "report-date-missing": ("Chưa ghi ngày báo cáo (ô {cell}).", "No report date ({cell})."),
-    "report-date-invalid": ("Ngày báo cáo ở ô {cell} («{shown}») không đọc được; ghi dạng ngày/tháng/năm.",
+    "report-date-invalid": ("Ngày báo cáo ở ô {cell} (“{shown}”) không đọc được; ghi dạng ngày/tháng/năm.",
                             "The report date in {cell} ('{shown}') cannot be read; use day/month/year."),
-    "window-invalid": ("Ngày ở ô {cell} («{shown}») của «Số liệu tính từ ngày … đến ngày …» không đọc được; ghi dạng ngày/tháng/năm.",
+    "window-invalid": ("Ngày ở ô {cell} (“{shown}”) của “Số liệu tính từ ngày … đến ngày …” không đọc được; ghi dạng ngày/tháng/năm.",
                        "The date in {cell} ('{shown}') of the data window cannot be read; use day/month/year."),
-    "window-reversed": ("«Số liệu tính từ ngày {start} đến ngày {end}» (ô {cell}): ngày cuối trước ngày đầu. Hãy sửa lại hai ngày.",
+    "window-reversed": ("“Số liệu tính từ ngày {start} đến ngày {end}” (ô {cell}): ngày cuối trước ngày đầu. Hãy sửa lại hai ngày.",
                         "The data window {start} to {end} ({cell}) ends before it starts. Correct the two dates."),
     "window-outside-period": ("Số liệu tính từ ngày {start} đến ngày {end} (ô {cell}) không trùng kỳ {period_words}. Thường là từ ngày {usual_start} đến ngày {usual_end}; hãy kiểm tra lại.",
                               "The data window {start} to {end} ({cell}) does not overlap {period_words}. It is usually {usual_start} to {usual_end}; check it."),
@@ -196,7 +196,7 @@ TEXT_CAUSES = {
                "(Paste Special > Values) hoặc gõ lại số.",
                "It was pasted in as text (from a web page, Word, a chat…). Next time use Paste Special > Values or type the number."),
 }
-# A text like «1.234» or «12.500.000»: digits grouped by thousands dots (the ``what`` of not-a-number).
+# A text like “1.234” or “12.500.000”: digits grouped by thousands dots (the ``what`` of not-a-number).
 THOUSANDS_DOTS = {
     "count": ("Dấu chấm trong số này là dấu phân cách hàng nghìn; gõ kèm dấu chấm nên ô bị lưu dạng chữ. Hãy gõ liền "
               "các chữ số, không có dấu chấm (ví dụ 1234 thay cho 1.234).",

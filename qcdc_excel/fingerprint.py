@@ -1,4 +1,4 @@
-"""A short fingerprint of a report's figures, «Mã số liệu», printed in the footer of the printed
+"""A short fingerprint of a report's figures, “Mã số liệu”, printed in the footer of the printed
 appendix, on the receipt and by ``validate``, so a signed paper or PDF can be matched to the
 workbook it came from.
 

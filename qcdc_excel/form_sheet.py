@@ -2,7 +2,7 @@
 and signature of the appendix sheet, for a unit's own form and for a parent's consolidated form.
 
 ``template.py`` renders the description with openpyxl (a unit's locked template) and
-``workbook_writer.py`` with xlsxwriter (the «Tổng hợp» sheet of a consolidated workbook); neither
+``workbook_writer.py`` with xlsxwriter (the “Tổng hợp” sheet of a consolidated workbook); neither
 lays the form out itself, so the two cannot drift. The description is writer-neutral data: cells
 with a value or a formula (and, for the consolidated form, the formula's computed result), a
 ``Style`` per cell, merged ranges, data validations, conditional formats and the print setup.
@@ -29,7 +29,7 @@ DIGIT_PX = 8  # width of "0" in 12-point Times New Roman at 96 dpi: the unit of 
 PAGE_HEIGHT_PT, PAGE_WIDTH_PT = 841.9, 595.3  # A4 portrait
 MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.75, "header": 0.3, "footer": 0.3}  # inches
 TEXT_ROW_LINES = 8  # a free-text paragraph row holds this many lines before the unit types
-SEAL_GAP_PT = 81.0  # between «(Ký tên, đóng dấu)» and the name: 28.6 mm (27.7 mm at the print scale), room
+SEAL_GAP_PT = 81.0  # between “(Ký tên, đóng dấu)” and the name: 28.6 mm (27.7 mm at the print scale), room
 #                     for a signature and a 35 mm round seal overlapping neither text
 MM_PER_PT = 25.4 / 72
 
@@ -184,7 +184,7 @@ def fit_height(text: str, width: float, size: float = 12, bold: bool = False, mi
 
 def date_line_text(unit_name: str, date: dt.date | None, form_version: str = "3") -> str:
     """What the date line's formula shows (``FormLayout.date_line_formula``), computed here: from form
-    version 3 the date as Decree 30 writes it (``periods.vn_date``: «ngày 05 tháng 3 năm 2021»)."""
+    version 3 the date as Decree 30 writes it (``periods.vn_date``: “ngày 05 tháng 3 năm 2021”)."""
     name = (unit_name or "").strip()
     place = name
     for prefix in PLACE_PREFIXES:
@@ -281,7 +281,7 @@ class FormHeader:
     banner: str = ""  # a consolidated workbook's warning line
     units: int | None = None  # consolidated: units covered
     report_date: dt.date | None = None
-    report_number: str = ""  # version 3: the report this appendix goes with («480/BC-UBND») and its date
+    report_number: str = ""  # version 3: the report this appendix goes with (“480/BC-UBND”) and its date
     report_issued: dt.date | None = None
 
 
@@ -368,8 +368,8 @@ def _header(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
             Validation(ids["parent"], "text", "Đơn vị cấp trên", "Nhập mã và tên đơn vị cấp trên.")]
     if not own:
         sheet.put(ids["units"], head.units, Style(halign="left", num_format=NUMBER_FORMATS["count"]))
-    # the level and the catalog version are recorded in the metadata sheet: a «Cấp: Cấp xã» or a
-    # «Mẫu biểu: qcdc-2023.1» line says nothing to the official who signs (the version goes in the footer)
+    # the level and the catalog version are recorded in the metadata sheet: a “Cấp: Cấp xã” or a
+    # “Mẫu biểu: qcdc-2023.1” line says nothing to the official who signs (the version goes in the footer)
     # the self-check, beside the identity block in the check column, which never prints
     s = layout.summary_ref
     sheet.put(f"{COL_CHECK}{g.unit_code}", "TỰ KIỂM TRA (không in)", Style(bold=True, size=11))
@@ -418,12 +418,12 @@ def _letterhead(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
 
 
 def _parent_name(parent_text: str) -> str:
-    """«625 – Huyện Kbang» -> «Huyện Kbang» (the parent cell holds the code and the name)."""
+    """“625 – Huyện Kbang” -> “Huyện Kbang” (the parent cell holds the code and the name)."""
     return parent_text.split(" – ", 1)[-1] if " – " in parent_text else parent_text
 
 
 def _annex(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
-    """Version 3: «Phụ lục» above the title and, under the period, «(Kèm theo Báo cáo số … ngày …)»
+    """Version 3: “Phụ lục” above the title and, under the period, “(Kèm theo Báo cáo số … ngày …)”
     from the number and date the unit types in the check column (which never prints)."""
     g, ids = layout.geometry, layout.identity_cells
     if not head.title.upper().startswith("PHỤ LỤC"):  # the catalog's own title may already say it
@@ -433,7 +433,7 @@ def _annex(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
               result=attached_line_text(head.report_number, head.report_issued), merge_to=f"E{g.attached}")
     number, issued = ids["report_number"], ids["report_issued"]
     sheet.put(f"{COL_CHECK}{g.annex + 1}", "Số, ngày của báo cáo mà phụ lục này kèm theo (nhập vào hai ô dưới; "
-              "dòng «Kèm theo» bên trái tự ghi theo):", S_NOTE)
+              "dòng “Kèm theo” bên trái tự ghi theo):", S_NOTE)
     sheet.heights[g.annex + 1] = max(fit_height(head.title, sheet.width_of("A1", "E1"), 14, True), 2 * LINE_PT)
     sheet.put(number, head.report_number or None, replace(input_style("code"), halign="left"))
     sheet.put(issued, head.report_issued, input_style("date"))
@@ -443,7 +443,7 @@ def _annex(sheet: FormSheet, layout: FormLayout, head: FormHeader) -> None:
 
 
 def attached_line_text(number: str | None, issued: dt.date | None) -> str:
-    """What the «Kèm theo» line's formula shows (``FormLayout.attached_line_formula``), computed here."""
+    """What the “Kèm theo” line's formula shows (``FormLayout.attached_line_formula``), computed here."""
     date = vn_date(issued) if issued else "ngày …… tháng …… năm ……"
     return f"(Kèm theo Báo cáo số {(number or '').strip() or '…………'} {date})"
 

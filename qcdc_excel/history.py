@@ -201,14 +201,14 @@ def _json_block(path: Path, data: bytes) -> dict:
         raise _invalid(path, "không phải tệp JSON đọc được", "not a readable JSON file") from None
     block = doc.get("history") if isinstance(doc, dict) and "history" in doc else doc
     if not isinstance(block, dict) or block.get("format") != UNITS_FORMAT:
-        raise _invalid(path, "không phải tệp JSON do «qcdc-excel merge --json» ghi (thiếu phần «history»)",
+        raise _invalid(path, "không phải tệp JSON do “qcdc-excel merge --json” ghi (thiếu phần “history”)",
                        "not a JSON file written by 'qcdc-excel merge --json' (no 'history' part)")
     return block
 
 
 def _list(path: Path, value: object) -> list:
     if not isinstance(value, list):
-        raise _invalid(path, "phần «units» phải là một danh sách", "'units' must be a list")
+        raise _invalid(path, "phần “units” phải là một danh sách", "'units' must be a list")
     return value
 
 
@@ -236,11 +236,11 @@ def _sheet_block(path: Path, data: bytes) -> tuple[dict, list[tuple[dict, dict, 
         raise _invalid(path, f"không đọc được tệp ({vi})", f"the file cannot be read ({en})") from None
     if info is None and raw.sheet(CONSOLIDATED_SHEET) is not None:
         raise _invalid(path, "sổ tổng hợp do phiên bản cũ ghi, chưa có số liệu từng đơn vị; hãy chạy lại "
-                             "«qcdc-excel merge» cho kỳ đó hoặc dùng tệp JSON (--json) của kỳ đó",
+                             "“qcdc-excel merge” cho kỳ đó hoặc dùng tệp JSON (--json) của kỳ đó",
                        "a consolidated workbook written by an older version, without each unit's figures; run "
                        "'qcdc-excel merge' for that period again or use its JSON file (--json)")
     if not grid or grid.get(1, {}).get(1) != UNITS_FORMAT:
-        raise _invalid(path, "không phải sổ tổng hợp do «qcdc-excel merge» ghi (không có trang số liệu từng đơn vị)",
+        raise _invalid(path, "không phải sổ tổng hợp do “qcdc-excel merge” ghi (không có trang số liệu từng đơn vị)",
                        "not a consolidated workbook written by 'qcdc-excel merge' (no per-unit data sheet)")
     top = grid[1]
     block = {"catalog_version": top.get(3), "parent": top.get(4), "period": top.get(5)}
@@ -283,7 +283,7 @@ def _catalog(path: Path, version: object) -> Catalog:
     try:
         return load_catalog(str(version or ""))
     except QcdcError:
-        raise _invalid(path, f"danh mục chỉ tiêu «{version}» không được biết",
+        raise _invalid(path, f"danh mục chỉ tiêu “{version}” không được biết",
                        f"indicator catalog '{version}' is unknown") from None
 
 
@@ -295,7 +295,7 @@ def _unit_period(path: Path, where: dict, fields: dict, values: dict, catalog: C
     try:
         period = parse_period(fields.get("period") or period_default)
     except QcdcError:
-        raise _invalid(path, f"{where['vi']}: kỳ báo cáo «{fields.get('period')}» không hợp lệ",
+        raise _invalid(path, f"{where['vi']}: kỳ báo cáo “{fields.get('period')}” không hợp lệ",
                        f"{where['en']}: invalid period '{fields.get('period')}'") from None
     window = _window(fields) or period.window
     stated = fields.get("window_stated") in ("1", 1, True)

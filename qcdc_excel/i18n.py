@@ -17,7 +17,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot read the indicator catalog {path}: {reason}",
     },
     "catalog-unknown-version": {
-        "vi": "Không có danh mục chỉ tiêu phiên bản «{version}». Các phiên bản đã biết: {known}",
+        "vi": "Không có danh mục chỉ tiêu phiên bản “{version}”. Các phiên bản đã biết: {known}",
         "en": "No indicator catalog of version '{version}'. Known versions: {known}",
     },
     "catalog-entry": {
@@ -43,17 +43,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # --- periods ----------------------------------------------------------------------------
     "period-invalid": {
-        "vi": "Kỳ báo cáo «{value}» không hợp lệ. Dùng dạng 2023Q1 … 2023Q4 (quý), 2023S1, 2023S2 "
+        "vi": "Kỳ báo cáo “{value}” không hợp lệ. Dùng dạng 2023Q1 … 2023Q4 (quý), 2023S1, 2023S2 "
               "(6 tháng) hoặc 2023 (năm).",
         "en": "Invalid reporting period '{value}'. Use 2023Q1 … 2023Q4 (quarter), 2023S1, 2023S2 "
               "(half-year) or 2023 (year).",
     },
     "level-invalid": {
-        "vi": "Cấp «{value}» không hợp lệ. Dùng tinh, huyen hoặc xa.",
+        "vi": "Cấp “{value}” không hợp lệ. Dùng tinh, huyen hoặc xa.",
         "en": "Invalid level '{value}'. Use tinh (province), huyen (district) or xa (commune).",
     },
     "unit-not-in-roster": {
-        "vi": "Mã đơn vị «{code}» không có trong danh sách đơn vị {path}.",
+        "vi": "Mã đơn vị “{code}” không có trong danh sách đơn vị {path}.",
         "en": "Unit code '{code}' is not in the roster {path}.",
     },
     "cli-code-zero-lost": {
@@ -82,14 +82,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "history-invalid": {
         "vi": "Tệp kỳ trước (--previous) {path} không dùng được: {reason}. Hãy đưa sổ tổng hợp (.xlsx) hoặc tệp "
-              "JSON do lệnh «qcdc-excel merge» ghi cho kỳ đó.",
+              "JSON do lệnh “qcdc-excel merge” ghi cho kỳ đó.",
         "en": "The previous-period file (--previous) {path} cannot be used: {reason}. Give the consolidated "
               "workbook (.xlsx) or the JSON file that 'qcdc-excel merge' wrote for that period.",
     },
     # --- rollup: the half-year and the year from the quarters ------------------------------------------
     "rollup-input-invalid": {
         "vi": "Tệp {path} không dùng để tổng hợp được: {reason}. Hãy đưa sổ tổng hợp (.xlsx) hoặc tệp JSON do "
-              "lệnh «qcdc-excel merge» ghi cho từng quý.",
+              "lệnh “qcdc-excel merge” ghi cho từng quý.",
         "en": "{path} cannot be rolled up: {reason}. Give the consolidated workbook (.xlsx) or the JSON file "
               "that 'qcdc-excel merge' wrote for each quarter.",
     },
@@ -139,7 +139,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Built from the quarters' figures: {parts}.",
     },
     "rollup-gaps": {
-        "vi": "Còn {count} chỗ thiếu số liệu (xem trang «Nguồn tổng hợp»).",
+        "vi": "Còn {count} chỗ thiếu số liệu (xem trang “Nguồn tổng hợp”).",
         "en": "{count} gaps in the figures (see the sheet 'Nguồn tổng hợp').",
     },
     "rollup-complete": {
@@ -167,11 +167,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "File or folder not found: {path}",
     },
     "deadline-invalid": {
-        "vi": "Hạn nộp «{value}» không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2023-06-15.",
+        "vi": "Hạn nộp “{value}” không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2023-06-15.",
         "en": "Invalid deadline '{value}'; use YYYY-MM-DD, e.g. 2023-06-15.",
     },
     "report-date-invalid": {
-        "vi": "Ngày ban hành báo cáo «{value}» (--date) không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2020-10-30.",
+        "vi": "Ngày ban hành báo cáo “{value}” (--date) không hợp lệ; ghi dạng YYYY-MM-DD, ví dụ 2020-10-30.",
         "en": "Invalid report date '{value}' (--date); use YYYY-MM-DD, e.g. 2020-10-30.",
     },
     "template-written": {
@@ -194,7 +194,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the quote opened at line {line}, column {column} is never closed",
     },
     "yaml-unclosed-bracket": {
-        "vi": "thiếu dấu «{bracket}» đóng cho dấu mở ở dòng {line}, cột {column}",
+        "vi": "thiếu dấu “{bracket}” đóng cho dấu mở ở dòng {line}, cột {column}",
         "en": "the '{bracket}' closing the bracket opened at line {line}, column {column} is missing",
     },
     "yaml-tab": {
@@ -202,23 +202,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a tab character; YAML indents with spaces only",
     },
     "yaml-colon": {
-        "vi": "dấu «:» không được đặt ở đây: thụt lề sai, hoặc giá trị có dấu «:» cần đặt trong dấu nháy",
+        "vi": "dấu “:” không được đặt ở đây: thụt lề sai, hoặc giá trị có dấu “:” cần đặt trong dấu nháy",
         "en": "a ':' is not allowed here: wrong indentation, or a value containing ':' needs quotes",
     },
     "yaml-missing-colon": {
-        "vi": "thiếu dấu «:» sau tên khóa",
+        "vi": "thiếu dấu “:” sau tên khóa",
         "en": "a ':' is missing after a key",
     },
     "yaml-undefined-alias": {
-        "vi": "tham chiếu «*{name}» chưa được định nghĩa",
+        "vi": "tham chiếu “*{name}” chưa được định nghĩa",
         "en": "the alias '*{name}' is not defined",
     },
     "yaml-unsupported-tag": {
-        "vi": "thẻ YAML «{tag}» không được hỗ trợ",
+        "vi": "thẻ YAML “{tag}” không được hỗ trợ",
         "en": "the YAML tag '{tag}' is not supported",
     },
     "yaml-other": {
-        "vi": "kiểm tra thụt lề (chỉ dùng dấu cách), dấu «:», dấu «-» và dấu nháy ở chỗ này; chi tiết: {detail}",
+        "vi": "kiểm tra thụt lề (chỉ dùng dấu cách), dấu “:”, dấu “-” và dấu nháy ở chỗ này; chi tiết: {detail}",
         "en": "check the indentation (spaces only), ':', '-' and quotes here; details: {detail}",
     },
     "catalog-not-found": {
@@ -348,12 +348,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot write the report for {path}: no reporting period; give --period.",
     },
     "report-style": {
-        "vi": "Kiểu văn bản «{value}» không có; dùng một trong: {known}.",
+        "vi": "Kiểu văn bản “{value}” không có; dùng một trong: {known}.",
         "en": "No document style '{value}'; use one of: {known}.",
     },
     "report-unknown-tag": {
-        "vi": "Thẻ «{tag}» trong mẫu Word {path} dùng tên «{name}» không có{where}.{hint} Các tên dùng được: "
-              "{known} (xem README, mục «Báo cáo Word»). Sửa thẻ trong Word rồi chạy lại.",
+        "vi": "Thẻ “{tag}” trong mẫu Word {path} dùng tên “{name}” không có{where}.{hint} Các tên dùng được: "
+              "{known} (xem README, mục “Báo cáo Word”). Sửa thẻ trong Word rồi chạy lại.",
         "en": "The tag '{tag}' in the Word template {path} uses '{name}', which does not exist{where}.{hint} "
               "Names a template can use: {known} (see the README, 'Word report'). Fix the tag in Word and run again.",
     },
@@ -394,7 +394,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path} is not a portal data folder. Create one with: qcdc-excel portal init --data {path} …",
     },
     "portal-exists": {
-        "vi": "Thư mục {path} đã có dữ liệu cổng nộp báo cáo; không ghi đè. Dùng thư mục khác, hoặc «portal codes» để cấp lại mã.",
+        "vi": "Thư mục {path} đã có dữ liệu cổng nộp báo cáo; không ghi đè. Dùng thư mục khác, hoặc “portal codes” để cấp lại mã.",
         "en": "{path} already holds a portal; nothing overwritten. Use another folder, or 'portal codes' to reissue a code.",
     },
     "portal-folder-not-empty": {
@@ -406,7 +406,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Unit {code} has no units below it in the roster: nobody would report. Check --parent.",
     },
     "portal-unknown-unit": {
-        "vi": "Không có đơn vị mã «{code}» trong cổng nộp báo cáo (dùng mã trong danh sách đơn vị, hoặc admin).",
+        "vi": "Không có đơn vị mã “{code}” trong cổng nộp báo cáo (dùng mã trong danh sách đơn vị, hoặc admin).",
         "en": "No unit '{code}' in the portal (use a code from the roster, or admin).",
     },
     "portal-round-exists": {
@@ -467,8 +467,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "from the template. Nothing was written.",
     },
     "inbox-not-a-folder": {
-        "vi": "{path} là một tệp, không phải thư mục: «merge» tổng hợp cả một thư mục (hộp thư) chứa các tệp "
-              "đơn vị gửi về. Hãy chỉ thư mục chứa tệp này ({folder}), hoặc dùng «qcdc-excel validate {path}» "
+        "vi": "{path} là một tệp, không phải thư mục: “merge” tổng hợp cả một thư mục (hộp thư) chứa các tệp "
+              "đơn vị gửi về. Hãy chỉ thư mục chứa tệp này ({folder}), hoặc dùng “qcdc-excel validate {path}” "
               "để kiểm tra riêng tệp này.",
         "en": "{path} is a file, not a folder: 'merge' consolidates a whole folder (the inbox) holding the "
               "files units sent. Give the folder holding it ({folder}), or use 'qcdc-excel validate {path}' to "
@@ -563,8 +563,8 @@ UNIT_KINDS = ("xã", "phường", "thị trấn", "đặc khu")
 
 
 def unit_kinds(names) -> str | None:
-    """What a set of commune-level units is called on paper, from their names: «Xã Kon Pne» and
-    «Thị trấn Kbang» -> "xã, thị trấn"; None when a name does not say its kind."""
+    """What a set of commune-level units is called on paper, from their names: “Xã Kon Pne” and
+    “Thị trấn Kbang” -> "xã, thị trấn"; None when a name does not say its kind."""
     import unicodedata
 
     found = set()
@@ -654,22 +654,22 @@ CLICK_VI: dict[str, str] = {
     "Positional arguments": "Tham số",
     "Commands": "Lệnh",
     "DeprecationWarning: The command {name!r} is deprecated.{extra_message}":
-        "Cảnh báo: lệnh «{name}» không còn được dùng.{extra_message}",
+        "Cảnh báo: lệnh “{name}” không còn được dùng.{extra_message}",
     "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}":
-        "Cảnh báo: «{name}» không còn được dùng.{extra_message}",
+        "Cảnh báo: “{name}” không còn được dùng.{extra_message}",
     "Value must be an iterable.": "Giá trị phải là một danh sách.",
     "Could not determine name for option with declarations {decls!r}":
         "Không xác định được tên của tùy chọn khai báo {decls!r}",
     "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? "
     "Did you mean to pass '--{name}'?":
         "Chưa khai báo tùy chọn nào nhưng đã có tên ({name}). Có phải bạn muốn khai báo một tham số, "
-        "hoặc muốn dùng «--{name}»?",
+        "hoặc muốn dùng “--{name}”?",
     "env var: {var}": "biến môi trường: {var}",
     "default: {default}": "mặc định: {default}",
     "Arguments take exactly one parameter declaration, got {length}: {decls}.":
         "Mỗi tham số chỉ có đúng một khai báo, ở đây có {length}: {decls}.",
     "(dynamic)": "(tùy lúc chạy)",
-    "Name '{name}' defined twice": "Tên «{name}» được khai báo hai lần",
+    "Name '{name}' defined twice": "Tên “{name}” được khai báo hai lần",
     "Boolean option {decl!r} cannot use the same flag for true/false.":
         "Tùy chọn bật/tắt {decl!r} không thể dùng cùng một cờ cho cả bật và tắt.",
     "Do you want to continue?": "Bạn có muốn tiếp tục không?",
@@ -685,15 +685,15 @@ CLICK_VI: dict[str, str] = {
     "unknown error": "lỗi không rõ",
     "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
     "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
-    "Could not open file {filename!r}: {message}": "Không mở được tệp «{filename}»: {message}",
+    "Could not open file {filename!r}: {message}": "Không mở được tệp “{filename}”: {message}",
     "Error: {message}": "Lỗi: {message}",
-    "Try '{command} {option}' for help.": "Gõ «{command} {option}» để xem hướng dẫn.",
-    "No such option {name!r}.": "Không có tùy chọn «{name}».",
-    "No such command {name!r}.": "Không có lệnh «{name}».",
+    "Try '{command} {option}' for help.": "Gõ “{command} {option}” để xem hướng dẫn.",
+    "No such option {name!r}.": "Không có tùy chọn “{name}”.",
+    "No such command {name!r}.": "Không có lệnh “{name}”.",
     "Usage:": "Cách dùng:",
     "Invalid start character for option ({option})": "Ký tự đầu của tùy chọn không hợp lệ ({option})",
-    "Option {name!r} does not take a value.": "Tùy chọn «{name}» không nhận giá trị.",
-    "Argument {name!r} takes {nargs} values.": "Tham số «{name}» cần {nargs} giá trị.",
+    "Option {name!r} does not take a value.": "Tùy chọn “{name}” không nhận giá trị.",
+    "Argument {name!r} takes {nargs} values.": "Tham số “{name}” cần {nargs} giá trị.",
     "Couldn't detect Bash version, shell completion is not supported.":
         "Không xác định được phiên bản Bash; không hỗ trợ tự hoàn thành lệnh.",
     "Shell completion is not supported for Bash versions older than 4.4.":
@@ -702,7 +702,7 @@ CLICK_VI: dict[str, str] = {
     "Repeat for confirmation": "Nhập lại để xác nhận",
     "Error: The two entered values do not match.": "Lỗi: hai giá trị đã nhập không khớp nhau.",
     "Error: invalid input": "Lỗi: giá trị nhập không hợp lệ",
-    "Unknown color {colour!r}": "Không có màu «{colour}»",
+    "Unknown color {colour!r}": "Không có màu “{colour}”",
     "file": "tệp",
     "directory": "thư mục",
     "path": "đường dẫn",
@@ -710,16 +710,16 @@ CLICK_VI: dict[str, str] = {
     "Choice({choices})": "Lựa chọn({choices})",
     "{value} is not in the range {range}.": "{value} nằm ngoài khoảng {range}.",
     "{value!r} is not a valid boolean. Recognized values: {states}":
-        "«{value}» không phải giá trị đúng/sai hợp lệ. Các giá trị được nhận: {states}",
-    "{value!r} is not a valid {number_type}.": "«{value}» không phải là một số hợp lệ.",
-    "{value!r} is not a valid UUID.": "«{value}» không phải UUID hợp lệ.",
-    "{name} {filename!r} is a file.": "«{filename}» là một tệp, ở đây cần một thư mục.",
-    "{name} {filename!r} is a directory.": "«{filename}» là một thư mục, ở đây cần một tệp.",
-    "{name} {filename!r} is not readable.": "Không có quyền đọc «{filename}».",
-    "{name} {filename!r} is not writable.": "Không có quyền ghi vào «{filename}».",
-    "{name} {filename!r} is not executable.": "Không có quyền chạy «{filename}».",
-    "{name} {filename!r} does not exist.": "Không tìm thấy «{filename}».",
-    "Unknown standard stream '{name}'": "Không có luồng chuẩn «{name}»",
+        "“{value}” không phải giá trị đúng/sai hợp lệ. Các giá trị được nhận: {states}",
+    "{value!r} is not a valid {number_type}.": "“{value}” không phải là một số hợp lệ.",
+    "{value!r} is not a valid UUID.": "“{value}” không phải UUID hợp lệ.",
+    "{name} {filename!r} is a file.": "“{filename}” là một tệp, ở đây cần một thư mục.",
+    "{name} {filename!r} is a directory.": "“{filename}” là một thư mục, ở đây cần một tệp.",
+    "{name} {filename!r} is not readable.": "Không có quyền đọc “{filename}”.",
+    "{name} {filename!r} is not writable.": "Không có quyền ghi vào “{filename}”.",
+    "{name} {filename!r} is not executable.": "Không có quyền chạy “{filename}”.",
+    "{name} {filename!r} does not exist.": "Không tìm thấy “{filename}”.",
+    "Unknown standard stream '{name}'": "Không có luồng chuẩn “{name}”",
     "{editor}: Editing failed": "{editor}: sửa không thành công",
     "{editor}: Editing failed: {e}": "{editor}: sửa không thành công: {e}",
     "Windows error: {error}": "Lỗi Windows: {error}",
@@ -736,11 +736,11 @@ CLICK_VI_PLURAL: dict[tuple[str, str], tuple[str, str]] = {
     ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"):
         ("Có phải ý bạn là {possibility}?", "(Có phải ý bạn là một trong: {possibilities}?)"),
     ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."):
-        ("Tùy chọn «{name}» cần một giá trị đi sau.", "Tùy chọn «{name}» cần {nargs} giá trị đi sau."),
+        ("Tùy chọn “{name}” cần một giá trị đi sau.", "Tùy chọn “{name}” cần {nargs} giá trị đi sau."),
     ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."):
-        ("«{value}» không hợp lệ; chỉ nhận {choice}.", "«{value}» không hợp lệ; chọn một trong {choices}."),
+        ("“{value}” không hợp lệ; chỉ nhận {choice}.", "“{value}” không hợp lệ; chọn một trong {choices}."),
     ("{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}."):
-        ("«{value}» không đúng dạng {format}.", "«{value}» không đúng dạng nào trong {formats}."),
+        ("“{value}” không đúng dạng {format}.", "“{value}” không đúng dạng nào trong {formats}."),
     ("{len_type} values are required, but {len_value} was given.",
      "{len_type} values are required, but {len_value} were given."):
         ("Cần {len_type} giá trị nhưng có {len_value}.", "Cần {len_type} giá trị nhưng có {len_value}."),

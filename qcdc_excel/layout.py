@@ -42,7 +42,7 @@ class Geometry:
     banner: int  # a consolidated workbook's warning line
     title: int
     period_line: int
-    window: int | None  # «Số liệu tính từ ngày … đến ngày …» (version 2)
+    window: int | None  # “Số liệu tính từ ngày … đến ngày …” (version 2)
     unit_code: int
     unit_name: int
     parent: int
@@ -52,8 +52,8 @@ class Geometry:
     period_ref: str  # where the period is read from
     summary_ref: str  # the self-check line
     catalog_ref: str  # "Mẫu biểu:" value
-    annex: int | None = None  # version 3: «Phụ lục» above the title
-    attached: int | None = None  # version 3: «(Kèm theo Báo cáo số … ngày … tháng … năm …)»
+    annex: int | None = None  # version 3: “Phụ lục” above the title
+    attached: int | None = None  # version 3: “(Kèm theo Báo cáo số … ngày … tháng … năm …)”
     attached_refs: tuple[str, str] | None = None  # version 3: the number and date of that report (unit inputs)
 
 
@@ -68,8 +68,8 @@ GEOMETRIES = {
     "2": Geometry("2", motto=1, motto2=2, banner=3, title=4, period_line=5, window=6, unit_code=7,
                   unit_name=8, parent=9, units=10, table_header=12, first_table_row=13,
                   period_ref="A5", summary_ref="F8", catalog_ref="E9"),
-    # Version 3: the issuing organ (left: «UBND HUYỆN KBANG / UBND XÃ KON PNE», a short rule) beside the
-    # motto; «Phụ lục», the title, the period and «(Kèm theo Báo cáo số … ngày …)» as an appendix of the
+    # Version 3: the issuing organ (left: “UBND HUYỆN KBANG / UBND XÃ KON PNE”, a short rule) beside the
+    # motto; “Phụ lục”, the title, the period and “(Kèm theo Báo cáo số … ngày …)” as an appendix of the
     # unit's report (the number and the date typed in F7, F8, which never print); the dates padded as
     # Decree 30 writes them.
     "3": Geometry("3", motto=1, motto2=2, banner=4, title=6, period_line=7, window=9, unit_code=10,
@@ -304,18 +304,18 @@ class FormLayout:
             place = f'IF(LEFT({name},{len(prefix)})="{prefix}",MID({name},{len(prefix) + 1},200),{place})'
         place = f'IF(LEN(TRIM({name}))=0,"…………",TRIM({place}))'
         day, month = f"DAY({date})", f"MONTH({date})"
-        if self.form_version not in ("1", "2"):  # Decree 30: «ngày 05 tháng 02», «ngày 15 tháng 3»
+        if self.form_version not in ("1", "2"):  # Decree 30: “ngày 05 tháng 02”, “ngày 15 tháng 3”
             day, month = f'IF({day}<10,"0","")&{day}', f'IF({month}<3,"0","")&{month}'
         return (f'={place}&IF(ISNUMBER({date}),", ngày "&{day}&" tháng "&{month}'
                 f'&" năm "&YEAR({date}),", ngày …… tháng …… năm ……")')
 
     @property
     def attached_line_ref(self) -> str | None:
-        """Version 3: the printed «(Kèm theo Báo cáo số … ngày …)» line."""
+        """Version 3: the printed “(Kèm theo Báo cáo số … ngày …)” line."""
         return f"A{self.geometry.attached}" if self.geometry.attached else None
 
     def attached_line_formula(self) -> str:
-        """«(Kèm theo Báo cáo số 480/BC-UBND ngày 30 tháng 10 năm 2020)» from the two inputs, dotted
+        """“(Kèm theo Báo cáo số 480/BC-UBND ngày 30 tháng 10 năm 2020)” from the two inputs, dotted
         blanks for what is not typed yet; the date as Decree 30 writes it."""
         number, date = self.identity_cells["report_number"], self.identity_cells["report_issued"]
         day, month = f'IF(DAY({date})<10,"0","")&DAY({date})', f'IF(MONTH({date})<3,"0","")&MONTH({date})'

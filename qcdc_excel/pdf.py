@@ -8,9 +8,9 @@ so a signed PDF can be matched to the workbook it came from. Numbers print in Vi
 notation (``11.796,9``, ``96,6%``) on any machine: the private profile's locale is Vietnamese.
 
 A consolidated workbook prints as two PDFs: ``<name>.pdf`` holds only the signed appendix
-(«Tổng hợp», numbered on its own) and ``<name>_tai-lieu-kem-theo.pdf`` the working papers (unit
-details, reporting status, findings, notes, charts), each page headed «Tài liệu kèm theo — không
-ký». Each is printed from a temporary copy holding only its own sheets.
+(“Tổng hợp”, numbered on its own) and ``<name>_tai-lieu-kem-theo.pdf`` the working papers (unit
+details, reporting status, findings, notes, charts), each page headed “Tài liệu kèm theo — không
+ký”. Each is printed from a temporary copy holding only its own sheets.
 """
 from __future__ import annotations
 

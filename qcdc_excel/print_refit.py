@@ -3,7 +3,7 @@
 Version 1 forms (published until 2026-11) are still read, and units still send them. On paper they
 lost the remarks (V.1/V.2 forced into the narrow value column at a fixed height), printed at about
 8.6 pt (fit to width over a 58-character label column), clipped the page footer, overprinted the
-identity labels («Đơn vị cấp tr625 – Huyện Kbang»), left section headings alone at a page foot and
+identity labels (“Đơn vị cấp tr625 – Huyện Kbang”), left section headings alone at a page foot and
 printed the self-check in red. ``refit_version_1`` mends the temporary copy that ``pdf`` prints (the
 unit's file is never changed): the columns of the version 2 form, every label row as tall as its
 text, each free text spanning the label, unit and value columns under its label, the identity labels
@@ -67,8 +67,8 @@ def _identity(ws, layout: FormLayout, sheet: FormSheet) -> None:
         ws.merge_cells(f"A{row}:B{row}")
         ws[f"C{row}"].alignment = Alignment(horizontal="left", vertical="center")
     for ref in (f"D{g.unit_code}", f"E{g.unit_code}", f"D{ROW_PERIOD}", f"E{ROW_PERIOD}"):
-        ws[ref].value = None  # «Cấp: Cấp xã», «Mẫu biểu: qcdc-2023.1»: nothing for the signer
-    _hide(ws, sheet, ROW_SUMMARY)  # «Tự kiểm tra: …» in red
+        ws[ref].value = None  # “Cấp: Cấp xã”, “Mẫu biểu: qcdc-2023.1”: nothing for the signer
+    _hide(ws, sheet, ROW_SUMMARY)  # “Tự kiểm tra: …” in red
 
 
 def _period(ws, layout: FormLayout, sheet: FormSheet, period: str | None) -> None:
@@ -128,7 +128,7 @@ def _free_texts(ws, layout: FormLayout, values: dict, sheet: FormSheet) -> None:
 
 
 def _seal_gap(ws, layout: FormLayout, sheet: FormSheet) -> None:
-    """Room for a signature and a 35 mm seal between «(Ký tên, đóng dấu)» and the name, as on the
+    """Room for a signature and a 35 mm seal between “(Ký tên, đóng dấu)” and the name, as on the
     current form (version 1 left about 22 mm)."""
     gap = range(layout.sign_title_row + 2, layout.sign_name_row)
     for row in gap:

@@ -27,8 +27,8 @@ ACCEPTED_STATUSES = ("accepted", "accepted-with-warnings")
 ROLES = ("used", "superseded", "duplicate", "covered", "rejected", "unreadable", "excluded")
 
 # Where each status is shown, and the ``i18n.WORDS`` rows (prefix + status) that label it there:
-# the consolidated workbook's sheets («Đạt»), the terminal's verdict column («ĐẠT»), and the result line
-# of a feedback copy's front sheet («CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI»).
+# the consolidated workbook's sheets (“Đạt”), the terminal's verdict column (“ĐẠT”), and the result line
+# of a feedback copy's front sheet (“CHƯA ĐƯỢC CHẤP NHẬN: CẦN SỬA VÀ GỬI LẠI”).
 STATUS_LABEL_KINDS = {"sheet": "validation-", "terminal": "verdict-", "front": "result-"}
 
 
@@ -75,9 +75,9 @@ class Submission:
     parent_code: str | None = None
     period: str | None = None
     report_date: dt.date | None = None
-    window: tuple[dt.date, dt.date] | None = None  # «Số liệu tính từ ngày … đến ngày …» (form version 2)
+    window: tuple[dt.date, dt.date] | None = None  # “Số liệu tính từ ngày … đến ngày …” (form version 2)
     window_stated: bool = False  # typed on the form, not taken from the period
-    # form version 3: the report this appendix goes with, as the unit typed it («480/BC-UBND», its date)
+    # form version 3: the report this appendix goes with, as the unit typed it (“480/BC-UBND”, its date)
     report_number: str | None = None
     report_issued: dt.date | None = None
     form_version: str = "1"

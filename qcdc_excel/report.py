@@ -67,8 +67,8 @@ class Figures:
     totals: Totals
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (unit, name, code, text)
     report_date: dt.date | None = None  # the date the data gives the document (see report_date_of)
-    report_number: str | None = None  # «480/BC-UBND», when the workbook's «Kèm theo» line names it (form v3)
-    places: str | None = None  # what the counted units are («xã, thị trấn»), from the roster's names
+    report_number: str | None = None  # “480/BC-UBND”, when the workbook's “Kèm theo” line names it (form v3)
+    places: str | None = None  # what the counted units are (“xã, thị trấn”), from the roster's names
     trend: Trend | None = None  # the headline figures of earlier periods (history given), else None
 
     def value(self, code: str):
@@ -122,7 +122,7 @@ def figures_from_file(path: str | Path, previous: list[str | Path] | tuple = ())
 
 
 def _kinds(names) -> str | None:
-    """«xã, thị trấn» when every name says its kind, as the roster writes «Xã Kon Pne»; None otherwise."""
+    """“xã, thị trấn” when every name says its kind, as the roster writes “Xã Kon Pne”; None otherwise."""
     names = list(names)
     return unit_kinds(names) if names else None
 
@@ -191,7 +191,7 @@ def _flag(fig: Figures, role: str, places: str) -> str | None:
 
 
 def _places(fig: Figures) -> str:
-    """What the units in «14/14 …» are: the kinds their names give, else all the kinds a commune can be."""
+    """What the units in “14/14 …” are: the kinds their names give, else all the kinds a commune can be."""
     return fig.places or ("xã, phường, thị trấn" if fig.level != "xa" else "xã")
 
 
@@ -374,7 +374,7 @@ def section_sentences(fig: Figures) -> dict[str, list[str]]:
 
 def trend_lines(fig: Figures) -> list[str]:
     """Per headline figure, what it is now and how it changed from the previous period and the same
-    period a year earlier («…: 158 vụ, tăng 12 vụ (8,2%) so với cùng kỳ năm trước, bằng quý trước.»);
+    period a year earlier (“…: 158 vụ, tăng 12 vụ (8,2%) so với cùng kỳ năm trước, bằng quý trước.”);
     none without history (``fig.trend``) or for a figure with no earlier value to compare."""
     trend = fig.trend
     if trend is None:
@@ -390,7 +390,7 @@ def trend_lines(fig: Figures) -> list[str]:
 
 
 def _trend_now(fig: Figures, ind: Indicator) -> str | None:
-    """The current figure of a trend line: «158 vụ», «92,4%», «12/14 xã, thị trấn»."""
+    """The current figure of a trend line: “158 vụ”, “92,4%”, “12/14 xã, thị trấn”."""
     if ind.kind == "ratio":
         return vn_percent(_number(fig, ind.numerator), _number(fig, ind.denominator))
     v = fig.value(ind.code)
@@ -403,8 +403,8 @@ def _trend_now(fig: Figures, ind: Indicator) -> str | None:
 
 
 def headline_label(catalog: Catalog, ind: Indicator) -> str:
-    """An indicator's name standing alone: a sub-item («- Hòa giải thành») under the item above it
-    («Số vụ việc tiếp nhận hòa giải: hòa giải thành»)."""
+    """An indicator's name standing alone: a sub-item (“- Hòa giải thành”) under the item above it
+    (“Số vụ việc tiếp nhận hòa giải: hòa giải thành”)."""
     label = ind.label.strip()
     if not label.startswith("-"):
         return label
@@ -440,17 +440,17 @@ _COMMITTEE = "Ban Chỉ đạo thực hiện dân chủ ở cơ sở"
 
 def _heading_context(fig: Figures, style: str, date: dt.date) -> dict:
     """The header block, the number, the date line and who issues the report, by style: Decree 30's
-    «ỦY BAN NHÂN DÂN / HUYỆN KBANG», «Số: …/BC-UBND»; Guide 36's «HUYỆN ỦY KBANG / BAN CHỈ ĐẠO …»,
-    «Số -BC/BCĐ»."""
+    “ỦY BAN NHÂN DÂN / HUYỆN KBANG”, “Số: …/BC-UBND”; Guide 36's “HUYỆN ỦY KBANG / BAN CHỈ ĐẠO …”,
+    “Số -BC/BCĐ”."""
     unit = (fig.unit_name or "").strip()
     hd36 = style == "hd36"
     number = ("Số" + _NBSP * 8 + "-BC/BCĐ") if hd36 else ("Số:" + _NBSP * 8 + "/BC-UBND")
-    if fig.report_number:  # the number the appendix's «Kèm theo» line gives this report
+    if fig.report_number:  # the number the appendix's “Kèm theo” line gives this report
         number = ("Số " if hd36 else "Số: ") + fig.report_number
     issuer = f"{_COMMITTEE} {_lower_first(unit)}" if hd36 else f"Ủy ban nhân dân {_lower_first(unit)}"
     return {
         "organ_parent": party_committee(unit) if hd36 else "ỦY BAN NHÂN DÂN",
-        # the committee's name breaks after «THỰC HIỆN», never inside «dân chủ»
+        # the committee's name breaks after “THỰC HIỆN”, never inside “dân chủ”
         "organ": ("BAN CHỈ ĐẠO THỰC HIỆN " + "DÂN CHỦ Ở CƠ SỞ".replace(" ", _NBSP)) if hd36 else unit.upper(),
         "number_line": number, "issuer": issuer, "date": vn_date(date),
         "date_line": f"{place_name(unit) or '…'}, {vn_date(date)}",
@@ -460,14 +460,14 @@ def _heading_context(fig: Figures, style: str, date: dt.date) -> dict:
 
 
 def default_recipients(fig: Figures) -> list[str]:
-    """«Nơi nhận» unless told: the steering committee above, and the file copy."""
+    """“Nơi nhận” unless told: the steering committee above, and the file copy."""
     above = (fig.parent_name or "").strip()
     return [f"{_COMMITTEE} {_lower_first(above)}" if above else _COMMITTEE + " cấp trên", "Lưu: VT"]
 
 
 def _recipients_context(fig: Figures, recipients: list[str] | None) -> dict:
-    """«Nơi nhận» one line each ('- …;', the last '- Lưu: VT.'); «Kính gửi» the committee above
-    whenever a line says «Như trên»."""
+    """“Nơi nhận” one line each ('- …;', the last '- Lưu: VT.'); “Kính gửi” the committee above
+    whenever a line says “Như trên”."""
     given = [r.strip().rstrip(";.").strip() for r in (recipients or default_recipients(fig))]
     given = [r for r in given if r]
     lines = [f"- {r}" + ("." if n == len(given) - 1 else ";") for n, r in enumerate(given)]
@@ -478,8 +478,8 @@ def _recipients_context(fig: Figures, recipients: list[str] | None) -> dict:
 def sign_lines(style: str, signer_title: str | None = None) -> list[str]:
     """The lines above the signer's name: on behalf of the body (T/M, TM.), and a deputy signing
     for the head (K/T, KT.) as Hướng dẫn 36-HD/VPTW and Decree 30/2020 write them; the deputy is
-    told by a title beginning «Phó» («PHÓ TRƯỞNG BAN» signs under «K/T TRƯỞNG BAN», «PHÓ CHỦ TỊCH»
-    under «TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH»)."""
+    told by a title beginning “Phó” (“PHÓ TRƯỞNG BAN” signs under “K/T TRƯỞNG BAN”, “PHÓ CHỦ TỊCH”
+    under “TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH”)."""
     hd36 = style == "hd36"
     title = unicodedata.normalize("NFC", " ".join((signer_title or "").split())).upper()
     head = title or ("TRƯỞNG BAN" if hd36 else "CHỦ TỊCH")
@@ -686,7 +686,7 @@ def _letterhead(doc) -> None:
     """The header block: the organ (left) and the national motto or the Party's name (right), the
     number under the organ and the date line under the motto. The grid's columns and the cells
     have one width, so Word and LibreOffice agree and the motto holds on one line; the rule under
-    «Độc lập - Tự do - Hạnh phúc» (and under «ĐẢNG CỘNG SẢN VIỆT NAM») is the line's underline, as
+    “Độc lập - Tự do - Hạnh phúc” (and under “ĐẢNG CỘNG SẢN VIỆT NAM”) is the line's underline, as
     long as the words."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
 
@@ -776,7 +776,7 @@ def _body(w: _Paragraphs) -> None:
 
 
 def _signature(doc) -> None:
-    """The recipients (left: «Nơi nhận», one line each, the template field ``recipients``) and who
+    """The recipients (left: “Nơi nhận”, one line each, the template field ``recipients``) and who
     signs (right)."""
     from docx.shared import Pt
 
@@ -787,7 +787,7 @@ def _signature(doc) -> None:
     p = left.paragraphs[0]
     for text, look in (("{% if hd36 %}", {}), ("Nơi nhận:", {"underline": True}), ("{% else %}", {}),
                        ("Nơi nhận:", {"bold": True, "italic": True}), ("{% endif %}", {})):
-        r = p.add_run(text)  # Guide 36 underlines «Nơi nhận:», Decree 30 sets it bold italic
+        r = p.add_run(text)  # Guide 36 underlines “Nơi nhận:”, Decree 30 sets it bold italic
         r.bold, r.italic, r.underline = look.get("bold"), look.get("italic"), look.get("underline")
         r.font.size = Pt(12)
     p.paragraph_format.space_after = Pt(0)
@@ -815,7 +815,7 @@ def _appendix_table(doc, w: _Paragraphs) -> None:
            keep=True)
     table = doc.add_table(rows=3, cols=5)  # the header, then the loop's tags and rows
     table.style = "Table Grid"
-    widths = (1.25, 1.9, 6.45, 2.7, 4.2)  # «II.10.1» and «99,5% (7.404/7.438)» each on one line
+    widths = (1.25, 1.9, 6.45, 2.7, 4.2)  # “II.10.1” and “99,5% (7.404/7.438)” each on one line
     _fixed_widths(table, widths)
     aligns = (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
               WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT)

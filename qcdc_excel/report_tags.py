@@ -53,7 +53,7 @@ def _where(paragraph: str | None, around: int = 0) -> dict[str, str] | str:
     if paragraph is None:
         return ""
     quoted = _quote(paragraph, around)
-    return both(f" (ở đoạn «{quoted}»)", f" (in the paragraph '{quoted}')")
+    return both(f" (ở đoạn “{quoted}”)", f" (in the paragraph '{quoted}')")
 
 
 def unknown_tag(exc: Exception, data: bytes, path: str, context: dict) -> QcdcError:
@@ -72,7 +72,7 @@ def unknown_tag(exc: Exception, data: bytes, path: str, context: dict) -> QcdcEr
     fields = {k for v in context.values() if isinstance(v, dict) for k in v} | {
         k for v in context.values() if isinstance(v, dict) for e in v.values() if isinstance(e, dict) for k in e}
     close = difflib.get_close_matches(name, [*context, *fields], n=1)
-    hint = both(f" Có phải «{close[0]}»?", f" Did you mean '{close[0]}'?") if close else ""
+    hint = both(f" Có phải “{close[0]}”?", f" Did you mean '{close[0]}'?") if close else ""
     return QcdcError("report-unknown-tag", path=path, tag=tag, name=name, where=_where(paragraph, at), hint=hint,
                      known=", ".join(sorted(context)))
 
@@ -99,7 +99,7 @@ def _unclosed(paragraphs: list[str]):
                 nxt = text.find(opener, k + 2)
                 if end < 0 or (0 <= nxt < end):
                     fragment = _quote(text[k:k + 40])
-                    return (both(f"thẻ «{fragment}» chưa đóng (thiếu «{closer}»)",
+                    return (both(f"thẻ “{fragment}” chưa đóng (thiếu “{closer}”)",
                                  f"the tag '{fragment}' is not closed ('{closer}' missing)"), text, k)
                 start = end + 2
     return None
@@ -120,7 +120,7 @@ def _bad_expression(paragraphs: list[str]):
             try:
                 env.parse(source)
             except jinja2.TemplateSyntaxError:
-                return (both(f"thẻ «{m.group(0)}» viết sai", f"the tag '{m.group(0)}' is malformed"), text, m.start())
+                return (both(f"thẻ “{m.group(0)}” viết sai", f"the tag '{m.group(0)}' is malformed"), text, m.start())
     return None
 
 
@@ -138,12 +138,12 @@ def _unbalanced_blocks(paragraphs: list[str]):
             elif word.startswith("end"):
                 if not stack or stack[-1][0] != word[3:]:
                     opener = "{% " + word[3:] + " … %}"
-                    return (both(f"thẻ «{m.group(0)}» không có thẻ «{opener}» mở đầu",
+                    return (both(f"thẻ “{m.group(0)}” không có thẻ “{opener}” mở đầu",
                                  f"the tag '{m.group(0)}' closes no '{opener}'"), text, m.start())
                 stack.pop()
     if stack:
         word, tag, text, at = stack[-1]
         closer = "{% end" + word + " %}"
-        return (both(f"thẻ «{tag}» chưa có thẻ «{closer}» đi kèm", f"the tag '{tag}' has no matching '{closer}'"),
+        return (both(f"thẻ “{tag}” chưa có thẻ “{closer}” đi kèm", f"the tag '{tag}' has no matching '{closer}'"),
                 text, at)
     return None

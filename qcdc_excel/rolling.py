@@ -149,7 +149,7 @@ def _identity(path: Path) -> tuple[str, str, str]:
 
 
 def _parent_text(path: Path, sub: Submission) -> str:
-    """«90 – Tỉnh Thử»: the parent line of the workbook's form, as it prints it."""
+    """“90 – Tỉnh Thử”: the parent line of the workbook's form, as it prints it."""
     from .reader import Unreadable, open_workbook, read_sheet
 
     try:
@@ -217,7 +217,7 @@ def _roll_unit(periods: list[UnitPeriod], catalog: Catalog, form: str) -> dict[s
 
 
 def _typed(values: dict[str, object], catalog: Catalog) -> dict[str, object]:
-    """Texts collected over the parts, as one text a form holds: «Quý I năm 2025: …» a line each."""
+    """Texts collected over the parts, as one text a form holds: “Quý I năm 2025: …” a line each."""
     out = dict(values)
     for code, value in values.items():
         if isinstance(value, list):

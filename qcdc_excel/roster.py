@@ -178,7 +178,7 @@ def _read_rows(path: Path) -> list[list[str | int]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise QcdcError("roster-file-error", path=str(path),
-                        reason=both("tệp không phải mã UTF-8: hãy lưu lại dạng «CSV UTF-8»",
+                        reason=both("tệp không phải mã UTF-8: hãy lưu lại dạng “CSV UTF-8”",
                                     "not UTF-8: save it again as 'CSV UTF-8'")) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -259,7 +259,7 @@ def _read_units(rows, col: dict[str, int], width: int, err):
         if not name:
             err(number, f"đơn vị {code} thiếu tên", f"unit {code} has no name")
         if level is None:
-            err(number, f"cấp «{raw_level}» không hợp lệ (dùng tinh, huyen, xa)",
+            err(number, f"cấp “{raw_level}” không hợp lệ (dùng tinh, huyen, xa)",
                 f"unknown level '{raw_level}' (use tinh, huyen, xa)")
             continue
         units[code] = Unit(code, name, level, parent, number)
@@ -342,9 +342,9 @@ def party_committee(unit_name: str) -> str:
 
 
 def organ_lines(unit_name: str, parent_name: str, style: str = "nd30") -> tuple[str, str]:
-    """The issuing-organ block's two lines: Decree 30's «UBND HUYỆN KBANG / UBND XÃ KON PNE» (the
+    """The issuing-organ block's two lines: Decree 30's “UBND HUYỆN KBANG / UBND XÃ KON PNE” (the
     parent's people's committee above the unit's; the first line empty for a unit without a parent),
-    or Guide 36's «HUYỆN ỦY KBANG / BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ» (the unit's Party committee
+    or Guide 36's “HUYỆN ỦY KBANG / BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ” (the unit's Party committee
     above its steering committee)."""
     unit, parent = (unit_name or "").strip(), (parent_name or "").strip()
     if style == "hd36":
@@ -366,8 +366,8 @@ def place_name(unit_name: str) -> str:
 
 @dataclass(frozen=True)
 class Office:
-    """The office that receives the units' reports and signs their receipts: its name («Huyện Kbang»)
-    and, when the roster names it, its parent's («Tỉnh Gia Lai»); ``Scope.office``."""
+    """The office that receives the units' reports and signs their receipts: its name (“Huyện Kbang”)
+    and, when the roster names it, its parent's (“Tỉnh Gia Lai”); ``Scope.office``."""
     name: str
     parent: str | None = None
 
@@ -375,5 +375,5 @@ class Office:
         return self.name
 
     def organ_lines(self) -> tuple[str, str]:
-        """The organ block of its papers: «UBND TỈNH GIA LAI / UBND HUYỆN KBANG» (``organ_lines``)."""
+        """The organ block of its papers: “UBND TỈNH GIA LAI / UBND HUYỆN KBANG” (``organ_lines``)."""
         return organ_lines(self.name, self.parent or "")

@@ -25,7 +25,7 @@ _CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,29}")
 
 
 def ascii_fold(text: str) -> str:
-    """Vietnamese letters folded to ASCII: «Đăk Rơ Wa» -> «Dak Ro Wa»."""
+    """Vietnamese letters folded to ASCII: “Đăk Rơ Wa” -> “Dak Ro Wa”."""
     text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
 

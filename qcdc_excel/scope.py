@@ -71,7 +71,7 @@ class Scope:
 @dataclass(frozen=True)
 class ReportSpec:
     """The draft Word report to write beside the consolidated workbook (``qcdc_excel.report``):
-    where, who signs it (name and title) and to whom it goes (``recipients``, the «Nơi nhận» lines;
+    where, who signs it (name and title) and to whom it goes (``recipients``, the “Nơi nhận” lines;
     None: the steering committee above and the file copy). Its layout is :attr:`Outputs.style`, its
     date :attr:`Outputs.date`."""
     path: Path

@@ -82,8 +82,8 @@ def fill_workbook(template, values: dict[str, object], out_path, report_date=Non
 
     ``template`` is a path or bytes; cells come from the form layout recorded in the workbook's
     own metadata sheet. ``extra`` writes raw cells (A1 -> value) for deliberately odd inputs.
-    ``report_number``: the report the appendix goes with (form version 3's «Kèm theo Báo cáo số …
-    ngày …» line, dated ``report_date``); an older form has no such line and ignores it.
+    ``report_number``: the report the appendix goes with (form version 3's “Kèm theo Báo cáo số …
+    ngày …” line, dated ``report_date``); an older form has no such line and ignores it.
     """
     import io
     import json

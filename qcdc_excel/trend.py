@@ -5,7 +5,7 @@ consolidation). The consolidating unit's own totals of an earlier period are com
 those rows, exactly as ``consolidate`` computes them (``consolidate.combine``): every report's
 figures added for ``sum`` (and ``count`` flags), the unit's own report for ``own`` indicators, a
 consolidated report of a unit below standing for the units it covers, ratios recomputed from their
-parts. Computing them from the rows (rather than reading the earlier workbook's «Tổng hợp») works the
+parts. Computing them from the rows (rather than reading the earlier workbook's “Tổng hợp”) works the
 same for workbooks and ``merge --json`` files and gives the figures the earlier workbook shows, to
 the digit (amounts are added as decimals).
 
@@ -132,7 +132,7 @@ def unit_totals(series: Series, code: str, period: Period, catalog: Catalog,
 
 
 def _ancestors(unit: str, parents: dict[str, str | None]) -> set[str]:
-    """The units above ``unit`` by the rows' own «parent» fields (a loop in altered files ends)."""
+    """The units above ``unit`` by the rows' own “parent” fields (a loop in altered files ends)."""
     out: set[str] = set()
     up = parents.get(unit)
     while up and up not in out and up != unit:
@@ -161,7 +161,7 @@ def _totals(row: UnitPeriod, catalog: Catalog) -> Totals:
 
 # --- in words --------------------------------------------------------------------------------------------
 def compared_words(change: Change, current: Period) -> str:
-    """«so với cùng kỳ năm trước», «so với quý trước», «so với năm trước»."""
+    """“so với cùng kỳ năm trước”, “so với quý trước”, “so với năm trước”."""
     if current.kind == "Y":
         return "so với năm trước"
     if change.against == "year":
@@ -170,8 +170,8 @@ def compared_words(change: Change, current: Period) -> str:
 
 
 def change_words(change: Change, ind: Indicator, current: Period, noun: str = "") -> str:
-    """«tăng 12 vụ (8,9%) so với cùng kỳ năm trước», «giảm 1,5 điểm phần trăm so với quý trước»,
-    «bằng cùng kỳ năm trước». ``noun``: what a count of units is called (a flag's)."""
+    """“tăng 12 vụ (8,9%) so với cùng kỳ năm trước”, “giảm 1,5 điểm phần trăm so với quý trước”,
+    “bằng cùng kỳ năm trước”. ``noun``: what a count of units is called (a flag's)."""
     where = compared_words(change, current)
     if change.delta == 0 or (ind.kind == "ratio" and round(abs(change.delta), 1) == 0):  # 94,1% and 94,1%
         return "bằng " + where[len("so với "):]

@@ -103,7 +103,7 @@ def _check_workbook(sub: Submission, data: bytes, roster: Roster | None, period:
     level, form = meta.get("level", ""), meta.get("form", "own")
     if level not in LEVELS or form not in FORM_KINDS:
         sub.findings.append(finding("metadata-invalid", sheet=META_SHEET,
-                                    detail=(f"cấp «{level}», loại «{form}»", f"level '{level}', form '{form}'")))
+                                    detail=(f"cấp “{level}”, loại “{form}”", f"level '{level}', form '{form}'")))
         return
     form_version = meta.get("form_version") or "1"  # version 1 did not record it
     if form_version not in FORM_VERSIONS:
@@ -473,7 +473,7 @@ def _read_values(sub: Submission, sheet: SheetData, layout: FormLayout, name: st
 
 
 def _read_attached(sub: Submission, sheet: SheetData, layout: FormLayout) -> None:
-    """«(Kèm theo Báo cáo số … ngày …)»: the number and date of the report the appendix goes with,
+    """“(Kèm theo Báo cáo số … ngày …)”: the number and date of the report the appendix goes with,
     taken as typed when they read (they are no figures: a blank or an unreadable date says nothing)."""
     ids = layout.identity_cells
     number = _as_text(sheet.value(ids["report_number"]) or "").strip()
@@ -483,7 +483,7 @@ def _read_attached(sub: Submission, sheet: SheetData, layout: FormLayout) -> Non
 
 
 def _read_window(sub: Submission, sheet: SheetData, layout: FormLayout, name: str) -> None:
-    """«Số liệu tính từ ngày … đến ngày …»: two real dates, in order, that overlap the period
+    """“Số liệu tính từ ngày … đến ngày …”: two real dates, in order, that overlap the period
     (a warning otherwise: the figures are still taken, the secretariat decides). Left blank (a
     blank template, where the unit typed only the period), the figures count the period's usual
     window and ``window_stated`` stays False."""

@@ -227,7 +227,7 @@ def _summary_banner(cons: Consolidation) -> str:
         periods = [parse_period(code) for code, _, _ in cons.derived.parts]
         line = f"{DERIVED}: " + ", ".join(p.label("vi") for p in periods) + "."
         if cons.derived.gaps:
-            line += f" Còn {len(cons.derived.gaps)} chỗ thiếu số liệu (xem trang «{ROLLUP_SHEET}»)."
+            line += f" Còn {len(cons.derived.gaps)} chỗ thiếu số liệu (xem trang “{ROLLUP_SHEET}”)."
         lines.append(line)
     return "\n".join(lines)
 
@@ -863,7 +863,7 @@ def _charts_sheet(wb, f: _Formats, cons: Consolidation, status_range: tuple) -> 
     second = row + 25
     ws.set_h_pagebreaks([second])
     if not units or len(units) > MAX_CHART_UNITS:
-        ws.write_string(second, 0, f"Có {len(units)} đơn vị: quá nhiều để vẽ từng đơn vị; xem trang «{DETAILS}»."
+        ws.write_string(second, 0, f"Có {len(units)} đơn vị: quá nhiều để vẽ từng đơn vị; xem trang “{DETAILS}”."
                         if units else "Chưa có đơn vị nào được tổng hợp.")
         ws.print_area(0, 0, second, 10)
         return
@@ -981,7 +981,7 @@ CHANGE_FORMATS = {"count": "+#,##0;-#,##0;0", "amount": "+#,##0.0##;-#,##0.0##;0
 
 
 def _trend_sheet(wb, f: _Formats, cons: Consolidation, trend) -> None:
-    """«Diễn biến qua các kỳ»: every headline indicator over the periods known, its change from the
+    """“Diễn biến qua các kỳ”: every headline indicator over the periods known, its change from the
     previous period of the same kind and from the same period a year earlier, and a chart of the
     ratios; A4 landscape, one page wide, the title and header repeated. Absent without history."""
     if trend is None:

@@ -157,7 +157,7 @@ def form_for(level: str, unit, roster) -> bytes:
 
 
 def write(path: Path, template: bytes, values: dict, day: dt.date, names: tuple[str, str]) -> Path:
-    # the report each appendix goes with («Kèm theo Báo cáo số …/BC-UBND ngày …», form version 3)
+    # the report each appendix goes with (“Kèm theo Báo cáo số …/BC-UBND ngày …”, form version 3)
     number = f"{day.toordinal() % 90 + 10}/BC-UBND"
     fill_workbook(template, values, path, report_date=dt.datetime.combine(day, dt.time()), names=names,
                   report_number=number)

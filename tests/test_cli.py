@@ -215,16 +215,16 @@ CLICK_ERRORS = [
     (["template", "--level", "xa"], "Thiếu tùy chọn '--out'", "Missing option '--out'"),
     (["merge", "--out", "x.xlsx"], "Thiếu tham số", "Missing argument"),
     (["merge", "a", "b", "--out", "x.xlsx"], "Thừa tham số", "unexpected extra argument"),
-    (["template", "--levle", "xa"], "Không có tùy chọn «--levle»", "No such option '--levle'"),
-    (["tempalte"], "Không có lệnh «tempalte»", "No such command 'tempalte'"),
-    (["merge", "hop-thu", "--out", "x.xlsx", "--jobs", "abc"], "«abc» không phải là một số hợp lệ",
+    (["template", "--levle", "xa"], "Không có tùy chọn “--levle”", "No such option '--levle'"),
+    (["tempalte"], "Không có lệnh “tempalte”", "No such command 'tempalte'"),
+    (["merge", "hop-thu", "--out", "x.xlsx", "--jobs", "abc"], "“abc” không phải là một số hợp lệ",
      "'abc' is not a valid integer"),
     (["merge", "hop-thu", "--out", "x.xlsx", "--jobs", "0"], "nằm ngoài khoảng", "is not in the range"),
-    (["merge", "hop-thu", "--out", "x.xlsx", "--feedback-for", "some"], "«some» không hợp lệ; chọn một trong",
+    (["merge", "hop-thu", "--out", "x.xlsx", "--feedback-for", "some"], "“some” không hợp lệ; chọn một trong",
      "is not one of"),
-    (["catalog", "--file", "."], "«.» là một thư mục, ở đây cần một tệp", "is a directory"),
-    (["catalog", "--json=yes"], "Tùy chọn «--json» không nhận giá trị", "does not take a value"),
-    (["template", "--out"], "Tùy chọn «--out» cần một giá trị", "requires an argument"),
+    (["catalog", "--file", "."], "“.” là một thư mục, ở đây cần một tệp", "is a directory"),
+    (["catalog", "--json=yes"], "Tùy chọn “--json” không nhận giá trị", "does not take a value"),
+    (["template", "--out"], "Tùy chọn “--out” cần một giá trị", "requires an argument"),
 ]
 
 
@@ -251,7 +251,7 @@ def test_errors_parsing_the_group_itself_follow_the_language():
     r = invoke("--lang", "en", "--bogus")
     assert r.exit_code == 2 and "No such option '--bogus'" in r.stderr
     r = invoke("--bogus")
-    assert r.exit_code == 2 and "Không có tùy chọn «--bogus»" in r.stderr
+    assert r.exit_code == 2 and "Không có tùy chọn “--bogus”" in r.stderr
     r = invoke("--lang", "en")
     assert r.exit_code == 2 and "Missing command" in r.stderr
     r = invoke()
@@ -328,8 +328,8 @@ BROKEN_YAML = {
     "quote": ('version: x\nitems:\n  - code: "I.1\n    kind: count\n', 5, 1,
               "dấu nháy mở ở dòng 3, cột 11 chưa được đóng", "quote opened at line 3, column 11 is never closed"),
     "tab": ("version: x\nitems:\n\t- a\n", 3, 1, "ký tự tab", "tab character"),
-    "colon": ("version: x\ntitle: a: b\n", 2, 9, "dấu «:» không được đặt ở đây", "':' is not allowed here"),
-    "bracket": ("version: [unclosed\n", 2, 1, "thiếu dấu «]»", "']' closing the bracket opened at line 1"),
+    "colon": ("version: x\ntitle: a: b\n", 2, 9, "dấu “:” không được đặt ở đây", "':' is not allowed here"),
+    "bracket": ("version: [unclosed\n", 2, 1, "thiếu dấu “]”", "']' closing the bracket opened at line 1"),
 }
 
 
@@ -364,7 +364,7 @@ def test_template_without_level_names_the_option(tmp_path):
     r = invoke("template", "--out", tmp_path / "bm")
     assert r.exit_code == 2
     assert "Thiếu tùy chọn --level" in r.stderr and "tinh, huyen hoặc xa" in r.stderr and "--roster" in r.stderr
-    assert "«»" not in r.stderr
+    assert "“”" not in r.stderr
     r = invoke("--lang", "en", "template", "--out", tmp_path / "bm")
     assert r.exit_code == 2 and "Missing option --level" in r.stderr and "tinh, huyen or xa" in r.stderr
     assert not (tmp_path / "bm").exists()

@@ -402,7 +402,7 @@ def test_temporary_files_a_killed_run_left_are_cleared_and_nothing_else(tmp_path
 def test_a_clean_file_gets_a_receipt_that_prints_whole(tmp_path, catalog, layout, soffice):
     """Most units get a clean file back: a receipt. It says there is nothing to send again, names
     the very file received by its SHA-256, and "no problems found" prints whole, as a sentence (it
-    was cut to «Khôn» in the narrow STT column of an empty table)."""
+    was cut to “Khôn” in the narrow STT column of an empty table)."""
     from .test_print import pages, poppler
 
     poppler()

@@ -1,5 +1,5 @@
-"""Issue 22 §5: form version 3 is an appendix an official signs — the issuing organ («UBND HUYỆN KBANG /
-UBND XÃ KON PNE», or the Party block), «(Kèm theo Báo cáo số … ngày …)» from two cells the unit types and
+"""Issue 22 §5: form version 3 is an appendix an official signs — the issuing organ (“UBND HUYỆN KBANG /
+UBND XÃ KON PNE”, or the Party block), “(Kèm theo Báo cáo số … ngày …)” from two cells the unit types and
 the reader reads back — while the forms of versions 1 and 2 that units hold are read exactly as before."""
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_published_version_2_templates_are_still_read(tmp_path, catalog, level):
     sub = read_submission(filled)
     assert sub.form_version == "2" and sub.status == "accepted", [f.message() for f in sub.findings]
     assert sub.values == {c: v for c, v in values.items() if v is not None}
-    assert sub.report_number is None and sub.report_issued is None  # version 2 has no «Kèm theo» line
+    assert sub.report_number is None and sub.report_issued is None  # version 2 has no “Kèm theo” line
 
 
 def test_the_organ_block_follows_the_roster_in_both_styles():
@@ -98,7 +98,7 @@ def test_the_made_form_has_the_organ_block_the_annex_line_and_open_cells_for_the
     assert ws[layout.attached_line_ref].value == layout.attached_line_formula()
     for key in ("report_number", "report_issued"):
         assert not ws[ids[key]].protection.locked and ws[ids[key]].value is None
-    assert ws[ids["report_number"]].number_format == "@"  # «480/BC-UBND» stays text
+    assert ws[ids["report_number"]].number_format == "@"  # “480/BC-UBND” stays text
     validated = {r.coord for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges}
     assert {ids["report_number"], ids["report_issued"]} <= validated
     # the printed columns end at E: the two inputs (column F) never print
@@ -169,7 +169,7 @@ def test_the_consolidated_summary_has_the_consolidating_units_block(tmp_path, ca
 
 
 def test_the_word_report_takes_the_number_and_date_the_workbook_gives(tmp_path, catalog):
-    """The consolidated workbook's «Kèm theo» line names the report it goes with: `report` numbers and
+    """The consolidated workbook's “Kèm theo” line names the report it goes with: `report` numbers and
     dates that report so."""
     from click.testing import CliRunner
 

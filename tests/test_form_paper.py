@@ -32,7 +32,7 @@ SIGNERS = ("Nguyễn Văn An", "Trần Thị Bình")
 
 
 def seal_gap_mm(level: str, style: str) -> float:
-    """Space between the «(Ký tên, đóng dấu)» row and the name row, in mm on paper (row heights
+    """Space between the “(Ký tên, đóng dấu)” row and the name row, in mm on paper (row heights
     of the description at the sheet's print scale)."""
     layout = form_layout(load_catalog().version, level)
     sheet = describe_form(layout, form_heading(layout, None, UNITS[level], style))

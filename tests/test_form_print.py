@@ -203,7 +203,7 @@ def test_the_data_window_is_checked_and_carried_into_the_consolidated_workbook(t
 
 # --- the description ------------------------------------------------------------------------------------
 def test_one_description_lays_out_the_template_and_the_consolidated_form_alike(tmp_path, catalog):
-    """The unit's template (openpyxl) and the «Tổng hợp» sheet (xlsxwriter) come from describe_form:
+    """The unit's template (openpyxl) and the “Tổng hợp” sheet (xlsxwriter) come from describe_form:
     same widths, same heights, same page breaks and print setup for the same rows."""
     result = merge(SAMPLES / "kbang-2020" / "inbox", Scope(load_roster(KBANG_ROSTER), "2020"), Outputs(tmp_path / "t.xlsx"))
     own_path = write_template(tmp_path / "own.xlsx", "huyen", parse_period("2020"), UNITS["huyen"])

@@ -432,7 +432,7 @@ def test_output_inside_the_inbox_is_refused_before_any_work(district, tmp_path):
 
 
 def test_the_charts_compare_the_ratios_the_catalog_names(tmp_path):
-    """The «Biểu đồ» sheet charts, unit by unit, the ratios of the catalog's ``charts:`` — no other."""
+    """The “Biểu đồ” sheet charts, unit by unit, the ratios of the catalog's ``charts:`` — no other."""
     import yaml
     from importlib import resources
 

@@ -874,14 +874,14 @@ def test_accepted_file_links_to_a_receipt_and_the_desk_thanks_nobody(desk):
     history = html.split('id="history"')[1]
     assert f'href="/submissions/{good["id"]}/feedback">Tải biên nhận</a>' in history
     assert f'href="/submissions/{bad["id"]}/feedback">Tải tệp góp ý</a>' in history
-    assert "<td data-label=\"Kỳ\">Năm 2020</td>" in history  # the period in words, not «2020»
+    assert "<td data-label=\"Kỳ\">Năm 2020</td>" in history  # the period in words, not “2020”
     assert "Tải biên nhận" in page(unit, f"/submissions/{good['id']}")
     assert "góp ý" not in page(unit, f"/submissions/{good['id']}")
-    # a rule's message speaks to the unit without «(yêu cầu vế trái ≤ vế phải)»
+    # a rule's message speaks to the unit without “(yêu cầu vế trái ≤ vế phải)”
     rule = next(f for f in bad["findings"] if f["code"] == "rule-failed")
     assert "vế trái" not in rule["message"] and "Số liệu đang nhập" in rule["message"]
     assert "vế trái" not in html and "vế phải" not in html
-    # the desk: nothing to fix is said without thanking «đơn vị»
+    # the desk: nothing to fix is said without thanking “đơn vị”
     admin = signed_in(app, codes[ADMIN])
     desk_html = page(admin, "/desk")
     assert 'data-no-findings="Không có lỗi nào."' in desk_html and "Cảm ơn" not in desk_html
@@ -911,7 +911,7 @@ def test_desk_search_ignores_case_and_diacritics_and_says_when_nothing_matched(d
     assert _unit_rows(page(admin, "/desk?q=23650")) == ["23650 Xã Krong"]
     html = page(admin, "/desk?q=%3Cb%3Ezzz")
     assert _unit_rows(html) == []
-    assert "Không có đơn vị nào khớp «&lt;b&gt;zzz»." in html and "<b>zzz" not in html
+    assert "Không có đơn vị nào khớp “&lt;b&gt;zzz”." in html and "<b>zzz" not in html
     assert re.search(r'<p class="no-match muted" role="status" hidden>', page(admin, "/desk?q=dak"))
     admin.get("/lang/en")
     assert "No unit matches &#39;zzz&#39;." in page(admin, "/desk?q=zzz")
@@ -968,7 +968,7 @@ def test_units_never_see_the_offices_folders(desk):
 
 def test_a_file_that_waited_out_a_busy_queue_is_checked_later_never_called_unreadable(tmp_path):
     """The wait for a worker is the desk's business: a correct form that waits longer than the
-    check's time limit stays «received» and is checked when a worker is free, accepted."""
+    check's time limit stays “received” and is checked when a worker is free, accepted."""
     import threading
     import time
 

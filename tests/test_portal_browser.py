@@ -308,7 +308,7 @@ def test_desk_drop_results_stay_until_hidden_while_the_tables_refresh(served, br
     assert page.locator("#units tbody tr:visible").count() == 1
     page.fill("#q", "khong-co-xa-nay")
     assert page.locator("#units tbody tr:visible").count() == 0
-    assert page.locator(".no-match").inner_text() == "Không có đơn vị nào khớp «khong-co-xa-nay»."
+    assert page.locator(".no-match").inner_text() == "Không có đơn vị nào khớp “khong-co-xa-nay”."
     page.fill("#q", "")
 
     # hidden one by one, or all at once

@@ -1,5 +1,5 @@
 """The web desk tells every unit the truth about its report (issue 20: which file counts, on time
-or late by the server's clock, «counts» only for what counts, a misdirected upload, receipts that name
+or late by the server's clock, “counts” only for what counts, a misdirected upload, receipts that name
 the sender's file) and keeps a hostile unit's file names and codes out of every path."""
 from __future__ import annotations
 
@@ -89,8 +89,8 @@ def test_only_the_record_that_counts_says_so_and_the_others_say_why(desk):
 
 
 def test_a_misdirected_upload_is_its_senders_activity_not_the_other_units(desk):
-    """Unit 23641 sends unit 23644's report: the desk shows it on 23641's row («đã gửi báo cáo của
-    23644»), and 23644's row does not change."""
+    """Unit 23641 sends unit 23644's report: the desk shows it on 23641's row (“đã gửi báo cáo của
+    23644”), and 23644's row does not change."""
     portal, app, codes, _ = desk
     before = next(r for r in portal.completeness() if r["code"] == "23644")
     sent = send(app, codes["23641"], "nham.xlsx", sample("23644_2020.xlsx"))
@@ -121,7 +121,7 @@ def test_a_receipt_names_the_senders_file_and_when_it_arrived(desk):
         wb = openpyxl.load_workbook(io.BytesIO(resp.data))
         front = wb.worksheets[0]
         texts = " ".join(str(c.value) for row in front.iter_rows() for c in row if c.value)
-        # the receipt is the office's paper: its organ block, the title, «label: value» lines
+        # the receipt is the office's paper: its organ block, the title, “label: value” lines
         assert "Báo cáo Ia Pết" in texts and front["A2"].value == "UBND HUYỆN KBANG" and "BIÊN NHẬN BÁO CÁO" in texts
         assert front.page_setup.orientation == "portrait"
         info = dict(c.value.split(": ", 1) for row in front.iter_rows(max_col=1) for c in row

@@ -33,7 +33,7 @@ from .corpus import make_values
 
 PERIOD = parse_period("2020")
 UNIT = Identity("23641", "Xã Kon Pne", "625", "Huyện Kbang")
-NOTE = "Hòa giải thành 146/158 vụ, đạt 92,4 %;\nkiến nghị: «tăng kinh phí» & <hỗ trợ> \"thôn\""
+NOTE = "Hòa giải thành 146/158 vụ, đạt 92,4 %;\nkiến nghị: “tăng kinh phí” & <hỗ trợ> \"thôn\""
 # What a program may add on its own without anyone having touched the form.
 PROGRAM_WARNINGS = {"structure-unprotected", "protection-removed"}
 

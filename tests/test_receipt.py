@@ -1,8 +1,8 @@
 """Receipts and copies to fix as an office issues them (issue 22 §7), on the shipped Kbang files.
 
-An accepted file's front sheet is the receipt «BIÊN NHẬN BÁO CÁO»: who received it, when (Vietnam
+An accepted file's front sheet is the receipt “BIÊN NHẬN BÁO CÁO”: who received it, when (Vietnam
 time), which file (name, SHA-256 shortened on paper, the full value kept in the file) and the
-figures' fingerprint «Mã số liệu». Every printed front page is numbered as the form's pages are; a
+figures' fingerprint “Mã số liệu”. Every printed front page is numbered as the form's pages are; a
 copy returned to be fixed says on every page that it is not a valid report. A clean file's receipt
 is an official one-page A4 portrait paper: organ block, motto, title, lines, date and signature. A receipt sent back is
 set aside, never read as a new report. The figures' fingerprint covers the remarks.
@@ -115,7 +115,7 @@ def path_name(sub) -> str:
 
 
 def _lines(ws) -> dict:
-    """The receipt's «label: value» lines as {label: value}."""
+    """The receipt's “label: value” lines as {label: value}."""
     return dict(str(c.value).split(": ", 1) for row in ws.iter_rows(min_col=1, max_col=1) for c in row
                 if isinstance(c.value, str) and ": " in c.value and c.row < ws.max_row)
 
@@ -296,7 +296,7 @@ def _remarked(folder: Path, name: str, remark: str) -> Path:
 
 
 def test_the_figures_fingerprint_covers_the_remarks(tmp_path, soffice):
-    """A short and a long remark give two «Mã số liệu»; the same remark re-spaced, or re-saved by
+    """A short and a long remark give two “Mã số liệu”; the same remark re-spaced, or re-saved by
     LibreOffice, gives the same one."""
     from .conftest import convert_with_soffice
 

@@ -168,14 +168,14 @@ def test_an_unknown_tag_is_named(kbang, tmp_path):
 
 @pytest.mark.parametrize("lines, said", [
     (("Mở đầu", "Báo cáo của {{ unit_nam }} năm nay"),
-     ["Thẻ «{{ unit_nam }}»", "«unit_nam» không có", "(ở đoạn «Báo cáo của {{ unit_nam }} năm nay»)",
-      "Có phải «unit_name»?", "period_words", "README"]),
-    (("Tỷ lệ: {{ ind['II.9.6'].tex }}",), ["«tex» không có", "Có phải «text»?"]),
-    (("Mở đầu", "Số liệu: {{ unit_name "), ["thẻ «{{ unit_name» chưa đóng (thiếu «}}»)", "(ở đoạn «Số liệu: {{ unit_name»)"]),
-    (("Kết quả {{ unit_name | }} tốt",), ["thẻ «{{ unit_name | }}» viết sai", "(ở đoạn «Kết quả {{ unit_name | }} tốt»)"]),
+     ["Thẻ “{{ unit_nam }}”", "“unit_nam” không có", "(ở đoạn “Báo cáo của {{ unit_nam }} năm nay”)",
+      "Có phải “unit_name”?", "period_words", "README"]),
+    (("Tỷ lệ: {{ ind['II.9.6'].tex }}",), ["“tex” không có", "Có phải “text”?"]),
+    (("Mở đầu", "Số liệu: {{ unit_name "), ["thẻ “{{ unit_name” chưa đóng (thiếu “}}”)", "(ở đoạn “Số liệu: {{ unit_name”)"]),
+    (("Kết quả {{ unit_name | }} tốt",), ["thẻ “{{ unit_name | }}” viết sai", "(ở đoạn “Kết quả {{ unit_name | }} tốt”)"]),
     (("Mở đầu", "{%p for câu in commune %}", "{{ câu }}"),
-     ["thẻ «{%p for câu in commune %}» chưa có thẻ «{% endfor %}» đi kèm"]),
-    (("{{ unit_name }}", "{%p endif %}"), ["thẻ «{%p endif %}» không có thẻ «{% if … %}» mở đầu"]),
+     ["thẻ “{%p for câu in commune %}” chưa có thẻ “{% endfor %}” đi kèm"]),
+    (("{{ unit_name }}", "{%p endif %}"), ["thẻ “{%p endif %}” không có thẻ “{% if … %}” mở đầu"]),
 ])
 def test_a_wrong_tag_is_named_in_vietnamese_with_its_paragraph(kbang, tmp_path, lines, said):
     _, out = kbang
@@ -338,13 +338,13 @@ def test_the_party_header_follows_guide_36(kbang, tmp_path):
     d = docx.Document(str(tmp_path / "hd36.docx"))
     left, right = d.tables[0].rows[0].cells
     assert cell_lines(left) == ["HUYỆN ỦY KBANG", "BAN CHỈ ĐẠO THỰC HIỆN DÂN CHỦ Ở CƠ SỞ", "*", "Số -BC/BCĐ"]
-    assert "DÂN\u00a0CHỦ" in left.paragraphs[1].text  # a line may break after «THỰC HIỆN», never in «dân chủ»
+    assert "DÂN\u00a0CHỦ" in left.paragraphs[1].text  # a line may break after “THỰC HIỆN”, never in “dân chủ”
     assert cell_lines(right) == ["ĐẢNG CỘNG SẢN VIỆT NAM", "Kbang, ngày 30 tháng 10 năm 2020"]  # the date under it
     party = next(r for r in right.paragraphs[0].runs if r.text == "ĐẢNG CỘNG SẢN VIỆT NAM")
     assert party.underline and party.bold
     assert "T/M BAN CHỈ ĐẠO" in d.tables[1].rows[0].cells[1].text
     to = next(r for r in d.tables[1].rows[0].cells[0].paragraphs[0].runs if r.text == "Nơi nhận:")
-    assert to.underline and not to.bold  # Guide 36's «Nơi nhận:»; Decree 30 sets it bold italic
+    assert to.underline and not to.bold  # Guide 36's “Nơi nhận:”; Decree 30 sets it bold italic
 
 
 def test_a_commune_is_headed_by_its_own_peoples_committee(tmp_path):

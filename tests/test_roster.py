@@ -280,7 +280,7 @@ def test_self_parent(tmp_path):
 def test_unknown_level(tmp_path):
     rows = SMALL + [("01288", "Phường Tân Giang", "thon", "040")]
     path = write_csv(tmp_path, rows)
-    assert_message(refused(path), path, 6, "«thon»", "'thon'")
+    assert_message(refused(path), path, 6, "“thon”", "'thon'")
 
 
 @pytest.mark.parametrize("child_level,parent_level", [("huyen", "xa"), ("huyen", "huyen"),

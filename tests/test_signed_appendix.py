@@ -1,5 +1,5 @@
 """The consolidated workbook's signed appendix is a document of its own (issue 22 §4) and its words
-(§7): two PDFs (the appendix to sign, the working papers headed «không ký»), the evaluation boxes
+(§7): two PDFs (the appendix to sign, the working papers headed “không ký”), the evaluation boxes
 filled from the consolidating unit's own report and editable, as are the date and the signers."""
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_without_an_own_report_the_boxes_are_empty_and_editable(tmp_path):
     (["Thị trấn Kbang", "Xã Kon Pne", "Xã Krong"], "xã, thị trấn"),
     (["Phường 1", "Xã A", "Đặc khu Côn Đảo"], "xã, phường, đặc khu"),
     ([unicodedata.normalize("NFD", "Xã Đak Rong")], "xã"),  # decomposed accents as some files have
-    (["Xã A", "Huyện B"], None),  # a name that does not say its kind: the caller says «đơn vị»
+    (["Xã A", "Huyện B"], None),  # a name that does not say its kind: the caller says “đơn vị”
 ])
 def test_unit_kinds_follow_the_roster_names(names, said):
     assert unit_kinds(names) == said
@@ -111,7 +111,7 @@ def test_merge_pdf_writes_the_signed_appendix_and_the_working_papers_apart(tmp_p
     signed, papers = out.with_suffix(".pdf"), out.with_name("tong-hop_tai-lieu-kem-theo.pdf")
     assert str(papers) in proc.stdout
     signed_pages, paper_pages = page_texts(signed), page_texts(papers)
-    # the signed appendix: only «Tổng hợp», numbered on its own, ending at its signature
+    # the signed appendix: only “Tổng hợp”, numbered on its own, ending at its signature
     assert all(p.rstrip().endswith(CONSOLIDATED_SHEET) for p in signed_pages)
     assert [re.search(r"Trang (\d+)/(\d+)", p).groups() for p in signed_pages] == [
         (str(k), str(len(signed_pages))) for k in range(1, len(signed_pages) + 1)]
@@ -135,7 +135,7 @@ def test_a_resaved_consolidated_workbook_still_prints_as_a_pair(tmp_path, soffic
     resaved = convert_with_soffice(soffice, [result.out], tmp_path / "lo")[result.out]
     made, form = to_pdf([resaved, INBOX / "23641_2020.xlsx"], tmp_path / "pdf", soffice=soffice)
     assert made.pdf and made.attachment and made.problem is None
-    assert {p.rstrip().rsplit(None, 1)[-1] for p in page_texts(made.pdf)} == {"hợp"}  # «Tổng hợp» only
+    assert {p.rstrip().rsplit(None, 1)[-1] for p in page_texts(made.pdf)} == {"hợp"}  # “Tổng hợp” only
     assert STATUS_SHEET in "\n".join(page_texts(made.attachment))
     assert form.pdf and form.attachment is None
     assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == [

@@ -1,4 +1,4 @@
-"""The trend (issue 23, part 5): the consolidated workbook's sheet «Diễn biến qua các kỳ» and the Word
+"""The trend (issue 23, part 5): the consolidated workbook's sheet “Diễn biến qua các kỳ” and the Word
 report's changes, on real workbooks of a post-2025 province built over several quarters: the third
 quarter of 2024, the second and the third of 2025, each merged against the ones before it."""
 from __future__ import annotations
@@ -39,7 +39,7 @@ def quarter(seed: int, k: int, period: str) -> dict:
     v.update({"II.5.2": cases, "II.5.3": settled, "II.5.4": cases - settled, "II.5.5": 0})
     v["II.9.1"] = {"2024Q3": 25, "2025Q2": 30, "2025Q3": 28}[period]
     v["II.4.1"] = 2796.9 if (k == 0 and period == "2025Q3") else 1000.0
-    v["II.3.2"] = 7  # the same in every period: «bằng»
+    v["II.3.2"] = 7  # the same in every period: “bằng”
     return v
 
 

@@ -53,7 +53,7 @@ def merge_run(inbox: Path, out: Path, *extra: object):
 
 
 def status_rows(workbook: Path) -> dict[str, str]:
-    """Unit code -> status in the «Tình hình nộp» sheet's list of expected units."""
+    """Unit code -> status in the “Tình hình nộp” sheet's list of expected units."""
     rows = list(openpyxl.load_workbook(workbook)[STATUS].iter_rows(values_only=True))
     start = next(k for k, row in enumerate(rows) if row[3] == "Tình trạng")
     end = next(k for k, row in enumerate(rows) if row[0] == "CÁC TỆP ĐÃ NHẬN")

@@ -111,9 +111,9 @@ def test_the_header_block_is_not_overprinted_and_has_nothing_for_machines(printe
         text = "".join(p["text"] for p in got[front:])
         parent = "64" if sub.level == "huyen" else "625"
         assert "Đơn vị cấp trên:" in text and f"{parent} –" in text, name
-        assert f"tr{parent}" not in text, name  # «Đơn vị cấp tr625 – Huyện Kbang»
+        assert f"tr{parent}" not in text, name  # “Đơn vị cấp tr625 – Huyện Kbang”
         assert "Tự kiểm tra" not in text and "Mẫu biểu" not in text and "Cấp xã" not in text, name
-        # the period once, in words, under the title (a blank version 1 template left «……» there)
+        # the period once, in words, under the title (a blank version 1 template left “……” there)
         assert text.count("Kỳ báo cáo") == 1 and "Kỳ báo cáo: Năm 2020" in text and "……" not in text, name
 
 

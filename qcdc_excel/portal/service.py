@@ -102,8 +102,8 @@ class Portal(Storage):
 
     def _standing(self, row, lang: str) -> dict:
         """Whether the record counts in the round's consolidation and, when not, why: only the
-        record that counts says so; the others say «đã có bản mới hơn», «bị trả lại», «trùng với
-        tệp số …», … (``counts``, ``why_not``: its code, ``why_not_text``: the words)."""
+        record that counts says so; the others say “đã có bản mới hơn”, “bị trả lại”, “trùng với
+        tệp số …”, … (``counts``, ``why_not``: its code, ``why_not_text``: the words)."""
         why, params = None, {}
         if row["state"] == "received":
             why = "checking"
@@ -168,7 +168,7 @@ class Portal(Storage):
             raise KeyError(sid)
         sub = self._unpickle(row)
         kind = lang
-        if row["review"] == "return":  # the office returned it: the copy says so, never «không cần gửi lại»
+        if row["review"] == "return":  # the office returned it: the copy says so, never “không cần gửi lại”
             sub = dataclasses.replace(sub, status="rejected", findings=[
                 finding("office-returned", comment=row["review_comment"] or ""), *sub.findings])
             kind = f"{lang}-tra-lai-{hashlib.sha256((row['reviewed_at'] or '').encode()).hexdigest()[:8]}"

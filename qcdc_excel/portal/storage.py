@@ -131,8 +131,8 @@ def safe_name(name: str, limit: int = 60) -> str:
 
 def display_name(name: str, limit: int = 300) -> str:
     """A received file's name as the pages and the API show it: NFC, with every control or format
-    character (NUL, line breaks, bidi overrides such as U+202E, which make «gpj.exe» read as
-    «exe.jpg») replaced by U+FFFD, so nothing in the name is hidden or reordered."""
+    character (NUL, line breaks, bidi overrides such as U+202E, which make “gpj.exe” read as
+    “exe.jpg”) replaced by U+FFFD, so nothing in the name is hidden or reordered."""
     name = unicodedata.normalize("NFC", str(name or ""))
     return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in name)[:limit]
 
@@ -497,7 +497,7 @@ class Storage:
 
     def _check_later(self, sid: int) -> threading.Thread:
         """Check ``sid`` in the background, taking its turn again: a file that waited out its time in
-        a busy queue is never called unreadable for it (its page says «Đã nhận, đang kiểm tra» until
+        a busy queue is never called unreadable for it (its page says “Đã nhận, đang kiểm tra” until
         then, and a restart's recovery checks whatever is still received)."""
         def run() -> None:
             try:

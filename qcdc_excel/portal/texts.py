@@ -149,7 +149,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk-round": ("Đợt", "Round"),
     "expected": ("Phải nộp", "Expected"),
     "search": ("Tìm đơn vị (tên hoặc mã)", "Find a unit (name or code)"),
-    "no-match": ("Không có đơn vị nào khớp «{q}».", "No unit matches '{q}'."),
+    "no-match": ("Không có đơn vị nào khớp “{q}”.", "No unit matches '{q}'."),
     "filter": ("Lọc", "Filter"),
     "code": ("Mã", "Code"),
     "name": ("Tên đơn vị", "Unit"),
@@ -192,7 +192,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "select-all": ("Chọn tất cả", "Select all"),
     "review-log": ("Nhật ký xét duyệt", "Review log"),
     "chase-help": ("Danh sách các đơn vị chưa nộp hoặc bị trả lại, có sẵn lời nhắn để dán vào Zalo. Mã truy cập "
-                   "chỉ được in ra một lần (trong tệp mã khi khởi tạo): muốn gửi kèm đường link, bấm «Cấp link mới» "
+                   "chỉ được in ra một lần (trong tệp mã khi khởi tạo): muốn gửi kèm đường link, bấm “Cấp link mới” "
                    "— link cũ của các đơn vị này sẽ hết hiệu lực.",
                    "The units that have not sent, or were returned, with a message ready to paste into Zalo. "
                    "Access codes are shown only once (in the codes file made at setup): to include links, press "
@@ -212,14 +212,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "archive": ("Tệp nén", "Archive"),
     "deadline-invalid": ("Ngày hạn nộp không hợp lệ (dùng dạng ngày/tháng/năm).",
                          "Invalid deadline (use a day/month/year date)."),
-    "no-file": ("Thiếu tệp (trường «file»).", "No file (field 'file')."),
+    "no-file": ("Thiếu tệp (trường “file”).", "No file (field 'file')."),
     "sign-in-first": ("Cần đăng nhập.", "Sign in first."),
     "wrong-code": ("Mã truy cập không đúng.", "Wrong access code."),
 }
 
 
 def duration(seconds: int, lang: str = "vi") -> str:
-    """``seconds`` as the pages say it, exactly (75 -> «1 phút 15 giây»): the same wait as Retry-After."""
+    """``seconds`` as the pages say it, exactly (75 -> “1 phút 15 giây”): the same wait as Retry-After."""
     minutes, secs = divmod(int(seconds), 60)
     unit_m, unit_s = ("phút", "giây") if lang != "en" else ("min", "s")
     parts = ([f"{minutes} {unit_m}"] if minutes else []) + ([f"{secs} {unit_s}"] if secs or not minutes else [])
