@@ -210,9 +210,14 @@ def modified_z(value: float, sample: list[float]) -> float:
     MAD. The MAD is taken as at least :data:`MAD_FLOOR`, so that siblings who nearly all type the same
     figure do not make a small difference an outlier: on log counts a unit must then be at least twice
     or at most half the middle figure to score above 3.5."""
+    return _scores([value], sample)[0]
+
+
+def _scores(values: list[float], sample: list[float]) -> list[float]:
+    """:func:`modified_z` of each of ``values``, the median and the MAD of ``sample`` taken once."""
     med = statistics.median(sample)
     mad = max(statistics.median(abs(x - med) for x in sample), MAD_FLOOR)
-    return 0.6745 * (value - med) / mad
+    return [0.6745 * (v - med) / mad for v in values]
 
 
 def _outliers(subs: list[Submission], roster: Roster | None) -> list[tuple[Submission, list[Finding]]]:
@@ -237,8 +242,7 @@ def _group_outliers(members: list[Submission]) -> list[tuple[Submission, list[Fi
         if len(values) <= Z_SIBLINGS:
             continue
         sample = [math.log1p(v) for _, v in values]
-        for n, (sub, value) in enumerate(values):
-            z = modified_z(math.log1p(value), sample)
+        for n, ((sub, value), z) in enumerate(zip(values, _scores(sample, sample))):
             if abs(z) <= Z_LIMIT:
                 continue
             median = statistics.median(v for k, (_, v) in enumerate(values) if k != n)  # the others'
