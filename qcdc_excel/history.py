@@ -157,6 +157,21 @@ def read_history(paths: Iterable[str | Path]) -> Series:
     return series
 
 
+def periods_of(rows: Iterable[UnitRow], source: str) -> list[UnitPeriod]:
+    """Each used unit's figures of a consolidation (``consolidate.Consolidation.unit_rows``) as the
+    series holds them: what a consolidated workbook's ``_qcdc_units`` sheet gives back, without the
+    file (the web desk's earlier rounds). A row without a valid period is left out."""
+    out = []
+    for r in rows:
+        try:
+            period = parse_period(r.period)
+        except QcdcError:
+            continue
+        out.append(UnitPeriod(r.unit, r.form, period, r.window or period.window, r.window_stated, dict(r.values),
+                              source, r.name, r.level, r.parent, r.units, dict(r.flag_units)))
+    return out
+
+
 def read_previous(path: str | Path) -> list[UnitPeriod]:
     """Each unit's figures in one previous file (a consolidated workbook or a ``merge --json`` file)."""
     path = Path(path)
@@ -357,5 +372,5 @@ def _rolled(how: str, present: list[tuple[Period, object]]) -> object:
     return values[-1]  # last
 
 
-__all__ = ["FIXED", "Series", "UNITS_FORMAT", "UnitPeriod", "UnitRow", "header", "read_history", "read_previous",
-           "roll", "sheet_rows", "units_json"]
+__all__ = ["FIXED", "Series", "UNITS_FORMAT", "UnitPeriod", "UnitRow", "header", "periods_of", "read_history",
+           "read_previous", "roll", "sheet_rows", "units_json"]
