@@ -135,7 +135,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cell": ("Ô", "Cell"),
     # a figure flagged against history, with what it is compared with (``present.beside``)
     "beside-now": ("Số báo cáo kỳ này", "Reported now"),
-    "beside-previous": ("Đơn vị đã báo cáo {period}", "The unit reported for {period}"),
+    "beside-previous": ("{period} (đơn vị đã báo cáo)", "{period} (as the unit reported)"),
     "beside-sum": ("Cộng các kỳ {periods}", "Sum of {periods}"),
     "beside-siblings": ("Số ở giữa của {n} đơn vị cùng cấp", "Middle figure of {n} sibling units"),
     "link-receipt": ("Tải biên nhận", "Download the receipt"),
