@@ -162,3 +162,16 @@ def test_the_offices_review_page_shows_them_too(desk):
     admin.get("/lang/en?next=/desk")
     page = admin.get(f"/desk/units/{TAN_GIANG}").get_data(as_text=True)
     assert beside_pairs(page) == [("Reported now", "150", "Year 2024 (as the unit reported)", "12")]
+
+
+def test_the_feedback_copy_carries_the_findings_against_history(desk):
+    import openpyxl
+
+    portal, _, _, ids = desk
+    path, name = portal.feedback(ids[("2025", NUNG_TRI_CAO)])
+    assert path.suffix == ".xlsx" and "ket-qua-kiem-tra" in name
+    wb = openpyxl.load_workbook(path)
+    words = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "460" in words and "Quý IV năm 2025" in words
+    accepted, _ = portal.feedback(ids[("2025", BAO_LAM)])
+    assert accepted.parent.name == "vi"  # nothing against history: the one copy per language, as before
