@@ -72,7 +72,7 @@ ALLOWED: dict[str, set[str]] = {
                "validate"},
     # the library's commands
     "merging": {"atomic", "catalog", "consolidate", "feedback", "history", "history_checks", "i18n", "inbox", "pdf",
-                "record", "report",
+                "processes", "record", "report",
                 "safe_paths", "scope", "validate", "workbook_writer"},
     # the web desk
     "portal.__init__": set(),

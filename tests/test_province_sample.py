@@ -125,3 +125,26 @@ def test_the_committed_files_are_what_the_generator_makes():
                 {c: v for c, v in want[period][code].items() if c in held}), (period, code)
     wb = openpyxl.load_workbook(SAMPLE / "tong-hop" / "TH-2025Q4.xlsx")
     assert wb[UNITS_SHEET].sheet_state == "veryHidden"
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_earlier_periods_read_beside_a_large_inbox_give_the_same_findings_and_refusals(overlap, monkeypatch, tmp_path):
+    """From 200 reports on, merge reads the earlier periods on a process of its own while the reports
+    are read; here the threshold is lowered so that the six returns take that path too."""
+    from qcdc_excel import Outputs, Scope, merge, merging
+    from qcdc_excel.i18n import QcdcError
+
+    monkeypatch.setattr(merging, "_OVERLAP_FILES", 1 if overlap else 10**9)
+    roster = load_roster(SAMPLE / "roster.csv")
+    previous = sorted((SAMPLE / "tong-hop").glob("TH-*.xlsx"))
+    result = merge(SAMPLE / "nam-2025", Scope(roster, "2025", previous=previous), Outputs(tmp_path / "TH.xlsx"))
+    found = sorted((s.unit_code, f.code, f.indicator) for s in result.report.submissions for f in s.findings)
+    assert found == [("01273", "cumulative-mismatch", "II.1.2"), ("01279", "cumulative-mismatch", "II.4.2"),
+                     ("01288", "period-jump", "II.9.1")]
+    not_a_workbook = tmp_path / "TH-sai.xlsx"
+    not_a_workbook.write_bytes(b"not a workbook")
+    with pytest.raises(QcdcError) as refused:
+        merge(SAMPLE / "nam-2025", Scope(roster, "2025", previous=[*previous, not_a_workbook]),
+              Outputs(tmp_path / "TH2.xlsx"))
+    assert refused.value.key == "history-invalid" and str(not_a_workbook) in refused.value.render("vi")
+    assert not (tmp_path / "TH2.xlsx").exists()
