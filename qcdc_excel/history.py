@@ -14,6 +14,7 @@ untrusted: it is read through ``reader`` (size caps, no XML entities) and every 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -155,6 +156,21 @@ def read_history(paths: Iterable[str | Path]) -> Series:
         for item in items:
             series.add(item)
     return series
+
+
+def periods_of(rows: Iterable[UnitRow], source: str) -> list[UnitPeriod]:
+    """Each used unit's figures of a consolidation (``consolidate.Consolidation.unit_rows``) as the
+    series holds them: what a consolidated workbook's ``_qcdc_units`` sheet gives back, without the
+    file (the web desk's earlier rounds). A row without a valid period is left out."""
+    out = []
+    for r in rows:
+        try:
+            period = parse_period(r.period)
+        except QcdcError:
+            continue
+        out.append(UnitPeriod(r.unit, r.form, period, r.window or period.window, r.window_stated, dict(r.values),
+                              source, r.name, r.level, r.parent, r.units, dict(r.flag_units)))
+    return out
 
 
 def read_previous(path: str | Path) -> list[UnitPeriod]:
@@ -309,27 +325,50 @@ def _unit_period(path: Path, where: dict, fields: dict, values: dict, catalog: C
 
 
 def _window(fields: dict) -> tuple[dt.date, dt.date] | None:
+    return _dates(str(fields.get("window_from") or ""), str(fields.get("window_to") or ""))
+
+
+@functools.lru_cache(maxsize=256)  # most units of a period share its window
+def _dates(first: str, last: str) -> tuple[dt.date, dt.date] | None:
     try:
-        start, end = (dt.date.fromisoformat(str(fields.get(k) or "")) for k in ("window_from", "window_to"))
+        start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     except ValueError:
         return None
     return (start, end) if start <= end else None
 
 
+_KINDS: dict[str, dict[str, str]] = {}  # catalog version -> code -> kind (ratios left out)
+
+
+def _kinds(catalog: Catalog) -> dict[str, str]:
+    kinds = _KINDS.get(catalog.version)
+    if kinds is None:
+        kinds = _KINDS[catalog.version] = {c: i.kind for c, i in catalog.indicators.items() if i.kind != "ratio"}
+    return kinds
+
+
 def _values(values: dict, catalog: Catalog) -> dict[str, object]:
     """The figures a check may trust: numbers for numbers, Có/Không or a count for flags, text for text;
-    anything else (a hostile cell, a formula, a word in a number column) is left out."""
-    out: dict[str, object] = {}
+    anything else (a hostile cell, a formula, a word in a number column) is left out. (Read for every
+    unit of every earlier period: a national merge reads tens of thousands, so by the value's type.)"""
+    kinds, out = _kinds(catalog), {}
     for code, value in values.items():
-        ind = catalog.indicators.get(str(code))
-        if ind is None or ind.kind == "ratio" or value is None or isinstance(value, bool):
+        kind = kinds.get(code if type(code) is str else str(code))
+        kind_of_value = type(value)
+        if kind is None:
             continue
-        if ind.kind in ("count", "amount") and isinstance(value, (int, float)) and 0 <= value <= MAX_FIGURE:
-            out[ind.code] = int(value) if ind.kind == "count" and float(value).is_integer() else value
-        elif ind.kind == "flag" and (value in ("Có", "Không") or isinstance(value, int) and 0 <= value <= MAX_FIGURE):
-            out[ind.code] = value
-        elif ind.kind == "text" and isinstance(value, str):
-            out[ind.code] = value[:TEXT_LIMIT]
+        if kind_of_value is int or kind_of_value is float:
+            if not 0 <= value <= MAX_FIGURE:
+                continue
+            if kind == "count":
+                out[code] = int(value) if kind_of_value is float and value.is_integer() else value
+            elif kind == "amount" or (kind == "flag" and kind_of_value is int):
+                out[code] = value
+        elif kind_of_value is str:
+            if kind == "flag" and value in ("Có", "Không"):
+                out[code] = value
+            elif kind == "text":
+                out[code] = value[:TEXT_LIMIT]
     return out
 
 
@@ -364,5 +403,5 @@ def _rolled(how: str, present: list[tuple[Period, object]]) -> object:
     return values[-1]  # last
 
 
-__all__ = ["FIXED", "Series", "UNITS_FORMAT", "UnitPeriod", "UnitRow", "header", "read_history", "read_part", "read_previous",
-           "roll", "sheet_rows", "units_json"]
+__all__ = ["FIXED", "Series", "UNITS_FORMAT", "UnitPeriod", "UnitRow", "header", "periods_of", "read_history",
+           "read_part", "read_previous", "roll", "sheet_rows", "units_json"]

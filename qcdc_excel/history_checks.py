@@ -15,6 +15,7 @@ recomputed. Part of the reading and checking core: no writer is imported.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import statistics
@@ -184,24 +185,39 @@ def jump(before: float, now: float, fixed: bool = False) -> tuple[str, str] | No
     return None
 
 
+_NUMERIC: dict[str, list[tuple[Indicator, bool]]] = {}  # catalog version -> (indicator, a reorganisation stock)
+
+
+def _numeric(catalog: Catalog) -> list[tuple[Indicator, bool]]:
+    found = _NUMERIC.get(catalog.version)
+    if found is None:
+        found = _NUMERIC[catalog.version] = [(i, i.code in catalog.reorganisation)
+                                             for i in catalog.indicators.values() if i.kind in NUMERIC_KINDS]
+    return found
+
+
 def _jumps(sub: Submission, catalog: Catalog, period: Period, series: Series) -> list[Finding]:
     out = []
     for ref in references(period):
         earlier = series.get(sub.unit_code, sub.form or "own", ref)
         if earlier is None:
             continue
-        for ind in catalog.indicators.values():
-            now, before = _number(sub.values.get(ind.code)), _number(earlier.values.get(ind.code))
-            if ind.kind not in NUMERIC_KINDS or now is None or before is None:
+        for ind, fixed in _numeric(catalog):  # every unit, every indicator: kept lean
+            now, before = sub.values.get(ind.code), earlier.values.get(ind.code)
+            if now == before or type(now) not in (int, float) or type(before) not in (int, float):
                 continue
-            why = jump(before, now, ind.code in catalog.reorganisation)
+            why = jump(before, now, fixed)
             if why is not None:
-                out.append(finding("period-jump", **_where(sub, ind), why=why,
-                                   period_words=_words(period), previous_words=_words(ref),
-                                   value_shown=(_shown(now, ind, "vi"), _shown(now, ind, "en")),
-                                   previous_shown=(_shown(before, ind, "vi"), _shown(before, ind, "en")),
-                                   data=(("value", now), ("previous_value", before), ("previous_period", ref.code))))
+                out.append(_jump_finding(sub, ind, period, ref, now, before, why))
     return out
+
+
+def _jump_finding(sub: Submission, ind: Indicator, period: Period, ref: Period, now, before, why) -> Finding:
+    return finding("period-jump", **_where(sub, ind), why=why,
+                   period_words=_words(period), previous_words=_words(ref),
+                   value_shown=(_shown(now, ind, "vi"), _shown(now, ind, "en")),
+                   previous_shown=(_shown(before, ind, "vi"), _shown(before, ind, "en")),
+                   data=(("value", now), ("previous_value", before), ("previous_period", ref.code)))
 
 
 # --- sibling-outlier -------------------------------------------------------------------------------------
@@ -210,9 +226,14 @@ def modified_z(value: float, sample: list[float]) -> float:
     MAD. The MAD is taken as at least :data:`MAD_FLOOR`, so that siblings who nearly all type the same
     figure do not make a small difference an outlier: on log counts a unit must then be at least twice
     or at most half the middle figure to score above 3.5."""
+    return _scores([value], sample)[0]
+
+
+def _scores(values: list[float], sample: list[float]) -> list[float]:
+    """:func:`modified_z` of each of ``values``, the median and the MAD of ``sample`` taken once."""
     med = statistics.median(sample)
     mad = max(statistics.median(abs(x - med) for x in sample), MAD_FLOOR)
-    return 0.6745 * (value - med) / mad
+    return [0.6745 * (v - med) / mad for v in values]
 
 
 def _outliers(subs: list[Submission], roster: Roster | None) -> list[tuple[Submission, list[Finding]]]:
@@ -233,18 +254,30 @@ def _group_outliers(members: list[Submission]) -> list[tuple[Submission, list[Fi
     for ind in catalog.indicators.values():
         if ind.kind not in NUMERIC_KINDS:
             continue
-        values = [(s, v) for s in members if (v := _number(s.values.get(ind.code))) is not None]
+        values = [(s, v) for s in members if type(v := s.values.get(ind.code)) in (int, float)]
         if len(values) <= Z_SIBLINGS:
             continue
         sample = [math.log1p(v) for _, v in values]
-        for n, (sub, value) in enumerate(values):
-            z = modified_z(math.log1p(value), sample)
+        ordered = sorted(v for _, v in values)
+        for (sub, value), z in zip(values, _scores(sample, sample)):
             if abs(z) <= Z_LIMIT:
                 continue
-            median = statistics.median(v for k, (_, v) in enumerate(values) if k != n)  # the others'
+            median = _median_without(ordered, value)  # the others'
             if not (value < JUMP_FLOOR and median < JUMP_FLOOR):
                 found.setdefault(id(sub), []).append(_outlier_finding(sub, ind, value, median, len(values) - 1, z))
     return [(s, found[id(s)]) for s in members if id(s) in found]
+
+
+def _median_without(ordered: list, value) -> float:
+    """The median of the sorted list ``ordered`` without one occurrence of ``value`` (in it)."""
+    gone = bisect.bisect_left(ordered, value)
+    count = len(ordered) - 1
+
+    def at(k: int):  # the k-th of the others
+        return ordered[k if k < gone else k + 1]
+
+    middle = count // 2
+    return at(middle) if count % 2 else (at(middle - 1) + at(middle)) / 2
 
 
 def _outlier_finding(sub: Submission, ind: Indicator, value, median, siblings: int, z: float) -> Finding:

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import url_for
 
 from ..i18n import QcdcError
+from ..numbers import format_number
 from ..periods import VN_TIME, parse_period
 from .access import lang, role, say, who, portal
 from .storage import ADMIN, MAX_UPLOAD_BYTES
@@ -47,6 +48,25 @@ def period_label(code: str | None) -> str:
         return code  # a period read from a file that is not one: shown as written
 
 
+def beside(f: dict) -> dict | None:
+    """A figure flagged against history with what it is compared with, in the page's language:
+    ``value`` (as reported now), ``previous`` (the unit's earlier value, or the sum of its parts) and
+    ``label`` (which period(s), in words); or the siblings' middle figure. None for other findings."""
+    l = lang()
+    if f.get("value") is None:
+        return None
+    if f.get("previous_value") is not None:
+        periods = [period_label(c) for c in str(f.get("previous_period") or "").split("+") if c]
+        label = say("beside-sum", periods=" + ".join(periods)) if len(periods) > 1 else \
+            say("beside-previous", period=periods[0] if periods else "")
+        return {"value": format_number(f["value"], l), "previous": format_number(f["previous_value"], l),
+                "label": label}
+    if f.get("siblings_median") is not None:
+        return {"value": format_number(f["value"], l), "previous": format_number(f["siblings_median"], l),
+                "label": say("beside-siblings", n=f.get("siblings", ""))}
+    return None
+
+
 def shown_name(s: dict) -> str:
     """The file's name as a unit may see it: a file the office took in keeps only its last part
     (never the office's folders or archive paths)."""
@@ -68,7 +88,7 @@ def template_globals() -> dict:
             "fmt_date": fmt_date, "period_label": period_label,
             "holder": portal().holder_name(who()) if who() else "",
             "upload_limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "shown_name": shown_name,
-            "feedback_label": feedback_label}
+            "feedback_label": feedback_label, "beside": beside}
 
 
 def with_urls(s: dict) -> dict:

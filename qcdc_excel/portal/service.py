@@ -9,6 +9,7 @@ web server.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -22,6 +23,7 @@ from pathlib import Path
 from ..atomic import atomic_write_text, private_folder
 from ..findings import finding, refusal_json
 from ..i18n import QcdcError, fold
+from ..periods import Period
 from ..safe_paths import is_plain_code, path_inside, safe_component
 from ..validate import Submission
 from .checker import CheckFailed
@@ -36,6 +38,23 @@ from .texts import text
 
 # the data folder's names that callers import from here, with the Portal
 __all__ = ["ADMIN", "DB_NAME", "MAX_UPLOAD_BYTES", "Portal", "Round", "init_portal", "safe_name", "write_codes"]
+
+
+def _before(earlier: Period, later: Period) -> bool:
+    """Whether ``earlier`` comes before ``later`` for the checks against history: it ends first, or
+    ends on the same day and starts later (a quarter of a half-year or a year)."""
+    (a0, a1), (b0, b1) = earlier.window, later.window
+    return a1 < b1 or (a1 == b1 and a0 > b0)
+
+
+def _copy(sub: Submission) -> Submission:
+    """A recorded check to add findings to, the recorded one left unchanged."""
+    out = copy.copy(sub)
+    out.findings = list(sub.findings)
+    return out
+
+
+HISTORY_CODES = ("cumulative-mismatch", "period-jump", "sibling-outlier")
 
 
 class Portal(Storage):
@@ -87,12 +106,13 @@ class Portal(Storage):
         return self._as_json(self._row(sid), lang)
 
     def _as_json(self, row, lang: str = "vi") -> dict:
-        sub = self._unpickle(row) if row["state"] == "checked" else None
+        sub = self.checked(row)
         findings = [f.to_json(lang) for f in sub.findings] if sub else []
         if row["state"] == "refused":
             findings = [refusal_json(row["refusal"], lang)]
+        status = sub.status if sub is not None and not row["mismatch"] else row["status"]
         return {"id": row["id"], "round": row["round_id"], "unit_code": row["unit_code"],
-                "unit_name": row["unit_name"], "period": row["period"], "status": row["status"] or "received",
+                "unit_name": row["unit_name"], "period": row["period"], "status": status or "received",
                 "state": row["state"], "sender": row["sender"], "file_name": display_name(row["original_name"]),
                 "received_at": row["received_at"], "size": row["size"], "sha256": row["sha256"],
                 "catalog_version": sub.catalog_version if sub else None, "findings": findings,
@@ -166,8 +186,11 @@ class Portal(Storage):
         row = self._row(sid)
         if row["state"] != "checked":
             raise KeyError(sid)
-        sub = self._unpickle(row)
+        sub = self.checked(row)
         kind = lang
+        against = [f.message("vi") for f in sub.findings if f.code in HISTORY_CODES]
+        if against:  # checked against earlier rounds, which may change: a copy per what was found
+            kind = f"{lang}-ls-{hashlib.sha256(chr(10).join(against).encode()).hexdigest()[:8]}"
         if row["review"] == "return":  # the office returned it: the copy says so, never “không cần gửi lại”
             sub = dataclasses.replace(sub, status="rejected", findings=[
                 finding("office-returned", comment=row["review_comment"] or ""), *sub.findings])
@@ -217,19 +240,38 @@ class Portal(Storage):
             "(SELECT count(*) FROM reviews) FROM submissions WHERE round_id=?", (rid,)).fetchone())
 
     def consolidation(self, round_id: int | None = None):
-        """The round's consolidation from the recorded checks: what ``merge`` gives on the inbox."""
+        """The round's consolidation from the recorded checks: what ``merge`` gives on the inbox, with
+        the reports checked against the earlier rounds of the same roster (:meth:`series`) as
+        ``merge --previous`` checks them against earlier consolidated workbooks. The submissions it
+        returns are copies carrying those findings; the recorded checks are left as they were."""
         from ..catalog import CURRENT_VERSION, load_catalog
         from ..consolidate import consolidate
+        from ..history_checks import check_history
 
         rnd = self.round(round_id)
-        key = self._state_key(rnd.id)
+        series_key, series = self.series(rnd.id)
+        key = (self._state_key(rnd.id), series_key)
         with self._cache_lock:
             hit = self._cache.get(rnd.id)
             if hit and hit[0] == key:
                 return hit[1]
+        rows, subs = self._recorded(rnd.id)
+        if series:
+            subs = [_copy(s) for s in subs]
+            check_history(subs, series, self.roster(rnd))
+        cons = consolidate(subs, load_catalog(CURRENT_VERSION), self.roster(rnd), rnd.period, rnd.parent,
+                           rnd.deadline)
+        ids = {str(self.data / r["inbox"]): r["id"] for r in rows}
+        value = (cons, subs, ids)
+        with self._cache_lock:
+            self._cache[rnd.id] = (key, value)
+        return value
+
+    def _recorded(self, rid: int) -> tuple[list, list[Submission]]:
+        """The round's records that may count (rows: id, inbox) and their recorded checks, by path."""
         rows = self.db.execute("SELECT id, inbox FROM submissions WHERE round_id=? AND state='checked' "
                                "AND mismatch=0 AND (review IS NULL OR review!='return') ORDER BY inbox",
-                               (rnd.id,)).fetchall()
+                               (rid,)).fetchall()
         # a check's result never changes once recorded: unpickle each only once per process
         todo = [r["id"] for r in rows if r["id"] not in self._memo]
         for start in range(0, len(todo), 500):
@@ -241,13 +283,64 @@ class Portal(Storage):
                     self._memo[full["id"]] = sub
         subs = [self._memo[r["id"]] for r in rows if r["id"] in self._memo]
         subs.sort(key=lambda s: str(s.path))
-        cons = consolidate(subs, load_catalog(CURRENT_VERSION), self.roster(rnd), rnd.period, rnd.parent,
-                           rnd.deadline)
-        ids = {str(self.data / r["inbox"]): r["id"] for r in rows}
-        value = (cons, subs, ids)
+        return rows, subs
+
+    def earlier_rounds(self, round_id: int | None = None) -> list[Round]:
+        """The rounds of the same roster (same consolidating unit) whose periods come before the
+        round's: they end earlier, or on the same day and are shorter (the quarters of a year)."""
+        rnd = self.round(round_id)
+        return [r for r in self.rounds() if r.id != rnd.id and r.parent == rnd.parent
+                and _before(r.period_obj, rnd.period_obj)]
+
+    def series(self, round_id: int | None = None):
+        """(a key that changes when any of them does, the ``history.Series`` of the earlier rounds:
+        each unit's figures as its report that counts there gave them; None without any)."""
+        from ..history import Series, periods_of
+
+        rid = self.round(round_id).id
+        earlier = self.earlier_rounds(rid)
+        if not earlier:
+            return (), None
+        key = tuple(self.db.execute(
+            f"SELECT round_id, count(*), max(id), sum(state='checked') FROM submissions WHERE round_id IN "
+            f"({','.join('?' * len(earlier))}) GROUP BY round_id ORDER BY round_id", [r.id for r in earlier]))
+        key = (tuple(map(tuple, key)), tuple(self.db.execute("SELECT max(id), count(*) FROM reviews").fetchone()))
         with self._cache_lock:
-            self._cache[rnd.id] = (key, value)
+            hit = self._cache.get(("series", rid))
+            if hit and hit[0] == key:
+                return hit
+        series = Series()
+        for r in sorted(earlier, key=lambda r: r.period_obj):
+            series.sources.append(f"round {r.id}")
+            for item in periods_of(self._plain_rows(r), f"round {r.id}"):
+                series.add(item)
+        value = (key, series if series else None)
+        with self._cache_lock:
+            self._cache[("series", rid)] = value
         return value
+
+    def _plain_rows(self, rnd: Round) -> list:
+        """Each used unit's figures in a round, by its recorded checks alone (``history.UnitRow``)."""
+        from ..catalog import CURRENT_VERSION, load_catalog
+        from ..consolidate import consolidate
+
+        _, subs = self._recorded(rnd.id)
+        cons = consolidate(subs, load_catalog(CURRENT_VERSION), self.roster(rnd), rnd.period, rnd.parent, rnd.deadline)
+        return cons.unit_rows()
+
+    def checked(self, row) -> Submission | None:
+        """A record's check as the desk shows it: with the findings against history when it is one of
+        the round's reports that may count (:meth:`consolidation`), else as recorded."""
+        if row["state"] != "checked":
+            return None
+        _, subs, ids = self.consolidation(row["round_id"])
+        with self._cache_lock:
+            hit = self._cache.get(("by-id", row["round_id"]))
+        if not hit or hit[0] is not subs:
+            hit = (subs, {ids[str(s.path)]: s for s in subs if str(s.path) in ids})
+            with self._cache_lock:
+                self._cache[("by-id", row["round_id"])] = hit
+        return hit[1].get(row["id"]) or self._unpickle(row)
 
     def status(self, round_id: int | None = None, lang: str = "vi") -> dict:
         """The ``units`` object of ``merge --json`` for the round; files are named as in the round's
@@ -330,7 +423,7 @@ class Portal(Storage):
         what the database says counts, never whatever lies in the inbox folder."""
         rnd = self.round(round_id)
         folder = self.data / "outputs" / str(rnd.id)
-        key = json.dumps([list(self._state_key(rnd.id)), lang])
+        key = json.dumps([list(self._state_key(rnd.id)), repr(self.series(rnd.id)[0]), lang])
         tag = f"{safe_component(rnd.parent, 30)}_{safe_component(rnd.period, 10)}"
         names = {"xlsx": f"tong-hop_{tag}.xlsx", "json": f"tong-hop_{tag}.json", "docx": f"bao-cao_{tag}.docx"}
         paths = {k: path_inside(folder, v) for k, v in names.items()}

@@ -133,6 +133,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "severity-error": ("Lỗi", "Error"),
     "severity-warning": ("Cảnh báo", "Warning"),
     "cell": ("Ô", "Cell"),
+    # a figure flagged against history, with what it is compared with (``present.beside``)
+    "beside-now": ("Số báo cáo kỳ này", "Reported now"),
+    "beside-previous": ("{period} (đơn vị đã báo cáo)", "{period} (as the unit reported)"),
+    "beside-sum": ("Cộng các kỳ {periods}", "Sum of {periods}"),
+    "beside-siblings": ("Số ở giữa của {n} đơn vị cùng cấp", "Middle figure of {n} sibling units"),
     "link-receipt": ("Tải biên nhận", "Download the receipt"),
     "link-receipt-warnings": ("Tải biên nhận (kèm cảnh báo)", "Download the receipt (with warnings)"),
     "link-feedback": ("Tải tệp góp ý (chính tệp đã gửi, ô sai tô đỏ)",
