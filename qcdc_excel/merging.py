@@ -147,6 +147,7 @@ class _Pending:
     paths: tuple[Path, ...]
     process: object = None
     pipe: object = None
+    series: Series | None = None
 
     def start(self) -> "_Pending":
         from .processes import context
@@ -159,6 +160,12 @@ class _Pending:
         return self
 
     def result(self) -> Series:
+        """The earlier periods read (once: later calls give the same series)."""
+        if self.series is None:
+            self.series = self._read()
+        return self.series
+
+    def _read(self) -> Series:
         if self.process is None:
             return read_history(self.paths)
         try:
@@ -281,6 +288,7 @@ def merge(inbox: str | Path, scope: Scope | None = None, outputs: Outputs | None
     series = _history(scope, files_ahead=submissions is None)
     report = (ValidationReport(list(submissions)) if submissions is not None
               else _read([inbox], scope, collected, jobs, progress, series))
+    series = _earlier(series)  # read by now (beside the reports, for a large inbox)
     if submissions is not None and series is not None:
         check_history(report.submissions, series, scope.roster)
     cons = consolidate(report.submissions, load_catalog(CURRENT_VERSION), scope.roster, scope.period_code,
