@@ -299,6 +299,25 @@ def prefill_values(paths: Iterable[str | Path], period: str | Period) -> dict[st
             if form == "own"}
 
 
+def prefill_from_series(series, unit: str, period: str | Period, catalog: Catalog) -> dict[str, object] | None:
+    """One unit's half-year or year form prefilled from the quarters (or half-years) a series holds
+    of it (the web desk's earlier rounds): the most complete chain of parts of ``period``
+    (``history_checks.parts_of``), rolled as :func:`prefill_values` rolls files; None when the
+    series has none of its parts (a quarter's form is never prefilled)."""
+    from .history_checks import parts_of
+
+    period = target_period(period) if isinstance(period, str) else period
+    best: list[UnitPeriod] = []
+    for chain in parts_of(period):
+        found = [u for u in (series.get(unit, "own", p) for p in chain) if u is not None]
+        if len(found) > len(best) or (found and len(found) == len(chain) and len(best) < len(chain)):
+            best = found
+    if not best:
+        return None
+    best.sort(key=lambda u: u.period.window[1])
+    return _form_values(_typed(_roll_unit(best, catalog, "own"), catalog), catalog)
+
+
 def _form_values(values: dict[str, object], catalog: Catalog) -> dict[str, object]:
     """Figures as a unit's form holds them: a text no longer than a form's text cell takes."""
     out = dict(values)
@@ -308,5 +327,5 @@ def _form_values(values: dict[str, object], catalog: Catalog) -> dict[str, objec
     return out
 
 
-__all__ = ["Gap", "Part", "RollupResult", "gaps_of", "prefill_values", "quarters_of", "read_parts", "rolled_units",
+__all__ = ["Gap", "Part", "RollupResult", "gaps_of", "prefill_from_series", "prefill_values", "quarters_of", "read_parts", "rolled_units",
            "rollup", "target_period"]

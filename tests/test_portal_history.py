@@ -175,3 +175,63 @@ def test_the_feedback_copy_carries_the_findings_against_history(desk):
     assert "460" in words and "Quý IV năm 2025" in words
     accepted, _ = portal.feedback(ids[("2025", BAO_LAM)])
     assert accepted.parent.name == "vi"  # nothing against history: the one copy per language, as before
+
+
+def test_the_year_rounds_form_comes_prefilled_from_the_units_quarters(desk, tmp_path):
+    """The desk offers the year's form filled with the unit's own quarters rolled up (sums added,
+    stocks the last quarter's), with the printed note; a quarter's form stays blank."""
+    import zipfile
+
+    import openpyxl
+
+    from qcdc_excel.catalog import load_catalog
+    from qcdc_excel.template import PREFILL_NOTE
+    from qcdc_excel.validate import read_submission
+
+    portal, _, _, ids = desk
+    by_period = {r.period: r for r in portal.rounds()}
+    year, q4 = by_period["2025"], by_period["2025Q4"]
+    quarters = [portal.result(ids[(p, BAO_LAM)]).values for p in PERIODS[1:5]]
+    data, name = portal.template(BAO_LAM, year.id)
+    path = tmp_path / name
+    path.write_bytes(data)
+    sub = read_submission(path)
+    catalog = load_catalog()
+    sums = [c for c, i in catalog.indicators.items() if i.over_time == "sum" and i.kind == "count"
+            and all(isinstance(q.get(c), int) for q in quarters)]
+    lasts = [c for c, i in catalog.indicators.items() if i.over_time == "last" and i.kind == "count"
+             and isinstance(quarters[-1].get(c), int)]
+    assert sums and lasts
+    assert {c: sub.values.get(c) for c in sums} == {c: sum(q[c] for q in quarters) for c in sums}
+    assert {c: sub.values.get(c) for c in lasts} == {c: quarters[-1][c] for c in lasts}
+    texts = [str(c.value) for row in openpyxl.load_workbook(path).worksheets[0].iter_rows() for c in row if c.value]
+    assert any(PREFILL_NOTE in t for t in texts)
+    # the office's zip of every form carries the same prefilled form; a quarter's form is blank
+    zipped, _ = portal.templates_zip(year.id)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as zf:
+        assert read_submission_bytes(zf.read(name), tmp_path) == sub.values
+    blank, qname = portal.template(BAO_LAM, q4.id)
+    (tmp_path / qname).write_bytes(blank)
+    assert not any(v is not None and v != "" for c, v in read_submission(tmp_path / qname).values.items()
+                   if catalog.indicators[c].kind != "ratio")
+
+
+def read_submission_bytes(data: bytes, folder) -> dict:
+    from qcdc_excel.validate import read_submission
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "again.xlsx"
+    path.write_bytes(data)
+    return read_submission(path).values
+
+
+def test_the_units_page_says_the_years_form_is_prefilled(desk, tmp_path):
+    portal, app, codes, _ = desk
+    client = signed_in(app, codes[BAO_LAM])
+    page = client.get("/unit").get_data(as_text=True)
+    assert 'id="prefilled-note"' in page and "đã điền sẵn số liệu các quý" in page
+    client.get("/lang/en?next=/unit")
+    assert "comes prefilled with the figures" in client.get("/unit").get_data(as_text=True)
+    # the form it downloads is that prefilled form (the same figures; the bytes carry the time made)
+    got = client.get("/unit/template").data
+    assert read_submission_bytes(got, tmp_path) == read_submission_bytes(portal.template(BAO_LAM)[0], tmp_path / "x")

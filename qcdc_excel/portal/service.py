@@ -448,25 +448,45 @@ class Portal(Storage):
         return paths
 
     def template(self, unit_code: str, round_id: int | None = None) -> tuple[bytes, str]:
-        from ..template import Identity, Personaliser, template_filename
+        from ..template import Personaliser, template_filename
 
         rnd = self.round(round_id)
         unit = self.unit(rnd, unit_code)
         if unit is None:
             raise KeyError(unit_code)
-        data = Personaliser().bytes_for(unit.level, rnd.period_obj, Identity.of(unit, self.roster(rnd)))
-        return data, template_filename(unit.level, rnd.period_obj, unit.code)
+        return self._form_bytes(rnd, unit, Personaliser()), template_filename(unit.level, rnd.period_obj, unit.code)
+
+    def prefill(self, rnd: Round, unit_code: str) -> dict[str, object] | None:
+        """A half-year or year round's form for ``unit_code`` prefilled with its own figures rolled up
+        from the earlier rounds' quarters (what counts there); None for a quarter or with none."""
+        if rnd.period_obj.kind == "Q":
+            return None
+        from ..catalog import CURRENT_VERSION, load_catalog
+        from ..rolling import prefill_from_series
+
+        _, series = self.series(rnd.id)
+        return None if series is None else prefill_from_series(series, unit_code, rnd.period_obj,
+                                                               load_catalog(CURRENT_VERSION))
+
+    def _form_bytes(self, rnd: Round, unit, personaliser) -> bytes:
+        from ..template import Identity, template_bytes
+
+        identity = Identity.of(unit, self.roster(rnd))
+        values = self.prefill(rnd, unit.code)
+        if values:  # printed «Số liệu điền sẵn từ các quý — đơn vị kiểm tra, bổ sung quý còn lại»
+            return template_bytes(unit.level, rnd.period_obj, identity, values=values)
+        return personaliser.bytes_for(unit.level, rnd.period_obj, identity)
 
     def templates_zip(self, round_id: int | None = None) -> tuple[bytes, str]:
-        from ..template import Identity, Personaliser, template_filename
+        from ..template import Personaliser, template_filename
 
         rnd = self.round(round_id)
-        personaliser, roster = Personaliser(), self.roster(rnd)
+        personaliser = Personaliser()
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
             for unit in self.expected_units(rnd):
                 zf.writestr(template_filename(unit.level, rnd.period_obj, unit.code),
-                            personaliser.bytes_for(unit.level, rnd.period_obj, Identity.of(unit, roster)))
+                            self._form_bytes(rnd, unit, personaliser))
         return buf.getvalue(), f"bieu-mau_{rnd.parent}_{rnd.period}.zip"
 
     def board(self, round_id: int | None = None, state: str = "", query: str = "", lang: str = "vi") -> dict:

@@ -64,6 +64,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "The Excel form already carries your unit's code, name and period. Fill only the yellow "
                    "cells and save as .xlsx (Excel, WPS or LibreOffice all work)."),
     "download-template": ("Tải biểu mẫu", "Download the form"),
+    "prefilled-note": ("Biểu mẫu kỳ này đã điền sẵn số liệu các quý đơn vị đã báo cáo trên cổng: hãy kiểm tra, "
+                       "bổ sung quý còn lại rồi gửi như thường lệ.",
+                       "This period's form comes prefilled with the figures your unit reported here for its "
+                       "quarters: check them, add the remaining quarter and send it as usual."),
     "step2": ("2. Gửi tệp đã điền", "2. Send the filled file"),
     "sent-for-other": ("Đã gửi báo cáo của {units} (không được tính)", "Sent the report of {units} (does not count)"),
     "received-on": ("Ngày Văn phòng nhận tệp:", "Day the office received the files:"),

@@ -35,7 +35,7 @@ def home():
     history = desk.unit_history(who(), lang())
     latest = history[0] if history and history[0]["round"] == rnd.id else None
     return render_template("unit.html", rnd=rnd, unit=desk.unit(rnd, who()), history=history, latest=latest,
-                           standing=desk.standing(rnd, who(), history))
+                           standing=desk.standing(rnd, who(), history), prefilled=bool(desk.prefill(rnd, who())))
 
 
 @bp.get("/unit/template")
