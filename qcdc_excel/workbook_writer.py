@@ -1013,7 +1013,10 @@ def _trend_sheet(wb, f: _Formats, cons: Consolidation, trend) -> None:
         ws.set_column(4 + len(trend.periods) + 2 * k, 4 + len(trend.periods) + 2 * k, TREND_WIDTHS["percent"])
     ws.freeze_panes(head + 1, 2)
     ws.repeat_rows(top, head)
-    chart_end = _trend_chart(wb, ws, trend, rows, (top + 1, end + 3))
+    widths = ([TREND_WIDTHS["code"], TREND_WIDTHS["label"], TREND_WIDTHS["unit"]]
+              + [TREND_WIDTHS["period"]] * len(trend.periods) + [TREND_WIDTHS["delta"], TREND_WIDTHS["percent"]] * len(refs))
+    # the chart as wide as the table above it: the printed page (fitted to the table's width) holds it whole
+    chart_end = _trend_chart(wb, ws, trend, rows, (top + 1, end + 3), sum(int(w * 7 + 5) for w in widths))
     ws.print_area(0, 0, max(end + 1, chart_end), last_col)
     _landscape(ws)
     _footer(ws, cons)
@@ -1105,9 +1108,10 @@ def _number_or_blank(ws, row: int, col: int, value, look, looks: dict) -> None:
         ws.write_number(row, col, value, look)
 
 
-def _trend_chart(wb, ws, trend, rows: list, where: tuple[int, int]) -> int:
+def _trend_chart(wb, ws, trend, rows: list, where: tuple[int, int], width: int = 980) -> int:
     """A line chart of the headline ratios over the periods (of the counts added over time when the
-    catalog names no ratio), on its own page under the table; returns its last row."""
+    catalog names no ratio), on its own page under the table, ``width`` pixels wide (the table's);
+    returns its last row."""
     from .form import TREND_SHEET
 
     header, at = where
@@ -1132,7 +1136,7 @@ def _trend_chart(wb, ws, trend, rows: list, where: tuple[int, int]) -> int:
         low = math.floor(round(low / step, 6)) * step  # gridlines on whole steps, 100 % among them
         axis.update(num_format="0%", min=round(low, 1), max=high, major_unit=step)
     chart.set_y_axis(axis)
-    chart.set_size({"width": 980, "height": 520})
+    chart.set_size({"width": width, "height": 520})
     ws.set_h_pagebreaks([at])
     ws.insert_chart(at + 1, 0, chart)
     return at + 1 + 520 // 20 + 2
