@@ -299,3 +299,22 @@ def test_changes_in_words(code, period, against, before, now, delta, percent, sa
 
     change = Change(code, parse_period("2024Q3"), against, before, now, delta, percent)
     assert change_words(change, CATALOG.indicators[code], parse_period(period), "xã") == said
+
+
+def test_the_trend_chart_stays_inside_the_printed_area(runs):
+    """The chart ends at or before the print area's right edge: a page fitted to the table's width
+    prints it whole (it once ran past the edge and lost its legend)."""
+    import openpyxl
+
+    book = runs["2025Q3"]["book"]
+    area = openpyxl.load_workbook(book)[TREND_SHEET].print_area
+    area = area[0] if isinstance(area, list) else area
+    columns = openpyxl.utils.column_index_from_string(re.search(r":\$?([A-Z]+)\$?\d+$", area).group(1))
+    with zipfile.ZipFile(book) as z:
+        names = z.namelist()
+        chart = next(n for n in names if n.startswith("xl/charts/chart") and "Các tỷ lệ chính qua các kỳ" in z.read(n).decode())
+        rels = next(n for n in names if n.startswith("xl/drawings/_rels/")
+                    and chart.rsplit("/", 1)[1] in z.read(n).decode())
+        drawing = z.read("xl/drawings/" + rels.rsplit("/", 1)[1].removesuffix(".rels")).decode()
+    col, off = map(int, re.search(r"<xdr:to><xdr:col>(\d+)</xdr:col><xdr:colOff>(\d+)</xdr:colOff>", drawing).groups())
+    assert col < columns or (col == columns and off == 0), (col, off, columns)  # 0-based: ``columns`` is the edge
