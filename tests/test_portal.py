@@ -994,3 +994,27 @@ def test_a_file_that_waited_out_a_busy_queue_is_checked_later_never_called_unrea
         assert first == "received"  # it waited out its 2 s in the queue: not a verdict on the file
     finally:
         pool.close()
+
+
+def test_an_upload_cut_while_written_is_never_taken_for_a_report(tmp_path):
+    """Uploads are written under a hidden ``.part`` name and named as stored only once whole: a kill
+    in the middle leaves a ``.part`` file, which recovery keeps aside in ``incomplete/`` (never
+    answered, so never acknowledged) instead of recording a torn file as a submission."""
+    init_portal(tmp_path / "data", KBANG_ROSTER, "2020", "625", DEADLINE)
+    portal = Portal(tmp_path / "data", runner=InlineRunner())
+    data = (INBOX / "23641_2020.xlsx").read_bytes()
+    sid = portal.accept(data, "23641_2020.xlsx", "23641", "web")
+    folder = tmp_path / "data" / "files" / str(portal.round().id)
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # nothing left half-named
+    assert (tmp_path / "data" / portal._row(sid)["stored"]).read_bytes() == data
+    torn = folder / ".20201020T101010-abcdef123456.xlsx.part"
+    torn.write_bytes(data[: len(data) // 2])
+    portal.close()
+    again = Portal(tmp_path / "data", runner=InlineRunner())
+    try:
+        assert again.recover() == 0  # nothing to record: the torn upload is no submission
+        assert [r["id"] for r in again.db.execute("SELECT id FROM submissions")] == [sid]
+        kept = list((tmp_path / "data" / "incomplete").iterdir())
+        assert len(kept) == 1 and kept[0].read_bytes() == data[: len(data) // 2] and not torn.exists()
+    finally:
+        again.close()

@@ -191,6 +191,9 @@ def private_file(path: Path) -> Path:
     return path
 
 
+PART_SUFFIX = ".part"  # an upload being written; named as stored only once whole and on disk
+
+
 def _fsync_dir(path: Path) -> None:
     if os.name == "nt":
         return
@@ -428,8 +431,11 @@ class Storage:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         while True:
             stored = folder / f"{received:%Y%m%dT%H%M%S}-{secrets.token_hex(6)}{suffix}"
+            part = folder / f".{stored.name}{PART_SUFFIX}"  # written whole, then named: never a torn file
+            if stored.exists():
+                continue
             try:
-                fd = os.open(stored, flags, PRIVATE_FILE)
+                fd = os.open(part, flags, PRIVATE_FILE)
                 break
             except FileExistsError:
                 continue
@@ -439,6 +445,7 @@ class Storage:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.replace(part, stored)
         _fsync_dir(folder)
         # the name as sent (NUL aside, which SQLite text cannot hold); pages show it through display_name
         shown = unicodedata.normalize("NFC", str(original_name or "")).replace("\x00", "\ufffd")[:300]
@@ -558,10 +565,13 @@ class Storage:
         return thread
 
     def _recovery_plan(self) -> tuple[list[tuple[int, Path]], list[int]]:
-        """(stored files without a record, ids of records left received): listed, nothing read."""
+        """(stored files without a record, ids of records left received): listed, nothing read.
+        An upload cut while it was being written (a ``.part`` file: never answered, so never
+        acknowledged to its sender) is moved to ``incomplete/``, kept but never taken for a report."""
         known = {r[0] for r in self.db.execute("SELECT stored FROM submissions")}
         orphans = []
         files = self.data / "files"
+        self._set_aside_parts(files)
         for folder in sorted(p for p in files.iterdir() if p.is_dir()) if files.is_dir() else []:
             try:
                 rid = int(folder.name)
@@ -572,6 +582,14 @@ class Storage:
                         if str(path.relative_to(self.data)) not in known and path.is_file()]
         pending = [r["id"] for r in self.db.execute("SELECT id FROM submissions WHERE state='received' ORDER BY id")]
         return orphans, pending
+
+    def _set_aside_parts(self, files: Path) -> None:
+        parts = sorted(files.glob(f"*/.*{PART_SUFFIX}")) if files.is_dir() else []
+        if not parts:
+            return
+        aside = private_folder(self.data / "incomplete")
+        for path in parts:
+            os.replace(path, aside / f"{path.parent.name}_{path.name.lstrip('.')}")
 
     def _recover(self, orphans: list[tuple[int, Path]], pending: list[int]) -> int:
         pending = list(pending)
