@@ -119,12 +119,15 @@ class Consolidation:
                 "accepted": c["on-time"] + c["late"], "on-time": c["on-time"], "late": c["late"],
                 "rejected": c["rejected"], "unreadable": c["unreadable"], "missing": c["missing"]}
 
-    def units_noun(self, lang: str = "vi") -> str:
-        """What the counted units are called in “14/14 xã, thị trấn”: the kinds the roster's names
-        give when the units below are all communes, “đơn vị” otherwise."""
+    def unit_kinds(self) -> str | None:
+        """The kinds the roster's names give the expected units (“xã, thị trấn”) when they are all
+        communes; None otherwise (no roster, districts among them, a name that does not say)."""
         units = [e.unit for e in self.expected]
-        kinds = (unit_kinds(u.name for u in units)
-                 if lang == "vi" and units and all(u.level == "xa" for u in units) else None)
+        return unit_kinds(u.name for u in units) if units and all(u.level == "xa" for u in units) else None
+
+    def units_noun(self, lang: str = "vi") -> str:
+        """What the counted units are called in “14/14 xã, thị trấn”: :meth:`unit_kinds`, else “đơn vị”."""
+        kinds = self.unit_kinds() if lang == "vi" else None
         return kinds or ("đơn vị" if lang == "vi" else "units")
 
     def pending(self) -> list[FileRole]:

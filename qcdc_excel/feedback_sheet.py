@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from .feedback_live import DONE_CONDITION, finding_state, verdict_formula
 from .form import FEEDBACK_SHEET, FONT
-from .form_sheet import ALERT_TEXT, GRID_LINE, CondFormat, Style
+from .form_sheet import ALERT_TEXT, GRID_LINE, MOTTOS, ORGAN_RULES, CondFormat, Style
 from .i18n import QcdcError
 from .periods import VN_TIME, parse_period, vn_date
 from .record import Submission, status_label
@@ -319,11 +319,10 @@ def _findings(sheet: FrontSheet, sub: Submission, lang: str) -> None:
 #     17..18  “Không phát hiện lỗi. …” and what the unit keeps
 #     20..23  “Kbang, ngày 06 tháng 12 năm 2026”, “NGƯỜI NHẬN”, “(Ký, ghi rõ họ tên)”, room to sign
 #     last+2  the full SHA-256, outside the print area (kept in the file, not printed)
-MOTTO = (("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
-         ("SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"))
+MOTTO = (MOTTOS["nd30"], ("SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness"))
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-ORGAN_RULE = "───────"  # under the office's name, as on the form (form_sheet.ORGAN_RULES)
+ORGAN_RULE = ORGAN_RULES["nd30"]  # under the office's name, as on the form
 RECEIPT_SENTENCE = (
     ("Không phát hiện lỗi. Báo cáo đã được tiếp nhận, đơn vị không cần gửi lại.",
      "Đơn vị giữ tệp này làm biên nhận: dấu tệp SHA-256 ở trên xác định đúng tệp đã nhận."),

@@ -388,7 +388,13 @@ class FormLayout:
         return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-_AS_STRAIGHT = str.maketrans({"“": '\\"', "”": '\\"'})  # as JSON writes a straight quote: \"
+_STRAIGHT = {"“": '"', "”": '"'}  # the printed quotation marks, as labels wrote them before
+_AS_STRAIGHT = str.maketrans({k: json.dumps(v)[1:-1] for k, v in _STRAIGHT.items()})  # inside JSON text: \"
+
+
+def straight_quotes(text: str) -> str:
+    """Text with the printed quotation marks “ ” as the straight ones forms made before them carry."""
+    return text.translate(str.maketrans(_STRAIGHT))
 
 
 def _items_for(catalog: Catalog, level: str, form: str) -> list[Heading | Indicator]:

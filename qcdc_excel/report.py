@@ -92,7 +92,7 @@ def figures_from_consolidation(cons: Consolidation, trend: Trend | None = None) 
     return Figures(cons.catalog, cons.level, True, cons.parent_code or "", cons.parent_name or "",
                    cons.parent_parent_name or "", parse_period(cons.period), cons.totals,
                    sorted(cons.totals.texts, key=lambda x: (x[2], x[1], x[0])),
-                   report_date=cons.reported_on, places=_kinds(e.unit.name for e in cons.expected if e.unit.level == "xa"),
+                   report_date=cons.reported_on, places=cons.unit_kinds(),
                    trend=trend)
 
 
@@ -118,24 +118,20 @@ def figures_from_file(path: str | Path, previous: list[str | Path] | tuple = ())
                    sub.unit_name or "", parent, period, totals,
                    sorted(totals.texts, key=lambda x: (x[2], x[1], x[0])),
                    report_date=sub.report_issued or sub.report_date, report_number=sub.report_number,
-                   places=_places_in_file(path) if sub.form == "consolidated" else None, trend=trend)
+                   places=_places_in_file(path, sub.unit_code or "") if sub.form == "consolidated" else None, trend=trend)
 
 
-def _kinds(names) -> str | None:
-    """“xã, thị trấn” when every name says its kind, as the roster writes “Xã Kon Pne”; None otherwise."""
-    names = list(names)
-    return unit_kinds(names) if names else None
-
-
-def _places_in_file(path: str | Path) -> str | None:
-    """The kinds of the units a consolidated workbook counted, from the units' rows it keeps
-    (none in a workbook made before it kept them)."""
+def _places_in_file(path: str | Path, own_code: str) -> str | None:
+    """The kinds of the units a consolidated workbook counted, from the units' rows it keeps (its own
+    report's aside), by the rule of ``Consolidation.unit_kinds``; None in a workbook made before it
+    kept them."""
     from .history import read_previous
 
     try:
-        return _kinds(row.name for row in read_previous(path) if row.level == "xa")
+        rows = [row for row in read_previous(path) if row.unit != own_code]
     except QcdcError:
         return None
+    return unit_kinds(r.name for r in rows) if rows and all(r.level == "xa" for r in rows) else None
 
 
 def _shown_parent(path: str | Path, sub) -> str:

@@ -25,7 +25,8 @@ from .formulas import same_meaning
 from .i18n import WORDS, QcdcError, fold
 # The record of a submission and the inbox's files have their own modules; re-exported for callers.
 from .inbox import SPREADSHEET_SUFFIXES, collect_files, set_aside_copies  # noqa: F401
-from .layout import COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text
+from .layout import (COL_CODE, FORM_VERSIONS, TEXT_MAX, FormLayout, form_layout, norm_text as _norm_text,
+                     straight_quotes)
 from .numbers import format_number
 from .periods import parse_period
 from .reader import MAX_FILE_BYTES, RawWorkbook, SheetData, SheetInfo, Unreadable, open_workbook, read_sheet, text_styles
@@ -208,7 +209,7 @@ def _check_structure(sub: Submission, sheet: SheetData, layout: FormLayout, name
             continue
         cell = cells.get(label_ref)
         shown_label = cell.value if cell is not None else None
-        if shown_label != label and _straight(_norm_text(shown_label)) != _straight(label_norm):
+        if shown_label != label and straight_quotes(_norm_text(shown_label)) != straight_quotes(label_norm):
             f.append(finding("label-edited", sheet=name, cell=label_ref, indicator=code))
     for ref, expected in layout.expected_formulas:
         cell = cells.get(ref)
@@ -576,12 +577,6 @@ def _side_text(terms) -> str:
     return out.strip()
 
 
-_CURLY = str.maketrans({"“": '"', "”": '"'})
-
-
-def _straight(text: str) -> str:
-    """Text with the printed quotation marks “ ” as the straight ones forms made before them carry."""
-    return text.translate(_CURLY)
 
 
 def _short(label: str) -> str:
