@@ -345,7 +345,10 @@ def test_sigkill_during_uploads_loses_no_answered_upload(desk, servers, tmp_path
         recorded = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
     finally:
         conn.close()
-    stored = sum(1 for p in (data / "files").rglob("*") if p.is_file())
+    # stored: written whole and named; an upload cut mid-write is a hidden ``.part`` (never answered)
+    files = [p for p in (data / "files").rglob("*") if p.is_file()]
+    stored = sum(1 for p in files if not p.name.endswith(".part"))
+    torn = sum(1 for p in files if p.name.endswith(".part"))
     assert before.get("checked", 0) >= len(answered_at_kill)
 
     srv2 = servers(data, tmp_path / "server-2.log")  # it listens at once and recovers in the background
@@ -364,5 +367,7 @@ def test_sigkill_during_uploads_loses_no_answered_upload(desk, servers, tmp_path
     # whatever else was stored (in flight at the kill, recovered) also matches its record
     check_files(srv2.base, codes["admin"], {r["id"]: r["sha256"] for r in listed})
     assert len(listed) == stored  # every stored file has its record after recovery
+    # a torn upload is kept aside, never recorded
+    assert len(list((data / "incomplete").glob("*"))) == torn if torn else not (data / "incomplete").exists()
     print(f"killed after {len(answered_at_kill)} answers; at the kill: {before}, {stored - recorded} stored "
           f"files without a record; after restart: {len(listed)} records")
